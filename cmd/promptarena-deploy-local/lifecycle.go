@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// change is one planned step: what the pack wants (nil to delete) and what
+// the prior state recorded (nil when new).
+type change struct {
+	action deploy.Action
+	detail string
+	want   *desired
+	prior  *resourceState
+}
+
+// diff compares the pack with the prior state and with the files really on
+// disk, so out-of-band edits show as DRIFT instead of being overwritten
+// silently.
+func (p *Provider) diff(prior *state, want []desired) ([]change, error) {
+	var out []change
+	seen := map[string]bool{}
+	for i := range want {
+		w := &want[i]
+		k := key(w.Type, w.Name)
+		seen[k] = true
+		ps, had := prior.Resources[k]
+		c, err := p.diffOne(w, ps, had)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	var gone []string
+	for k := range prior.Resources {
+		if !seen[k] {
+			gone = append(gone, k)
+		}
+	}
+	sort.Strings(gone)
+	for _, k := range gone {
+		ps := prior.Resources[k]
+		out = append(out, change{action: deploy.ActionDelete, prior: &ps, detail: "remove " + ps.Path + " (no longer in the pack)"})
+	}
+	return out, nil
+}
+
+func (p *Provider) diffOne(w *desired, ps resourceState, had bool) (change, error) {
+	c := change{want: w}
+	if had {
+		c.prior = &ps
+	}
+	cur, err := p.onDisk(w.Path)
+	if err != nil {
+		return c, fmt.Errorf("read %s: %w", w.Path, err)
+	}
+	switch {
+	case !had && cur == "":
+		c.action, c.detail = deploy.ActionCreate, fmt.Sprintf("write %s (%d bytes)", w.Path, len(w.content))
+	case !had && cur == w.SHA256:
+		c.action, c.detail = deploy.ActionNoChange, w.Path+" already has this content; it will be adopted"
+	case !had:
+		c.action, c.detail = deploy.ActionCreate, fmt.Sprintf("write %s, replacing a file this adapter did not deploy", w.Path)
+	default:
+		priorDisk, err := p.onDisk(ps.Path)
+		if err != nil {
+			return c, fmt.Errorf("read %s: %w", ps.Path, err)
+		}
+		switch {
+		case priorDisk == "":
+			c.action, c.detail = deploy.ActionDrift, ps.Path+" was removed outside a deploy; apply restores it"
+		case priorDisk != ps.SHA256:
+			c.action, c.detail = deploy.ActionDrift, ps.Path+" was changed outside a deploy; apply restores it"
+		case ps.Path != w.Path:
+			c.action, c.detail = deploy.ActionUpdate, "move "+ps.Path+" to "+w.Path
+		case ps.SHA256 != w.SHA256:
+			c.action, c.detail = deploy.ActionUpdate, fmt.Sprintf("%s changes (sha256 %s → %s)", w.Path, short(ps.SHA256), short(w.SHA256))
+		default:
+			c.action, c.detail = deploy.ActionNoChange, "up to date"
+		}
+	}
+	return c, nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func (p *Provider) prepare(req *deploy.PlanRequest) (config, *state, []desired, error) {
+	cfg, err := parseConfig(req.DeployConfig)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	prior, err := decodeState(req.PriorState)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	want, err := desiredResources(req.PackJSON, cfg)
+	return cfg, prior, want, err
+}
+
+// Plan implements deploy.Provider.
+func (p *Provider) Plan(_ context.Context, req *deploy.PlanRequest) (*deploy.PlanResponse, error) {
+	_, prior, want, err := p.prepare(req)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := p.diff(prior, want)
+	if err != nil {
+		return nil, err
+	}
+	resp := &deploy.PlanResponse{Changes: make([]deploy.ResourceChange, 0, len(changes))}
+	counts := map[deploy.Action]int{}
+	for _, c := range changes {
+		r := c.want
+		typ, name := "", ""
+		if r != nil {
+			typ, name = r.Type, r.Name
+		} else {
+			typ, name = c.prior.Type, c.prior.Name
+		}
+		resp.Changes = append(resp.Changes, deploy.ResourceChange{Type: typ, Name: name, Action: c.action, Detail: c.detail})
+		counts[c.action]++
+	}
+	resp.Summary = fmt.Sprintf("%d to create, %d to update, %d to delete, %d drifted, %d unchanged",
+		counts[deploy.ActionCreate], counts[deploy.ActionUpdate], counts[deploy.ActionDelete], counts[deploy.ActionDrift], counts[deploy.ActionNoChange])
+	return resp, nil
+}
+
+// Apply implements deploy.Provider. It writes every file atomically and, on
+// failure, still returns the state of what it did deploy.
+func (p *Provider) Apply(_ context.Context, req *deploy.PlanRequest, cb deploy.ApplyCallback) (string, error) {
+	cfg, prior, want, err := p.prepare(req)
+	if err != nil {
+		return "", err
+	}
+	changes, err := p.diff(prior, want)
+	if err != nil {
+		return "", err
+	}
+	next := &state{TargetDir: cfg.TargetDir, CreatedDir: prior.CreatedDir, Resources: map[string]resourceState{}}
+	for k, v := range prior.Resources {
+		next.Resources[k] = v
+	}
+	if _, err := os.Stat(p.abs(cfg.TargetDir)); errors.Is(err, os.ErrNotExist) {
+		next.CreatedDir = true
+	}
+	emit(cb, &deploy.ApplyEvent{Type: deploy.EventProgress, Message: fmt.Sprintf("deploying %d resources to %s", len(want), cfg.TargetDir)})
+	for _, c := range changes {
+		res, err := p.applyOne(c, next)
+		if err != nil {
+			emit(cb, &deploy.ApplyEvent{Type: deploy.EventError, Message: err.Error(), Resource: res})
+			return next.encode(), err
+		}
+		if res != nil {
+			emit(cb, &deploy.ApplyEvent{Type: deploy.EventResource, Resource: res})
+		}
+	}
+	emit(cb, &deploy.ApplyEvent{Type: deploy.EventComplete, Message: "deployed to " + cfg.TargetDir})
+	return next.encode(), nil
+}
+
+func emit(cb deploy.ApplyCallback, e *deploy.ApplyEvent) {
+	if cb != nil {
+		_ = cb(e)
+	}
+}
+
+// applyOne carries out one change and records it in next.
+func (p *Provider) applyOne(c change, next *state) (*deploy.ResourceResult, error) {
+	if c.want == nil {
+		res := &deploy.ResourceResult{Type: c.prior.Type, Name: c.prior.Name, Action: deploy.ActionDelete, Status: "deleted", Detail: "removed " + c.prior.Path}
+		if err := os.Remove(p.abs(c.prior.Path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			res.Status, res.Detail = "failed", err.Error()
+			return res, fmt.Errorf("delete %s: %w", c.prior.Path, err)
+		}
+		delete(next.Resources, key(c.prior.Type, c.prior.Name))
+		return res, nil
+	}
+	w := c.want
+	status := map[deploy.Action]string{deploy.ActionCreate: "created", deploy.ActionUpdate: "updated", deploy.ActionDrift: "updated", deploy.ActionNoChange: ""}[c.action]
+	abs := p.abs(w.Path)
+	res := &deploy.ResourceResult{Type: w.Type, Name: w.Name, Action: c.action, Status: status, Detail: w.Path,
+		Links: []deploy.Link{{Label: "file", URL: fileURL(abs)}}}
+	if c.action == deploy.ActionNoChange {
+		next.Resources[key(w.Type, w.Name)] = w.resourceState
+		return nil, nil
+	}
+	if err := writeAtomic(abs, w.content); err != nil {
+		res.Status, res.Detail = "failed", err.Error()
+		return res, fmt.Errorf("write %s: %w", w.Path, err)
+	}
+	if c.prior != nil && c.prior.Path != w.Path {
+		_ = os.Remove(p.abs(c.prior.Path))
+	}
+	next.Resources[key(w.Type, w.Name)] = w.resourceState
+	return res, nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// Status implements deploy.Provider.
+func (p *Provider) Status(_ context.Context, req *deploy.StatusRequest) (*deploy.StatusResponse, error) {
+	prior, err := decodeState(req.PriorState)
+	if err != nil {
+		return nil, err
+	}
+	if len(prior.Resources) == 0 {
+		return &deploy.StatusResponse{Status: "not_deployed", State: req.PriorState}, nil
+	}
+	resp := &deploy.StatusResponse{Status: "deployed", State: req.PriorState}
+	for _, k := range sortedKeys(prior.Resources) {
+		r := prior.Resources[k]
+		cur, err := p.onDisk(r.Path)
+		rs := deploy.ResourceStatus{Type: r.Type, Name: r.Name, Status: "healthy", Detail: r.Path,
+			Links: []deploy.Link{{Label: "file", URL: fileURL(p.abs(r.Path))}}}
+		switch {
+		case err != nil:
+			rs.Status, rs.Detail = "unhealthy", err.Error()
+		case cur == "":
+			rs.Status, rs.Detail, rs.Links = "missing", r.Path+" does not exist", nil
+		case cur != r.SHA256:
+			rs.Status, rs.Detail = "unhealthy", r.Path+" differs from what was deployed"
+		}
+		if rs.Status != "healthy" {
+			resp.Status = "degraded"
+		}
+		resp.Resources = append(resp.Resources, rs)
+	}
+	resp.Links = []deploy.Link{{Label: "deploy directory", URL: fileURL(p.abs(prior.TargetDir))}}
+	return resp, nil
+}
+
+func sortedKeys(m map[string]resourceState) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Destroy implements deploy.Provider: it removes the files it deployed, the
+// directories it made if they are empty, and nothing else.
+func (p *Provider) Destroy(_ context.Context, req *deploy.DestroyRequest, cb deploy.DestroyCallback) error {
+	prior, err := decodeState(req.PriorState)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	dirs := map[string]bool{}
+	for _, k := range sortedKeys(prior.Resources) {
+		r := prior.Resources[k]
+		abs := p.abs(r.Path)
+		dirs[filepath.Dir(abs)] = true
+		res := &deploy.ResourceResult{Type: r.Type, Name: r.Name, Action: deploy.ActionDelete, Status: "deleted", Detail: "removed " + r.Path}
+		if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
+			res.Status, res.Detail = "failed", err.Error()
+			errs = append(errs, err)
+		}
+		if cb != nil {
+			_ = cb(&deploy.DestroyEvent{Type: deploy.EventResource, Resource: res})
+		}
+	}
+	if prior.TargetDir != "" {
+		target := p.abs(prior.TargetDir)
+		// Only the prompts directory this adapter made, and the target itself
+		// if the first deploy made it; os.Remove refuses non-empty ones.
+		_ = os.Remove(filepath.Join(target, "prompts"))
+		if prior.CreatedDir {
+			_ = os.Remove(target)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("destroy: %w", errors.Join(errs...))
+	}
+	if cb != nil {
+		_ = cb(&deploy.DestroyEvent{Type: deploy.EventComplete, Message: "destroyed"})
+	}
+	return nil
+}
+
+// Import implements deploy.Provider: it adopts an existing file as a
+// resource. The identifier is the file's path relative to target_dir
+// (default prompts/<name>.json for prompts, pack.json for the pack).
+func (p *Provider) Import(_ context.Context, req *deploy.ImportRequest) (*deploy.ImportResponse, error) {
+	cfg, err := parseConfig(req.DeployConfig)
+	if err != nil {
+		return nil, err
+	}
+	prior, err := decodeState(req.PriorState)
+	if err != nil {
+		return nil, err
+	}
+	rel := req.Identifier
+	switch {
+	case rel != "":
+	case req.ResourceType == typePrompt:
+		rel = filepath.Join("prompts", req.ResourceName+".json")
+	case req.ResourceType == typePack:
+		rel = "pack.json"
+	default:
+		return nil, fmt.Errorf("unknown resource type %q: this adapter manages %q and %q", req.ResourceType, typePrompt, typePack)
+	}
+	if filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(rel), "..") {
+		return nil, fmt.Errorf("identifier %q must be a path inside target_dir", req.Identifier)
+	}
+	path := filepath.Join(cfg.TargetDir, rel)
+	sum, err := p.onDisk(path)
+	if err != nil {
+		return nil, err
+	}
+	if sum == "" {
+		return nil, fmt.Errorf("nothing to import: %s does not exist", path)
+	}
+	prior.TargetDir = cfg.TargetDir
+	prior.Resources[key(req.ResourceType, req.ResourceName)] = resourceState{Type: req.ResourceType, Name: req.ResourceName, Path: path, SHA256: sum}
+	return &deploy.ImportResponse{
+		Resource: deploy.ResourceStatus{Type: req.ResourceType, Name: req.ResourceName, Status: "healthy", Detail: path,
+			Links: []deploy.Link{{Label: "file", URL: fileURL(p.abs(path))}}},
+		State: prior.encode(),
+	}, nil
+}

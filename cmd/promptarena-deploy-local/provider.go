@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// Resource types this adapter manages.
+const (
+	typePrompt = "prompt"
+	typePack   = "pack"
+)
+
+// Provider deploys a pack into config.target_dir, relative to BaseDir.
+type Provider struct {
+	BaseDir string
+	Version string
+}
+
+// config is the adapter's deploy_config.
+type config struct {
+	TargetDir string `json:"target_dir"`
+}
+
+// state is the adapter's opaque state: for each resource, where it was
+// written and the digest of what was written.
+type state struct {
+	TargetDir  string                   `json:"target_dir"`
+	CreatedDir bool                     `json:"created_dir,omitempty"`
+	Resources  map[string]resourceState `json:"resources"`
+}
+
+type resourceState struct {
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Path   string `json:"path"` // relative to BaseDir
+	SHA256 string `json:"sha256"`
+}
+
+// desired is one resource the pack asks for.
+type desired struct {
+	resourceState
+	content []byte
+}
+
+func key(typ, name string) string { return typ + "/" + name }
+
+const configSchema = `{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",` +
+	`"required":["target_dir"],"properties":{"target_dir":{"type":"string","minLength":1,` +
+	`"description":"directory the pack is deployed to, relative to the working directory"}},"additionalProperties":false}`
+
+// GetProviderInfo implements deploy.Provider.
+func (p *Provider) GetProviderInfo(context.Context) (*deploy.ProviderInfo, error) {
+	return &deploy.ProviderInfo{
+		Name:         "local",
+		Version:      p.Version,
+		Capabilities: []string{"plan", "apply", "destroy", "status", "import"},
+		ConfigSchema: configSchema,
+	}, nil
+}
+
+// ValidateConfig implements deploy.Provider.
+func (p *Provider) ValidateConfig(_ context.Context, req *deploy.ValidateRequest) (*deploy.ValidateResponse, error) {
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(req.Config), &raw); err != nil {
+		return &deploy.ValidateResponse{Errors: []string{"config is not a JSON object: " + err.Error()}}, nil
+	}
+	resp := &deploy.ValidateResponse{}
+	for k := range raw {
+		if k != "target_dir" {
+			resp.Warnings = append(resp.Warnings, fmt.Sprintf("unknown config key %q is ignored", k))
+		}
+	}
+	sort.Strings(resp.Warnings)
+	dir, ok := raw["target_dir"].(string)
+	switch {
+	case !ok || strings.TrimSpace(dir) == "":
+		resp.Errors = append(resp.Errors, "target_dir is required: set deploy.config.target_dir to the directory to deploy into")
+	default:
+		if msg := p.checkDir(dir); msg != "" {
+			resp.Errors = append(resp.Errors, msg)
+		}
+	}
+	resp.Valid = len(resp.Errors) == 0
+	return resp, nil
+}
+
+// checkDir says why dir cannot be a deploy directory, or "".
+func (p *Provider) checkDir(dir string) string {
+	abs := p.abs(dir)
+	for cur := abs; ; cur = filepath.Dir(cur) {
+		fi, err := os.Stat(cur)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Sprintf("target_dir %q cannot be a directory: %s is a file", dir, cur)
+			}
+			return ""
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Sprintf("target_dir %q: %v", dir, err)
+		}
+		if filepath.Dir(cur) == cur {
+			return fmt.Sprintf("target_dir %q: no existing parent directory", dir)
+		}
+	}
+}
+
+func (p *Provider) abs(rel string) string {
+	if filepath.IsAbs(rel) {
+		return filepath.Clean(rel)
+	}
+	return filepath.Join(p.BaseDir, rel)
+}
+
+func parseConfig(s string) (config, error) {
+	var c config
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return c, fmt.Errorf("deploy_config is not valid JSON: %w", err)
+	}
+	if strings.TrimSpace(c.TargetDir) == "" {
+		return c, errors.New("deploy_config.target_dir is required")
+	}
+	return c, nil
+}
+
+func decodeState(s string) (*state, error) {
+	st := &state{Resources: map[string]resourceState{}}
+	if s == "" {
+		return st, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("prior_state is not this adapter's state: %w", err)
+	}
+	if err := json.Unmarshal(raw, st); err != nil {
+		return nil, fmt.Errorf("prior_state is not this adapter's state: %w", err)
+	}
+	if st.Resources == nil {
+		st.Resources = map[string]resourceState{}
+	}
+	return st, nil
+}
+
+func (st *state) encode() string {
+	raw, _ := json.Marshal(st)
+	return base64.StdEncoding.EncodeToString(raw)
+}
+
+// pack is the part of a compiled pack this adapter deploys.
+type pack struct {
+	ID      string                     `json:"id"`
+	Name    string                     `json:"name"`
+	Version string                     `json:"version"`
+	Prompts map[string]json.RawMessage `json:"prompts"`
+}
+
+// desiredResources lists what the pack asks for, in a stable order.
+func desiredResources(packJSON string, cfg config) ([]desired, error) {
+	var pk pack
+	if err := json.Unmarshal([]byte(packJSON), &pk); err != nil {
+		return nil, fmt.Errorf("pack_json is not a compiled pack: %w", err)
+	}
+	if pk.ID == "" {
+		return nil, errors.New("pack has no id")
+	}
+	keys := make([]string, 0, len(pk.Prompts))
+	for k := range pk.Prompts {
+		if k == "" || k != filepath.Base(k) || strings.HasPrefix(k, ".") || strings.ContainsAny(k, `/\`) {
+			return nil, fmt.Errorf("prompt key %q cannot be a file name", k)
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]desired, 0, len(keys)+1)
+	for _, k := range keys {
+		content, err := indent(pk.Prompts[k])
+		if err != nil {
+			return nil, fmt.Errorf("prompt %q: %w", k, err)
+		}
+		out = append(out, newDesired(typePrompt, k, filepath.Join(cfg.TargetDir, "prompts", k+".json"), content))
+	}
+	manifest, _ := json.MarshalIndent(map[string]any{"id": pk.ID, "name": pk.Name, "version": pk.Version, "prompts": keys}, "", "  ")
+	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), append(manifest, '\n')))
+	return out, nil
+}
+
+func newDesired(typ, name, path string, content []byte) desired {
+	return desired{resourceState: resourceState{Type: typ, Name: name, Path: path, SHA256: digest(content)}, content: content}
+}
+
+func indent(raw json.RawMessage) ([]byte, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	return append(b, '\n'), err
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// onDisk returns the digest of the file at rel, or "" if it is missing.
+func (p *Provider) onDisk(rel string) (string, error) {
+	b, err := os.ReadFile(p.abs(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return digest(b), nil
+}
+
+func fileURL(abs string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+}

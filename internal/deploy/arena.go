@@ -1,0 +1,252 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultEnvironment is the environment used when none is named.
+const DefaultEnvironment = "default"
+
+// Errors callers branch on when loading arena.yaml.
+var (
+	ErrConfigNotFound     = errors.New("arena config not found")
+	ErrNoDeploySection    = errors.New("no deploy section")
+	ErrUnknownEnvironment = errors.New("unknown environment")
+	ErrPackNotFound       = errors.New("pack not found")
+)
+
+// DeploySection is the deploy section of arena.yaml.
+type DeploySection struct {
+	Provider     string                       `yaml:"provider" json:"provider"`
+	Config       map[string]any               `yaml:"config" json:"config,omitempty"`
+	Environments map[string]EnvironmentConfig `yaml:"environments" json:"environments,omitempty"`
+}
+
+// EnvironmentConfig is one entry of deploy.environments.
+type EnvironmentConfig struct {
+	Config map[string]any `yaml:"config" json:"config,omitempty"`
+}
+
+// Arena is a loaded arena.yaml.
+type Arena struct {
+	Path   string         // the file read
+	Dir    string         // its directory: the project directory
+	Spec   map[string]any // spec (current shape) or the whole document (older shape)
+	Deploy *DeploySection
+}
+
+// LoadArena reads arena.yaml at path in either shape: kind Arena with
+// spec.deploy, or deploy at the top level.
+func LoadArena(path string) (*Arena, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist; set the config input to your arena file (relative to working-directory)", ErrConfigNotFound, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read arena config %s: %w", path, err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse arena config %s: %w", path, err)
+	}
+	spec := doc
+	if s, ok := doc["spec"].(map[string]any); ok {
+		spec = s
+	}
+	raw, ok := spec["deploy"]
+	if !ok || raw == nil {
+		return nil, fmt.Errorf("%w in %s: add a deploy section with at least a provider (see the README)", ErrNoDeploySection, path)
+	}
+	var section DeploySection
+	if err := remarshal(raw, &section); err != nil {
+		return nil, fmt.Errorf("parse deploy section of %s: %w", path, err)
+	}
+	if section.Provider == "" {
+		return nil, fmt.Errorf("%w in %s: deploy.provider is empty; name the adapter's provider (e.g. provider: omnia)", ErrNoDeploySection, path)
+	}
+	return &Arena{Path: path, Dir: filepath.Dir(path), Spec: spec, Deploy: &section}, nil
+}
+
+func remarshal(in, out any) error {
+	b, err := yaml.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return yaml.Unmarshal(b, out)
+}
+
+// EnvironmentNames lists the environments the section knows, sorted, with
+// "default" always among them.
+func (d *DeploySection) EnvironmentNames() []string {
+	names := []string{DefaultEnvironment}
+	for n := range d.Environments {
+		if n != DefaultEnvironment {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names[1:])
+	return names
+}
+
+// MergedConfig returns the base config overridden key by key (top level
+// only, as PromptKit merges) by the environment's config.
+func (d *DeploySection) MergedConfig(env string) (map[string]any, error) {
+	if env == "" {
+		env = DefaultEnvironment
+	}
+	envCfg, ok := d.Environments[env]
+	if !ok && env != DefaultEnvironment {
+		return nil, fmt.Errorf("%w %q: arena.yaml defines %s; fix the environment input or add deploy.environments.%s",
+			ErrUnknownEnvironment, env, strings.Join(d.EnvironmentNames(), ", "), env)
+	}
+	merged := make(map[string]any, len(d.Config)+len(envCfg.Config))
+	for k, v := range d.Config {
+		merged[k] = v
+	}
+	for k, v := range envCfg.Config {
+		merged[k] = v
+	}
+	return merged, nil
+}
+
+// DeployConfigJSON is the merged config as the JSON string sent to adapters.
+func (d *DeploySection) DeployConfigJSON(env string) (string, error) {
+	m, err := d.MergedConfig(env)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encode deploy config: %w", err)
+	}
+	return string(b), nil
+}
+
+// LoadedTool is a tool file referenced by the arena spec, with its content.
+type LoadedTool struct {
+	FilePath string `json:"file_path"`
+	Data     string `json:"data"`
+}
+
+// ArenaConfigJSON is the spec as JSON with the tool files it references
+// loaded under loaded_tools. Loading is best effort: an unreadable tool file
+// is skipped, because the adapter, not this action, decides what it needs.
+func (a *Arena) ArenaConfigJSON() (string, error) {
+	out := make(map[string]any, len(a.Spec)+1)
+	for k, v := range a.Spec {
+		out[k] = v
+	}
+	var tools []LoadedTool
+	for _, ref := range toolRefs(a.Spec["tools"]) {
+		p := ref
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(a.Dir, p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		tools = append(tools, LoadedTool{FilePath: ref, Data: string(data)})
+	}
+	if len(tools) > 0 {
+		out["loaded_tools"] = tools
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "", fmt.Errorf("encode arena config: %w", err)
+	}
+	return string(b), nil
+}
+
+// toolRefs reads tools entries of the forms "path" and {file: path}.
+func toolRefs(v any) []string {
+	list, _ := v.([]any)
+	var refs []string
+	for _, item := range list {
+		switch t := item.(type) {
+		case string:
+			refs = append(refs, t)
+		case map[string]any:
+			if f, ok := t["file"].(string); ok && f != "" {
+				refs = append(refs, f)
+			}
+		}
+	}
+	return refs
+}
+
+// ResolvePack returns the pack file: explicit (relative to dir) if given,
+// else the only *.pack.json in dir.
+func ResolvePack(dir, explicit string) (string, error) {
+	if explicit != "" {
+		p := explicit
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			return "", fmt.Errorf("%w: %s is not a readable file; build the pack first (promptarena compile) or fix the pack input", ErrPackNotFound, p)
+		}
+		return p, nil
+	}
+	matches, err := filepath.Glob(filepath.Join(dir, "*.pack.json"))
+	if err != nil {
+		return "", fmt.Errorf("find pack: %w", err)
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		return "", fmt.Errorf("%w: no *.pack.json in %s; compile the pack or set the pack input", ErrPackNotFound, dir)
+	default:
+		names := make([]string, len(matches))
+		for i, m := range matches {
+			names[i] = filepath.Base(m)
+		}
+		return "", fmt.Errorf("%w: several packs in %s (%s); set the pack input to the one to deploy", ErrPackNotFound, dir, strings.Join(names, ", "))
+	}
+}
+
+// PackMeta is what the action reads from a pack: its id and version.
+type PackMeta struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ReadPackMeta parses the pack's id and version.
+func ReadPackMeta(data []byte) (PackMeta, error) {
+	var m PackMeta
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("parse pack: %w (is it a compiled .pack.json?)", err)
+	}
+	return m, nil
+}
+
+// PackContentDigest digests the pack without its compilation block (compiler
+// version and timestamp), so a recompiled but otherwise identical pack has
+// the same digest. Keys are sorted by encoding/json, making it canonical.
+func PackContentDigest(data []byte) (string, error) {
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // keep numbers as written: float64 would round large ints
+	if err := dec.Decode(&m); err != nil {
+		return "", fmt.Errorf("parse pack: %w", err)
+	}
+	delete(m, "compilation")
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	return ComputePackChecksum(b), nil
+}

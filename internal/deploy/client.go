@@ -1,0 +1,501 @@
+package deploy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// MaxResponseBytes bounds one response line. PromptKit's SDK accepts 10 MB
+// requests; we read responses of up to 256 MiB so no real adapter's answer is
+// ever cut, while a runaway adapter cannot exhaust memory.
+const MaxResponseBytes = 256 << 20
+
+// stderrTailBytes is how much of the adapter's stderr is kept for errors.
+const stderrTailBytes = 64 << 10
+
+// ErrAdapterExited is matched when the adapter process ends or closes its
+// stdout before answering.
+var ErrAdapterExited = errors.New("adapter exited before answering")
+
+// ErrMalformedResponse is matched when the adapter writes something that is
+// not a JSON-RPC response to the request in flight.
+var ErrMalformedResponse = errors.New("malformed adapter response")
+
+// CallError is a failed call: which adapter, which method, why, and the tail
+// of what the adapter wrote to stderr.
+type CallError struct {
+	Adapter string
+	Method  string
+	Err     error
+	Stderr  string
+}
+
+// Error implements error.
+func (e *CallError) Error() string {
+	msg := fmt.Sprintf("adapter %s: %s: %v", e.Adapter, e.Method, e.Err)
+	if e.Stderr != "" {
+		msg += "\nadapter stderr (last lines):\n" + lastLines(e.Stderr, 20)
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *CallError) Unwrap() error { return e.Err }
+
+// ClientOption configures NewAdapterClient.
+type ClientOption func(*clientConfig)
+
+type clientConfig struct {
+	dir       string
+	env       []string
+	stderr    io.Writer
+	redact    func(string) string
+	waitDelay time.Duration
+}
+
+// WithDir sets the adapter's working directory.
+func WithDir(dir string) ClientOption { return func(c *clientConfig) { c.dir = dir } }
+
+// WithEnv sets the adapter's environment (default: the caller's).
+func WithEnv(env []string) ClientOption { return func(c *clientConfig) { c.env = env } }
+
+// WithStderr mirrors the adapter's stderr to w (e.g. a masked log).
+func WithStderr(w io.Writer) ClientOption { return func(c *clientConfig) { c.stderr = w } }
+
+// WithRedactor filters the stderr tail before it is put into an error, so
+// secrets an adapter logs never reach a message.
+func WithRedactor(f func(string) string) ClientOption {
+	return func(c *clientConfig) { c.redact = f }
+}
+
+// AdapterClient drives one adapter over JSON-RPC 2.0 on stdio. Calls are
+// sequential; a call whose context ends kills the adapter, because the stream
+// can no longer be trusted, and later calls fail fast.
+type AdapterClient struct {
+	name   string
+	w      io.WriteCloser
+	lines  <-chan lineResult
+	quit   chan struct{} // closed when the client stops reading
+	redact func(string) string
+
+	mu     sync.Mutex
+	nextID int64
+	broken error
+
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has been waited for
+	waitErr error
+	stderr  *tailBuffer
+}
+
+type lineResult struct {
+	line []byte
+	err  error
+}
+
+// NewAdapterClient starts the adapter at binaryPath. When ctx ends the
+// process is killed.
+func NewAdapterClient(ctx context.Context, binaryPath string, opts ...ClientOption) (*AdapterClient, error) {
+	cfg := clientConfig{waitDelay: 2 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	name := filepath.Base(binaryPath)
+	cmd := exec.CommandContext(ctx, binaryPath)
+	cmd.Dir = cfg.dir
+	cmd.Env = cfg.env
+	cmd.WaitDelay = cfg.waitDelay
+	tail := &tailBuffer{max: stderrTailBytes}
+	cmd.Stderr = tail
+	if cfg.stderr != nil {
+		cmd.Stderr = io.MultiWriter(tail, cfg.stderr)
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start adapter %s: %w", name, err)
+	}
+	// Our own pipe, not StdoutPipe: Wait must never close the read end while
+	// the reader goroutine still drains the last response.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start adapter %s: %w", name, err)
+	}
+	cmd.Stdout = pw
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return nil, fmt.Errorf("start adapter %s: %w (check the path is an executable built for this machine)", name, err)
+	}
+	pw.Close()
+	quit := make(chan struct{})
+	c := &AdapterClient{
+		name: name, w: stdin, lines: readLines(pr, quit), quit: quit, redact: cfg.redact,
+		cmd: cmd, done: make(chan struct{}), stderr: tail,
+	}
+	go func() {
+		c.waitErr = cmd.Wait()
+		pr.Close()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// NewAdapterClientIO returns a client over r and w instead of a process.
+func NewAdapterClientIO(r io.Reader, w io.WriteCloser) *AdapterClient {
+	quit := make(chan struct{})
+	return &AdapterClient{name: "adapter", w: w, lines: readLines(r, quit), quit: quit, stderr: &tailBuffer{max: stderrTailBytes}}
+}
+
+// Name is the adapter's binary name, used in messages.
+func (c *AdapterClient) Name() string { return c.name }
+
+// readLines reads newline-terminated lines until EOF or an error, each of at
+// most MaxResponseBytes, and sends them on the returned channel.
+func readLines(r io.Reader, quit <-chan struct{}) <-chan lineResult {
+	ch := make(chan lineResult)
+	send := func(lr lineResult) bool {
+		select {
+		case ch <- lr:
+			return true
+		case <-quit:
+			return false
+		}
+	}
+	go func() {
+		defer close(ch)
+		br := bufio.NewReaderSize(r, 64<<10)
+		for {
+			line, err := readLine(br)
+			if (len(line) > 0 || err == nil) && !send(lineResult{line: line}) {
+				return
+			}
+			if err != nil {
+				send(lineResult{err: err})
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var buf []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(buf)+len(frag) > MaxResponseBytes {
+			return nil, fmt.Errorf("%w: a response line is larger than %d bytes", ErrMalformedResponse, MaxResponseBytes)
+		}
+		buf = append(buf, frag...)
+		switch {
+		case err == nil:
+			return bytes.TrimRight(buf, "\r\n"), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return buf, err
+		}
+	}
+}
+
+// call sends one request and decodes the matching response into result.
+func (c *AdapterClient) call(ctx context.Context, method string, params, result any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.broken != nil {
+		return c.fail(method, fmt.Errorf("adapter unusable after an earlier failure: %w", c.broken))
+	}
+	c.nextID++
+	id := c.nextID
+	req := RPCRequest{JSONRPC: "2.0", ID: json.RawMessage(strconv.FormatInt(id, 10)), Method: method}
+	if params != nil {
+		raw, err := json.Marshal(params)
+		if err != nil {
+			return c.fail(method, fmt.Errorf("encode params: %w", err))
+		}
+		req.Params = raw
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return c.fail(method, fmt.Errorf("encode request: %w", err))
+	}
+	if _, err := c.w.Write(append(line, '\n')); err != nil {
+		return c.breakWith(method, c.exitCause(fmt.Errorf("send request: %w", err)))
+	}
+	resp, err := c.receive(ctx)
+	if err != nil {
+		return c.breakWith(method, err)
+	}
+	if !bytes.Equal(bytes.TrimSpace(resp.ID), []byte(strconv.FormatInt(id, 10))) {
+		return c.breakWith(method, fmt.Errorf("%w: answered id %s, expected %d", ErrMalformedResponse, string(resp.ID), id))
+	}
+	if resp.Error != nil {
+		return c.fail(method, resp.Error)
+	}
+	if result == nil {
+		return nil
+	}
+	if len(resp.Result) == 0 || string(resp.Result) == "null" {
+		return c.breakWith(method, fmt.Errorf("%w: response has neither result nor error", ErrMalformedResponse))
+	}
+	if err := json.Unmarshal(resp.Result, result); err != nil {
+		return c.breakWith(method, fmt.Errorf("%w: decode result: %v", ErrMalformedResponse, err))
+	}
+	return nil
+}
+
+// receive waits for the next non-empty line and parses it.
+func (c *AdapterClient) receive(ctx context.Context) (*RPCResponse, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			c.kill()
+			return nil, fmt.Errorf("gave up waiting for the adapter: %w", ctx.Err())
+		case lr, ok := <-c.lines:
+			if !ok || lr.err != nil {
+				if lr.err != nil && !errors.Is(lr.err, io.EOF) && !errors.Is(lr.err, os.ErrClosed) {
+					return nil, lr.err
+				}
+				return nil, c.exitCause(ErrAdapterExited)
+			}
+			if len(bytes.TrimSpace(lr.line)) == 0 {
+				continue
+			}
+			var resp RPCResponse
+			if err := json.Unmarshal(lr.line, &resp); err != nil {
+				return nil, fmt.Errorf("%w: not JSON-RPC (%v): %q", ErrMalformedResponse, err, preview(lr.line))
+			}
+			if resp.JSONRPC != "2.0" && resp.ID == nil {
+				return nil, fmt.Errorf("%w: not JSON-RPC 2.0: %q", ErrMalformedResponse, preview(lr.line))
+			}
+			return &resp, nil
+		}
+	}
+}
+
+// exitCause adds the process's exit status, once it is known, to err.
+func (c *AdapterClient) exitCause(err error) error {
+	if c.cmd == nil {
+		return err
+	}
+	select {
+	case <-c.done:
+	case <-time.After(2 * time.Second):
+		return err
+	}
+	if c.waitErr != nil {
+		return fmt.Errorf("%w (%v)", err, c.waitErr)
+	}
+	return fmt.Errorf("%w (exit status 0)", err)
+}
+
+func (c *AdapterClient) stopReading() {
+	select {
+	case <-c.quit:
+	default:
+		close(c.quit)
+	}
+}
+
+func (c *AdapterClient) kill() {
+	c.stopReading()
+	if c.cmd != nil && c.cmd.Process != nil {
+		_ = c.cmd.Process.Kill()
+		<-c.done
+		return
+	}
+	_ = c.w.Close()
+}
+
+func (c *AdapterClient) breakWith(method string, err error) error {
+	c.broken = err
+	c.kill()
+	return c.fail(method, err)
+}
+
+func (c *AdapterClient) fail(method string, err error) error {
+	tail := c.stderr.String()
+	if c.redact != nil {
+		tail = c.redact(tail)
+	}
+	return &CallError{Adapter: c.name, Method: method, Err: err, Stderr: tail}
+}
+
+// Close closes the adapter's stdin, asking it to exit, and waits for it; an
+// adapter that does not exit within a few seconds is killed.
+func (c *AdapterClient) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_ = c.w.Close()
+	c.stopReading()
+	if c.cmd == nil {
+		return nil
+	}
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+	if c.broken == nil && c.waitErr != nil {
+		return fmt.Errorf("adapter %s exited with an error: %w", c.name, c.waitErr)
+	}
+	return nil
+}
+
+// GetProviderInfo implements Provider.
+func (c *AdapterClient) GetProviderInfo(ctx context.Context) (*ProviderInfo, error) {
+	var out ProviderInfo
+	if err := c.call(ctx, MethodGetProviderInfo, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ValidateConfig implements Provider.
+func (c *AdapterClient) ValidateConfig(ctx context.Context, req *ValidateRequest) (*ValidateResponse, error) {
+	var out ValidateResponse
+	if err := c.call(ctx, MethodValidateConfig, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Plan implements Provider.
+func (c *AdapterClient) Plan(ctx context.Context, req *PlanRequest) (*PlanResponse, error) {
+	var out PlanResponse
+	if err := c.call(ctx, MethodPlan, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Apply implements Provider: it replays the returned events to callback in
+// order and returns the adapter state. If the callback fails, the state is
+// still returned with the error, so a partial deploy is never forgotten.
+func (c *AdapterClient) Apply(ctx context.Context, req *PlanRequest, callback ApplyCallback) (string, error) {
+	var out ApplyResponse
+	if err := c.call(ctx, MethodApply, req, &out); err != nil {
+		return PartialState(err), err
+	}
+	state := out.AdapterState
+	if state == "" {
+		state = out.State
+	}
+	for i := range out.Events {
+		if callback == nil {
+			break
+		}
+		if err := callback(&out.Events[i]); err != nil {
+			return state, err
+		}
+	}
+	return state, nil
+}
+
+// Destroy implements Provider.
+func (c *AdapterClient) Destroy(ctx context.Context, req *DestroyRequest, callback DestroyCallback) error {
+	var out DestroyResponse
+	if err := c.call(ctx, MethodDestroy, req, &out); err != nil {
+		return err
+	}
+	for i := range out.Events {
+		if callback == nil {
+			break
+		}
+		if err := callback(&out.Events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Status implements Provider.
+func (c *AdapterClient) Status(ctx context.Context, req *StatusRequest) (*StatusResponse, error) {
+	var out StatusResponse
+	if err := c.call(ctx, MethodStatus, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Import implements Provider.
+func (c *AdapterClient) Import(ctx context.Context, req *ImportRequest) (*ImportResponse, error) {
+	var out ImportResponse
+	if err := c.call(ctx, MethodImport, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+var _ Provider = (*AdapterClient)(nil)
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2*t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf
+	if len(b) > t.max {
+		b = b[len(b)-t.max:]
+	}
+	return string(b)
+}
+
+func preview(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
+
+func lastLines(s string, n int) string {
+	s = string(bytes.TrimRight([]byte(s), "\n"))
+	lines := bytes.Split([]byte(s), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// PartialState returns the adapter state carried by a failed apply's error
+// data (our SDK sends what was deployed before the failure), or "".
+func PartialState(err error) string {
+	var rpcErr *RPCError
+	if !errors.As(err, &rpcErr) || len(rpcErr.Data) == 0 {
+		return ""
+	}
+	var partial ApplyResponse
+	if json.Unmarshal(rpcErr.Data, &partial) != nil {
+		return ""
+	}
+	if partial.AdapterState != "" {
+		return partial.AdapterState
+	}
+	return partial.State
+}
