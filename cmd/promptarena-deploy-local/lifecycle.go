@@ -63,8 +63,8 @@ func (p *Provider) diffOne(w *desired, ps resourceState, had bool) (change, erro
 	}
 	switch {
 	case !had && cur == "":
-		c.action, c.detail = deploy.ActionCreate, fmt.Sprintf("write %s (%d bytes)", w.Path, len(w.content))
-	case !had && cur == w.SHA256:
+		c.action, c.detail = deploy.ActionCreate, "write "+w.Path
+	case !had && cur == digest(w.content()):
 		c.action, c.detail = deploy.ActionNoChange, w.Path+" already has this content; it will be adopted"
 	case !had:
 		c.action, c.detail = deploy.ActionCreate, fmt.Sprintf("write %s, replacing a file this adapter did not deploy", w.Path)
@@ -80,8 +80,11 @@ func (p *Provider) diffOne(w *desired, ps resourceState, had bool) (change, erro
 			c.action, c.detail = deploy.ActionDrift, ps.Path+" was changed outside a deploy; apply restores it"
 		case ps.Path != w.Path:
 			c.action, c.detail = deploy.ActionUpdate, "move "+ps.Path+" to "+w.Path
-		case ps.SHA256 != w.SHA256:
-			c.action, c.detail = deploy.ActionUpdate, fmt.Sprintf("%s changes (sha256 %s → %s)", w.Path, short(ps.SHA256), short(w.SHA256))
+		case ps.Source == "" && ps.SHA256 == digest(w.content()):
+			// Imported: no source digest yet, but the file already matches.
+			c.action, c.detail = deploy.ActionNoChange, "up to date (imported)"
+		case ps.Source != w.Source:
+			c.action, c.detail = deploy.ActionUpdate, fmt.Sprintf("%s changes (source %s → %s)", w.Path, short(ps.Source), short(w.Source))
 		default:
 			c.action, c.detail = deploy.ActionNoChange, "up to date"
 		}
@@ -192,18 +195,22 @@ func (p *Provider) applyOne(c change, next *state) (*deploy.ResourceResult, erro
 	abs := p.abs(w.Path)
 	res := &deploy.ResourceResult{Type: w.Type, Name: w.Name, Action: c.action, Status: status, Detail: w.Path,
 		Links: []deploy.Link{{Label: "file", URL: fileURL(abs)}}}
+	rs := w.resourceState
 	if c.action == deploy.ActionNoChange {
-		next.Resources[key(w.Type, w.Name)] = w.resourceState
+		rs.SHA256 = c.priorDigest(w)
+		next.Resources[key(w.Type, w.Name)] = rs
 		return nil, nil
 	}
-	if err := writeAtomic(abs, w.content); err != nil {
+	content := w.content()
+	if err := writeAtomic(abs, content); err != nil {
 		res.Status, res.Detail = "failed", err.Error()
 		return res, fmt.Errorf("write %s: %w", w.Path, err)
 	}
 	if c.prior != nil && c.prior.Path != w.Path {
 		_ = os.Remove(p.abs(c.prior.Path))
 	}
-	next.Resources[key(w.Type, w.Name)] = w.resourceState
+	rs.SHA256 = digest(content)
+	next.Resources[key(w.Type, w.Name)] = rs
 	return res, nil
 }
 
@@ -355,4 +362,13 @@ func (p *Provider) Import(_ context.Context, req *deploy.ImportRequest) (*deploy
 			Links: []deploy.Link{{Label: "file", URL: fileURL(p.abs(path))}}},
 		State: prior.encode(),
 	}, nil
+}
+
+// priorDigest is the on-disk digest of an unchanged resource: the recorded
+// one, or for an adopted file the digest of what the pack renders.
+func (c change) priorDigest(w *desired) string {
+	if c.prior != nil {
+		return c.prior.SHA256
+	}
+	return digest(w.content())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 )
@@ -46,14 +48,25 @@ type state struct {
 type resourceState struct {
 	Type   string `json:"type"`
 	Name   string `json:"name"`
-	Path   string `json:"path"` // relative to BaseDir
-	SHA256 string `json:"sha256"`
+	Path   string `json:"path"`   // relative to BaseDir
+	Source string `json:"source"` // digest of the compacted pack JSON it came from
+	SHA256 string `json:"sha256"` // digest of the file as written
 }
 
-// desired is one resource the pack asks for.
+// desired is one resource the pack asks for. Plans compare only the source
+// digest; the file content is rendered when it is needed (apply, adoption).
 type desired struct {
 	resourceState
-	content []byte
+	raw []byte
+}
+
+// content is the file as it is written to disk.
+func (d *desired) content() []byte {
+	b, err := indent(d.raw)
+	if err != nil {
+		return d.raw
+	}
+	return b
 }
 
 func key(typ, name string) string { return typ + "/" + name }
@@ -109,7 +122,7 @@ func (p *Provider) checkDir(dir string) string {
 			}
 			return ""
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			return fmt.Sprintf("target_dir %q: %v", dir, err)
 		}
 		if filepath.Dir(cur) == cur {
@@ -185,29 +198,34 @@ func desiredResources(packJSON string, cfg config) ([]desired, error) {
 	}
 	sort.Strings(keys)
 	out := make([]desired, 0, len(keys)+1)
+	var buf bytes.Buffer
 	for _, k := range keys {
-		content, err := indent(pk.Prompts[k])
-		if err != nil {
+		buf.Reset()
+		if err := json.Compact(&buf, pk.Prompts[k]); err != nil {
 			return nil, fmt.Errorf("prompt %q: %w", k, err)
 		}
-		out = append(out, newDesired(typePrompt, k, filepath.Join(cfg.TargetDir, "prompts", k+".json"), content))
+		out = append(out, newDesired(typePrompt, k, filepath.Join(cfg.TargetDir, "prompts", k+".json"), pk.Prompts[k], buf.Bytes()))
 	}
-	manifest, _ := json.MarshalIndent(map[string]any{"id": pk.ID, "name": pk.Name, "version": pk.Version, "prompts": keys}, "", "  ")
-	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), append(manifest, '\n')))
+	manifest, _ := json.Marshal(map[string]any{"id": pk.ID, "name": pk.Name, "version": pk.Version, "prompts": keys})
+	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), manifest, manifest))
 	return out, nil
 }
 
-func newDesired(typ, name, path string, content []byte) desired {
-	return desired{resourceState: resourceState{Type: typ, Name: name, Path: path, SHA256: digest(content)}, content: content}
+func newDesired(typ, name, path string, raw, compact []byte) desired {
+	return desired{resourceState: resourceState{Type: typ, Name: name, Path: path, Source: digest(compact)}, raw: raw}
 }
 
+// indent formats a prompt as it is written to disk. json.Indent works on the
+// raw bytes in one pass: decoding into any and re-encoding cost 4x as much on
+// a 10 MB pack.
 func indent(raw json.RawMessage) ([]byte, error) {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
+	var buf bytes.Buffer
+	buf.Grow(len(raw) + len(raw)/8)
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
 		return nil, err
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
-	return append(b, '\n'), err
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
 }
 
 func digest(b []byte) string {
@@ -215,10 +233,15 @@ func digest(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// onDisk returns the digest of the file at rel, or "" if it is missing.
+// onDisk returns the digest of the file at rel, "" if it is missing, or a
+// marker that matches no digest if something else (a directory) is there.
 func (p *Provider) onDisk(rel string) (string, error) {
-	b, err := os.ReadFile(p.abs(rel))
-	if errors.Is(err, fs.ErrNotExist) {
+	abs := p.abs(rel)
+	if fi, err := os.Stat(abs); err == nil && !fi.Mode().IsRegular() {
+		return "not-a-regular-file", nil
+	}
+	b, err := os.ReadFile(abs)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return "", nil
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -177,13 +178,18 @@ func readLines(r io.Reader, quit <-chan struct{}) <-chan lineResult {
 		br := bufio.NewReaderSize(r, 64<<10)
 		for {
 			line, err := readLine(br)
-			if (len(line) > 0 || err == nil) && !send(lineResult{line: line}) {
-				return
+			if err == nil {
+				if !send(lineResult{line: line}) {
+					return
+				}
+				continue
 			}
-			if err != nil {
-				send(lineResult{err: err})
-				return
+			if errors.Is(err, io.EOF) && len(line) > 0 {
+				// The process died halfway through writing a response.
+				err = fmt.Errorf("%w after an incomplete response of %d bytes", io.EOF, len(line))
 			}
+			send(lineResult{err: err})
+			return
 		}
 	}()
 	return ch
@@ -265,6 +271,9 @@ func (c *AdapterClient) receive(ctx context.Context) (*RPCResponse, error) {
 			if !ok || lr.err != nil {
 				if lr.err != nil && !errors.Is(lr.err, io.EOF) && !errors.Is(lr.err, os.ErrClosed) {
 					return nil, lr.err
+				}
+				if lr.err != nil && lr.err != io.EOF && errors.Is(lr.err, io.EOF) {
+					return nil, c.exitCause(fmt.Errorf("%w (%s)", ErrAdapterExited, strings.TrimPrefix(lr.err.Error(), "EOF ")))
 				}
 				return nil, c.exitCause(ErrAdapterExited)
 			}

@@ -1,0 +1,154 @@
+package deploy
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadArenaShapes(t *testing.T) {
+	t.Parallel()
+	deploy := `
+  provider: omnia
+  config: {region: eu, replicas: 1, nested: {a: 1}}
+  environments:
+    production:
+      config: {replicas: 3, nested: {b: 2}}
+`
+	current := "apiVersion: v1\nkind: Arena\nspec:\n  tools:\n    - file: tools/t.yaml\n    - tools/missing.yaml\n  deploy:\n" + indent(deploy, "  ")
+	older := "tools: []\ndeploy:\n" + deploy
+	for name, content := range map[string]string{"current": current, "older": older} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "tools/t.yaml", "name: t\n")
+			a, err := LoadArena(writeFile(t, dir, "arena.yaml", content))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Deploy.Provider != "omnia" {
+				t.Fatalf("provider %q", a.Deploy.Provider)
+			}
+			got, err := a.Deploy.DeployConfigJSON("production")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Shallow merge: nested maps are replaced, not merged.
+			if want := `{"nested":{"b":2},"region":"eu","replicas":3}`; got != want {
+				t.Errorf("merged %s, want %s", got, want)
+			}
+			base, _ := a.Deploy.DeployConfigJSON("")
+			if want := `{"nested":{"a":1},"region":"eu","replicas":1}`; base != want {
+				t.Errorf("default %s", base)
+			}
+			_, err = a.Deploy.DeployConfigJSON("prod")
+			if !errors.Is(err, ErrUnknownEnvironment) || !strings.Contains(err.Error(), "default, production") {
+				t.Errorf("unknown env: %v", err)
+			}
+			ac, err := a.ArenaConfigJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			_ = json.Unmarshal([]byte(ac), &m)
+			if name == "current" {
+				tools, _ := m["loaded_tools"].([]any)
+				if len(tools) != 1 || tools[0].(map[string]any)["file_path"] != "tools/t.yaml" || tools[0].(map[string]any)["data"] != "name: t\n" {
+					t.Errorf("loaded_tools: %v", m["loaded_tools"])
+				}
+			}
+			if _, ok := m["deploy"]; !ok {
+				t.Error("spec lacks deploy")
+			}
+		})
+	}
+}
+
+func indent(s, pre string) string {
+	lines := strings.Split(strings.TrimPrefix(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = pre + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestLoadArenaErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cases := []struct {
+		name, content string
+		want          error
+	}{
+		{"missing", "", ErrConfigNotFound},
+		{"no deploy", "kind: Arena\nspec:\n  prompt_configs: []\n", ErrNoDeploySection},
+		{"no provider", "deploy:\n  config: {}\n", ErrNoDeploySection},
+	}
+	for _, tc := range cases {
+		path := filepath.Join(dir, tc.name+".yaml")
+		if tc.content != "" {
+			writeFile(t, dir, tc.name+".yaml", tc.content)
+		}
+		_, err := LoadArena(path)
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	if _, err := LoadArena(writeFile(t, dir, "bad.yaml", "deploy: [\n")); err == nil || !strings.Contains(err.Error(), "parse arena config") {
+		t.Errorf("bad yaml: %v", err)
+	}
+}
+
+func TestResolvePack(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := ResolvePack(dir, ""); !errors.Is(err, ErrPackNotFound) {
+		t.Fatal(err)
+	}
+	one := writeFile(t, dir, "a.pack.json", "{}")
+	if got, err := ResolvePack(dir, ""); got != one || err != nil {
+		t.Fatal(got, err)
+	}
+	writeFile(t, dir, "b.pack.json", "{}")
+	_, err := ResolvePack(dir, "")
+	if !errors.Is(err, ErrPackNotFound) || !strings.Contains(err.Error(), "a.pack.json, b.pack.json") {
+		t.Fatal(err)
+	}
+	if got, err := ResolvePack(dir, "b.pack.json"); err != nil || filepath.Base(got) != "b.pack.json" {
+		t.Fatal(got, err)
+	}
+	if _, err := ResolvePack(dir, "dist/none.pack.json"); !errors.Is(err, ErrPackNotFound) {
+		t.Fatal(err)
+	}
+}
+
+func TestPackContentDigestIgnoresCompilation(t *testing.T) {
+	t.Parallel()
+	a := `{"id":"p","big":12345678901234567890,"prompts":{"x":{}},"compilation":{"created_at":"2026-01-01"}}`
+	b := `{"compilation":{"created_at":"2026-02-02","compiled_with":"v2"},"prompts":{"x":{}},"id":"p","big":12345678901234567890}`
+	c := `{"id":"p","big":12345678901234567891,"prompts":{"x":{}}}`
+	da, _ := PackContentDigest([]byte(a))
+	db, _ := PackContentDigest([]byte(b))
+	dc, _ := PackContentDigest([]byte(c))
+	if da != db {
+		t.Error("recompiled pack has another content digest")
+	}
+	if da == dc {
+		t.Error("a changed number went unnoticed")
+	}
+}

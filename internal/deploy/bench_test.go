@@ -1,0 +1,64 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
+)
+
+// bigPack is a pack of about size bytes, spread over many prompts.
+func bigPack(size int) string {
+	prompts := map[string]any{}
+	body := strings.Repeat("You are a helpful agent. \"Quote\" and \\ escapes. ", 40)
+	for i := 0; size > 0; i++ {
+		prompts[fmt.Sprintf("p%05d", i)] = map[string]any{"id": i, "system_template": body}
+		size -= len(body) + 40
+	}
+	b, _ := json.Marshal(map[string]any{"id": "big", "version": "1.0.0", "prompts": prompts})
+	return string(b)
+}
+
+// BenchmarkPlanRoundTrip10MB: one plan call with a 10 MB pack through the
+// real reference adapter subprocess. Reports the adapter's peak RSS.
+func BenchmarkPlanRoundTrip10MB(b *testing.B) {
+	dir := b.TempDir()
+	c, err := NewAdapterClient(context.Background(), deploytest.LocalAdapter(b), WithDir(dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &PlanRequest{PackJSON: bigPack(10 << 20), DeployConfig: `{"target_dir":"out"}`}
+	b.SetBytes(int64(len(req.PackJSON)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Plan(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	_ = c.Close()
+	if ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "adapter-maxRSS-MB")
+	}
+}
+
+// BenchmarkDecodePlan10k decodes a plan response of 10,000 changes.
+func BenchmarkDecodePlan10k(b *testing.B) {
+	resp := PlanResponse{Summary: "s"}
+	for i := 0; i < 10000; i++ {
+		resp.Changes = append(resp.Changes, ResourceChange{Type: "prompt", Name: fmt.Sprintf("prompt-%d", i), Action: ActionUpdate, Detail: "content changes"})
+	}
+	raw, _ := json.Marshal(resp)
+	b.SetBytes(int64(len(raw)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var out PlanResponse
+		if err := json.Unmarshal(raw, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

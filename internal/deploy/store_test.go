@@ -1,0 +1,246 @@
+package deploy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStateStore(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), ".promptarena")
+	s := NewStateStore(dir)
+	if st, err := s.Load(); st != nil || err != nil {
+		t.Fatalf("missing file: %v %v", st, err)
+	}
+	if p, err := s.LoadPlan(); p != nil || err != nil {
+		t.Fatalf("missing plan: %v %v", p, err)
+	}
+	want := &State{Version: 1, Provider: "local", Environment: "default", LastDeployed: "2026-01-01T00:00:00Z", PackChecksum: "sha256:aa", State: "x"}
+	if err := s.Save(want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load()
+	if err != nil || *got != *want {
+		t.Fatalf("load: %+v %v", got, err)
+	}
+	for path, mode := range map[string]os.FileMode{dir: 0o750 | os.ModeDir, s.StatePath(): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil || fi.Mode() != mode {
+			t.Errorf("%s: mode %v, want %v (%v)", path, fi.Mode(), mode, err)
+		}
+	}
+	raw, _ := os.ReadFile(s.StatePath())
+	if !strings.HasPrefix(string(raw), "{\n  \"version\": 1,") {
+		t.Errorf("not indented JSON: %s", raw)
+	}
+	if err := s.SavePlan(&SavedPlan{Version: 1, Plan: &PlanResponse{}}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.LoadPlan(); err != nil || p.Version != 1 {
+		t.Fatalf("plan: %v %v", p, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("temp files left behind: %v", entries)
+	}
+	if err := s.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePlan(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(); err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func TestStateStoreRefusesBadFiles(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, content string
+		want          error
+	}{
+		{"truncated", `{"version": 1, "provi`, ErrCorrupt},
+		{"not json", "<<<<<<< HEAD\n", ErrCorrupt},
+		{"newer", `{"version": 2, "provider": "x"}`, ErrNewerVersion},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := NewStateStore(dir)
+			for _, path := range []string{s.StatePath(), s.PlanPath()} {
+				if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := s.Load()
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), s.StatePath()) {
+				t.Errorf("state: %v", err)
+			}
+			_, err = s.LoadPlan()
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), s.PlanPath()) {
+				t.Errorf("plan: %v", err)
+			}
+			// Refusing must not destroy the evidence.
+			if b, _ := os.ReadFile(s.StatePath()); string(b) != tc.content {
+				t.Error("file was changed")
+			}
+		})
+	}
+}
+
+func TestWriteFileAtomicKeepsOldOnFailure(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "deploy.state")
+	if err := WriteFileAtomic(path, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	// A directory where the file should go cannot be replaced by rename.
+	bad := filepath.Join(dir, "sub")
+	if err := os.MkdirAll(filepath.Join(bad, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(bad, []byte("new")); err == nil {
+		t.Fatal("write over a non-empty directory succeeded")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Fatal("old file damaged")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("temp file left: %v", entries)
+	}
+}
+
+// TestLockAcrossProcesses: another process holds the lock; ours fails at
+// once with a clear message, waits with a timeout, and gets the lock once the
+// holder lets go.
+func TestLockAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	holder := exec.Command(os.Args[0])
+	holder.Env = append(os.Environ(), "ARENA_FAKE_ADAPTER=lock", "ARENA_LOCK_DIR="+dir)
+	stdin, _ := holder.StdinPipe()
+	stdout, _ := holder.StdoutPipe()
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	if line != "locked\n" {
+		t.Fatalf("holder said %q", line)
+	}
+	l := NewLocker(dir)
+	err := l.Lock()
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), filepath.Join(dir, LockFile)) || !strings.Contains(err.Error(), "concurrency") {
+		t.Fatalf("got %v", err)
+	}
+	if err := l.LockWait(context.Background(), 300*time.Millisecond); !errors.Is(err, ErrLocked) {
+		t.Fatalf("wait: %v", err)
+	}
+	stdin.Close() // the holder unlocks and exits
+	if err := holder.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.LockWait(context.Background(), 5*time.Second); err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	if err := l.Lock(); err == nil {
+		t.Fatal("double lock in one process succeeded")
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(l.Path()); !os.IsNotExist(err) {
+		t.Fatal("lock file not removed")
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatalf("unlock without lock: %v", err)
+	}
+}
+
+func TestLockDoesNotLeakDescriptors(t *testing.T) {
+	dir := t.TempDir()
+	before := countFDs(t)
+	for i := 0; i < 200; i++ {
+		l := NewLocker(dir)
+		if err := l.Lock(); err != nil {
+			t.Fatal(err)
+		}
+		if err := NewLocker(dir).Lock(); !errors.Is(err, ErrLocked) {
+			t.Fatal(err)
+		}
+		if err := l.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after := countFDs(t); after > before+5 {
+		t.Fatalf("descriptors grew from %d to %d", before, after)
+	}
+}
+
+func countFDs(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc")
+	}
+	return len(entries)
+}
+
+func TestDiscover(t *testing.T) {
+	t.Parallel()
+	project, home, pathDir := t.TempDir(), t.TempDir(), t.TempDir()
+	name := AdapterBinaryName("omnia")
+	put := func(dir string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		_ = os.MkdirAll(dir, 0o755)
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	m := NewAdapterManager(project, home, pathDir)
+	_, err := m.Discover("omnia", "")
+	if !errors.Is(err, ErrAdapterNotFound) {
+		t.Fatal(err)
+	}
+	for _, s := range []string{filepath.Join(project, ".promptarena", "adapters", name), filepath.Join(home, ".promptarena", "adapters", name), filepath.Join(pathDir, name), "adapter-install: omnia"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("message lacks %q:\n%v", s, err)
+		}
+	}
+	inPath := put(pathDir, 0o755)
+	if got, _ := m.Discover("omnia", ""); got != inPath {
+		t.Errorf("PATH: got %s", got)
+	}
+	put(filepath.Join(home, ".promptarena", "adapters"), 0o644) // not executable: skipped
+	if got, _ := m.Discover("omnia", ""); got != inPath {
+		t.Errorf("non-executable chosen: %s", got)
+	}
+	_ = os.MkdirAll(filepath.Join(project, ".promptarena", "adapters", name), 0o755) // a directory: skipped
+	if got, _ := m.Discover("omnia", ""); got != inPath {
+		t.Errorf("directory chosen: %s", got)
+	}
+	_ = os.RemoveAll(filepath.Join(project, ".promptarena", "adapters", name))
+	local := put(filepath.Join(project, ".promptarena", "adapters"), 0o755)
+	if got, _ := m.Discover("omnia", ""); got != local {
+		t.Errorf("project-local must win: %s", got)
+	}
+	if got, err := m.Discover("omnia", inPath); got != inPath || err != nil {
+		t.Errorf("explicit: %s %v", got, err)
+	}
+	if _, err := m.Discover("omnia", filepath.Join(project, "nope")); !errors.Is(err, ErrAdapterNotFound) {
+		t.Errorf("explicit missing: %v", err)
+	}
+	if _, err := m.Discover("../evil", ""); err == nil {
+		t.Error("path in provider name accepted")
+	}
+}
