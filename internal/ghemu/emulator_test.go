@@ -1,0 +1,345 @@
+package ghemu
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+func client(t *testing.T, s *Server, token string) *github.Client {
+	t.Helper()
+	c := github.NewClient(s.Client())
+	if token != "" {
+		c = c.WithAuthToken(token)
+	}
+	c, err := c.WithEnterpriseURLs(s.URL+"/", s.URL+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.BaseURL.Path = "/"
+	return c
+}
+
+var ctx = context.Background()
+
+func TestSpecCopyMatchesShared(t *testing.T) {
+	shared := filepath.Join(filepath.Dir(SpecPath()), "..", "..", "..", "..", "shared", "reference", "github", "rest-api-subset.json")
+	want, err := os.ReadFile(shared)
+	if err != nil {
+		t.Skip("shared/ not beside the repo")
+	}
+	got, _ := os.ReadFile(SpecPath())
+	if !bytes.Equal(got, want) {
+		t.Fatal("internal/ghemu/testdata copy of the GitHub description differs from shared/: copy it again")
+	}
+}
+
+func TestCommentPaginationAcrossPages(t *testing.T) {
+	s := New(t)
+	pr := s.AddPull(Pull{HeadSHA: "aaa"})
+	for i := 0; i < 65; i++ {
+		s.AddComment(pr.Number, "someone", fmt.Sprintf("comment %d", i))
+	}
+	gh := client(t, s, DefaultToken)
+	var all []*github.IssueComment
+	opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 30}}
+	pages := 0
+	for {
+		got, resp, err := gh.Issues.ListComments(ctx, DefaultOwner, DefaultRepo, pr.Number, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		all = append(all, got...)
+		if pages == 1 && resp.LastPage != 3 {
+			t.Errorf("last page %d, want 3", resp.LastPage)
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	if pages != 3 || len(all) != 65 || all[64].GetBody() != "comment 64" || all[0].GetUser().GetLogin() != "someone" {
+		t.Fatalf("pages %d, comments %d", pages, len(all))
+	}
+}
+
+func TestCommentLifecycle(t *testing.T) {
+	s := New(t)
+	pr := s.AddPull(Pull{HeadSHA: "aaa"})
+	gh := client(t, s, DefaultToken)
+	c, resp, err := gh.Issues.CreateComment(ctx, DefaultOwner, DefaultRepo, pr.Number, &github.IssueComment{Body: github.String("hi")})
+	if err != nil || resp.StatusCode != 201 || c.GetUser().GetLogin() != BotLogin || c.GetUser().GetType() != "Bot" {
+		t.Fatalf("create: %v %v", c, err)
+	}
+	c, _, err = gh.Issues.EditComment(ctx, DefaultOwner, DefaultRepo, c.GetID(), &github.IssueComment{Body: github.String("edited")})
+	if err != nil || c.GetBody() != "edited" {
+		t.Fatalf("edit: %v", err)
+	}
+	got, _, err := gh.Issues.GetComment(ctx, DefaultOwner, DefaultRepo, c.GetID())
+	if err != nil || got.GetBody() != "edited" {
+		t.Fatalf("get: %v", err)
+	}
+	if _, err := gh.Issues.DeleteComment(ctx, DefaultOwner, DefaultRepo, c.GetID()); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Comments(pr.Number)) != 0 {
+		t.Fatal("not deleted")
+	}
+	_, resp, err = gh.Issues.CreateComment(ctx, DefaultOwner, DefaultRepo, 999, &github.IssueComment{Body: github.String("x")})
+	if resp == nil || resp.StatusCode != 404 {
+		t.Fatalf("missing issue: %v", err)
+	}
+}
+
+func TestMalformedRequestIsCaught(t *testing.T) {
+	s := New(t)
+	pr := s.AddPull(Pull{HeadSHA: "aaa"})
+	gh := client(t, s, DefaultToken)
+	_, resp, err := gh.Issues.CreateComment(ctx, DefaultOwner, DefaultRepo, pr.Number, &github.IssueComment{})
+	if resp == nil || resp.StatusCode != 422 {
+		t.Fatalf("want 422, got %v", err)
+	}
+	v := s.TakeViolations()
+	if len(v) != 1 || v[0].Kind != "request" || !strings.Contains(v[0].Message, `property "body" is missing`) {
+		t.Fatalf("violations: %+v", v)
+	}
+}
+
+func TestAuth(t *testing.T) {
+	s := New(t)
+	pr := s.AddPull(Pull{HeadSHA: "aaa"})
+	s.AddToken("ghs_fork", BotLogin, map[string]string{"issues": Read, "pull_requests": Read, "actions": Read})
+	cases := []struct {
+		token  string
+		status int
+		msg    string
+	}{
+		{"", 401, "Requires authentication"},
+		{"ghs_wrong", 401, "Bad credentials"},
+		{"ghs_fork", 403, "Resource not accessible by integration"},
+	}
+	for _, tc := range cases {
+		_, resp, err := client(t, s, tc.token).Issues.CreateComment(ctx, DefaultOwner, DefaultRepo, pr.Number, &github.IssueComment{Body: github.String("x")})
+		var er *github.ErrorResponse
+		if !errors.As(err, &er) || resp.StatusCode != tc.status || er.Message != tc.msg {
+			t.Errorf("token %q: %v", tc.token, err)
+		}
+	}
+	// Reads are allowed with read permission.
+	if _, _, err := client(t, s, "ghs_fork").Issues.ListComments(ctx, DefaultOwner, DefaultRepo, pr.Number, nil); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestContentsCompareAndSwap(t *testing.T) {
+	s := New(t)
+	gh := client(t, s, DefaultToken)
+	path := ".promptarena/envs/production/deploy.state"
+	opts := &github.RepositoryContentFileOptions{Message: github.String("state [skip ci]"), Content: []byte("v1"), Branch: github.String("main")}
+	res, resp, err := gh.Repositories.CreateFile(ctx, DefaultOwner, DefaultRepo, path, opts)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("create: %v", err)
+	}
+	sha1 := res.Content.GetSHA()
+	if sha1 != BlobSHA([]byte("v1")) {
+		t.Fatalf("sha %s", sha1)
+	}
+	// Create over an existing file without sha: 422.
+	_, resp, _ = gh.Repositories.CreateFile(ctx, DefaultOwner, DefaultRepo, path, opts)
+	if resp.StatusCode != 422 {
+		t.Fatalf("create over existing: %d", resp.StatusCode)
+	}
+	opts.Content, opts.SHA = []byte("v2"), github.String(sha1)
+	if _, _, err := gh.Repositories.UpdateFile(ctx, DefaultOwner, DefaultRepo, path, opts); err != nil {
+		t.Fatal(err)
+	}
+	// The same sha again is stale now: 409, nothing overwritten.
+	opts.Content = []byte("v3")
+	_, resp, _ = gh.Repositories.UpdateFile(ctx, DefaultOwner, DefaultRepo, path, opts)
+	if resp.StatusCode != 409 {
+		t.Fatalf("stale sha: %d", resp.StatusCode)
+	}
+	fc, _, _, err := gh.Repositories.GetContents(ctx, DefaultOwner, DefaultRepo, path, &github.RepositoryContentGetOptions{Ref: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fc.GetContent(); got != "v2" {
+		t.Fatalf("content %q", got)
+	}
+	if n := len(s.Commits("main")); n != 2 {
+		t.Fatalf("commits %d", n)
+	}
+	_, _, resp, _ = gh.Repositories.GetContents(ctx, DefaultOwner, DefaultRepo, "nope/x", nil)
+	if resp.StatusCode != 404 {
+		t.Fatalf("missing: %d", resp.StatusCode)
+	}
+}
+
+func TestFaultsSeenByClient(t *testing.T) {
+	route := "GET /repos/{owner}/{repo}/issues/{issue_number}/comments"
+	cases := []struct {
+		name  string
+		fault Fault
+		check func(t *testing.T, resp *github.Response, err error)
+	}{
+		{"503 twice then ok", Fault{Status: 503, Times: 2}, func(t *testing.T, resp *github.Response, err error) {
+			if resp == nil || resp.StatusCode != 503 {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"secondary rate limit", Fault{Status: 403, Secondary: true, RetryAfter: "7"}, func(t *testing.T, _ *github.Response, err error) {
+			var abuse *github.AbuseRateLimitError
+			if !errors.As(err, &abuse) || abuse.GetRetryAfter() != 7*time.Second {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"primary rate limit", Fault{Status: 403, Primary: true}, func(t *testing.T, _ *github.Response, err error) {
+			var rl *github.RateLimitError
+			if !errors.As(err, &rl) {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"429", Fault{Status: 429, RetryAfter: "3"}, func(t *testing.T, resp *github.Response, err error) {
+			if resp == nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "3" {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		// net/http retries a reset GET once on its own: the fault holds for both.
+		{"connection reset", Fault{Reset: true, Times: 2}, func(t *testing.T, _ *github.Response, err error) {
+			if err == nil {
+				t.Fatal("reset went unnoticed")
+			}
+		}},
+		{"truncated body", Fault{Truncate: true}, func(t *testing.T, _ *github.Response, err error) {
+			if err == nil || !strings.Contains(err.Error(), "unexpected EOF") {
+				t.Fatalf("got %v", err)
+			}
+		}},
+		{"slow", Fault{Delay: 50 * time.Millisecond}, func(t *testing.T, _ *github.Response, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(t)
+			pr := s.AddPull(Pull{HeadSHA: "aaa"})
+			s.AddComment(pr.Number, "someone", "hello")
+			s.Inject(route, tc.fault)
+			gh := client(t, s, DefaultToken)
+			_, resp, err := gh.Issues.ListComments(ctx, DefaultOwner, DefaultRepo, pr.Number, nil)
+			tc.check(t, resp, err)
+			// Once the fault is used up, the route answers again.
+			for i := 1; i < tc.fault.Times; i++ {
+				_, _, _ = client(t, s, DefaultToken).Issues.ListComments(ctx, DefaultOwner, DefaultRepo, pr.Number, nil)
+			}
+			got, _, err := client(t, s, DefaultToken).Issues.ListComments(ctx, DefaultOwner, DefaultRepo, pr.Number, nil)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("after the fault: %v", err)
+			}
+		})
+	}
+}
+
+func TestPullsRunsIssuesReleases(t *testing.T) {
+	s := New(t)
+	gh := client(t, s, DefaultToken)
+	pr := s.AddPull(Pull{HeadSHA: "head1", HeadRef: "feature", BaseSHA: "base1"})
+	s.MergePull(pr.Number, "squash1")
+	got, _, err := gh.PullRequests.ListPullRequestsWithCommit(ctx, DefaultOwner, DefaultRepo, "squash1", nil)
+	if err != nil || len(got) != 1 || got[0].GetNumber() != pr.Number || got[0].GetHead().GetSHA() != "head1" {
+		t.Fatalf("commit pulls: %v %v", got, err)
+	}
+	p, _, err := gh.PullRequests.Get(ctx, DefaultOwner, DefaultRepo, pr.Number)
+	if err != nil || !p.GetMerged() || p.GetMergeCommitSHA() != "squash1" {
+		t.Fatalf("pull: %v", err)
+	}
+	s.AddRun(Run{Event: "pull_request", HeadSHA: "head1"})
+	s.AddRun(Run{Event: "push", HeadSHA: "squash1"})
+	runs, _, err := gh.Actions.ListRepositoryWorkflowRuns(ctx, DefaultOwner, DefaultRepo, &github.ListWorkflowRunsOptions{Event: "pull_request", HeadSHA: "head1"})
+	if err != nil || runs.GetTotalCount() != 1 || runs.WorkflowRuns[0].GetEvent() != "pull_request" {
+		t.Fatalf("runs: %v", err)
+	}
+	is, _, err := gh.Issues.Create(ctx, DefaultOwner, DefaultRepo, &github.IssueRequest{Title: github.String("drift"), Labels: &[]string{"arena-drift"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := gh.Issues.ListByRepo(ctx, DefaultOwner, DefaultRepo, &github.IssueListByRepoOptions{Labels: []string{"arena-drift"}})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("issues: %v", err)
+	}
+	if _, _, err := gh.Issues.Edit(ctx, DefaultOwner, DefaultRepo, is.GetNumber(), &github.IssueRequest{State: github.String("closed")}); err != nil {
+		t.Fatal(err)
+	}
+	s.AddRelease("AltairaLabs/PromptArena-deploy-omnia", "v1.4.0", map[string][]byte{"promptarena-deploy-omnia_linux_amd64": []byte("\x7fELF")})
+	rel, _, err := gh.Repositories.GetReleaseByTag(ctx, "AltairaLabs", "PromptArena-deploy-omnia", "v1.4.0")
+	if err != nil || len(rel.Assets) != 1 {
+		t.Fatalf("release: %v", err)
+	}
+	rc, _, err := gh.Repositories.DownloadReleaseAsset(ctx, "AltairaLabs", "PromptArena-deploy-omnia", rel.Assets[0].GetID(), s.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(b) != "\x7fELF" {
+		t.Fatalf("asset %q", b)
+	}
+}
+
+// TestArtifactDownloadRedirectThenGone: 302 to a signed URL that must be
+// fetched without the token; 410 once the artifact has expired.
+func TestArtifactDownloadRedirectThenGone(t *testing.T) {
+	s := New(t)
+	run := s.AddRun(Run{Event: "pull_request", HeadSHA: "head1"})
+	id := uploadRaw(t, s, run, "arena-plan-default-head1", []byte("PK-zip-bytes"))
+	gh := client(t, s, DefaultToken)
+	u, resp, err := gh.Actions.DownloadArtifact(ctx, DefaultOwner, DefaultRepo, id, 0)
+	if err != nil || resp.StatusCode != 302 {
+		t.Fatalf("download: %v", err)
+	}
+	req, _ := http.NewRequest("GET", u.String(), nil)
+	req.Header.Set("Authorization", "token "+DefaultToken)
+	r, _ := s.Client().Do(req)
+	if r.StatusCode != 403 {
+		t.Fatalf("blob with token: %d", r.StatusCode)
+	}
+	r, err = s.Client().Get(u.String())
+	if err != nil || r.StatusCode != 200 {
+		t.Fatalf("blob: %v %d", err, r.StatusCode)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if string(b) != "PK-zip-bytes" {
+		t.Fatalf("content %q", b)
+	}
+	s.Advance(2 * time.Minute) // the signed URL is short-lived
+	if r, _ := s.Client().Get(u.String()); r.StatusCode != 403 {
+		t.Fatalf("expired URL: %d", r.StatusCode)
+	}
+	list, _, err := gh.Actions.ListArtifacts(ctx, DefaultOwner, DefaultRepo, nil)
+	if err != nil || list.GetTotalCount() != 1 || list.Artifacts[0].GetExpired() {
+		t.Fatalf("list: %v", err)
+	}
+	s.Advance(DefaultRetention)
+	_, resp, _ = gh.Actions.DownloadArtifact(ctx, DefaultOwner, DefaultRepo, id, 0)
+	if resp.StatusCode != 410 {
+		t.Fatalf("expired artifact: %d", resp.StatusCode)
+	}
+	a, _, _ := gh.Actions.GetArtifact(ctx, DefaultOwner, DefaultRepo, id)
+	if !a.GetExpired() {
+		t.Fatal("not marked expired")
+	}
+}
