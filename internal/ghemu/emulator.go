@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // Permission levels of a token, per scope (issues, pull_requests, contents,
@@ -434,4 +436,19 @@ func toGeneric(v any) any {
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
+}
+
+// GitHubClient is a go-github client for the emulator, authenticated with
+// token (none if empty), as the action builds one for GITHUB_API_URL.
+func (s *Server) GitHubClient(token string) *github.Client {
+	c := github.NewClient(s.Client())
+	if token != "" {
+		c = c.WithAuthToken(token)
+	}
+	c, err := c.WithEnterpriseURLs(s.URL+"/", s.URL+"/")
+	if err != nil {
+		panic(err) // s.URL is always a valid URL
+	}
+	c.BaseURL.Path = "/"
+	return c
 }

@@ -18,16 +18,7 @@ import (
 
 func client(t *testing.T, s *Server, token string) *github.Client {
 	t.Helper()
-	c := github.NewClient(s.Client())
-	if token != "" {
-		c = c.WithAuthToken(token)
-	}
-	c, err := c.WithEnterpriseURLs(s.URL+"/", s.URL+"/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.BaseURL.Path = "/"
-	return c
+	return s.GitHubClient(token)
 }
 
 var ctx = context.Background()

@@ -1,0 +1,163 @@
+package artifacts
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+)
+
+var ctx = context.Background()
+
+func uploader(t *testing.T, s *ghemu.Server, run *ghemu.Run) *Uploader {
+	t.Helper()
+	u, err := NewUploader(s.ResultsURL(), s.RuntimeToken(run), s.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Sleep = func(context.Context, time.Duration) error { return nil }
+	return u
+}
+
+var files = []File{{Name: "deploy.plan", Data: []byte(`{"version":1}`)}, {Name: "plan.md", Data: []byte("# plan")}}
+
+func TestUploadThenDownloadFromLaterRun(t *testing.T) {
+	s := ghemu.New(t)
+	pr := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "head1"})
+	id, size, err := uploader(t, s, pr).Upload(ctx, "arena-plan-default-head1", files, time.Time{})
+	if err != nil || size == 0 {
+		t.Fatal(err)
+	}
+	if n := s.CountRequests("POST /twirp/"); n != 2 {
+		t.Errorf("twirp calls %d, want 2 (create, finalize)", n)
+	}
+	s.AddRun(ghemu.Run{Event: "push", HeadSHA: "merge1"})
+	f := NewFinder(s.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo, s.Client())
+	info, err := f.Latest(ctx, "arena-plan-default-head1", "head1")
+	if err != nil || info.ID != id || info.RunID != pr.ID {
+		t.Fatalf("latest: %+v %v", info, err)
+	}
+	data, err := f.Download(ctx, info.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unzip(data, DefaultLimits)
+	if err != nil || string(got["deploy.plan"]) != `{"version":1}` || string(got["plan.md"]) != "# plan" {
+		t.Fatalf("unzip: %v %v", got, err)
+	}
+	if _, err := f.Latest(ctx, "arena-plan-default-head1", "otherhead"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("other head: %v", err)
+	}
+	s.Advance(ghemu.DefaultRetention + time.Hour)
+	if _, err := f.Latest(ctx, "arena-plan-default-head1", "head1"); !errors.Is(err, ErrExpired) {
+		t.Fatalf("expired: %v", err)
+	}
+	if _, err := f.Download(ctx, info.ID); !errors.Is(err, ErrExpired) {
+		t.Fatalf("download expired: %v", err)
+	}
+}
+
+func TestRerunReplacesArtifact(t *testing.T) {
+	s := ghemu.New(t)
+	run := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "h"})
+	u := uploader(t, s, run)
+	first, _, err := u.Upload(ctx, "arena-plan-default-h", files, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := u.Upload(ctx, "arena-plan-default-h", []File{{Name: "deploy.plan", Data: []byte("v2")}}, time.Time{})
+	if err != nil || second == first {
+		t.Fatalf("re-run: %d %d %v", first, second, err)
+	}
+	f := NewFinder(s.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo, s.Client())
+	all, err := f.List(ctx, "arena-plan-default-h")
+	if err != nil || len(all) != 1 || all[0].ID != second {
+		t.Fatalf("after re-run: %+v %v", all, err)
+	}
+}
+
+func TestUploadRetriesAndErrors(t *testing.T) {
+	cases := []struct {
+		name    string
+		opts    ghemu.Options
+		faults  map[string]ghemu.Fault
+		wantErr error
+	}{
+		{name: "5xx then ok", faults: map[string]ghemu.Fault{
+			"POST " + ghemu.TwirpPrefix + "CreateArtifact": {Status: 503, Times: 2},
+			"PUT /_blob/upload/{key}":                      {Status: 500},
+			"POST " + ghemu.TwirpPrefix + "FinalizeArtifact": {Status: 429}}},
+		{name: "camelCase answers", opts: ghemu.Options{CamelCaseTwirp: true}},
+		{name: "gives up", faults: map[string]ghemu.Fault{"POST " + ghemu.TwirpPrefix + "CreateArtifact": {Status: 502, Times: 5}}, wantErr: errors.New("gave up after 5 tries")},
+		{name: "reset", faults: map[string]ghemu.Fault{"POST " + ghemu.TwirpPrefix + "CreateArtifact": {Reset: true}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ghemu.New(t, tc.opts)
+			run := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "h"})
+			for route, f := range tc.faults {
+				s.Inject(route, f)
+			}
+			_, _, err := uploader(t, s, run).Upload(ctx, "a", files, time.Time{})
+			if tc.wantErr == nil && err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantErr != nil && (err == nil || !strings.Contains(err.Error(), tc.wantErr.Error())) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+}
+
+func TestNewUploaderNeedsRuntime(t *testing.T) {
+	for _, tok := range []string{"", "not-a-jwt", "a.eyJzY3AiOiJBY3Rpb25zLkV4YW1wbGUifQ.c"} {
+		if _, err := NewUploader("http://x/", tok, nil); !errors.Is(err, ErrNoRuntime) {
+			t.Errorf("%q: %v", tok, err)
+		}
+	}
+}
+
+func TestForkArtifactIgnored(t *testing.T) {
+	s := ghemu.New(t)
+	fork := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "h", HeadRepo: "evil/app"})
+	if _, _, err := uploader(t, s, fork).Upload(ctx, "arena-plan-default-h", files, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	f := NewFinder(s.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo, s.Client())
+	if _, err := f.Latest(ctx, "arena-plan-default-h", "h"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a fork's plan was accepted: %v", err)
+	}
+}
+
+func TestUnzipRefusesEscapesAndBombs(t *testing.T) {
+	mk := func(name string, data []byte) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		w, _ := zw.Create(name)
+		_, _ = w.Write(data)
+		_ = zw.Close()
+		return buf.Bytes()
+	}
+	for _, name := range []string{"../evil", "/etc/passwd", `..\evil`, "a/../../evil"} {
+		if _, err := Unzip(mk(name, []byte("x")), DefaultLimits); !errors.Is(err, ErrUnsafeZip) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	bomb := mk("big", bytes.Repeat([]byte{0}, 10<<20))
+	if _, err := Unzip(bomb, Limits{MaxFiles: 4, MaxTotal: 1 << 20}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("bomb: %v", err)
+	}
+	if _, err := Unzip([]byte("not a zip"), DefaultLimits); !errors.Is(err, ErrUnsafeZip) {
+		t.Errorf("garbage: %v", err)
+	}
+	z1, _ := Zip(files)
+	z2, _ := Zip([]File{files[1], files[0]})
+	if !bytes.Equal(z1, z2) {
+		t.Error("zip is not deterministic")
+	}
+}

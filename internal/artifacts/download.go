@@ -1,0 +1,186 @@
+package artifacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Info describes an artifact found through the REST API.
+type Info struct {
+	ID        int64
+	Name      string
+	Size      int64
+	Expired   bool
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RunID     int64
+	HeadSHA   string
+	FromFork  bool
+}
+
+// Finder finds and downloads artifacts of the repository's runs.
+type Finder struct {
+	gh          *github.Client
+	owner, repo string
+	blob        *http.Client // for signed URLs: never carries the token
+	MaxBytes    int64
+}
+
+// NewFinder returns a Finder. blob fetches signed URLs and must not add the
+// token (http.DefaultClient when nil).
+func NewFinder(gh *github.Client, owner, repo string, blob *http.Client) *Finder {
+	if blob == nil {
+		blob = http.DefaultClient
+	}
+	return &Finder{gh: gh, owner: owner, repo: repo, blob: blob, MaxBytes: 512 << 20}
+}
+
+type restArtifact struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Size        int64     `json:"size_in_bytes"`
+	Expired     bool      `json:"expired"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	WorkflowRun *struct {
+		ID               int64  `json:"id"`
+		RepositoryID     int64  `json:"repository_id"`
+		HeadRepositoryID int64  `json:"head_repository_id"`
+		HeadSHA          string `json:"head_sha"`
+	} `json:"workflow_run"`
+}
+
+// List returns the repository's artifacts named name, newest first, all
+// pages. go-github v60 has no name filter, so the request is built here.
+func (f *Finder) List(ctx context.Context, name string) ([]Info, error) {
+	var out []Info
+	for page := 1; ; page++ {
+		u := fmt.Sprintf("repos/%s/%s/actions/artifacts?name=%s&per_page=100&page=%d", f.owner, f.repo, url.QueryEscape(name), page)
+		req, err := f.gh.NewRequest("GET", u, nil)
+		if err != nil {
+			return nil, err
+		}
+		var list struct {
+			Artifacts []restArtifact `json:"artifacts"`
+		}
+		resp, err := f.gh.Do(ctx, req, &list)
+		if err != nil {
+			return nil, fmt.Errorf("list artifacts %s: %w", name, err)
+		}
+		for _, a := range list.Artifacts {
+			if a.Name != name {
+				continue
+			}
+			info := Info{ID: a.ID, Name: a.Name, Size: a.Size, Expired: a.Expired, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt}
+			if a.WorkflowRun != nil {
+				info.RunID, info.HeadSHA = a.WorkflowRun.ID, a.WorkflowRun.HeadSHA
+				info.FromFork = a.WorkflowRun.HeadRepositoryID != 0 && a.WorkflowRun.HeadRepositoryID != a.WorkflowRun.RepositoryID
+			}
+			out = append(out, info)
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
+}
+
+// RunIDs returns the ids of the repository's runs of event for headSHA.
+func (f *Finder) RunIDs(ctx context.Context, event, headSHA string) (map[int64]bool, error) {
+	ids := map[int64]bool{}
+	opt := &github.ListWorkflowRunsOptions{Event: event, HeadSHA: headSHA, ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		runs, resp, err := f.gh.Actions.ListRepositoryWorkflowRuns(ctx, f.owner, f.repo, opt)
+		if err != nil {
+			return nil, fmt.Errorf("list %s runs for %s: %w", event, headSHA, err)
+		}
+		for _, r := range runs.WorkflowRuns {
+			if r.GetHeadRepository().GetFullName() == "" || r.GetHeadRepository().GetFullName() == f.owner+"/"+f.repo {
+				ids[r.GetID()] = true
+			}
+		}
+		if resp.NextPage == 0 {
+			return ids, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// Latest finds the newest artifact named name made by a pull_request run of
+// this repository (never a fork's) for headSHA. Expired ones are reported as
+// ErrExpired when nothing newer exists.
+func (f *Finder) Latest(ctx context.Context, name, headSHA string) (*Info, error) {
+	all, err := f.List(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%w: no artifact %s", ErrNotFound, name)
+	}
+	runs, err := f.RunIDs(ctx, "pull_request", headSHA)
+	if err != nil {
+		return nil, err
+	}
+	var expired *Info
+	for i := range all {
+		a := &all[i]
+		if a.FromFork || !runs[a.RunID] {
+			continue
+		}
+		if a.Expired {
+			if expired == nil {
+				expired = a
+			}
+			continue
+		}
+		return a, nil
+	}
+	if expired != nil {
+		return expired, fmt.Errorf("%w: %s expired at %s", ErrExpired, name, expired.ExpiresAt.Format(time.RFC3339))
+	}
+	return nil, fmt.Errorf("%w: %s exists, but not from a pull_request run of this repository for %s", ErrNotFound, name, headSHA)
+}
+
+// Download fetches an artifact's zip: the API answers 302 with a short-lived
+// signed URL, fetched without the token; 410 means it expired.
+func (f *Finder) Download(ctx context.Context, id int64) ([]byte, error) {
+	u, resp, err := f.gh.Actions.DownloadArtifact(ctx, f.owner, f.repo, id, 3)
+	if resp != nil && resp.StatusCode == http.StatusGone {
+		return nil, fmt.Errorf("%w: artifact %d is gone", ErrExpired, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("download artifact %d: %w", id, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	r, err := f.blob.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("download artifact %d: %w", id, err)
+	}
+	defer r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("download artifact %d: storage answered HTTP %d", id, r.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, f.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("download artifact %d: %w", id, err)
+	}
+	if int64(len(data)) > f.MaxBytes {
+		return nil, fmt.Errorf("%w: artifact %d is larger than %d bytes", ErrTooLarge, id, f.MaxBytes)
+	}
+	return data, nil
+}
+
+// IsNotFound reports whether err means no usable artifact exists.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

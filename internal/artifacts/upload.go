@@ -1,0 +1,320 @@
+// Package artifacts uploads workflow artifacts through the results service
+// (the "v4" protocol of actions/upload-artifact) and finds and downloads
+// artifacts of other runs through the REST API. A Docker action cannot call
+// actions/upload-artifact, so it speaks the protocol itself.
+package artifacts
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const servicePath = "/twirp/github.actions.results.api.v1.ArtifactService/"
+
+// blockSize is the size of one uploaded block; plans are small, so most
+// uploads are one block, but large ones are split as Azure expects.
+const blockSize = 4 << 20
+
+// Errors callers branch on.
+var (
+	ErrNoRuntime    = errors.New("the artifact service is not available")
+	ErrQuota        = errors.New("artifact storage quota exceeded")
+	ErrNotFound     = errors.New("artifact not found")
+	ErrExpired      = errors.New("artifact expired")
+	ErrTooLarge     = errors.New("artifact too large")
+	ErrUnsafeZip    = errors.New("unsafe artifact archive")
+	errConflictName = errors.New("artifact name already used in this run")
+)
+
+// Uploader uploads artifacts of the current run.
+type Uploader struct {
+	resultsURL *url.URL
+	token      string
+	runID      string
+	jobID      string
+	http       *http.Client
+	// Tries and Backoff follow the official client: 5 tries, 3 s, ×1.5.
+	Tries   int
+	Backoff time.Duration
+	Sleep   func(context.Context, time.Duration) error
+}
+
+// NewUploader reads the backend ids from the runtime token's scp claim.
+// Both values come from the runner (ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_TOKEN).
+func NewUploader(resultsURL, runtimeToken string, hc *http.Client) (*Uploader, error) {
+	if resultsURL == "" || runtimeToken == "" {
+		return nil, fmt.Errorf("%w: ACTIONS_RESULTS_URL or ACTIONS_RUNTIME_TOKEN is not set (runner older than 2.308, or not in GitHub Actions)", ErrNoRuntime)
+	}
+	u, err := url.Parse(resultsURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ACTIONS_RESULTS_URL: %v", ErrNoRuntime, err)
+	}
+	runID, jobID, err := backendIDs(runtimeToken)
+	if err != nil {
+		return nil, err
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &Uploader{resultsURL: u, token: runtimeToken, runID: runID, jobID: jobID, http: hc,
+		Tries: 5, Backoff: 3 * time.Second, Sleep: sleepCtx}, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// backendIDs decodes (without verifying) the JWT and finds
+// Actions.Results:<run>:<job> in its scp claim.
+func backendIDs(token string) (string, string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", "", fmt.Errorf("%w: the runtime token is not a JWT", ErrNoRuntime)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", "", fmt.Errorf("%w: decode runtime token: %v", ErrNoRuntime, err)
+	}
+	var claims struct {
+		Scp string `json:"scp"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return "", "", fmt.Errorf("%w: decode runtime token: %v", ErrNoRuntime, err)
+	}
+	for _, sc := range strings.Fields(claims.Scp) {
+		parts := strings.Split(sc, ":")
+		if len(parts) == 3 && parts[0] == "Actions.Results" {
+			return parts[1], parts[2], nil
+		}
+	}
+	return "", "", fmt.Errorf("%w: the runtime token has no Actions.Results scope", ErrNoRuntime)
+}
+
+// Upload zips files and uploads them as artifact name, replacing an artifact
+// of the same name from an earlier attempt of this run. expiresAt zero keeps
+// the repository's retention. It returns the artifact id and the zip size.
+func (u *Uploader) Upload(ctx context.Context, name string, files []File, expiresAt time.Time) (int64, int64, error) {
+	data, err := Zip(files)
+	if err != nil {
+		return 0, 0, err
+	}
+	id, err := u.upload(ctx, name, data, expiresAt)
+	if errors.Is(err, errConflictName) {
+		// A re-run of the job: the first attempt's artifact holds the name.
+		if err := u.call(ctx, "DeleteArtifact", u.ids(map[string]any{"name": name}), nil); err != nil {
+			return 0, 0, fmt.Errorf("replace artifact %s from an earlier attempt: %w", name, err)
+		}
+		id, err = u.upload(ctx, name, data, expiresAt)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("upload artifact %s: %w", name, err)
+	}
+	return id, int64(len(data)), nil
+}
+
+func (u *Uploader) ids(extra map[string]any) map[string]any {
+	m := map[string]any{"workflow_run_backend_id": u.runID, "workflow_job_run_backend_id": u.jobID}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+func (u *Uploader) upload(ctx context.Context, name string, data []byte, expiresAt time.Time) (int64, error) {
+	create := u.ids(map[string]any{"name": name, "version": 4})
+	if !expiresAt.IsZero() {
+		create["expires_at"] = expiresAt.UTC().Format(time.RFC3339)
+	}
+	var created struct {
+		OK              bool   `json:"ok"`
+		SignedUploadURL string `json:"signed_upload_url"`
+		CamelURL        string `json:"signedUploadUrl"`
+	}
+	if err := u.call(ctx, "CreateArtifact", create, &created); err != nil {
+		return 0, err
+	}
+	uploadURL := created.SignedUploadURL
+	if uploadURL == "" {
+		uploadURL = created.CamelURL
+	}
+	if uploadURL == "" {
+		return 0, errors.New("CreateArtifact answered without an upload URL")
+	}
+	if err := u.putBlob(ctx, uploadURL, data); err != nil {
+		return 0, err
+	}
+	sum := sha256.Sum256(data)
+	var fin struct {
+		OK         bool            `json:"ok"`
+		ArtifactID json.RawMessage `json:"artifact_id"`
+		CamelID    json.RawMessage `json:"artifactId"`
+	}
+	err := u.call(ctx, "FinalizeArtifact", u.ids(map[string]any{
+		"name": name, "size": strconv.Itoa(len(data)), "hash": "sha256:" + hex.EncodeToString(sum[:]),
+	}), &fin)
+	if err != nil {
+		return 0, err
+	}
+	raw := fin.ArtifactID
+	if len(raw) == 0 {
+		raw = fin.CamelID
+	}
+	id, err := strconv.ParseInt(strings.Trim(string(raw), `"`), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("FinalizeArtifact answered an invalid artifact id %s", raw)
+	}
+	return id, nil
+}
+
+// putBlob uploads data as an Azure block blob: blocks in order, then the
+// block list. The signed URL already carries a query: parameters are added.
+func (u *Uploader) putBlob(ctx context.Context, signed string, data []byte) error {
+	var list bytes.Buffer
+	list.WriteString(`<?xml version="1.0" encoding="utf-8"?><BlockList>`)
+	for i, off := 0, 0; off < len(data) || i == 0; i++ {
+		end := min(off+blockSize, len(data))
+		id := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("block-%08d", i))) // all ids the same length
+		if err := u.put(ctx, signed, url.Values{"comp": {"block"}, "blockid": {id}}, data[off:end], nil); err != nil {
+			return fmt.Errorf("upload block %d: %w", i, err)
+		}
+		list.WriteString("<Latest>" + id + "</Latest>")
+		off = end
+	}
+	list.WriteString("</BlockList>")
+	if err := u.put(ctx, signed, url.Values{"comp": {"blocklist"}}, list.Bytes(), map[string]string{"x-ms-blob-content-type": "application/zip"}); err != nil {
+		return fmt.Errorf("commit block list: %w", err)
+	}
+	return nil
+}
+
+func (u *Uploader) put(ctx context.Context, signed string, params url.Values, body []byte, hdr map[string]string) error {
+	pu, err := url.Parse(signed)
+	if err != nil {
+		return fmt.Errorf("signed upload URL: %w", err)
+	}
+	q := pu.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	pu.RawQuery = q.Encode()
+	return u.retry(ctx, func() (int, []byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, pu.String(), bytes.NewReader(body))
+		if err != nil {
+			return 0, nil, err
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		return u.do(req) // never the runtime token: the URL is signed
+	})
+}
+
+// call makes one Twirp JSON call with retries.
+func (u *Uploader) call(ctx context.Context, method string, in map[string]any, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	endpoint := u.resultsURL.Scheme + "://" + u.resultsURL.Host + servicePath + method
+	var resp []byte
+	err = u.retry(ctx, func() (int, []byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+u.token)
+		status, b, err := u.do(req)
+		resp = b
+		return status, b, err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", method, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp, out); err != nil {
+			return fmt.Errorf("%s: decode answer: %w", method, err)
+		}
+	}
+	return nil
+}
+
+func (u *Uploader) do(req *http.Request) (int, []byte, error) {
+	resp, err := u.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, b, err
+}
+
+// statusError is a non-2xx answer.
+type statusError struct {
+	status int
+	body   string
+}
+
+func (e *statusError) Error() string {
+	var te struct {
+		Code string `json:"code"`
+		Msg  string `json:"msg"`
+	}
+	if json.Unmarshal([]byte(e.body), &te) == nil && te.Msg != "" {
+		return fmt.Sprintf("HTTP %d %s: %s", e.status, te.Code, te.Msg)
+	}
+	b := e.body
+	if len(b) > 300 {
+		b = b[:300] + "…"
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.status, strings.TrimSpace(b))
+}
+
+// retry runs f until it succeeds, retrying transport errors, 429 and 5xx.
+func (u *Uploader) retry(ctx context.Context, f func() (int, []byte, error)) error {
+	delay := u.Backoff
+	var last error
+	for try := 1; ; try++ {
+		status, body, err := f()
+		switch {
+		case err == nil && status < 300:
+			return nil
+		case err == nil && status == http.StatusConflict:
+			return fmt.Errorf("%w: %v", errConflictName, &statusError{status, string(body)})
+		case err == nil && strings.Contains(string(body), "insufficient usage"):
+			return fmt.Errorf("%w: %v (free storage in the repository's Actions settings or lower retention)", ErrQuota, &statusError{status, string(body)})
+		case err == nil && status != http.StatusTooManyRequests && status < 500:
+			return &statusError{status, string(body)}
+		}
+		last = err
+		if err == nil {
+			last = &statusError{status, string(body)}
+		}
+		if try >= u.Tries {
+			return fmt.Errorf("gave up after %d tries: %w", try, last)
+		}
+		if err := u.Sleep(ctx, delay); err != nil {
+			return err
+		}
+		delay = delay * 3 / 2
+	}
+}
