@@ -89,8 +89,8 @@ func TestUploadRetriesAndErrors(t *testing.T) {
 		wantErr error
 	}{
 		{name: "5xx then ok", faults: map[string]ghemu.Fault{
-			"POST " + ghemu.TwirpPrefix + "CreateArtifact": {Status: 503, Times: 2},
-			"PUT /_blob/upload/{key}":                      {Status: 500},
+			"POST " + ghemu.TwirpPrefix + "CreateArtifact":   {Status: 503, Times: 2},
+			"PUT /_blob/upload/{key}":                        {Status: 500},
 			"POST " + ghemu.TwirpPrefix + "FinalizeArtifact": {Status: 429}}},
 		{name: "camelCase answers", opts: ghemu.Options{CamelCaseTwirp: true}},
 		{name: "gives up", faults: map[string]ghemu.Fault{"POST " + ghemu.TwirpPrefix + "CreateArtifact": {Status: 502, Times: 5}}, wantErr: errors.New("gave up after 5 tries")},

@@ -1,0 +1,278 @@
+// Package comment renders the plan and apply reports (PR comment and job
+// summary) and keeps one sticky comment per deploy target on a pull request.
+package comment
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// Size budgets: GitHub rejects comment bodies over 65,536 characters and
+// job summaries over 1 MiB per step.
+const (
+	CommentBudget = 65536
+	SummaryBudget = 1 << 20
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+var templates = template.Must(template.New("").ParseFS(templateFS, "templates/*.tmpl"))
+
+// Target identifies one deploy target; each keeps its own sticky comment.
+type Target struct {
+	WorkingDir string
+	ConfigPath string
+	Env        string
+}
+
+// Marker is the hidden line that finds a target's comment again. It holds a
+// digest, so no path or name can break out of the HTML comment.
+func (t Target) Marker() string {
+	sum := sha256.Sum256([]byte(t.WorkingDir + "\x00" + t.ConfigPath + "\x00" + t.Env))
+	return "<!-- arena-deploy-action target=" + hex.EncodeToString(sum[:8]) + " -->"
+}
+
+// Plan is what a plan report shows.
+type Plan struct {
+	Target         Target
+	Provider       string
+	AdapterName    string
+	AdapterVersion string
+	PackID         string
+	PackVersion    string
+	Changes        []deploy.ResourceChange
+	Warnings       []string
+	PackChecksum   string
+	PlanID         string
+	HeadSHA        string
+	RunURL         string
+	RunLabel       string
+	// Error and FailureReason are set when planning failed.
+	Error         string
+	FailureReason string
+	Hint          string
+}
+
+// Counts tallies a plan's changes by action.
+type Counts struct {
+	Create, Update, Delete, Drift, NoChange, Other int
+}
+
+// CountChanges tallies changes.
+func CountChanges(changes []deploy.ResourceChange) Counts {
+	var c Counts
+	for _, ch := range changes {
+		switch ch.Action {
+		case deploy.ActionCreate:
+			c.Create++
+		case deploy.ActionUpdate:
+			c.Update++
+		case deploy.ActionDelete:
+			c.Delete++
+		case deploy.ActionDrift:
+			c.Drift++
+		case deploy.ActionNoChange:
+			c.NoChange++
+		default:
+			c.Other++
+		}
+	}
+	return c
+}
+
+// HasChanges is true when applying would change anything.
+func (c Counts) HasChanges() bool { return c.Create+c.Update+c.Delete+c.Drift+c.Other > 0 }
+
+// String is the counts line: "+3 to create, ~1 to update, ...".
+func (c Counts) String() string {
+	parts := []string{
+		fmt.Sprintf("+%d to create", c.Create), fmt.Sprintf("~%d to update", c.Update),
+		fmt.Sprintf("-%d to delete", c.Delete), fmt.Sprintf("!%d drifted", c.Drift),
+	}
+	if c.Other > 0 {
+		parts = append(parts, fmt.Sprintf("?%d other", c.Other))
+	}
+	return strings.Join(append(parts, fmt.Sprintf("%d unchanged", c.NoChange)), ", ")
+}
+
+// Headline names only the non-zero kinds of change: "+2 to create, -1 to delete".
+func (c Counts) Headline() string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		text string
+	}{{c.Create, "+%d to create"}, {c.Update, "~%d to update"}, {c.Delete, "-%d to delete"}, {c.Drift, "!%d drifted"}, {c.Other, "?%d other"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf(p.text, p.n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// actionRank orders rows: what needs attention first.
+func actionRank(a deploy.Action) int {
+	switch a {
+	case deploy.ActionDelete:
+		return 0
+	case deploy.ActionDrift:
+		return 1
+	case deploy.ActionUpdate:
+		return 2
+	case deploy.ActionCreate:
+		return 3
+	case deploy.ActionNoChange:
+		return 5
+	}
+	return 4 // unknown actions are shown, never dropped
+}
+
+func actionLabel(a deploy.Action) string {
+	switch a {
+	case deploy.ActionDelete:
+		return "🔴 | **delete**"
+	case deploy.ActionDrift:
+		return "🟠 | **drift**"
+	case deploy.ActionUpdate:
+		return "🟡 | **update**"
+	case deploy.ActionCreate:
+		return "🟢 | **create**"
+	case deploy.ActionNoChange:
+		return "⚪ | no change"
+	}
+	return "❔ | **" + Escape(strings.ToLower(string(a))) + "**"
+}
+
+func row(c deploy.ResourceChange) string {
+	return "| " + actionLabel(c.Action) + " | " + EscapeMax(c.Type, 80) + " | " + EscapeMax(c.Name, 120) + " | " + EscapeMax(c.Detail, 300) + " |"
+}
+
+// SortChanges orders changes for display, keeping the adapter's order
+// within one action.
+func SortChanges(changes []deploy.ResourceChange) []deploy.ResourceChange {
+	out := append([]deploy.ResourceChange(nil), changes...)
+	sort.SliceStable(out, func(i, j int) bool { return actionRank(out[i].Action) < actionRank(out[j].Action) })
+	return out
+}
+
+// planView is the template's data.
+type planView struct {
+	Env, Icon, Headline, Provider, Adapter, Pack, Counts string
+	HasChanges                                           bool
+	Rows, UnchangedRows, Warnings                        []string
+	Omitted, Unchanged, UnchangedOmitted                 int
+	Error, ErrorBlock, FailureReason, Hint, Footer       string
+}
+
+// RenderPlan renders the plan report within budget characters (bytes, which
+// are never fewer): rows that do not fit are counted instead of shown.
+func RenderPlan(p *Plan, budget int) string {
+	v := planView{Env: "**" + Escape(p.Target.Env) + "**", Provider: Escape(p.Provider), Footer: footer(p)}
+	v.Adapter = Escape(strings.TrimSpace(p.AdapterName + " " + p.AdapterVersion))
+	if p.PackID != "" {
+		v.Pack = Escape(strings.TrimSpace(p.PackID + " " + p.PackVersion))
+	}
+	for _, w := range p.Warnings {
+		v.Warnings = append(v.Warnings, EscapeMax(w, 500))
+	}
+	if p.Error != "" {
+		v.Icon, v.Headline = "❌", "failed"
+		v.Error, v.FailureReason, v.Hint = "yes", "`"+p.FailureReason+"`", Escape(p.Hint)
+		v.ErrorBlock = Fence(Truncate(p.Error, 4000))
+		return render(v, p.Target.Marker())
+	}
+	counts := CountChanges(p.Changes)
+	v.Counts, v.HasChanges, v.Unchanged = counts.String(), counts.HasChanges(), counts.NoChange
+	v.Icon, v.Headline = "✅", "no changes"
+	if v.HasChanges {
+		v.Icon, v.Headline = "📝", counts.Headline()
+		if counts.Delete+counts.Drift > 0 {
+			v.Icon = "⚠️"
+		}
+	}
+	var rows, same []string
+	for _, c := range SortChanges(p.Changes) {
+		if c.Action == deploy.ActionNoChange {
+			same = append(same, row(c))
+		} else {
+			rows = append(rows, row(c))
+		}
+	}
+	fit(&v, rows, same, p.Target.Marker(), budget)
+	return render(v, p.Target.Marker())
+}
+
+// fit puts as many rows in as the budget allows: changes first, then the
+// unchanged ones. Each row's size is known, so this is one pass, not a
+// search.
+func fit(v *planView, rows, same []string, marker string, budget int) {
+	// Reserve room for the "… and N more" lines the cut may add.
+	room := budget - len(render(*v, marker)) - 400
+	if len(same) > 0 {
+		room -= 200 // the <details> block's own lines
+	}
+	take := func(all []string) ([]string, int) {
+		for i, r := range all {
+			if room-len(r)-1 < 0 {
+				return all[:i], len(all) - i
+			}
+			room -= len(r) + 1
+		}
+		return all, 0
+	}
+	v.Rows, v.Omitted = take(rows)
+	v.UnchangedRows, v.UnchangedOmitted = take(same)
+}
+
+func render(v planView, marker string) string {
+	var buf bytes.Buffer
+	err := templates.ExecuteTemplate(&buf, "plan.md.tmpl", struct {
+		Marker string
+		Plan   planView
+	}{marker, v})
+	if err != nil {
+		panic(err) // the template is fixed and tested
+	}
+	return buf.String()
+}
+
+func footer(p *Plan) string {
+	var parts []string
+	if p.PackChecksum != "" {
+		parts = append(parts, "**Pack checksum** `"+Escape(p.PackChecksum)+"`")
+	}
+	if p.PlanID != "" {
+		parts = append(parts, "**Plan** `"+Escape(short(p.PlanID, 12))+"`")
+	}
+	if p.HeadSHA != "" {
+		parts = append(parts, "**Head** `"+Escape(short(p.HeadSHA, 7))+"`")
+	}
+	if p.RunURL != "" {
+		label := p.RunLabel
+		if label == "" {
+			label = "workflow run"
+		}
+		parts = append(parts, "["+Escape(label)+"]("+p.RunURL+")")
+	}
+	out := strings.Join(parts, " · ")
+	if p.Error == "" {
+		out += "\n\n<sub>Merging this pull request applies exactly this plan to " + Escape(p.Target.Env) +
+			". If the pack, the config or the deployed state changes first, the apply stops and says why.</sub>"
+	}
+	return out
+}
+
+func short(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
