@@ -1,0 +1,236 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/run"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// errUsage marks bad inputs or flags: exit code 2.
+var errUsage = errors.New("usage")
+
+// inputDefaults are the defaults of action.yml, applied in both modes.
+var inputDefaults = map[string]string{
+	"command": "auto", "environment": "default", "config": "arena.yaml", "working-directory": ".",
+	"comment": "true", "state-backend": "git", "state-path": ".promptarena/deploy.state",
+	"on-missing-plan": "fail", "on-stale-plan": "fail", "drift-issue": "false", "fail-on-drift": "false",
+	"allow-adapter-change": "false", "lock-timeout": "0s",
+}
+
+// inputNames are every input of action.yml, also the CLI's flags.
+var inputNames = []string{
+	"command", "environment", "config", "pack", "working-directory", "github-token", "adapter", "comment",
+	"fail-on", "retention-days", "state-backend", "state-path", "on-missing-plan", "on-stale-plan",
+	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout",
+	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified",
+}
+
+// inputs is a lookup of resolved input values.
+type inputs map[string]string
+
+func (in inputs) get(name string) string {
+	if v := strings.TrimSpace(in[name]); v != "" {
+		return v
+	}
+	return inputDefaults[name]
+}
+
+func (in inputs) bool(name string) (bool, error) {
+	v := in.get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%w: input %s must be true or false, not %q", errUsage, name, v)
+	}
+	return b, nil
+}
+
+// actionInputs reads INPUT_<NAME> as the runner passes them (upper case,
+// the dash kept).
+func actionInputs(getenv func(string) string) inputs {
+	in := inputs{}
+	for _, n := range inputNames {
+		in[n] = getenv("INPUT_" + strings.ToUpper(n))
+	}
+	return in
+}
+
+// cliInputs parses the CLI: a command, then flags named as the inputs.
+func cliInputs(args []string, stderr io.Writer) (inputs, error) {
+	in := inputs{}
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		in["command"], args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("arena-deploy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vals := map[string]*string{}
+	for _, n := range inputNames {
+		if n == "command" {
+			continue
+		}
+		vals[n] = fs.String(n, inputDefaults[n], "see the README's inputs table")
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: arena-deploy <plan|apply|status|refresh|destroy|demo> [flags]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	for n, v := range vals {
+		in[n] = *v
+	}
+	return in, nil
+}
+
+// options turns inputs into the run's options; workspace is the directory
+// working-directory is relative to.
+func options(in inputs, workspace string, getenv func(string) string, environ []string) (*run.Options, error) {
+	o := &run.Options{
+		Command: in.get("command"), Environment: in.get("environment"), ConfigPath: in.get("config"),
+		PackPath: in.get("pack"), AdapterPath: in.get("adapter"), StateBackend: in.get("state-backend"),
+		StatePath: in.get("state-path"), OnMissingPlan: in.get("on-missing-plan"), OnStalePlan: in.get("on-stale-plan"),
+		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), Version: version,
+		AdapterEnv: adapterEnv(environ),
+	}
+	var err error
+	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange} {
+		if *dst, err = in.bool(name); err != nil {
+			return nil, err
+		}
+	}
+	rel := in.get("working-directory")
+	o.WorkDir = filepath.Clean(filepath.Join(workspace, rel))
+	if filepath.IsAbs(rel) {
+		o.WorkDir = filepath.Clean(rel)
+	}
+	o.WorkDirRel = filepath.ToSlash(filepath.Clean(rel))
+	if o.FailOn, err = parseActions(in.get("fail-on")); err != nil {
+		return nil, err
+	}
+	if v := in.get("retention-days"); v != "" {
+		if o.RetentionDays, err = strconv.Atoi(v); err != nil || o.RetentionDays < 1 || o.RetentionDays > 90 {
+			return nil, fmt.Errorf("%w: retention-days must be a whole number from 1 to 90, not %q", errUsage, v)
+		}
+	}
+	if o.LockWait, err = time.ParseDuration(in.get("lock-timeout")); err != nil {
+		return nil, fmt.Errorf("%w: lock-timeout must be a duration such as 30s or 5m, not %q", errUsage, in.get("lock-timeout"))
+	}
+	return o, checkChoice(o)
+}
+
+func checkChoice(o *run.Options) error {
+	choices := []struct{ name, val, allowed string }{
+		{"command", o.Command, "auto plan apply status refresh destroy"},
+		{"state-backend", o.StateBackend, "git artifact file"},
+		{"on-missing-plan", o.OnMissingPlan, "fail plan-and-apply"},
+		{"on-stale-plan", o.OnStalePlan, "fail replan"},
+	}
+	for _, c := range choices {
+		if !strings.Contains(" "+c.allowed+" ", " "+c.val+" ") {
+			return fmt.Errorf("%w: input %s is %q; use one of: %s", errUsage, c.name, c.val, strings.ReplaceAll(c.allowed, " ", ", "))
+		}
+	}
+	return nil
+}
+
+// parseActions reads fail-on: "delete,drift" or "DELETE, DRIFT".
+func parseActions(s string) ([]deploy.Action, error) {
+	var out []deploy.Action
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+		a := deploy.Action(strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(part), "-", "_")))
+		switch a {
+		case deploy.ActionCreate, deploy.ActionUpdate, deploy.ActionDelete, deploy.ActionDrift:
+			out = append(out, a)
+		default:
+			return nil, fmt.Errorf("%w: fail-on takes create, update, delete and drift, not %q", errUsage, part)
+		}
+	}
+	return out, nil
+}
+
+// adapterEnv is the adapter's environment: the runner's, less the GitHub
+// token, the artifact runtime token and our own inputs. Adapters read their
+// provider's credentials from the environment; GitHub's are not theirs.
+func adapterEnv(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(k, "INPUT_"), k == "GITHUB_TOKEN", k == "GH_TOKEN", k == "ACTIONS_RUNTIME_TOKEN":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// event is the part of the webhook payload the action reads.
+type event struct {
+	Number      int `json:"number"`
+	PullRequest *struct {
+		Number int `json:"number"`
+		Head   struct {
+			SHA  string `json:"sha"`
+			Repo struct {
+				FullName string `json:"full_name"`
+			} `json:"repo"`
+		} `json:"head"`
+		Base struct {
+			SHA string `json:"sha"`
+			Ref string `json:"ref"`
+		} `json:"base"`
+	} `json:"pull_request"`
+	HeadCommit *struct {
+		Message string `json:"message"`
+	} `json:"head_commit"`
+}
+
+// githubContext reads the runner's variables and the event payload.
+func githubContext(getenv func(string) string) (*run.GitHubContext, error) {
+	owner, repo, _ := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
+	g := &run.GitHubContext{
+		Owner: owner, Repo: repo, EventName: getenv("GITHUB_EVENT_NAME"), SHA: getenv("GITHUB_SHA"),
+		Ref: getenv("GITHUB_REF"), ServerURL: strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/"),
+	}
+	if g.ServerURL == "" {
+		g.ServerURL = "https://github.com"
+	}
+	g.RunID, _ = strconv.ParseInt(getenv("GITHUB_RUN_ID"), 10, 64)
+	g.RunAttempt, _ = strconv.Atoi(getenv("GITHUB_RUN_ATTEMPT"))
+	path := getenv("GITHUB_EVENT_PATH")
+	if path == "" {
+		return g, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read event %s: %w", path, err)
+	}
+	var ev event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, fmt.Errorf("parse event %s: %w", path, err)
+	}
+	if pr := ev.PullRequest; pr != nil {
+		g.PRNumber, g.HeadSHA, g.HeadRepo = pr.Number, pr.Head.SHA, pr.Head.Repo.FullName
+		g.BaseSHA, g.BaseRef = pr.Base.SHA, pr.Base.Ref
+	}
+	if ev.HeadCommit != nil {
+		g.HeadCommitMsg = ev.HeadCommit.Message
+	}
+	return g, nil
+}

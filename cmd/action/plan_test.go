@@ -1,0 +1,253 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+)
+
+func TestPlanOnPullRequest(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1111"})
+	h.pullRequest(pr)
+	h.gh.ResetLog()
+	res := h.run(map[string]string{"environment": "production"})
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.log)
+	}
+	comments := h.gh.Comments(pr.Number)
+	if len(comments) != 1 || comments[0].User != ghemu.BotLogin {
+		t.Fatalf("comments: %+v", comments)
+	}
+	body := comments[0].Body
+	for _, want := range []string{"+4 to create", "sha256:", "production", "support-bot 1.2.0", "Merging this pull request applies exactly this plan"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("comment lacks %q:\n%s", want, body)
+		}
+	}
+	if !strings.Contains(res.summary, "+4 to create") {
+		t.Errorf("summary: %s", res.summary)
+	}
+	o := res.outputs
+	if o["to-create"] != "4" || o["has-changes"] != "true" || o["unchanged"] != "0" || o["artifact-name"] != "arena-plan-production-head1111" || len(o["plan-id"]) != 64 || o["comment-id"] == "" {
+		t.Errorf("outputs: %v", o)
+	}
+	if _, ok := o["failure-reason"]; ok {
+		t.Errorf("failure-reason set on success: %v", o)
+	}
+	// API calls: one list page and one write for the comment; two Twirp
+	// calls and two blob PUTs for the artifact.
+	if n := h.gh.CountRequests("GET /repos/"); n != 1 {
+		t.Errorf("comment list calls %d", n)
+	}
+	if n := h.gh.CountRequests("POST /repos/"); n != 1 {
+		t.Errorf("comment writes %d", n)
+	}
+	if n := h.gh.CountRequests("POST /twirp/") + h.gh.CountRequests("PUT /_blob/"); n != 4 {
+		t.Errorf("artifact calls %d", n)
+	}
+	id, _ := strconv.ParseInt(o["artifact-id"], 10, 64)
+	files := h.artifactFiles(id)
+	var saved deploy.SavedPlan
+	dec := json.NewDecoder(strings.NewReader(string(files["deploy.plan"])))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved.PackChecksum != o["pack-checksum"] || deploy.ComputePackChecksum([]byte(saved.Request.PackJSON)) != saved.PackChecksum || saved.Environment != "production" || len(saved.Plan.Changes) != 4 {
+		t.Errorf("saved plan: %+v", saved)
+	}
+	var prov map[string]any
+	if err := json.Unmarshal(files["provenance.json"], &prov); err != nil || prov["plan_id"] != o["plan-id"] || prov["head_sha"] != "head1111" {
+		t.Errorf("provenance: %s", files["provenance.json"])
+	}
+	if !strings.Contains(string(files["plan.md"]), "+4 to create") {
+		t.Error("plan.md")
+	}
+}
+
+func TestSecondPushEditsTheSameComment(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	first := h.run(nil)
+	if first.code != 0 {
+		t.Fatal(first.log)
+	}
+	// A new commit on the branch changes a prompt.
+	pack := strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1)
+	h.writeFile("support-bot.pack.json", pack)
+	pr.HeadSHA = "head2"
+	h.pullRequest(pr)
+	second := h.run(nil)
+	if second.code != 0 {
+		t.Fatal(second.log)
+	}
+	comments := h.gh.Comments(pr.Number)
+	if len(comments) != 1 || !strings.Contains(comments[0].Body, "`head2`") {
+		t.Fatalf("comments: %+v", comments)
+	}
+	if first.outputs["comment-id"] != second.outputs["comment-id"] || first.outputs["plan-id"] == second.outputs["plan-id"] {
+		t.Errorf("outputs: %v / %v", first.outputs, second.outputs)
+	}
+}
+
+func TestPlanIDStableOnRerun(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	run := h.pullRequest(pr)
+	a := h.run(nil)
+	run.Attempt = 2 // a re-run of the same job: same inputs, same plan id
+	h.env["GITHUB_RUN_ATTEMPT"] = "2"
+	b := h.run(nil)
+	if a.code != 0 || b.code != 0 || a.outputs["plan-id"] != b.outputs["plan-id"] {
+		t.Fatalf("%v\n%v\n%s", a.outputs, b.outputs, b.log)
+	}
+	if a.outputs["artifact-id"] == b.outputs["artifact-id"] {
+		t.Error("re-run did not replace the artifact")
+	}
+	if len(h.gh.Comments(pr.Number)) != 1 {
+		t.Error("re-run added a comment")
+	}
+}
+
+func TestTwoEnvironmentsTwoComments(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	for _, env := range []string{"staging", "production", "staging"} {
+		if r := h.run(map[string]string{"environment": env}); r.code != 0 {
+			t.Fatal(r.log)
+		}
+	}
+	if n := len(h.gh.Comments(pr.Number)); n != 2 {
+		t.Fatalf("comments %d, want 2", n)
+	}
+}
+
+func TestForkPullRequestStillPlans(t *testing.T) {
+	h := newHarness(t)
+	h.gh.AddToken("ghs_fork", ghemu.BotLogin, map[string]string{"issues": ghemu.Read, "pull_requests": ghemu.Read, "actions": ghemu.Read})
+	h.env["INPUT_GITHUB-TOKEN"] = "ghs_fork"
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "forkhead", HeadRepo: "contributor/app"})
+	h.pullRequest(pr)
+	res := h.run(nil)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.log)
+	}
+	if !strings.Contains(res.log, "::warning::") || !strings.Contains(res.log, "read-only token") {
+		t.Errorf("no warning:\n%s", res.log)
+	}
+	if !strings.Contains(res.summary, "+4 to create") || res.outputs["artifact-id"] == "" {
+		t.Errorf("summary or artifact missing: %v", res.outputs)
+	}
+}
+
+func TestAdapterValidationErrorIsReported(t *testing.T) {
+	h := newHarness(t)
+	h.writeFile("arena.yaml", "deploy:\n  provider: local\n  config:\n    target_dir: ''\n")
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	res := h.run(nil)
+	if res.code != 1 || res.outputs["failure-reason"] != "invalid-config" {
+		t.Fatalf("exit %d outputs %v\n%s", res.code, res.outputs, res.log)
+	}
+	c := h.gh.Comments(pr.Number)
+	if len(c) != 1 || !strings.Contains(c[0].Body, "target_dir is required") || !strings.Contains(c[0].Body, "invalid-config") {
+		t.Fatalf("comment: %+v", c)
+	}
+	if !strings.Contains(res.log, "::error::") {
+		t.Error("no error annotation")
+	}
+}
+
+func TestPlanFailuresHaveReasons(t *testing.T) {
+	cases := []struct {
+		name, reason string
+		setup        func(h *harness) map[string]string
+	}{
+		{"missing config", "config-not-found", func(h *harness) map[string]string { return map[string]string{"config": "nope.yaml"} }},
+		{"no deploy section", "no-deploy-section", func(h *harness) map[string]string {
+			h.writeFile("arena.yaml", "kind: Arena\nspec: {}\n")
+			return nil
+		}},
+		{"unknown environment", "unknown-environment", func(h *harness) map[string]string { return map[string]string{"environment": "prod"} }},
+		{"adapter not found", "adapter-not-found", func(h *harness) map[string]string {
+			h.env["PATH"] = "/nonexistent"
+			return nil
+		}},
+		{"crashing adapter", "adapter-failed", func(h *harness) map[string]string {
+			h.writeFile("crash.sh", "#!/bin/sh\necho 'fatal: cannot reach provider' >&2\nexit 3\n")
+			return map[string]string{"adapter": "crash.sh"}
+		}},
+		{"fail-on", "fail-on", func(h *harness) map[string]string { return map[string]string{"fail-on": "create"} }},
+		{"bad input", "invalid-input", func(h *harness) map[string]string { return map[string]string{"fail-on": "explode"} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			_ = os.Chmod(h.workspace, 0o755)
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			h.pullRequest(pr)
+			in := tc.setup(h)
+			if tc.name == "crashing adapter" {
+				_ = os.Chmod(h.workspace+"/crash.sh", 0o755)
+			}
+			res := h.run(in)
+			if res.code == 0 || res.outputs["failure-reason"] != tc.reason {
+				t.Fatalf("exit %d, outputs %v\n%s", res.code, res.outputs, res.log)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverLeak(t *testing.T) {
+	h := newHarness(t)
+	const secret = "sk-live-0123456789abcdef"
+	h.writeFile("arena.yaml", `deploy:
+  provider: local
+  config:
+    target_dir: out
+  environments:
+    production:
+      config:
+        api_token: `+secret+`
+`)
+	h.writeFile("chatty.sh", "#!/bin/sh\necho \"debug: config has "+secret+"\" >&2\nexec promptarena-deploy-local\n")
+	_ = os.Chmod(h.workspace+"/chatty.sh", 0o755)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	res := h.run(map[string]string{"environment": "production", "adapter": "chatty.sh"})
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.log)
+	}
+	id, _ := strconv.ParseInt(res.outputs["artifact-id"], 10, 64)
+	files := h.artifactFiles(id)
+	places := map[string]string{"summary": res.summary, "outputs": fmt.Sprint(res.outputs), "comment": h.gh.Comments(pr.Number)[0].Body}
+	for name, b := range files {
+		places["artifact "+name] = string(b)
+	}
+	// The log may carry the ::add-mask:: command for the secret (the runner
+	// masks from then on), but nothing else with it.
+	places["log"] = strings.ReplaceAll(res.log, "::add-mask::"+secret, "")
+	for name, text := range places {
+		if strings.Contains(text, secret) {
+			t.Errorf("secret leaked into %s", name)
+		}
+	}
+	if !strings.Contains(res.log, "::add-mask::"+secret) {
+		t.Error("secret not masked for the runner")
+	}
+	if !strings.Contains(res.log, "debug: config has ***") {
+		t.Errorf("adapter stderr not shown masked:\n%s", res.log)
+	}
+	if !strings.Contains(string(files["deploy.plan"]), "redacted:sha256:") {
+		t.Error("saved plan lacks the redaction fingerprint")
+	}
+}

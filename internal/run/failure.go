@@ -1,0 +1,97 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// Failure reasons: the failure-reason output. Users branch on them in
+// workflows, so they are a public contract.
+const (
+	ReasonConfigNotFound  = "config-not-found"
+	ReasonNoDeploySection = "no-deploy-section"
+	ReasonUnknownEnv      = "unknown-environment"
+	ReasonPackNotFound    = "pack-not-found"
+	ReasonAdapterNotFound = "adapter-not-found"
+	ReasonAdapterFailed   = "adapter-failed"
+	ReasonInvalidConfig   = "invalid-config"
+	ReasonPlanFailed      = "plan-failed"
+	ReasonApplyFailed     = "apply-failed"
+	ReasonStateCorrupt    = "state-corrupt"
+	ReasonLockHeld        = "lock-held"
+	ReasonGitHubAPI       = "github-api-error"
+	ReasonArtifactUpload  = "artifact-upload-failed"
+	ReasonFailOn          = "fail-on"
+	ReasonInvalidInput    = "invalid-input"
+	ReasonPlanNotFound    = "plan-not-found"
+	ReasonPlanExpired     = "plan-expired"
+	ReasonPackMismatch    = "pack-mismatch"
+	ReasonEnvMismatch     = "environment-mismatch"
+	ReasonConfigChanged   = "config-changed"
+	ReasonAdapterChanged  = "adapter-changed"
+	ReasonStateChanged    = "state-changed"
+	ReasonStateConflict   = "state-conflict"
+	ReasonDriftDetected   = "drift-detected"
+	ReasonDestroyRefused  = "destroy-not-confirmed"
+	ReasonInternal        = "internal-error"
+)
+
+// Failure is an error with its failure-reason and what to do about it.
+type Failure struct {
+	Reason string
+	Hint   string
+	Err    error
+}
+
+// Error implements error.
+func (f *Failure) Error() string {
+	if f.Hint == "" {
+		return f.Err.Error()
+	}
+	return f.Err.Error() + "\n" + f.Hint
+}
+
+// Unwrap returns the cause.
+func (f *Failure) Unwrap() error { return f.Err }
+
+func fail(reason, hint string, err error) error {
+	return &Failure{Reason: reason, Hint: hint, Err: err}
+}
+
+func failf(reason, hint, format string, args ...any) error {
+	return fail(reason, hint, fmt.Errorf(format, args...))
+}
+
+// Classify maps any error to its failure reason and hint: the one place
+// where errors become the failure-reason output.
+func Classify(err error) (reason, hint string) {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f.Reason, f.Hint
+	}
+	var call *deploy.CallError
+	switch {
+	case errors.Is(err, deploy.ErrConfigNotFound):
+		return ReasonConfigNotFound, ""
+	case errors.Is(err, deploy.ErrNoDeploySection):
+		return ReasonNoDeploySection, ""
+	case errors.Is(err, deploy.ErrUnknownEnvironment):
+		return ReasonUnknownEnv, ""
+	case errors.Is(err, deploy.ErrPackNotFound):
+		return ReasonPackNotFound, ""
+	case errors.Is(err, deploy.ErrAdapterNotFound):
+		return ReasonAdapterNotFound, ""
+	case errors.Is(err, deploy.ErrLocked):
+		return ReasonLockHeld, ""
+	case errors.Is(err, deploy.ErrCorrupt), errors.Is(err, deploy.ErrNewerVersion):
+		return ReasonStateCorrupt, ""
+	case errors.Is(err, artifacts.ErrExpired):
+		return ReasonPlanExpired, ""
+	case errors.As(err, &call):
+		return ReasonAdapterFailed, "The adapter failed; its stderr is above. Check its config and credentials, then re-run."
+	}
+	return ReasonInternal, "This is a bug in arena-deploy-action if it persists; please report it with the log."
+}

@@ -1,0 +1,108 @@
+// Package run carries out one command of the action (plan, apply, status,
+// refresh, destroy) from explicit options: it owns the order of the steps
+// and leaves each step to a package that does one thing.
+package run
+
+import (
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// Commands.
+const (
+	CommandAuto    = "auto"
+	CommandPlan    = "plan"
+	CommandApply   = "apply"
+	CommandStatus  = "status"
+	CommandRefresh = "refresh"
+	CommandDestroy = "destroy"
+)
+
+// Options are the resolved inputs of one run. The zero value of each field
+// means its documented default.
+type Options struct {
+	Command       string
+	Environment   string
+	ConfigPath    string // relative to WorkDir
+	PackPath      string // relative to WorkDir; empty: the only *.pack.json
+	WorkDir       string // absolute
+	WorkDirRel    string // WorkDir relative to the repository root, for state paths and markers
+	AdapterPath   string
+	Comment       bool
+	FailOn        []deploy.Action
+	RetentionDays int
+	StateBackend  string // git | artifact | file
+	StatePath     string // relative to WorkDir
+	OnMissingPlan string // fail | plan-and-apply
+	OnStalePlan   string // fail | replan
+	Confirm       string // confirm-destroy
+	DriftIssue    bool
+	FailOnDrift   bool
+	AllowAdapterChange bool
+	LockWait      time.Duration
+	// AdapterEnv is the adapter's environment: the runner's, without the
+	// GitHub token and the runtime token.
+	AdapterEnv []string
+	HomeDir    string
+	PathEnv    string
+	Version    string // of this action
+}
+
+// GitHubContext is what the run knows of the workflow run and its event.
+type GitHubContext struct {
+	Owner, Repo   string
+	EventName     string
+	SHA           string // GITHUB_SHA
+	Ref           string
+	PRNumber      int
+	HeadSHA       string // the PR head, not the test-merge commit
+	BaseSHA       string
+	BaseRef       string
+	HeadRepo      string // full name of the PR head repository
+	HeadCommitMsg string // push: the head commit message
+	RunID         int64
+	RunAttempt    int
+	ServerURL     string
+}
+
+// RunURL links the workflow run.
+func (g *GitHubContext) RunURL() string {
+	if g == nil || g.RunID == 0 {
+		return ""
+	}
+	return g.ServerURL + "/" + g.Owner + "/" + g.Repo + "/actions/runs/" + itoa64(g.RunID)
+}
+
+// Reporter is where a run reports: the workflow log, outputs, masks and
+// the job summary. *githubactions.Action implements it.
+type Reporter interface {
+	Infof(format string, args ...any)
+	Warningf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Group(title string)
+	EndGroup()
+	AddMask(s string)
+	SetOutput(k, v string)
+	AddStepSummary(markdown string)
+}
+
+// Deps are the run's collaborators. GitHub nil means no GitHub: a plain CLI
+// run that keeps plans and state in the project directory.
+type Deps struct {
+	GitHub *github.Client
+	GH     *GitHubContext
+	// Uploader uploads artifacts of this run; nil when the runner gives no
+	// artifact service.
+	Uploader artifactUploader
+	// BlobClient fetches signed URLs (never carries the token).
+	BlobClient *http.Client
+	Report     Reporter
+	// Log receives the adapter's stderr, masked.
+	Log io.Writer
+	Now func() time.Time
+}

@@ -1,0 +1,315 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+)
+
+// artifactUploader uploads artifacts of the current run.
+type artifactUploader interface {
+	Upload(ctx context.Context, name string, files []artifacts.File, expiresAt time.Time) (id, size int64, err error)
+}
+
+// Artifact file names: a public contract (apply and users read them).
+const (
+	PlanFileName       = "deploy.plan"
+	PlanMarkdownName   = "plan.md"
+	ProvenanceFileName = "provenance.json"
+)
+
+// PlanResult is what a plan run produced.
+type PlanResult struct {
+	Saved        *deploy.SavedPlan
+	Provenance   *Provenance
+	PlanID       string
+	Counts       comment.Counts
+	Markdown     string
+	CommentID    int64
+	ArtifactName string
+	ArtifactID   int64
+}
+
+// PlanArtifactName is arena-plan-<environment>-<head sha>.
+func PlanArtifactName(env, headSHA string) string {
+	return "arena-plan-" + artifactSafe(env) + "-" + headSHA
+}
+
+// artifactSafe replaces characters artifact names may not hold.
+func artifactSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune("\"<>|*?\r\n\\/: ", r) {
+			return '-'
+		}
+		return r
+	}, s)
+}
+
+// Plan plans the deployment and reports it: job summary, PR comment, plan
+// artifact and outputs. A failure is reported the same ways.
+func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
+	s := newSession(o, d)
+	defer s.close()
+	res, err := s.runPlan(ctx)
+	if err != nil {
+		s.reportFailure(ctx, err)
+		return res, err
+	}
+	return res, s.checkFailOn(res)
+}
+
+func (s *session) headSHA() string {
+	if g := s.d.GH; g != nil {
+		if g.HeadSHA != "" {
+			return g.HeadSHA
+		}
+		return g.SHA
+	}
+	return ""
+}
+
+func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	s.backend = s.stateBackend()
+	if err := s.loadState(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.startAdapter(ctx); err != nil {
+		return nil, err
+	}
+	s.d.Report.Group("Plan " + s.env)
+	prior := s.refreshed(ctx)
+	resp, err := s.plan(ctx, prior)
+	s.d.Report.EndGroup()
+	if err != nil {
+		return nil, err
+	}
+	res := s.buildPlan(resp, prior)
+	s.d.Report.Infof("%s: %s (plan %s)", s.env, res.Counts.String(), short(res.PlanID, 12))
+
+	uploadErr := s.publishPlan(ctx, res)
+	view := s.planView(res)
+	if uploadErr != nil {
+		view.Warnings = append(view.Warnings, "The plan artifact could not be uploaded, so merging cannot apply this plan: re-run this job. ("+uploadErr.Error()+")")
+	}
+	res.Markdown = comment.RenderPlan(view, comment.SummaryBudget)
+	s.d.Report.AddStepSummary(res.Markdown)
+	res.CommentID = s.upsertComment(ctx, comment.RenderPlan(view, comment.CommentBudget))
+	s.planOutputs(res)
+	if uploadErr != nil {
+		return res, fail(ReasonArtifactUpload, "Re-run this job; apply on merge needs the plan artifact.", uploadErr)
+	}
+	return res, nil
+}
+
+// buildPlan makes the saved plan (secrets redacted), its id and provenance.
+func (s *session) buildPlan(resp *deploy.PlanResponse, prior string) *PlanResult {
+	saved := deploy.NewSavedPlan(s.arena.Deploy.Provider, s.env, s.packChecksum, resp, s.planRequest(prior, true))
+	id := PlanID(PlanIDInput{
+		PackChecksum: s.packChecksum, DeployConfig: s.redactedConfig, Environment: s.env,
+		PriorStateDigest: s.prior.Digest(), Provider: s.arena.Deploy.Provider,
+		AdapterName: s.info.Name, AdapterVersion: s.info.Version, Changes: resp.Changes,
+	})
+	p := &Provenance{
+		Version: 1, PlanID: id, Environment: s.env, WorkingDirectory: s.o.WorkDirRel, ConfigPath: s.o.ConfigPath,
+		PackPath: relTo(s.o.WorkDir, s.packPath), PackChecksum: s.packChecksum, PackContentDigest: s.packContent,
+		ConfigDigest: digestString(s.redactedConfig), PriorStateDigest: s.prior.Digest(),
+		CreatedAt: saved.CreatedAt, ActionVersion: s.o.Version,
+	}
+	p.Adapter.Name, p.Adapter.Version, p.Adapter.BinarySHA256 = s.info.Name, s.info.Version, s.adapterDigest
+	if g := s.d.GH; g != nil {
+		p.Repository, p.PullRequest, p.HeadSHA, p.BaseSHA = g.Owner+"/"+g.Repo, g.PRNumber, s.headSHA(), g.BaseSHA
+		p.RunID, p.RunAttempt = g.RunID, g.RunAttempt
+	}
+	return &PlanResult{Saved: saved, Provenance: p, PlanID: id, Counts: comment.CountChanges(resp.Changes)}
+}
+
+func relTo(base, p string) string {
+	if r, err := filepath.Rel(base, p); err == nil {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
+func (s *session) planView(res *PlanResult) *comment.Plan {
+	view := s.baseView()
+	view.Changes, view.Warnings = res.Saved.Plan.Changes, append(append([]string{}, s.warnings...), res.Saved.Plan.Warnings...)
+	view.PlanID = res.PlanID
+	return view
+}
+
+// baseView is what every report of this session shows.
+func (s *session) baseView() *comment.Plan {
+	v := &comment.Plan{Target: s.target, PackChecksum: s.packChecksum, PackID: s.packMeta.ID, PackVersion: s.packMeta.Version, HeadSHA: s.headSHA()}
+	if s.arena != nil {
+		v.Provider = s.arena.Deploy.Provider
+	}
+	if s.info != nil {
+		v.AdapterName, v.AdapterVersion = deploy.AdapterBinaryName(s.info.Name), s.info.Version
+	}
+	if g := s.d.GH; g != nil && g.RunID != 0 {
+		v.RunURL, v.RunLabel = g.RunURL(), "run "+itoa64(g.RunID)
+	}
+	return v
+}
+
+// publishPlan stores the plan where apply will look: the run's artifact in
+// GitHub Actions, the project's .promptarena/deploy.plan elsewhere.
+func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
+	planJSON, err := deploy.MarshalFile(res.Saved)
+	if err != nil {
+		return err
+	}
+	provJSON, err := deploy.MarshalFile(res.Provenance)
+	if err != nil {
+		return err
+	}
+	if s.d.Uploader == nil {
+		store := deploy.NewStateStore(filepath.Join(s.o.WorkDir, deploy.DirName))
+		if err := store.SavePlan(res.Saved); err != nil {
+			return err
+		}
+		if err := deploy.WriteFileAtomic(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"), provJSON); err != nil {
+			return err
+		}
+		s.d.Report.Infof("Saved plan to %s", store.PlanPath())
+		return nil
+	}
+	var expires time.Time
+	if s.o.RetentionDays > 0 {
+		expires = s.now().Add(time.Duration(s.o.RetentionDays) * 24 * time.Hour)
+	}
+	md := comment.RenderPlan(s.planView(res), comment.SummaryBudget)
+	res.ArtifactName = PlanArtifactName(s.env, s.headSHA())
+	res.ArtifactID, _, err = s.d.Uploader.Upload(ctx, res.ArtifactName, []artifacts.File{
+		{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: []byte(md)}, {Name: ProvenanceFileName, Data: provJSON},
+	}, expires)
+	if err != nil {
+		return err
+	}
+	s.d.Report.Infof("Uploaded plan artifact %s (id %d)", res.ArtifactName, res.ArtifactID)
+	return nil
+}
+
+func (s *session) now() time.Time {
+	if s.d.Now != nil {
+		return s.d.Now()
+	}
+	return time.Now()
+}
+
+// upsertComment keeps the target's sticky comment current. Not being
+// allowed to comment (fork pull requests) is a warning, not a failure.
+func (s *session) upsertComment(ctx context.Context, body string) int64 {
+	g := s.d.GH
+	if !s.o.Comment || s.d.GitHub == nil || g == nil || g.PRNumber == 0 {
+		return 0
+	}
+	res, err := comment.NewSticky(s.d.GitHub, g.Owner, g.Repo).Upsert(ctx, g.PRNumber, s.target.Marker(), body)
+	switch {
+	case errors.Is(err, comment.ErrForbidden):
+		s.d.Report.Warningf("The token may not comment on pull request #%d (fork pull requests get a read-only token). "+
+			"The plan is in the job summary and the plan artifact. To comment, grant `pull-requests: write`, "+
+			"or set comment: false to silence this.", g.PRNumber)
+		return 0
+	case err != nil:
+		s.d.Report.Warningf("Could not update the pull request comment: %s", err)
+		return 0
+	}
+	verb := "unchanged"
+	if res.Created {
+		verb = "created"
+	} else if res.Updated {
+		verb = "updated"
+	}
+	s.d.Report.Infof("Pull request comment %s: %s", verb, res.URL)
+	return res.ID
+}
+
+func (s *session) planOutputs(res *PlanResult) {
+	out := s.d.Report.SetOutput
+	c := res.Counts
+	out("pack-checksum", s.packChecksum)
+	out("plan-id", res.PlanID)
+	out("has-changes", strconv.FormatBool(c.HasChanges()))
+	out("to-create", strconv.Itoa(c.Create))
+	out("to-update", strconv.Itoa(c.Update))
+	out("to-delete", strconv.Itoa(c.Delete))
+	out("drift", strconv.Itoa(c.Drift))
+	out("unchanged", strconv.Itoa(c.NoChange))
+	if res.CommentID != 0 {
+		out("comment-id", itoa64(res.CommentID))
+	}
+	if res.ArtifactID != 0 {
+		out("artifact-name", res.ArtifactName)
+		out("artifact-id", itoa64(res.ArtifactID))
+	}
+}
+
+// checkFailOn fails the run when the plan holds an action named in fail-on.
+func (s *session) checkFailOn(res *PlanResult) error {
+	if res == nil || len(s.o.FailOn) == 0 {
+		return nil
+	}
+	var hits []string
+	for _, c := range res.Saved.Plan.Changes {
+		for _, a := range s.o.FailOn {
+			if c.Action == a {
+				hits = append(hits, fmt.Sprintf("%s %s/%s", strings.ToLower(string(a)), c.Type, c.Name))
+			}
+		}
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	if len(hits) > 10 {
+		hits = append(hits[:10], fmt.Sprintf("… and %d more", len(hits)-10))
+	}
+	return failf(ReasonFailOn, "Review the plan; change fail-on if these actions are intended.",
+		"the plan contains actions listed in fail-on:\n- %s", strings.Join(hits, "\n- "))
+}
+
+// reportFailure shows a failed run in the job summary and the comment.
+func (s *session) reportFailure(ctx context.Context, err error) {
+	reason, hint := Classify(err)
+	s.d.Report.SetOutput("failure-reason", reason)
+	if reason == ReasonFailOn || reason == ReasonArtifactUpload {
+		return // the plan itself was reported
+	}
+	view := s.baseView()
+	view.Error, view.FailureReason, view.Hint = s.masker.String(errorText(err)), reason, hint
+	view.Warnings = s.warnings
+	s.d.Report.AddStepSummary(comment.RenderPlan(view, comment.SummaryBudget))
+	if id := s.upsertComment(ctx, comment.RenderPlan(view, comment.CommentBudget)); id != 0 {
+		s.d.Report.SetOutput("comment-id", itoa64(id))
+	}
+}
+
+// errorText is the message without the hint (shown apart).
+func errorText(err error) string {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f.Err.Error()
+	}
+	return err.Error()
+}
+
+// stateBackend picks where state lives.
+func (s *session) stateBackend() state.Backend {
+	path := s.o.StatePath
+	if path == "" {
+		path = filepath.Join(deploy.DirName, deploy.StateFile)
+	}
+	return &state.File{Path: filepath.Join(s.o.WorkDir, path), Env: s.env}
+}

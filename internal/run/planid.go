@@ -1,0 +1,86 @@
+package run
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// PlanIDInput is everything a plan depends on. The id is a digest of its
+// canonical JSON: equal inputs give equal ids on any re-run, and any
+// difference changes it.
+type PlanIDInput struct {
+	PackChecksum     string                  `json:"pack_checksum"`
+	DeployConfig     string                  `json:"deploy_config"` // redacted
+	Environment      string                  `json:"environment"`
+	PriorStateDigest string                  `json:"prior_state_digest"`
+	Provider         string                  `json:"provider"`
+	AdapterName      string                  `json:"adapter_name"`
+	AdapterVersion   string                  `json:"adapter_version"`
+	Changes          []deploy.ResourceChange `json:"changes"`
+}
+
+// PlanID digests in: changes are sorted, so the adapter's order does not
+// matter; struct fields encode in a fixed order.
+func PlanID(in PlanIDInput) string {
+	in.Changes = SortedChanges(in.Changes)
+	b, _ := json.Marshal(in)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// SortedChanges orders changes by type, name, action and detail.
+func SortedChanges(changes []deploy.ResourceChange) []deploy.ResourceChange {
+	out := append([]deploy.ResourceChange{}, changes...)
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Action != b.Action {
+			return a.Action < b.Action
+		}
+		return a.Detail < b.Detail
+	})
+	return out
+}
+
+// Provenance travels next to deploy.plan in the plan artifact: where the
+// plan came from and what it was made against, for apply to verify.
+type Provenance struct {
+	Version           int    `json:"version"`
+	Repository        string `json:"repository,omitempty"`
+	PullRequest       int    `json:"pull_request,omitempty"`
+	HeadSHA           string `json:"head_sha,omitempty"`
+	BaseSHA           string `json:"base_sha,omitempty"`
+	RunID             int64  `json:"run_id,omitempty"`
+	RunAttempt        int    `json:"run_attempt,omitempty"`
+	PlanID            string `json:"plan_id"`
+	Environment       string `json:"environment"`
+	WorkingDirectory  string `json:"working_directory"`
+	ConfigPath        string `json:"config_path"`
+	PackPath          string `json:"pack_path"`
+	PackChecksum      string `json:"pack_checksum"`
+	PackContentDigest string `json:"pack_content_digest"`
+	ConfigDigest      string `json:"config_digest"`
+	PriorStateDigest  string `json:"prior_state_digest"`
+	Adapter           struct {
+		Name         string `json:"name"`
+		Version      string `json:"version"`
+		BinarySHA256 string `json:"binary_sha256"`
+		Release      string `json:"release,omitempty"`
+	} `json:"adapter"`
+	CreatedAt     string `json:"created_at"`
+	ActionVersion string `json:"action_version,omitempty"`
+}
+
+func digestString(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}

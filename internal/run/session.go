@@ -1,0 +1,273 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/mask"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+)
+
+// session holds what every command loads: config, pack, adapter, state.
+type session struct {
+	o *Options
+	d *Deps
+
+	env    string
+	target comment.Target
+	arena  *deploy.Arena
+	masker *mask.Masker
+
+	packPath     string
+	pack         []byte
+	packChecksum string
+	packContent  string
+	packMeta     deploy.PackMeta
+
+	configJSON     string // unredacted: only ever sent to the adapter
+	redactedConfig string
+	arenaConfig    string // redacted
+
+	adapterPath   string
+	adapterDigest string
+	client        *deploy.AdapterClient
+	info          *deploy.ProviderInfo
+	warnings      []string
+
+	backend state.Backend
+	prior   *state.Snapshot
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+func newSession(o *Options, d *Deps) *session {
+	env := o.Environment
+	if env == "" {
+		env = deploy.DefaultEnvironment
+	}
+	return &session{o: o, d: d, env: env, masker: mask.NewMasker(),
+		target: comment.Target{WorkingDir: o.WorkDirRel, ConfigPath: o.ConfigPath, Env: env}}
+}
+
+// load reads arena.yaml and the pack, and masks every secret of the config
+// before anything else can print it.
+func (s *session) load() error {
+	arena, err := deploy.LoadArena(filepath.Join(s.o.WorkDir, s.o.ConfigPath))
+	if err != nil {
+		return err
+	}
+	s.arena = arena
+	merged, err := arena.Deploy.MergedConfig(s.env)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(merged)
+	if err != nil {
+		return fmt.Errorf("encode deploy config: %w", err)
+	}
+	s.configJSON = string(raw)
+	redacted, secrets := mask.Redact(any(merged))
+	rb, _ := json.Marshal(redacted)
+	s.redactedConfig = string(rb)
+	spec, specSecrets := mask.Redact(any(arena.Spec))
+	secrets = append(secrets, specSecrets...)
+	for _, sec := range secrets {
+		s.d.Report.AddMask(sec)
+	}
+	s.masker.Add(secrets...)
+	redactedArena := *arena
+	redactedArena.Spec = spec.(map[string]any)
+	if s.arenaConfig, err = redactedArena.ArenaConfigJSON(); err != nil {
+		return err
+	}
+	if s.packPath, err = deploy.ResolvePack(s.o.WorkDir, s.o.PackPath); err != nil {
+		return err
+	}
+	if s.pack, err = os.ReadFile(s.packPath); err != nil {
+		return fmt.Errorf("read pack: %w", err)
+	}
+	s.packChecksum = deploy.ComputePackChecksum(s.pack)
+	if s.packMeta, err = deploy.ReadPackMeta(s.pack); err != nil {
+		return fail(ReasonPackNotFound, "Compile the pack again; it must be a JSON object.", fmt.Errorf("%s: %w", s.packPath, err))
+	}
+	s.packContent, _ = deploy.PackContentDigest(s.pack)
+	return nil
+}
+
+// startAdapter finds, digests and starts the adapter and validates the
+// config with it; errors stop the run, warnings are kept for the report.
+func (s *session) startAdapter(ctx context.Context) error {
+	explicit := s.o.AdapterPath
+	if explicit != "" && !filepath.IsAbs(explicit) {
+		explicit = filepath.Join(s.o.WorkDir, explicit)
+	}
+	mgr := deploy.NewAdapterManager(s.o.WorkDir, s.o.HomeDir, s.o.PathEnv)
+	path, err := mgr.Discover(s.arena.Deploy.Provider, explicit)
+	if err != nil {
+		return err
+	}
+	s.adapterPath = path
+	if s.adapterDigest, err = fileDigest(path); err != nil {
+		return fmt.Errorf("read adapter %s: %w", path, err)
+	}
+	log := s.d.Log
+	if log == nil {
+		log = io.Discard
+	}
+	s.client, err = deploy.NewAdapterClient(ctx, path, deploy.WithDir(s.o.WorkDir), deploy.WithEnv(s.o.AdapterEnv),
+		deploy.WithStderr(newMaskedWriter(log, s.masker)), deploy.WithRedactor(s.masker.String))
+	if err != nil {
+		return fail(ReasonAdapterFailed, "The adapter binary could not be started.", err)
+	}
+	if s.info, err = s.client.GetProviderInfo(ctx); err != nil {
+		return err
+	}
+	s.d.Report.Infof("Adapter %s %s (%s, sha256 %s)", s.info.Name, s.info.Version, path, short(s.adapterDigest, 12))
+	v, err := s.client.ValidateConfig(ctx, &deploy.ValidateRequest{Config: s.configJSON})
+	if err != nil {
+		return err
+	}
+	for _, w := range v.Warnings {
+		s.warnings = append(s.warnings, s.masker.String(w))
+	}
+	if !v.Valid || len(v.Errors) > 0 {
+		msgs := make([]string, len(v.Errors))
+		for i, e := range v.Errors {
+			msgs[i] = "- " + s.masker.String(e)
+		}
+		return failf(ReasonInvalidConfig, "Fix deploy.config (and deploy.environments."+s.env+".config) in "+s.o.ConfigPath+".",
+			"the %s adapter rejected the deploy config of %q:\n%s", s.info.Name, s.env, strings.Join(msgs, "\n"))
+	}
+	return nil
+}
+
+func (s *session) close() {
+	if s.client != nil {
+		if err := s.client.Close(); err != nil {
+			s.d.Report.Warningf("%s", s.masker.String(err.Error()))
+		}
+	}
+}
+
+// loadState reads the prior state from the backend.
+func (s *session) loadState(ctx context.Context) error {
+	snap, err := s.backend.Load(ctx)
+	if err != nil {
+		return err
+	}
+	s.prior = snap
+	return nil
+}
+
+// refreshed asks the adapter for the current status of the prior state and
+// returns the state to plan against. A failure is a warning, as in
+// PromptKit: the stored state is used as it is.
+func (s *session) refreshed(ctx context.Context) string {
+	if s.prior == nil || s.prior.State == nil || s.prior.State.State == "" {
+		return ""
+	}
+	st := s.prior.State.State
+	resp, err := s.client.Status(ctx, &deploy.StatusRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: st})
+	if err != nil {
+		s.d.Report.Warningf("refresh of the prior state failed, planning against the stored state: %s", s.masker.String(err.Error()))
+		return st
+	}
+	if resp.State != "" {
+		return resp.State
+	}
+	return st
+}
+
+func (s *session) planRequest(priorState string, redacted bool) *deploy.PlanRequest {
+	cfg := s.configJSON
+	if redacted {
+		cfg = s.redactedConfig
+	}
+	return &deploy.PlanRequest{PackJSON: string(s.pack), DeployConfig: cfg, ArenaConfig: s.arenaConfig, Environment: s.env, PriorState: priorState}
+}
+
+func (s *session) plan(ctx context.Context, priorState string) (*deploy.PlanResponse, error) {
+	resp, err := s.client.Plan(ctx, s.planRequest(priorState, false))
+	if err != nil {
+		return nil, fail(ReasonPlanFailed, "The adapter could not plan; its message is above.", err)
+	}
+	if resp.Changes == nil {
+		resp.Changes = []deploy.ResourceChange{}
+	}
+	for i := range resp.Changes {
+		c := &resp.Changes[i]
+		c.Detail = s.masker.String(c.Detail)
+	}
+	for i, w := range resp.Warnings {
+		resp.Warnings[i] = s.masker.String(w)
+	}
+	resp.Summary = s.masker.String(resp.Summary)
+	return resp, nil
+}
+
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func short(s string, n int) string {
+	s = strings.TrimPrefix(s, "sha256:")
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// maskedWriter masks whole lines, so a secret split across two writes by
+// the adapter cannot slip through.
+type maskedWriter struct {
+	mu  sync.Mutex
+	out io.Writer
+	m   *mask.Masker
+	buf bytes.Buffer
+}
+
+func newMaskedWriter(out io.Writer, m *mask.Masker) *maskedWriter {
+	return &maskedWriter{out: out, m: m}
+}
+
+func (w *maskedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	for {
+		i := bytes.IndexByte(w.buf.Bytes(), '\n')
+		if i < 0 {
+			if w.buf.Len() > 64<<10 { // a huge unterminated line: flush it masked
+				_, _ = io.WriteString(w.out, w.m.String(w.buf.String()))
+				w.buf.Reset()
+			}
+			return len(p), nil
+		}
+		line := w.buf.Next(i + 1)
+		if _, err := io.WriteString(w.out, w.m.String(string(line))); err != nil {
+			return len(p), err
+		}
+	}
+}
+

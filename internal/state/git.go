@@ -1,0 +1,91 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// Git keeps state as a file on a branch, written through the contents API
+// with the blob sha read before apply: GitHub refuses the write (409) if
+// another deploy committed in between.
+type Git struct {
+	GH          *github.Client
+	Owner, Repo string
+	Branch      string
+	Path        string // in the repository
+	Env         string
+}
+
+// Describe implements Backend.
+func (g *Git) Describe() string { return g.Path + " on " + g.Branch }
+
+// Load implements Backend.
+func (g *Git) Load(ctx context.Context) (*Snapshot, error) {
+	fc, _, resp, err := g.GH.Repositories.GetContents(ctx, g.Owner, g.Repo, g.Path, &github.RepositoryContentGetOptions{Ref: g.Branch})
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return &Snapshot{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load state %s: %w", g.Describe(), err)
+	}
+	if fc == nil {
+		return nil, fmt.Errorf("load state %s: it is a directory, not a file", g.Describe())
+	}
+	text, err := fc.GetContent()
+	if err != nil {
+		return nil, fmt.Errorf("load state %s: %w", g.Describe(), err)
+	}
+	raw := []byte(text)
+	st, err := decode(raw, g.Describe(), g.Env)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{State: st, Raw: raw, Version: fc.GetSHA()}, nil
+}
+
+// Save implements Backend: a compare-and-swap commit with [skip ci].
+func (g *Git) Save(ctx context.Context, st *deploy.State, base *Snapshot, message string) (string, error) {
+	b, err := encode(st)
+	if err != nil {
+		return "", err
+	}
+	opts := &github.RepositoryContentFileOptions{
+		Message: github.String(message + " [skip ci]"),
+		Content: b,
+		Branch:  github.String(g.Branch),
+	}
+	if base != nil && base.Version != "" {
+		opts.SHA = github.String(base.Version)
+	}
+	res, resp, err := g.GH.Repositories.CreateFile(ctx, g.Owner, g.Repo, g.Path, opts)
+	if resp != nil && (resp.StatusCode == http.StatusConflict || (resp.StatusCode == http.StatusUnprocessableEntity && opts.SHA == nil)) {
+		return "", fmt.Errorf("%w: %s: %v", ErrConflict, g.Describe(), err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("save state %s: %w", g.Describe(), err)
+	}
+	return res.GetSHA(), nil
+}
+
+// Delete implements Backend.
+func (g *Git) Delete(ctx context.Context, base *Snapshot, message string) error {
+	if base == nil || base.Version == "" {
+		return nil
+	}
+	_, resp, err := g.GH.Repositories.DeleteFile(ctx, g.Owner, g.Repo, g.Path, &github.RepositoryContentFileOptions{
+		Message: github.String(message + " [skip ci]"), SHA: github.String(base.Version), Branch: github.String(g.Branch),
+	})
+	if resp != nil && resp.StatusCode == http.StatusConflict {
+		return fmt.Errorf("%w: %s: %v", ErrConflict, g.Describe(), err)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("delete state %s: %w", g.Describe(), err)
+	}
+	return err
+}
