@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
@@ -95,7 +96,7 @@ func (h *harness) run(inputs map[string]string) result {
 	for k, v := range inputs {
 		env = append(env, "INPUT_"+strings.ToUpper(k)+"="+v)
 	}
-	var log bytes.Buffer
+	var log syncBuffer
 	code := realMain(context.Background(), nil, env, &log, &log)
 	summary, _ := os.ReadFile(sum)
 	return result{code: code, outputs: readOutputs(h.t, out), summary: string(summary), log: log.String()}
@@ -174,4 +175,23 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// syncBuffer is the log: the action and the adapter's stderr copier write
+// to it from different goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

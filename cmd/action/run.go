@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -59,7 +58,7 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		rep.Errorf("%s", strings.TrimPrefix(err.Error(), "usage: "))
 		return exitUsage
 	}
-	d, err := deps(in, getenv, rep, stdout)
+	d, err := deps(in, getenv, rep, stderr)
 	if err != nil {
 		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
 		rep.Errorf("%s", err)
@@ -189,4 +188,3 @@ func (c *cliReporter) printOutputs() {
 	}
 }
 
-var _ = errors.New
