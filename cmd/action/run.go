@@ -187,4 +187,3 @@ func (c *cliReporter) printOutputs() {
 		fmt.Fprintf(c.w, "  %s=%s\n", kv[0], kv[1])
 	}
 }
-

@@ -26,25 +26,25 @@ const (
 // Options are the resolved inputs of one run. The zero value of each field
 // means its documented default.
 type Options struct {
-	Command       string
-	Environment   string
-	ConfigPath    string // relative to WorkDir
-	PackPath      string // relative to WorkDir; empty: the only *.pack.json
-	WorkDir       string // absolute
-	WorkDirRel    string // WorkDir relative to the repository root, for state paths and markers
-	AdapterPath   string
-	Comment       bool
-	FailOn        []deploy.Action
-	RetentionDays int
-	StateBackend  string // git | artifact | file
-	StatePath     string // relative to WorkDir
-	OnMissingPlan string // fail | plan-and-apply
-	OnStalePlan   string // fail | replan
-	Confirm       string // confirm-destroy
-	DriftIssue    bool
-	FailOnDrift   bool
+	Command            string
+	Environment        string
+	ConfigPath         string // relative to WorkDir
+	PackPath           string // relative to WorkDir; empty: the only *.pack.json
+	WorkDir            string // absolute
+	WorkDirRel         string // WorkDir relative to the repository root, for state paths and markers
+	AdapterPath        string
+	Comment            bool
+	FailOn             []deploy.Action
+	RetentionDays      int
+	StateBackend       string // git | artifact | file
+	StatePath          string // relative to WorkDir
+	OnMissingPlan      string // fail | plan-and-apply
+	OnStalePlan        string // fail | replan
+	Confirm            string // confirm-destroy
+	DriftIssue         bool
+	FailOnDrift        bool
 	AllowAdapterChange bool
-	LockWait      time.Duration
+	LockWait           time.Duration
 	// AdapterEnv is the adapter's environment: the runner's, without the
 	// GitHub token and the runtime token.
 	AdapterEnv []string

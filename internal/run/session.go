@@ -270,4 +270,3 @@ func (w *maskedWriter) Write(p []byte) (int, error) {
 		}
 	}
 }
-
