@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
@@ -194,4 +195,73 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// merge merges pr as commit sha (merge, squash and rebase all associate
+// the commit with the pull request) and makes the push run's context.
+func (h *harness) merge(pr *ghemu.Pull, sha, message string) *ghemu.Run {
+	h.gh.MergePull(pr.Number, sha)
+	return h.push(sha, message)
+}
+
+// push makes the context of a push to main.
+func (h *harness) push(sha, message string) *ghemu.Run {
+	run := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: sha, HeadBranch: "main"})
+	h.event("push", run, sha, map[string]any{"ref": "refs/heads/main", "after": sha, "head_commit": map[string]any{"id": sha, "message": message}})
+	h.env["GITHUB_REF"] = "refs/heads/main"
+	return run
+}
+
+// checkout copies main's state file into the workspace, as actions/checkout
+// of the next run would.
+func (h *harness) checkout() {
+	h.t.Helper()
+	if b, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+		h.writeFile(".promptarena/deploy.state", string(b))
+	}
+}
+
+// planPR opens (or pushes to) pr and runs the plan job for env.
+func (h *harness) planPR(pr *ghemu.Pull, inputs map[string]string) result {
+	h.t.Helper()
+	h.pullRequest(pr)
+	res := h.run(inputs)
+	if res.code != 0 {
+		h.t.Fatalf("plan failed: %v\n%s", res.outputs, res.log)
+	}
+	return res
+}
+
+// adapterTarget is the real reference adapter binary.
+func (h *harness) adapterTarget() string { return deploytest.LocalAdapter(h.t) }
+
+// renamePlanArtifact re-uploads an artifact under another name from the
+// same run, as a tampering workflow could.
+func (h *harness) renamePlanArtifact(from, to string) {
+	h.t.Helper()
+	for _, a := range h.gh.Artifacts() {
+		if a.Name != from {
+			continue
+		}
+		files := h.artifactFiles(a.ID)
+		var list []artifacts.File
+		for n, b := range files {
+			list = append(list, artifacts.File{Name: n, Data: b})
+		}
+		var run *ghemu.Run
+		for _, r := range h.gh.Runs() {
+			if r.ID == a.RunID {
+				run = r
+			}
+		}
+		up, err := artifacts.NewUploader(h.gh.ResultsURL(), h.gh.RuntimeToken(run), h.gh.Client())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if _, _, err := up.Upload(context.Background(), to, list, time.Time{}); err != nil {
+			h.t.Fatal(err)
+		}
+		return
+	}
+	h.t.Fatalf("no artifact %s", from)
 }

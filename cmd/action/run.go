@@ -149,6 +149,9 @@ func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 	case run.CommandPlan:
 		_, err := run.Plan(ctx, o, d)
 		return err
+	case run.CommandApply:
+		_, err := run.Apply(ctx, o, d)
+		return err
 	}
 	return fmt.Errorf("%w: command %q is not available yet", errUsage, cmd)
 }

@@ -175,7 +175,7 @@ type planView struct {
 // RenderPlan renders the plan report within budget characters (bytes, which
 // are never fewer): rows that do not fit are counted instead of shown.
 func RenderPlan(p *Plan, budget int) string {
-	v := planView{Env: "**" + Escape(p.Target.Env) + "**", Provider: Escape(p.Provider), Footer: footer(p)}
+	v := planView{Env: "**" + Escape(p.Target.Env) + "**", Provider: Escape(p.Provider), Footer: footer(p, p.Error == "")}
 	v.Adapter = Escape(strings.TrimSpace(p.AdapterName + " " + p.AdapterVersion))
 	if p.PackID != "" {
 		v.Pack = Escape(strings.TrimSpace(p.PackID + " " + p.PackVersion))
@@ -244,7 +244,8 @@ func render(v planView, marker string) string {
 	return buf.String()
 }
 
-func footer(p *Plan) string {
+// footer is the provenance line; mergeNote adds what merging will do.
+func footer(p *Plan, mergeNote bool) string {
 	var parts []string
 	if p.PackChecksum != "" {
 		parts = append(parts, "**Pack checksum** `"+Escape(p.PackChecksum)+"`")
@@ -263,7 +264,7 @@ func footer(p *Plan) string {
 		parts = append(parts, "["+Escape(label)+"]("+p.RunURL+")")
 	}
 	out := strings.Join(parts, " · ")
-	if p.Error == "" {
+	if mergeNote {
 		out += "\n\n<sub>Merging this pull request applies exactly this plan to " + Escape(p.Target.Env) +
 			". If the pack, the config or the deployed state changes first, the apply stops and says why.</sub>"
 	}

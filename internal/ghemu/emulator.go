@@ -86,6 +86,8 @@ type Server struct {
 	faults     map[string][]*Fault
 	blobs      map[string]*blob
 	runsByBID  map[string]*Run
+
+	uncheckedSeen []string
 }
 
 // Default identities seeded in every emulator.
@@ -297,6 +299,36 @@ func (s *Server) rest(pattern, scope, level string, h handlerFunc) (string, http
 		}
 		s.writeJSON(w, rec, status, out, chk, &entry)
 	})
+}
+
+// unchecked serves a real GitHub endpoint that the OpenAPI subset lacks:
+// authenticated and logged like the others, listed by Unchecked() instead
+// of being validated.
+func (s *Server) unchecked(pattern, scope, level string, h handlerFunc) (string, http.Handler) {
+	return pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Route: pattern}
+		rec := &recorder{header: http.Header{}, status: 200}
+		if s.inject(w, pattern, &entry) {
+			return
+		}
+		s.mu.Lock()
+		s.uncheckedSeen = append(s.uncheckedSeen, pattern)
+		s.mu.Unlock()
+		c := &call{s: s, r: r, body: body, header: rec.header}
+		status, out := s.authorize(c, scope, level)
+		if status == 0 {
+			status, out = h(c)
+		}
+		s.writeJSON(w, rec, status, out, nil, &entry)
+	})
+}
+
+// Unchecked lists requests served by routes outside the OpenAPI subset.
+func (s *Server) Unchecked() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.uncheckedSeen...)
 }
 
 // inject applies a pending fault for the route; true if it answered.

@@ -348,3 +348,10 @@ func cut(fullName string) (string, string, bool) {
 	}
 	return fullName, "", false
 }
+
+// Runs lists the default repo's workflow runs.
+func (s *Server) Runs() []*Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*Run(nil), s.repo().runs...)
+}

@@ -44,6 +44,8 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+repo+"/actions/artifacts/{artifact_id}/{archive_format}", "actions", Read, s.downloadArtifact)
 	handle("GET "+repo+"/contents/{path...}", "contents", Read, s.getContents)
 	handle("PUT "+repo+"/contents/{path...}", "contents", Write, s.putContents)
+	// Not in the OpenAPI subset: served, but recorded as unchecked.
+	mux.Handle(s.unchecked("DELETE "+repo+"/contents/{path...}", "contents", Write, s.deleteContents))
 	handle("GET "+repo+"/issues", "issues", Read, s.listIssues)
 	handle("POST "+repo+"/issues", "issues", Write, s.createIssue)
 	handle("GET "+repo+"/issues/{issue_number}", "issues", Read, s.getIssue)
@@ -528,6 +530,35 @@ func (s *Server) putContents(c *call) (int, any) {
 		"sha": commit.SHA, "message": commit.Message, "url": c.base() + "/git/commits/" + commit.SHA,
 		"html_url": "https://github.com/" + c.repo.FullName() + "/commit/" + commit.SHA,
 	}}
+}
+
+func (s *Server) deleteContents(c *call) (int, any) {
+	var in struct {
+		Message string `json:"message"`
+		SHA     string `json:"sha"`
+		Branch  string `json:"branch"`
+	}
+	if err := c.decode(&in); err != nil || in.SHA == "" {
+		return c.fail(422, "Invalid request.\n\n\"sha\" wasn't supplied.")
+	}
+	branch := in.Branch
+	if branch == "" {
+		branch = c.repo.DefaultBranch
+	}
+	path := c.r.PathValue("path")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := c.repo.files[branch][path]
+	if old == nil {
+		return c.fail(404, "Not Found")
+	}
+	if old.SHA != in.SHA {
+		return c.fail(409, path+" does not match "+in.SHA)
+	}
+	delete(c.repo.files[branch], path)
+	commit := Commit{SHA: BlobSHA([]byte(fmt.Sprintf("%s%d", in.Message, s.id()))), Message: in.Message, Path: path}
+	c.repo.commits[branch] = append(c.repo.commits[branch], commit)
+	return 200, map[string]any{"content": nil, "commit": map[string]any{"sha": commit.SHA, "message": commit.Message}}
 }
 
 // --- issues

@@ -4,6 +4,7 @@
 package run
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"time"
@@ -105,4 +106,6 @@ type Deps struct {
 	// Log receives the adapter's stderr, masked.
 	Log io.Writer
 	Now func() time.Time
+	// Sleep waits between retries (tests make it instant).
+	Sleep func(context.Context, time.Duration) error
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
-	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
 // artifactUploader uploads artifacts of the current run.
@@ -68,6 +67,9 @@ func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
 }
 
 func (s *session) headSHA() string {
+	if s.reviewedHead != "" {
+		return s.reviewedHead
+	}
 	if g := s.d.GH; g != nil {
 		if g.HeadSHA != "" {
 			return g.HeadSHA
@@ -81,7 +83,7 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
-	s.backend = s.stateBackend()
+	s.backend = s.stateBackendFor(false)
 	if err := s.loadState(ctx); err != nil {
 		return nil, err
 	}
@@ -303,13 +305,4 @@ func errorText(err error) string {
 		return f.Err.Error()
 	}
 	return err.Error()
-}
-
-// stateBackend picks where state lives.
-func (s *session) stateBackend() state.Backend {
-	path := s.o.StatePath
-	if path == "" {
-		path = filepath.Join(deploy.DirName, deploy.StateFile)
-	}
-	return &state.File{Path: filepath.Join(s.o.WorkDir, path), Env: s.env}
 }

@@ -48,6 +48,8 @@ type session struct {
 
 	backend state.Backend
 	prior   *state.Snapshot
+
+	reviewedHead string // apply: the head SHA of the merged pull request
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

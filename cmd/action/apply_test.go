@@ -1,0 +1,250 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+)
+
+func TestApplyAfterMerge(t *testing.T) {
+	for _, method := range []struct{ name, sha, msg string }{
+		{"merge commit", "merge111", "Merge pull request #1 from octo-org/feature"},
+		{"squash", "squash11", "Add escalation prompt (#1)"},
+		{"rebase", "rebase11", "Add escalation prompt"},
+	} {
+		t.Run(method.name, func(t *testing.T) {
+			h := newHarness(t)
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			plan := h.planPR(pr, map[string]string{"environment": "production"})
+			h.merge(pr, method.sha, method.msg)
+			res := h.run(map[string]string{"environment": "production"})
+			if res.code != 0 {
+				t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+			}
+			o := res.outputs
+			if o["applied"] != "true" || o["created"] != "4" || o["plan-id"] != plan.outputs["plan-id"] || o["state-sha"] == "" {
+				t.Errorf("outputs %v", o)
+			}
+			raw, ok := h.gh.GetFile("main", ".promptarena/deploy.state")
+			if !ok {
+				t.Fatal("no state committed")
+			}
+			var st deploy.State
+			dec := json.NewDecoder(strings.NewReader(string(raw)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&st); err != nil || st.Environment != "production" || st.State == "" || st.PackChecksum != plan.outputs["pack-checksum"] {
+				t.Fatalf("state: %s %v", raw, err)
+			}
+			commits := h.gh.Commits("main")
+			if len(commits) != 1 || !strings.Contains(commits[0].Message, "[skip ci]") {
+				t.Errorf("commits %+v", commits)
+			}
+			if _, err := os.Stat(filepath.Join(h.workspace, ".deployed/production/prompts/greeting.json")); err != nil {
+				t.Error("not deployed")
+			}
+			c := h.gh.Comments(pr.Number)
+			if len(c) != 1 || !strings.Contains(c[0].Body, "Applied") || !strings.Contains(c[0].Body, "`"+method.sha[:7]+"`") {
+				t.Errorf("comment: %+v", c)
+			}
+			// The next plan starts from the committed state: nothing to do.
+			h.checkout()
+			pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+			next := h.planPR(pr2, map[string]string{"environment": "production"})
+			if next.outputs["has-changes"] != "false" || next.outputs["unchanged"] != "4" {
+				t.Errorf("plan after apply: %v", next.outputs)
+			}
+		})
+	}
+}
+
+func TestApplyRefusals(t *testing.T) {
+	cases := []struct {
+		name, reason, inLog string
+		between             func(h *harness)
+		inputs              map[string]string
+	}{
+		{name: "no plan for a direct push", reason: "plan-not-found", inLog: "no merged pull request"},
+		{name: "plan expired", reason: "plan-expired", inLog: "expired", between: func(h *harness) { h.gh.Advance(ghemu.DefaultRetention + time.Hour) }},
+		{name: "pack changed", reason: "pack-mismatch", inLog: "is not the pack that was reviewed", between: func(h *harness) {
+			h.writeFile("support-bot.pack.json", strings.Replace(mustRead(h.t, h.workspace+"/support-bot.pack.json"), "friendly", "grumpy", 1))
+		}},
+		{name: "environment differs", reason: "environment-mismatch", inLog: `the reviewed plan is for "staging"`, between: func(h *harness) {
+			// The staging plan, renamed as if it were production's.
+			h.renamePlanArtifact("arena-plan-staging-head1", "arena-plan-production-head1")
+		}, inputs: map[string]string{"environment": "production"}},
+		{name: "config changed", reason: "config-changed", inLog: "keys differing: target_dir", between: func(h *harness) {
+			h.writeFile("arena.yaml", strings.Replace(mustRead(h.t, h.workspace+"/arena.yaml"), ".deployed/default", ".deployed/elsewhere", 1))
+		}},
+		{name: "adapter binary changed", reason: "adapter-changed", inLog: "adapter binary changed", between: func(h *harness) {
+			h.writeFile("bin/promptarena-deploy-local", "#!/bin/sh\nexec "+h.adapterTarget()+" \"$@\"\n")
+			_ = os.Chmod(filepath.Join(h.workspace, "bin/promptarena-deploy-local"), 0o755)
+			h.env["PATH"] = filepath.Join(h.workspace, "bin") + ":" + h.env["PATH"]
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			env := tc.inputs["environment"]
+			if tc.reason == "environment-mismatch" {
+				h.planPR(pr, map[string]string{"environment": "staging"})
+			} else {
+				h.planPR(pr, map[string]string{"environment": env})
+			}
+			if tc.between != nil {
+				tc.between(h)
+			}
+			if tc.reason == "plan-not-found" {
+				h.push("direct11", "hotfix straight to main")
+			} else {
+				h.merge(pr, "merge111", "Merge pull request #1")
+			}
+			res := h.run(tc.inputs)
+			if res.code != 1 || res.outputs["failure-reason"] != tc.reason || res.outputs["applied"] != "false" {
+				t.Fatalf("exit %d, outputs %v\n%s", res.code, res.outputs, res.log)
+			}
+			if !strings.Contains(res.log, tc.inLog) {
+				t.Errorf("log lacks %q:\n%s", tc.inLog, res.log)
+			}
+			if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+				t.Error("state written by a refused apply")
+			}
+			if _, err := os.Stat(filepath.Join(h.workspace, ".deployed")); err == nil {
+				t.Error("something was deployed by a refused apply")
+			}
+			if tc.reason != "plan-not-found" {
+				// The target's own comment (staging and production each have one).
+				c := h.gh.Comments(pr.Number)
+				last := c[len(c)-1]
+				if !strings.Contains(last.Body, "Arena apply to") || !strings.Contains(last.Body, tc.reason) {
+					t.Errorf("comment: %+v", c)
+				}
+			}
+		})
+	}
+}
+
+func TestRecompiledPackStillApplies(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	plan := h.planPR(pr, nil)
+	// The merge commit's CI recompiled the pack: new timestamp and compiler.
+	pack := mustRead(t, h.workspace+"/support-bot.pack.json")
+	pack = strings.Replace(pack, `"created_at": "2026-11-20T10:00:00Z"`, `"created_at": "2026-11-27T08:00:00Z"`, 1)
+	pack = strings.Replace(pack, "promptarena v1.3.5", "promptarena v1.3.6", 1)
+	h.writeFile("support-bot.pack.json", pack)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	res := h.run(nil)
+	if res.code != 0 || res.outputs["pack-checksum"] != plan.outputs["pack-checksum"] {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if c := h.gh.Comments(pr.Number); !strings.Contains(c[0].Body, "recompiled") {
+		t.Errorf("no note: %s", c[0].Body)
+	}
+}
+
+func TestStalePlans(t *testing.T) {
+	t.Run("same changes apply", func(t *testing.T) {
+		h := newHarness(t)
+		// PR 1 and PR 2 are both planned against an empty deploy, each for
+		// its own environment config... here: PR 2 only touches docs, so
+		// after PR 1 lands its change set is the same.
+		pr1 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+		h.planPR(pr1, map[string]string{"environment": "staging"})
+		pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+		h.planPR(pr2, map[string]string{"environment": "production"})
+		h.merge(pr1, "merge111", "Merge pull request #1")
+		if r := h.run(map[string]string{"environment": "staging", "state-path": ".promptarena/staging.state"}); r.code != 0 {
+			t.Fatal(r.log)
+		}
+		h.merge(pr2, "merge222", "Merge pull request #2")
+		r := h.run(map[string]string{"environment": "production"})
+		if r.code != 0 {
+			t.Fatalf("%v\n%s", r.outputs, r.log)
+		}
+	})
+	t.Run("two PRs in sequence, second planned before the first applied", func(t *testing.T) {
+		h := newHarness(t)
+		pr1 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+		h.planPR(pr1, nil)
+		pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+		h.planPR(pr2, nil) // also "+4 to create", against the same empty state
+		h.merge(pr1, "merge111", "Merge pull request #1")
+		if r := h.run(nil); r.code != 0 {
+			t.Fatal(r.log)
+		}
+		h.checkout()
+		h.merge(pr2, "merge222", "Merge pull request #2")
+		r := h.run(nil)
+		// Now everything exists: the plan changed from 4 creates to nothing.
+		if r.code != 1 || r.outputs["failure-reason"] != "state-changed" {
+			t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+		}
+		for _, want := range []string{"--- reviewed plan", "-CREATE", "+NO_CHANGE"} {
+			if !strings.Contains(r.log, want) {
+				t.Errorf("diff lacks %q:\n%s", want, r.log)
+			}
+		}
+		c := h.gh.Comments(pr2.Number)
+		if !strings.Contains(c[0].Body, "```diff") {
+			t.Errorf("comment has no diff: %s", c[0].Body)
+		}
+		// With on-stale-plan: replan the new plan is applied instead.
+		r = h.run(map[string]string{"on-stale-plan": "replan"})
+		if r.code != 0 || r.outputs["applied"] != "true" {
+			t.Fatalf("replan: %v\n%s", r.outputs, r.log)
+		}
+	})
+}
+
+func TestStateConflictLosesNothing(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	// Another deploy commits state after ours read it: our write is refused.
+	h.gh.Inject("GET /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Delay: time.Millisecond})
+	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 409})
+	res := h.run(nil)
+	if res.code != 1 || res.outputs["failure-reason"] != "state-conflict" || res.outputs["state-artifact"] != "arena-state-default-merge111" {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	var kept bool
+	for _, a := range h.gh.Artifacts() {
+		kept = kept || (a.Name == "arena-state-default-merge111" && a.Finalized)
+	}
+	if !kept {
+		t.Fatal("our state was not kept as an artifact")
+	}
+	if !strings.Contains(res.log, "To recover") {
+		t.Errorf("no recovery steps:\n%s", res.log)
+	}
+}
+
+func TestAdapterFailsMidApply(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	// Something occupies the path of one prompt: that write fails.
+	if err := os.MkdirAll(filepath.Join(h.workspace, ".deployed/default/prompts/refund.json/x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.merge(pr, "merge111", "Merge pull request #1")
+	res := h.run(nil)
+	if res.code != 1 || res.outputs["failure-reason"] != "apply-failed" {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	raw, ok := h.gh.GetFile("main", ".promptarena/deploy.state")
+	if !ok || !strings.Contains(res.log, "partial state was saved") && !strings.Contains(h.gh.Comments(pr.Number)[0].Body, "partial state was saved") {
+		t.Fatalf("partial state not saved: %v %s", ok, raw)
+	}
+	if c := h.gh.Comments(pr.Number); !strings.Contains(c[0].Body, "Failed") || !strings.Contains(c[0].Body, "refund.json") {
+		t.Errorf("comment: %s", c[0].Body)
+	}
+}

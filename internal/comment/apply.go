@@ -1,0 +1,126 @@
+package comment
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// Apply statuses.
+const (
+	StatusApplying = "applying"
+	StatusApplied  = "applied"
+	StatusFailed   = "failed"
+)
+
+// Apply is what an apply report shows: the reviewed plan (embedded) and
+// what happened to it.
+type Apply struct {
+	Plan
+	Status   string
+	MergeSHA string
+	Results  []deploy.ResourceResult
+	Notes    []string
+	Diff     string // unified diff of the reviewed and the current plan
+}
+
+type applyView struct {
+	Env, Icon, Headline, StatusLine, ErrorBlock, Diff, PlanCounts, Footer string
+	Notes, Rows, PlanRows                                                 []string
+	Omitted, PlanOmitted                                                  int
+}
+
+func resultRow(r deploy.ResourceResult) string {
+	icon := map[string]string{"created": "🟢", "updated": "🟡", "deleted": "🔴", "failed": "❌"}[r.Status]
+	if icon == "" {
+		icon = "❔"
+	}
+	var links []string
+	for _, l := range r.Links {
+		if strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://") {
+			links = append(links, "["+EscapeMax(l.Label, 40)+"]("+strings.ReplaceAll(strings.ReplaceAll(l.URL, ")", "%29"), " ", "%20")+")")
+		} else {
+			links = append(links, EscapeMax(l.Label, 40)+": "+EscapeMax(l.URL, 200))
+		}
+	}
+	return "| " + icon + " | **" + Escape(r.Status) + "** | " + EscapeMax(r.Type, 80) + " | " + EscapeMax(r.Name, 120) + " | " +
+		EscapeMax(r.Detail, 300) + " | " + strings.Join(links, "<br>") + " |"
+}
+
+// RenderApply renders the apply report within budget.
+func RenderApply(a *Apply, budget int) string {
+	v := applyView{Env: "**" + Escape(a.Target.Env) + "**", Footer: footer(&a.Plan, false)}
+	at := ""
+	if a.MergeSHA != "" {
+		at = " at `" + Escape(short(a.MergeSHA, 7)) + "`"
+	}
+	switch a.Status {
+	case StatusApplying:
+		v.Icon, v.Headline, v.StatusLine = "⏳", "applying", "⏳ Applying the reviewed plan"+at+"…"
+	case StatusApplied:
+		v.Icon, v.Headline, v.StatusLine = "✅", "applied", "✅ **Applied**"+at+": "+resultCounts(a.Results)+"."
+	default:
+		v.Icon, v.Headline = "❌", "failed"
+		v.StatusLine = "❌ **Failed**" + at + " (`" + a.FailureReason + "`). " + Escape(a.Hint)
+		if a.Error != "" {
+			v.ErrorBlock = Fence(Truncate(a.Error, 4000))
+		}
+	}
+	for _, n := range a.Notes {
+		v.Notes = append(v.Notes, EscapeMax(n, 500))
+	}
+	if a.Diff != "" {
+		v.Diff = "```diff\n" + strings.ReplaceAll(Truncate(a.Diff, 8000), "```", "ˋˋˋ") + "\n```"
+	}
+	v.PlanCounts = CountChanges(a.Changes).String()
+	var rows, plan []string
+	for _, r := range a.Results {
+		rows = append(rows, resultRow(r))
+	}
+	for _, c := range SortChanges(a.Changes) {
+		plan = append(plan, row(c))
+	}
+	room := budget - len(renderApply(v, a.Target.Marker())) - 600
+	take := func(all []string) ([]string, int) {
+		for i, r := range all {
+			if room-len(r)-1 < 0 {
+				return all[:i], len(all) - i
+			}
+			room -= len(r) + 1
+		}
+		return all, 0
+	}
+	v.Rows, v.Omitted = take(rows)
+	v.PlanRows, v.PlanOmitted = take(plan)
+	return renderApply(v, a.Target.Marker())
+}
+
+func resultCounts(results []deploy.ResourceResult) string {
+	n := map[string]int{}
+	for _, r := range results {
+		n[r.Status]++
+	}
+	if len(results) == 0 {
+		return "nothing needed changing"
+	}
+	var parts []string
+	for _, s := range []string{"created", "updated", "deleted", "failed"} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func renderApply(v applyView, marker string) string {
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "apply.md.tmpl", struct {
+		Marker string
+		A      applyView
+	}{marker, v}); err != nil {
+		panic(err)
+	}
+	return buf.String()
+}

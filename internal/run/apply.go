@@ -1,0 +1,335 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+)
+
+// ApplyResult is what an apply run did.
+type ApplyResult struct {
+	PRNumber int
+	HeadSHA  string
+	Saved    *deploy.SavedPlan
+	Prov     *Provenance
+	Results  []deploy.ResourceResult
+	Notes    []string
+	Diff     string
+	StateRef string
+	Applied  bool
+}
+
+// Apply finds the plan reviewed on the merged pull request, proves it still
+// holds, applies it under the deploy lock, writes the state back and
+// reports on the pull request.
+func Apply(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
+	s := newSession(o, d)
+	defer s.close()
+	res := &ApplyResult{}
+	err := s.runApply(ctx, res)
+	s.reportApply(ctx, res, err)
+	return res, err
+}
+
+func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
+	if err := s.load(); err != nil {
+		return err
+	}
+	if err := s.findPlan(ctx, res); err != nil {
+		return err
+	}
+	s.backend = s.stateBackendFor(true)
+	if err := s.loadState(ctx); err != nil {
+		return err
+	}
+	if err := s.startAdapter(ctx); err != nil {
+		return err
+	}
+	prior, err := s.verifyOrPlan(ctx, res)
+	if err != nil {
+		return err
+	}
+	lock := deploy.NewLocker(filepath.Join(s.o.WorkDir, deploy.DirName))
+	if err := lock.LockWait(ctx, s.o.LockWait); err != nil {
+		return err
+	}
+	defer func() {
+		if err := lock.Unlock(); err != nil {
+			s.d.Report.Warningf("%s", err)
+		}
+	}()
+	s.commentApply(ctx, res, comment.StatusApplying, nil)
+	return s.applyAndSave(ctx, res, prior)
+}
+
+// verifyOrPlan proves the reviewed plan still holds, or plans now when
+// there is none and on-missing-plan allows it. It returns the prior state
+// to apply against.
+func (s *session) verifyOrPlan(ctx context.Context, res *ApplyResult) (string, error) {
+	prior := s.refreshed(ctx)
+	if res.Saved != nil {
+		return prior, s.verify(ctx, res, prior)
+	}
+	resp, err := s.plan(ctx, prior)
+	if err != nil {
+		return "", err
+	}
+	pr := s.buildPlan(resp, prior)
+	res.Saved, res.Prov = pr.Saved, pr.Provenance
+	res.Notes = append(res.Notes, "No reviewed plan exists for this push: it was planned and applied in this run (on-missing-plan: plan-and-apply).")
+	return prior, nil
+}
+
+func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior string) error {
+	req := s.planRequest(prior, false) // the current, unredacted config
+	s.d.Report.Group("Apply " + s.env)
+	adapterState, err := s.client.Apply(ctx, req, func(e *deploy.ApplyEvent) error {
+		s.logEvent(e)
+		if e.Resource != nil {
+			r := *e.Resource
+			r.Detail = s.masker.String(r.Detail)
+			res.Results = append(res.Results, r)
+		}
+		return nil
+	})
+	s.d.Report.EndGroup()
+	if err != nil {
+		applyErr := fail(ReasonApplyFailed, "Nothing after the failure was applied. Fix the cause and re-run this job.", err)
+		if partial := deploy.PartialState(err); partial != "" {
+			if ref, serr := s.saveState(ctx, partial, res); serr == nil {
+				res.StateRef = ref
+				res.Notes = append(res.Notes, "The adapter reported what it deployed before failing; that partial state was saved, so the next plan starts from what exists.")
+			} else {
+				return errors.Join(applyErr, serr)
+			}
+		} else {
+			res.Notes = append(res.Notes, "The stored state was left as it was.")
+		}
+		return applyErr
+	}
+	res.Applied = true
+	ref, err := s.saveState(ctx, adapterState, res)
+	res.StateRef = ref
+	return err
+}
+
+func (s *session) logEvent(e *deploy.ApplyEvent) {
+	switch {
+	case e.Resource != nil:
+		s.d.Report.Infof("%s %s/%s %s", e.Resource.Status, e.Resource.Type, e.Resource.Name, s.masker.String(e.Resource.Detail))
+	case e.Type == deploy.EventError:
+		s.d.Report.Warningf("%s", s.masker.String(e.Message))
+	case e.Message != "":
+		s.d.Report.Infof("%s", s.masker.String(e.Message))
+	}
+}
+
+// saveState writes the new state by compare-and-swap. If another deploy
+// won the race, nothing is overwritten: our state is kept as an artifact
+// and the run fails with the way to recover.
+func (s *session) saveState(ctx context.Context, adapterState string, res *ApplyResult) (string, error) {
+	st := deploy.NewState(s.arena.Deploy.Provider, s.env, s.packMeta.Version, deploy.ComputePackChecksum(s.pack), s.info.Version)
+	st.State = adapterState
+	sha := ""
+	if s.d.GH != nil {
+		sha = s.d.GH.SHA
+	}
+	ref, err := s.backend.Save(ctx, st, s.prior, fmt.Sprintf("arena-deploy: %s state after %s", s.env, short(sha, 7)))
+	if err == nil {
+		s.d.Report.Infof("State written to %s (%s)", s.backend.Describe(), ref)
+		return ref, nil
+	}
+	if !errors.Is(err, state.ErrConflict) {
+		return "", fail(ReasonGitHubAPI, "The deploy happened but its state was not saved: re-run this job to retry the write; the apply itself is not repeated if nothing changed.", err)
+	}
+	name := "arena-state-" + artifactSafe(s.env) + "-" + sha
+	kept := "it could not be kept (no artifact service)"
+	if s.d.Uploader != nil {
+		raw, _ := deploy.MarshalFile(st)
+		if _, _, uerr := s.d.Uploader.Upload(ctx, name, []artifacts.File{{Name: deploy.StateFile, Data: raw}}, time.Time{}); uerr == nil {
+			kept = "it was saved as the artifact " + name
+			s.d.Report.SetOutput("state-artifact", name)
+		}
+	}
+	return "", failf(ReasonStateConflict,
+		"Another deploy wrote the state while this one ran, and its state was not overwritten; "+kept+". "+
+			"To recover: run refresh for "+s.env+", compare with the saved state, commit the right one to "+s.backend.Describe()+
+			", then re-run the later deploy. A concurrency group per environment prevents this.",
+		"state conflict: %v", err)
+}
+
+// --- finding the plan
+
+var prRef = regexp.MustCompile(`#(\d+)`)
+
+// findPlan locates the reviewed plan: the merged pull request, then its
+// artifact for this environment and head SHA.
+func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
+	if s.d.GitHub == nil || s.d.GH == nil {
+		return s.localPlan(res)
+	}
+	n, head, err := s.mergedPR(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if s.o.OnMissingPlan == "plan-and-apply" {
+			return nil
+		}
+		return failf(ReasonPlanNotFound, "Deploy through a pull request, or set on-missing-plan: plan-and-apply to plan and apply direct pushes.",
+			"no merged pull request is associated with %s, so there is no reviewed plan to apply", s.d.GH.SHA)
+	}
+	res.PRNumber, res.HeadSHA, s.reviewedHead = n, head, head
+	name := PlanArtifactName(s.env, head)
+	finder := artifacts.NewFinder(s.d.GitHub, s.d.GH.Owner, s.d.GH.Repo, s.d.BlobClient)
+	info, err := finder.Latest(ctx, name, head)
+	switch {
+	case errors.Is(err, artifacts.ErrExpired):
+		return fail(ReasonPlanExpired, "Re-run the plan job of pull request #"+strconv.Itoa(n)+" (or raise retention-days), then re-run this job.", err)
+	case errors.Is(err, artifacts.ErrNotFound):
+		return fail(ReasonPlanNotFound, fmt.Sprintf("Pull request #%d has no plan for %s at %s: check that its plan job ran with the same environment and succeeded, then re-run this job.", n, s.env, short(head, 7)), err)
+	case err != nil:
+		return fail(ReasonGitHubAPI, "Check that the token has actions: read.", err)
+	}
+	data, err := finder.Download(ctx, info.ID)
+	if errors.Is(err, artifacts.ErrExpired) {
+		return fail(ReasonPlanExpired, "Re-run the plan job of pull request #"+strconv.Itoa(n)+", then re-run this job.", err)
+	}
+	if err != nil {
+		return fail(ReasonGitHubAPI, "", err)
+	}
+	files, err := artifacts.Unzip(data, artifacts.DefaultLimits)
+	if err != nil {
+		return fail(ReasonPlanNotFound, "The plan artifact is damaged; re-run the plan job.", err)
+	}
+	s.d.Report.Infof("Reviewed plan: %s (artifact %d) from pull request #%d", name, info.ID, n)
+	return decodePlan(files[PlanFileName], files[ProvenanceFileName], res)
+}
+
+func decodePlan(planJSON, provJSON []byte, res *ApplyResult) error {
+	var saved deploy.SavedPlan
+	var prov Provenance
+	if err := json.Unmarshal(planJSON, &saved); err != nil || saved.Plan == nil || saved.Request == nil {
+		return failf(ReasonPlanNotFound, "The plan artifact is damaged; re-run the plan job.", "the plan artifact has no valid %s (%v)", PlanFileName, err)
+	}
+	if saved.Version > deploy.SavedPlanVersion {
+		return failf(ReasonPlanNotFound, "Use the same version of the action for plan and apply.", "the saved plan is version %d; this action reads up to %d", saved.Version, deploy.SavedPlanVersion)
+	}
+	if err := json.Unmarshal(provJSON, &prov); err != nil {
+		return failf(ReasonPlanNotFound, "The plan artifact is damaged; re-run the plan job.", "the plan artifact has no valid %s (%v)", ProvenanceFileName, err)
+	}
+	res.Saved, res.Prov = &saved, &prov
+	return nil
+}
+
+// localPlan reads the CLI's .promptarena/deploy.plan and its provenance.
+func (s *session) localPlan(res *ApplyResult) error {
+	store := deploy.NewStateStore(filepath.Join(s.o.WorkDir, deploy.DirName))
+	saved, err := store.LoadPlan()
+	if err != nil {
+		return err
+	}
+	if saved == nil {
+		if s.o.OnMissingPlan == "plan-and-apply" {
+			return nil
+		}
+		return failf(ReasonPlanNotFound, "Run plan first, or pass --on-missing-plan plan-and-apply.", "no saved plan at %s", store.PlanPath())
+	}
+	planJSON, _ := deploy.MarshalFile(saved)
+	prov, err := readFileOr(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"))
+	if err != nil {
+		return failf(ReasonPlanNotFound, "Run plan again with this tool: a plan made elsewhere has no provenance to verify.", "no provenance for %s: %v", store.PlanPath(), err)
+	}
+	return decodePlan(planJSON, prov, res)
+}
+
+// mergedPR finds the pull request the pushed commit merged, and its head.
+// Right after a push GitHub may not know the association yet: it retries
+// briefly, then falls back to "#N" in the head commit message.
+func (s *session) mergedPR(ctx context.Context) (int, string, error) {
+	g := s.d.GH
+	delay := time.Second
+	for try := 0; try < 3; try++ {
+		prs, _, err := s.d.GitHub.PullRequests.ListPullRequestsWithCommit(ctx, g.Owner, g.Repo, g.SHA, nil)
+		if err != nil {
+			return 0, "", fail(ReasonGitHubAPI, "Check that the token has pull-requests: read (or contents: read).", fmt.Errorf("find the pull request of %s: %w", g.SHA, err))
+		}
+		for _, pr := range prs {
+			if pr.MergedAt != nil || pr.GetMergeCommitSHA() == g.SHA {
+				return pr.GetNumber(), pr.GetHead().GetSHA(), nil
+			}
+		}
+		if try < 2 {
+			if err := s.sleep(ctx, delay); err != nil {
+				return 0, "", err
+			}
+			delay *= 2
+		}
+	}
+	for _, m := range prRef.FindAllStringSubmatch(g.HeadCommitMsg, -1) {
+		n, _ := strconv.Atoi(m[1])
+		pr, _, err := s.d.GitHub.PullRequests.Get(ctx, g.Owner, g.Repo, n)
+		if err == nil && pr.GetMerged() {
+			return n, pr.GetHead().GetSHA(), nil
+		}
+	}
+	return 0, "", nil
+}
+
+func (s *session) sleep(ctx context.Context, d time.Duration) error {
+	if s.d.Sleep != nil {
+		return s.d.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// stateBackendFor picks the state backend; write says whether this run may
+// write state (apply, status, refresh, destroy) or only read it (plan).
+func (s *session) stateBackendFor(write bool) state.Backend {
+	rel := s.o.StatePath
+	if rel == "" {
+		rel = path.Join(deploy.DirName, deploy.StateFile)
+	}
+	local := &state.File{Path: filepath.Join(s.o.WorkDir, rel), Env: s.env}
+	g := s.d.GH
+	if s.d.GitHub == nil || g == nil || s.o.StateBackend == "file" {
+		return local
+	}
+	switch s.o.StateBackend {
+	case "artifact":
+		a := &state.Artifact{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Name: "arena-state-" + artifactSafe(s.env),
+			Env: s.env, RetentionDays: s.o.RetentionDays, Now: s.now, Warn: s.d.Report.Warningf}
+		if write && s.d.Uploader != nil {
+			a.Uploader = s.d.Uploader
+		}
+		return a
+	default: // git: plans read the checkout; writers go through the API
+		if !write {
+			return local
+		}
+		branch := strings.TrimPrefix(g.Ref, "refs/heads/")
+		if branch == "" || strings.HasPrefix(branch, "refs/") {
+			branch = g.BaseRef
+		}
+		return &state.Git{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo, Branch: branch, Path: path.Clean(path.Join(s.o.WorkDirRel, rel)), Env: s.env}
+	}
+}

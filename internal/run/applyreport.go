@@ -1,0 +1,77 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+)
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// applyView is the apply report of this session.
+func (s *session) applyView(res *ApplyResult, status string, err error) *comment.Apply {
+	a := &comment.Apply{Plan: *s.baseView(), Status: status, Results: res.Results, Notes: res.Notes, Diff: res.Diff}
+	if s.d.GH != nil {
+		a.MergeSHA = s.d.GH.SHA
+	}
+	if res.Saved != nil {
+		a.Changes = res.Saved.Plan.Changes
+	}
+	if res.Prov != nil {
+		a.PlanID = res.Prov.PlanID
+	}
+	if err != nil {
+		a.FailureReason, a.Hint = Classify(err)
+		a.Error = s.masker.String(errorText(err))
+	}
+	return a
+}
+
+// commentApply updates the pull request's sticky comment with the apply.
+func (s *session) commentApply(ctx context.Context, res *ApplyResult, status string, err error) {
+	if res.PRNumber == 0 || s.d.GH == nil {
+		return
+	}
+	pr := *s.d.GH
+	pr.PRNumber = res.PRNumber
+	saved := s.d.GH
+	s.d.GH = &pr
+	defer func() { s.d.GH = saved }()
+	s.upsertComment(ctx, comment.RenderApply(s.applyView(res, status, err), comment.CommentBudget))
+}
+
+// reportApply writes the summary, the comment and the outputs of an apply.
+func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) {
+	status := comment.StatusApplied
+	if err != nil {
+		status = comment.StatusFailed
+		reason, _ := Classify(err)
+		s.d.Report.SetOutput("failure-reason", reason)
+	}
+	s.d.Report.AddStepSummary(comment.RenderApply(s.applyView(res, status, err), comment.SummaryBudget))
+	s.commentApply(ctx, res, status, err)
+	out := s.d.Report.SetOutput
+	out("applied", strconv.FormatBool(res.Applied && err == nil))
+	if res.Prov != nil {
+		out("plan-id", res.Prov.PlanID)
+	}
+	if s.packChecksum != "" {
+		out("pack-checksum", s.packChecksum)
+	}
+	if res.StateRef != "" {
+		if s.o.StateBackend == "artifact" {
+			out("state-artifact", "arena-state-"+artifactSafe(s.env))
+		} else {
+			out("state-sha", res.StateRef)
+		}
+	}
+	n := map[string]int{}
+	for _, r := range res.Results {
+		n[r.Status]++
+	}
+	for _, k := range []string{"created", "updated", "deleted", "failed"} {
+		out(k, strconv.Itoa(n[k]))
+	}
+}

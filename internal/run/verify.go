@@ -1,0 +1,171 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// verify proves the reviewed plan still holds, in this order: pack,
+// environment, config, adapter, prior state. Each failure has its own
+// reason and says what to do.
+func (s *session) verify(ctx context.Context, res *ApplyResult, prior string) error {
+	saved, prov := res.Saved, res.Prov
+	checks := []func() error{
+		func() error { return s.verifyPack(saved, res) },
+		func() error { return s.verifyEnvironment(saved, prov) },
+		func() error { return s.verifyConfig(saved) },
+		func() error { return s.verifyAdapter(saved, prov, res) },
+		func() error { return s.verifyState(ctx, res, prior) },
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyPack: the pack at the merge commit and the saved pack_json must both
+// be the reviewed pack. A pack recompiled with only a new compilation block
+// matches by content, and the reviewed bytes are applied.
+func (s *session) verifyPack(saved *deploy.SavedPlan, res *ApplyResult) error {
+	hint := "Re-run the plan on a pull request that contains this pack, review it, and merge that."
+	if got := deploy.ComputePackChecksum([]byte(saved.Request.PackJSON)); got != saved.PackChecksum {
+		return failf(ReasonPackMismatch, "The plan artifact was altered after it was made; do not apply it. "+hint,
+			"the saved plan's pack_json has checksum %s, but the plan says %s", got, saved.PackChecksum)
+	}
+	if s.packChecksum == saved.PackChecksum {
+		return nil
+	}
+	reviewed, err := deploy.PackContentDigest([]byte(saved.Request.PackJSON))
+	if err == nil && reviewed == s.packContent {
+		s.pack = []byte(saved.Request.PackJSON)
+		res.Notes = append(res.Notes, fmt.Sprintf("The pack at this commit (%s) was recompiled since the review; only its compilation block differs, so the reviewed bytes (%s) were applied.",
+			short(s.packChecksum, 12), short(saved.PackChecksum, 12)))
+		s.packChecksum = saved.PackChecksum
+		return nil
+	}
+	return failf(ReasonPackMismatch, hint, "the pack at this commit (%s, %s) is not the pack that was reviewed (%s)",
+		relTo(s.o.WorkDir, s.packPath), s.packChecksum, saved.PackChecksum)
+}
+
+func (s *session) verifyEnvironment(saved *deploy.SavedPlan, prov *Provenance) error {
+	if saved.Environment == s.env && (prov.Environment == "" || prov.Environment == s.env) {
+		return nil
+	}
+	return failf(ReasonEnvMismatch, "Each environment needs its own plan: check the environment input of the plan and apply jobs.",
+		"the reviewed plan is for %q, this job deploys %q", saved.Environment, s.env)
+}
+
+func (s *session) verifyConfig(saved *deploy.SavedPlan) error {
+	if saved.Request.DeployConfig == s.redactedConfig {
+		return nil
+	}
+	return failf(ReasonConfigChanged, "The deploy config changed after the review (perhaps by another merge): re-run the plan on a pull request and merge that.",
+		"the deploy config of %q changed since the plan was made (keys differing: %s)", s.env, strings.Join(diffKeys(saved.Request.DeployConfig, s.redactedConfig), ", "))
+}
+
+func diffKeys(a, b string) []string {
+	var ma, mb map[string]any
+	_ = jsonUnmarshal(a, &ma)
+	_ = jsonUnmarshal(b, &mb)
+	var out []string
+	for k, v := range ma {
+		if fmt.Sprint(mb[k]) != fmt.Sprint(v) {
+			out = append(out, k)
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return []string{"(the document as a whole)"}
+	}
+	return out
+}
+
+func (s *session) verifyAdapter(saved *deploy.SavedPlan, prov *Provenance, res *ApplyResult) error {
+	hint := "Use the same adapter for plan and apply (pin it with adapter-install and adapter-sha256), or set allow-adapter-change: true."
+	if saved.Provider != s.arena.Deploy.Provider || (prov.Adapter.Name != "" && prov.Adapter.Name != s.info.Name) {
+		return failf(ReasonAdapterChanged, hint, "the plan was made by the %s adapter (%s), this job has %s (%s)",
+			saved.Provider, prov.Adapter.Name, s.arena.Deploy.Provider, s.info.Name)
+	}
+	if prov.Adapter.BinarySHA256 != "" && prov.Adapter.BinarySHA256 != s.adapterDigest {
+		if !s.o.AllowAdapterChange {
+			return failf(ReasonAdapterChanged, hint, "the adapter binary changed since the plan: %s %s (%s) then, %s (%s) now",
+				s.info.Name, prov.Adapter.Version, short(prov.Adapter.BinarySHA256, 12), s.info.Version, short(s.adapterDigest, 12))
+		}
+		res.Notes = append(res.Notes, "The adapter binary changed since the plan; applied anyway (allow-adapter-change: true).")
+	}
+	if prov.Adapter.Version != "" && prov.Adapter.Version != s.info.Version {
+		msg := fmt.Sprintf("The adapter version changed since the plan (%s then, %s now).", prov.Adapter.Version, s.info.Version)
+		s.d.Report.Warningf("%s", msg)
+		res.Notes = append(res.Notes, msg)
+	}
+	return nil
+}
+
+// verifyState: if the stored state moved since the plan (another deploy
+// landed), plan again; the same change set goes ahead, another fails with
+// the difference shown, unless on-stale-plan: replan.
+func (s *session) verifyState(ctx context.Context, res *ApplyResult, prior string) error {
+	if s.prior.Digest() == res.Prov.PriorStateDigest {
+		return nil
+	}
+	now, err := s.plan(ctx, prior)
+	if err != nil {
+		return err
+	}
+	before, after := planLines(res.Saved.Plan.Changes), planLines(now.Changes)
+	if before == after {
+		res.Notes = append(res.Notes, "The deployed state changed since the review (another deploy landed), but planning again gives the same changes, so the reviewed plan was applied.")
+		return nil
+	}
+	res.Diff = unifiedDiff(before, after)
+	if s.o.OnStalePlan == "replan" {
+		res.Saved.Plan = now
+		res.Notes = append(res.Notes, "The deployed state changed since the review and the plan changed with it; the new plan was applied (on-stale-plan: replan).")
+		return nil
+	}
+	return failf(ReasonStateChanged, "Another deploy changed what this plan would do. Re-run the plan on a pull request (or merge an empty commit to it) and review the new plan; or set on-stale-plan: replan.",
+		"the deployed state changed since the review, and the plan changed:\n%s", res.Diff)
+}
+
+// planLines is a plan as sorted text lines, the form the diff compares.
+func planLines(changes []deploy.ResourceChange) string {
+	var b strings.Builder
+	for _, c := range SortedChanges(changes) {
+		fmt.Fprintf(&b, "%-9s %s/%s  %s\n", c.Action, c.Type, c.Name, c.Detail)
+	}
+	return b.String()
+}
+
+// unifiedDiff is a line diff of two plans, "-" for the reviewed one.
+func unifiedDiff(before, after string) string {
+	dmp := diffmatchpatch.New()
+	a, b, lines := dmp.DiffLinesToChars(before, after)
+	diffs := dmp.DiffCharsToLines(dmp.DiffMain(a, b, false), lines)
+	var out strings.Builder
+	out.WriteString("--- reviewed plan\n+++ plan now\n")
+	for _, d := range diffs {
+		prefix := map[diffmatchpatch.Operation]string{diffmatchpatch.DiffDelete: "-", diffmatchpatch.DiffInsert: "+", diffmatchpatch.DiffEqual: " "}[d.Type]
+		for _, line := range strings.SplitAfter(d.Text, "\n") {
+			if line != "" {
+				out.WriteString(prefix + line)
+			}
+		}
+	}
+	return strings.TrimRight(out.String(), "\n")
+}
+
+func readFileOr(path string) ([]byte, error) { return os.ReadFile(path) }
