@@ -34,6 +34,8 @@ type harness struct {
 func newHarness(t *testing.T, opts ...ghemu.Options) *harness {
 	t.Helper()
 	h := &harness{t: t, gh: ghemu.New(t, opts...), workspace: deploytest.CopyExample(t), binDir: t.TempDir()}
+	clock = h.gh.Now // GitHub's clock and the runner's agree
+	t.Cleanup(func() { clock = time.Now })
 	if err := os.Symlink(deploytest.LocalAdapter(t), filepath.Join(h.binDir, "promptarena-deploy-local")); err != nil {
 		t.Fatal(err)
 	}
@@ -264,4 +266,21 @@ func (h *harness) renamePlanArtifact(from, to string) {
 		return
 	}
 	h.t.Fatalf("no artifact %s", from)
+}
+
+// deployedPrompt is prompt name of the pack file as the reference adapter
+// writes it: the pack's JSON for it, indented by two spaces.
+func deployedPrompt(t *testing.T, packPath, name string) string {
+	t.Helper()
+	var pack struct {
+		Prompts map[string]json.RawMessage `json:"prompts"`
+	}
+	if err := json.Unmarshal([]byte(mustRead(t, packPath)), &pack); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, pack.Prompts[name], "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String() + "\n"
 }

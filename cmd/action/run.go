@@ -24,6 +24,9 @@ const (
 	exitUsage   = 2 // bad inputs or flags
 )
 
+// clock is the run's clock; tests share the emulator's.
+var clock = time.Now
+
 // realMain runs one command and returns the exit code.
 func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
 	getenv := lookup(environ)
@@ -85,7 +88,7 @@ func lookup(environ []string) func(string) string {
 // deps builds the GitHub client, the artifact uploader and the event
 // context from the runner's variables.
 func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer) (*run.Deps, error) {
-	d := &run.Deps{Report: rep, Log: log, BlobClient: &http.Client{Timeout: 5 * time.Minute}}
+	d := &run.Deps{Report: rep, Log: log, BlobClient: &http.Client{Timeout: 5 * time.Minute}, Now: clock}
 	if getenv("GITHUB_EVENT_PATH") != "" || getenv("GITHUB_REPOSITORY") != "" {
 		g, err := githubContext(getenv)
 		if err != nil {
@@ -152,6 +155,14 @@ func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 	case run.CommandApply:
 		_, err := run.Apply(ctx, o, d)
 		return err
+	case run.CommandStatus:
+		_, err := run.Status(ctx, o, d)
+		return err
+	case run.CommandRefresh:
+		_, err := run.Refresh(ctx, o, d)
+		return err
+	case run.CommandDestroy:
+		return run.Destroy(ctx, o, d)
 	}
 	return fmt.Errorf("%w: command %q is not available yet", errUsage, cmd)
 }

@@ -37,16 +37,22 @@ func resultRow(r deploy.ResourceResult) string {
 	if icon == "" {
 		icon = "❔"
 	}
-	var links []string
-	for _, l := range r.Links {
+	return "| " + icon + " | **" + Escape(r.Status) + "** | " + EscapeMax(r.Type, 80) + " | " + EscapeMax(r.Name, 120) + " | " +
+		EscapeMax(r.Detail, 300) + " | " + links(r.Links) + " |"
+}
+
+// links shows an adapter's links: http(s) ones as Markdown links, others
+// (file://, custom schemes) as escaped text, never as something clickable.
+func links(ls []deploy.Link) string {
+	var out []string
+	for _, l := range ls {
 		if strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://") {
-			links = append(links, "["+EscapeMax(l.Label, 40)+"]("+strings.ReplaceAll(strings.ReplaceAll(l.URL, ")", "%29"), " ", "%20")+")")
+			out = append(out, "["+EscapeMax(l.Label, 40)+"]("+strings.NewReplacer(")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(l.URL)+")")
 		} else {
-			links = append(links, EscapeMax(l.Label, 40)+": "+EscapeMax(l.URL, 200))
+			out = append(out, EscapeMax(l.Label, 40)+": "+EscapeMax(l.URL, 200))
 		}
 	}
-	return "| " + icon + " | **" + Escape(r.Status) + "** | " + EscapeMax(r.Type, 80) + " | " + EscapeMax(r.Name, 120) + " | " +
-		EscapeMax(r.Detail, 300) + " | " + strings.Join(links, "<br>") + " |"
+	return strings.Join(out, "<br>")
 }
 
 // RenderApply renders the apply report within budget.

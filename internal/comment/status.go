@@ -1,0 +1,73 @@
+package comment
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// Status is what a status or refresh report shows.
+type Status struct {
+	Kind         string // status | refresh
+	Env          string
+	Response     *deploy.StatusResponse
+	LastDeployed string
+	Footer       string
+}
+
+// Drifted lists the resources that are not healthy.
+func Drifted(resp *deploy.StatusResponse) []deploy.ResourceStatus {
+	var out []deploy.ResourceStatus
+	if resp == nil {
+		return nil
+	}
+	for _, r := range resp.Resources {
+		if r.Status != "healthy" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func statusRow(r deploy.ResourceStatus) string {
+	icon := map[string]string{"healthy": "🟢", "unhealthy": "🟠", "missing": "🔴"}[r.Status]
+	if icon == "" {
+		icon = "❔"
+	}
+	return "| " + icon + " | **" + Escape(r.Status) + "** | " + EscapeMax(r.Type, 80) + " | " + EscapeMax(r.Name, 120) + " | " +
+		EscapeMax(r.Detail, 300) + " | " + links(r.Links) + " |"
+}
+
+// RenderStatus renders a health table within budget.
+func RenderStatus(st *Status, budget int) string {
+	v := struct {
+		Icon, Kind, Env, Status, LastDeployed, Footer string
+		Rows                                          []string
+		Omitted                                       int
+	}{Kind: st.Kind, Env: "**" + Escape(st.Env) + "**", LastDeployed: Escape(st.LastDeployed), Footer: st.Footer, Status: "not deployed", Icon: "⚪"}
+	if st.Response != nil {
+		v.Status = Escape(strings.ReplaceAll(st.Response.Status, "_", " "))
+		switch st.Response.Status {
+		case "deployed":
+			v.Icon = "🟢"
+		case "degraded":
+			v.Icon = "🟠"
+		}
+		room := budget - 2000
+		for i, r := range st.Response.Resources {
+			row := statusRow(r)
+			if room-len(row) < 0 {
+				v.Omitted = len(st.Response.Resources) - i
+				break
+			}
+			room -= len(row) + 1
+			v.Rows = append(v.Rows, row)
+		}
+	}
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "status.md.tmpl", v); err != nil {
+		panic(err)
+	}
+	return buf.String()
+}

@@ -1,0 +1,234 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// DriftLabel labels the drift issues the refresh command keeps.
+const DriftLabel = "arena-drift"
+
+// StatusResult is what status and refresh found.
+type StatusResult struct {
+	Response *deploy.StatusResponse
+	Drifted  []deploy.ResourceStatus
+	IssueNum int
+}
+
+// openForOps loads what status, refresh and destroy need: config, the
+// state (read-write) and the adapter.
+func (s *session) openForOps(ctx context.Context) error {
+	if err := s.load(); err != nil {
+		return err
+	}
+	s.backend = s.stateBackendFor(true)
+	if err := s.loadState(ctx); err != nil {
+		return err
+	}
+	return s.startAdapter(ctx)
+}
+
+func (s *session) deployed() bool { return s.prior != nil && s.prior.State != nil && s.prior.State.State != "" }
+
+// Status reports the health of what is deployed to the job summary.
+func Status(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
+	s := newSession(o, d)
+	defer s.close()
+	res, err := s.status(ctx, "status")
+	if err != nil {
+		s.failOutputs(err)
+		return res, err
+	}
+	// Artifact state must be uploaded again now and then, or it expires.
+	if o.StateBackend == "artifact" && s.deployed() {
+		if _, err := s.backend.Save(ctx, s.prior.State, s.prior, "status"); err != nil {
+			s.d.Report.Warningf("Could not upload the state artifact again: %s", err)
+		}
+	}
+	return res, nil
+}
+
+func (s *session) status(ctx context.Context, kind string) (*StatusResult, error) {
+	if err := s.openForOps(ctx); err != nil {
+		return nil, err
+	}
+	res := &StatusResult{}
+	view := &comment.Status{Kind: kind, Env: s.env, Footer: s.statusFooter()}
+	if s.deployed() {
+		view.LastDeployed = s.prior.State.LastDeployed
+		resp, err := s.client.Status(ctx, &deploy.StatusRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: s.prior.State.State})
+		if err != nil {
+			return nil, err
+		}
+		for i := range resp.Resources {
+			resp.Resources[i].Detail = s.masker.String(resp.Resources[i].Detail)
+		}
+		res.Response, res.Drifted = resp, comment.Drifted(resp)
+		view.Response = resp
+	}
+	s.d.Report.AddStepSummary(comment.RenderStatus(view, comment.SummaryBudget))
+	st := "not_deployed"
+	if res.Response != nil {
+		st = res.Response.Status
+	}
+	s.d.Report.SetOutput("status", st)
+	s.d.Report.SetOutput("drift", strconv.Itoa(len(res.Drifted)))
+	s.d.Report.Infof("%s: %s, %d resources not healthy", s.env, st, len(res.Drifted))
+	return res, nil
+}
+
+func (s *session) statusFooter() string {
+	if g := s.d.GH; g != nil && g.RunID != 0 {
+		return "[run " + itoa64(g.RunID) + "](" + g.RunURL() + ")"
+	}
+	return ""
+}
+
+func (s *session) failOutputs(err error) {
+	reason, _ := Classify(err)
+	s.d.Report.SetOutput("failure-reason", reason)
+}
+
+// Refresh checks for drift, records last_refreshed and the adapter's state,
+// and keeps one drift issue per environment open while drift lasts.
+func Refresh(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
+	s := newSession(o, d)
+	defer s.close()
+	res, err := s.refresh(ctx)
+	if err != nil {
+		s.failOutputs(err)
+	}
+	return res, err
+}
+
+func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
+	res, err := s.status(ctx, "refresh")
+	if err != nil {
+		return nil, err
+	}
+	if s.deployed() {
+		st := *s.prior.State
+		st.LastRefreshed = s.now().UTC().Format("2006-01-02T15:04:05Z07:00")
+		if res.Response.State != "" {
+			st.State = res.Response.State
+		}
+		if _, err := s.backend.Save(ctx, &st, s.prior, "arena-deploy: refresh "+s.env); err != nil {
+			return res, fail(ReasonGitHubAPI, "The refresh result was not recorded; re-run it.", err)
+		}
+	}
+	if s.o.DriftIssue && s.d.GitHub != nil {
+		n, err := s.syncDriftIssue(ctx, res)
+		if err != nil {
+			s.d.Report.Warningf("Could not update the drift issue: %s", err)
+		}
+		res.IssueNum = n
+		if n != 0 {
+			s.d.Report.SetOutput("drift-issue", strconv.Itoa(n))
+		}
+	}
+	if len(res.Drifted) > 0 && s.o.FailOnDrift {
+		return res, failf(ReasonDriftDetected, "Re-apply through a pull request (plan shows DRIFT rows), or find who changed the deployment.",
+			"%d resources of %s drifted from the deployed state", len(res.Drifted), s.env)
+	}
+	return res, nil
+}
+
+// syncDriftIssue opens or updates the environment's drift issue while
+// there is drift, and closes it when there is none.
+func (s *session) syncDriftIssue(ctx context.Context, res *StatusResult) (int, error) {
+	g, gh := s.d.GH, s.d.GitHub
+	title := "Arena drift: " + s.env
+	open, _, err := gh.Issues.ListByRepo(ctx, g.Owner, g.Repo, &github.IssueListByRepoOptions{State: "open", Labels: []string{DriftLabel}, ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		return 0, err
+	}
+	var existing *github.Issue
+	for _, is := range open {
+		if is.GetTitle() == title && !is.IsPullRequest() {
+			existing = is
+		}
+	}
+	if len(res.Drifted) == 0 {
+		if existing == nil {
+			return 0, nil
+		}
+		body := "Drift resolved: every resource of " + comment.Escape(s.env) + " is healthy again. " + s.statusFooter()
+		_, _, err := gh.Issues.Edit(ctx, g.Owner, g.Repo, existing.GetNumber(), &github.IssueRequest{State: github.String("closed"), Body: github.String(body)})
+		s.d.Report.Infof("Closed drift issue #%d", existing.GetNumber())
+		return existing.GetNumber(), err
+	}
+	body := comment.RenderStatus(&comment.Status{Kind: "refresh", Env: s.env, Response: res.Response, Footer: s.statusFooter()}, comment.CommentBudget-2000) +
+		"\n<sub>Opened by arena-deploy-action; closed automatically when a refresh finds no drift.</sub>"
+	if existing != nil {
+		if existing.GetBody() != body {
+			_, _, err = gh.Issues.Edit(ctx, g.Owner, g.Repo, existing.GetNumber(), &github.IssueRequest{Body: github.String(body)})
+		}
+		return existing.GetNumber(), err
+	}
+	is, _, err := gh.Issues.Create(ctx, g.Owner, g.Repo, &github.IssueRequest{Title: github.String(title), Body: github.String(body), Labels: &[]string{DriftLabel}})
+	if err != nil {
+		return 0, err
+	}
+	s.d.Report.Infof("Opened drift issue #%d", is.GetNumber())
+	return is.GetNumber(), nil
+}
+
+// Destroy tears down the environment, only when confirm-destroy names it,
+// and deletes its state after the adapter succeeded.
+func Destroy(ctx context.Context, o *Options, d *Deps) error {
+	s := newSession(o, d)
+	defer s.close()
+	err := s.destroy(ctx)
+	destroyed := err == nil
+	s.d.Report.SetOutput("destroyed", strconv.FormatBool(destroyed))
+	if err != nil {
+		s.failOutputs(err)
+	}
+	return err
+}
+
+func (s *session) destroy(ctx context.Context) error {
+	if s.o.Confirm != s.env {
+		return failf(ReasonDestroyRefused, fmt.Sprintf("Set confirm-destroy: %s to destroy it.", s.env),
+			"destroy of %q needs confirm-destroy set to the environment's name (it is %q)", s.env, s.o.Confirm)
+	}
+	if err := s.openForOps(ctx); err != nil {
+		return err
+	}
+	if !s.deployed() {
+		s.d.Report.Infof("Nothing is deployed to %s: nothing to destroy.", s.env)
+		return nil
+	}
+	lock := deploy.NewLocker(filepath.Join(s.o.WorkDir, deploy.DirName))
+	if err := lock.LockWait(ctx, s.o.LockWait); err != nil {
+		return err
+	}
+	defer func() { _ = lock.Unlock() }()
+	s.d.Report.Group("Destroy " + s.env)
+	var results []string
+	err := s.client.Destroy(ctx, &deploy.DestroyRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: s.prior.State.State},
+		func(e *deploy.DestroyEvent) error {
+			s.logEvent((*deploy.ApplyEvent)(e))
+			if e.Resource != nil {
+				results = append(results, comment.Escape(fmt.Sprintf("%s %s/%s", e.Resource.Status, e.Resource.Type, e.Resource.Name)))
+			}
+			return nil
+		})
+	s.d.Report.EndGroup()
+	if err != nil {
+		return fail(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
+	}
+	if err := s.backend.Delete(ctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
+		return fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)
+	}
+	s.d.Report.AddStepSummary("### 🗑️ Destroyed " + comment.Escape(s.env) + "\n\n" + strings.Join(results, "\n\n") + "\n")
+	return nil
+}
