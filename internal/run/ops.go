@@ -36,7 +36,9 @@ func (s *session) openForOps(ctx context.Context) error {
 	return s.startAdapter(ctx)
 }
 
-func (s *session) deployed() bool { return s.prior != nil && s.prior.State != nil && s.prior.State.State != "" }
+func (s *session) deployed() bool {
+	return s.prior != nil && s.prior.State != nil && s.prior.State.State != ""
+}
 
 // Status reports the health of what is deployed to the job summary.
 func Status(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
