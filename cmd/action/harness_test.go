@@ -2,11 +2,9 @@ package main
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,60 +18,43 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 )
 
-// harness runs the action as the runner would: environment variables,
-// event file, output and summary files, the emulator as GitHub, and the
+// harness runs the action as the runner would (ghemu.Runner), with the
 // reference adapter on PATH.
 type harness struct {
 	t         *testing.T
 	gh        *ghemu.Server
+	runner    *ghemu.Runner
 	workspace string
-	binDir    string
 	env       map[string]string
 }
 
 func newHarness(t *testing.T, opts ...ghemu.Options) *harness {
 	t.Helper()
-	h := &harness{t: t, gh: ghemu.New(t, opts...), workspace: deploytest.CopyExample(t), binDir: t.TempDir()}
-	clock = h.gh.Now // GitHub's clock and the runner's agree
-	t.Cleanup(func() { clock = time.Now })
-	if err := os.Symlink(deploytest.LocalAdapter(t), filepath.Join(h.binDir, "promptarena-deploy-local")); err != nil {
+	gh := ghemu.New(t, opts...)
+	ws := deploytest.CopyExample(t)
+	runner := gh.NewRunner(ws, t.TempDir())
+	h := &harness{t: t, gh: gh, runner: runner, workspace: ws, env: runner.Env}
+	binDir := t.TempDir()
+	if err := os.Symlink(deploytest.LocalAdapter(t), filepath.Join(binDir, "promptarena-deploy-local")); err != nil {
 		t.Fatal(err)
 	}
-	h.env = map[string]string{
-		"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": ghemu.DefaultOwner + "/" + ghemu.DefaultRepo,
-		"GITHUB_API_URL": h.gh.URL, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_WORKSPACE": h.workspace,
-		"INPUT_GITHUB-TOKEN": ghemu.DefaultToken, "ACTIONS_RESULTS_URL": h.gh.ResultsURL(),
-		"PATH": h.binDir + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME": t.TempDir(),
-	}
+	h.env["PATH"] = binDir + string(os.PathListSeparator) + os.Getenv("PATH")
+	h.env["HOME"] = t.TempDir()
+	clock = gh.Now // GitHub's clock and the runner's agree
+	t.Cleanup(func() { clock = time.Now })
 	return h
 }
 
-// pullRequest makes the context of a pull_request run for pr.
-func (h *harness) pullRequest(pr *ghemu.Pull) *ghemu.Run {
-	run := h.gh.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: pr.HeadSHA, HeadRepo: pr.HeadRepo})
-	headRepo := pr.HeadRepo
-	if headRepo == "" {
-		headRepo = ghemu.DefaultOwner + "/" + ghemu.DefaultRepo
+func (h *harness) must(run *ghemu.Run, err error) *ghemu.Run {
+	h.t.Helper()
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	h.event("pull_request", run, "merge-of-"+pr.HeadSHA, map[string]any{
-		"number": pr.Number,
-		"pull_request": map[string]any{"number": pr.Number,
-			"head": map[string]any{"sha": pr.HeadSHA, "repo": map[string]any{"full_name": headRepo}},
-			"base": map[string]any{"sha": "base000", "ref": "main"}},
-	})
 	return run
 }
 
-func (h *harness) event(name string, run *ghemu.Run, sha string, payload map[string]any) {
-	path := filepath.Join(h.t.TempDir(), "event.json")
-	b, _ := json.Marshal(payload)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		h.t.Fatal(err)
-	}
-	h.env["GITHUB_EVENT_NAME"], h.env["GITHUB_EVENT_PATH"], h.env["GITHUB_SHA"] = name, path, sha
-	h.env["GITHUB_RUN_ID"], h.env["GITHUB_RUN_ATTEMPT"] = fmt.Sprint(run.ID), fmt.Sprint(run.Attempt)
-	h.env["ACTIONS_RUNTIME_TOKEN"] = h.gh.RuntimeToken(run)
-}
+// pullRequest makes the context of a pull_request run for pr.
+func (h *harness) pullRequest(pr *ghemu.Pull) *ghemu.Run { return h.must(h.runner.PullRequest(pr)) }
 
 // result is one run of the action.
 type result struct {
@@ -85,48 +66,17 @@ type result struct {
 
 func (h *harness) run(inputs map[string]string) result {
 	h.t.Helper()
-	dir := h.t.TempDir()
-	out, sum := filepath.Join(dir, "output"), filepath.Join(dir, "summary")
-	for _, f := range []string{out, sum} {
-		if err := os.WriteFile(f, nil, 0o644); err != nil {
-			h.t.Fatal(err)
-		}
-	}
-	env := []string{"GITHUB_OUTPUT=" + out, "GITHUB_STEP_SUMMARY=" + sum}
-	for k, v := range h.env {
-		env = append(env, k+"="+v)
-	}
-	for k, v := range inputs {
-		env = append(env, "INPUT_"+strings.ToUpper(k)+"="+v)
+	env, step, err := h.runner.Environ(inputs)
+	if err != nil {
+		h.t.Fatal(err)
 	}
 	var log syncBuffer
 	code := realMain(context.Background(), nil, env, &log, &log)
-	summary, _ := os.ReadFile(sum)
-	return result{code: code, outputs: readOutputs(h.t, out), summary: string(summary), log: log.String()}
-}
-
-// readOutputs parses GITHUB_OUTPUT's heredoc format.
-func readOutputs(t *testing.T, path string) map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
+	outputs, err := step.Outputs()
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	defer f.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, delim, ok := strings.Cut(sc.Text(), "<<")
-		if !ok {
-			continue
-		}
-		var lines []string
-		for sc.Scan() && sc.Text() != delim {
-			lines = append(lines, sc.Text())
-		}
-		out[k] = strings.Join(lines, "\n")
-	}
-	return out
+	return result{code: code, outputs: outputs, summary: step.Summary(), log: log.String()}
 }
 
 // artifactFiles downloads an artifact through REST, as a later run would.
@@ -207,19 +157,13 @@ func (h *harness) merge(pr *ghemu.Pull, sha, message string) *ghemu.Run {
 }
 
 // push makes the context of a push to main.
-func (h *harness) push(sha, message string) *ghemu.Run {
-	run := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: sha, HeadBranch: "main"})
-	h.event("push", run, sha, map[string]any{"ref": "refs/heads/main", "after": sha, "head_commit": map[string]any{"id": sha, "message": message}})
-	h.env["GITHUB_REF"] = "refs/heads/main"
-	return run
-}
+func (h *harness) push(sha, message string) *ghemu.Run { return h.must(h.runner.Push(sha, message)) }
 
-// checkout copies main's state file into the workspace, as actions/checkout
-// of the next run would.
+// checkout copies main's state file into the workspace.
 func (h *harness) checkout() {
 	h.t.Helper()
-	if b, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
-		h.writeFile(".promptarena/deploy.state", string(b))
+	if err := h.runner.Checkout(".promptarena/deploy.state"); err != nil {
+		h.t.Fatal(err)
 	}
 }
 

@@ -4,13 +4,25 @@
 package main
 
 import (
+	"path/filepath"
+
 	"context"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
 )
 
 func main() {
+	// Invoked under the reference adapter's name (a link to this binary, as
+	// the demo makes), it is that adapter.
+	if filepath.Base(os.Args[0]) == localadapter.BinaryName {
+		if err := localadapter.Serve(version); err != nil {
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := realMain(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
 	stop()

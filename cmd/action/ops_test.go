@@ -26,8 +26,7 @@ func deployed(t *testing.T, inputs map[string]string) *harness {
 }
 
 func (h *harness) dispatch(inputs map[string]string) result {
-	run := h.gh.AddRun(ghemu.Run{Event: "workflow_dispatch", HeadSHA: "merge111"})
-	h.event("workflow_dispatch", run, "merge111", map[string]any{})
+	h.must(h.runner.Dispatch("merge111"))
 	return h.run(inputs)
 }
 

@@ -8,20 +8,15 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/arena-deploy/arena-deploy-action/internal/deploy/adaptersdk"
+	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=...".
 var version = "0.1.0"
 
 func main() {
-	wd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "promptarena-deploy-local:", err)
-		os.Exit(1)
-	}
-	if err := adaptersdk.Serve(&Provider{BaseDir: wd, Version: version}); err != nil {
-		fmt.Fprintln(os.Stderr, "promptarena-deploy-local:", err)
+	if err := localadapter.Serve(version); err != nil {
+		fmt.Fprintln(os.Stderr, localadapter.BinaryName+":", err)
 		os.Exit(1)
 	}
 }

@@ -1,4 +1,8 @@
-package main
+// Package localadapter is the reference PromptKit deploy adapter: it
+// deploys a pack's prompts as files into a directory, plans against what is
+// really on disk (so out-of-band edits show as DRIFT), and serves the
+// protocol through adaptersdk like any provider's adapter.
+package localadapter
 
 import (
 	"bytes"
@@ -18,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/adaptersdk"
 )
 
 // Resource types this adapter manages.
@@ -25,6 +30,18 @@ const (
 	typePrompt = "prompt"
 	typePack   = "pack"
 )
+
+// BinaryName is the adapter's executable name.
+const BinaryName = "promptarena-deploy-local"
+
+// Serve serves the adapter on stdin/stdout from the working directory.
+func Serve(version string) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	return adaptersdk.Serve(&Provider{BaseDir: wd, Version: version})
+}
 
 // Provider deploys a pack into config.target_dir, relative to BaseDir.
 type Provider struct {
