@@ -1,11 +1,14 @@
 module github.com/arena-deploy/arena-deploy-action
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/getkin/kin-openapi v0.133.0
 	github.com/gofrs/flock v0.13.0
 	github.com/google/go-github/v60 v60.0.0
+	github.com/sergi/go-diff v1.4.0
+	github.com/sethvargo/go-githubactions v1.3.0
+	golang.org/x/crypto/x509roots/fallback v0.0.0-20261030153154-30a33513ff6d
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -20,8 +23,6 @@ require (
 	github.com/oasdiff/yaml v0.0.0-20250309154309-f31be36b4037 // indirect
 	github.com/oasdiff/yaml3 v0.0.0-20250309153720-d2182401db90 // indirect
 	github.com/perimeterx/marshmallow v1.1.5 // indirect
-	github.com/sergi/go-diff v1.4.0 // indirect
-	github.com/sethvargo/go-githubactions v1.3.0 // indirect
 	github.com/woodsbury/decimal128 v1.3.0 // indirect
 	golang.org/x/sys v0.37.0 // indirect
 )

@@ -4,12 +4,14 @@
 package main
 
 import (
-	"path/filepath"
-
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+
+	// CA roots compiled in: the image is FROM scratch, with no certificate store.
+	_ "golang.org/x/crypto/x509roots/fallback"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
 )
