@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -106,10 +107,11 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		PackPath: in.get("pack"), AdapterPath: in.get("adapter"), StateBackend: in.get("state-backend"),
 		StatePath: in.get("state-path"), OnMissingPlan: in.get("on-missing-plan"), OnStalePlan: in.get("on-stale-plan"),
 		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), Version: version,
-		AdapterEnv: adapterEnv(environ),
+		AdapterEnv: adapterEnv(environ), AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
+		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH,
 	}
 	var err error
-	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange} {
+	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified} {
 		if *dst, err = in.bool(name); err != nil {
 			return nil, err
 		}

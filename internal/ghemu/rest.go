@@ -51,6 +51,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+repo+"/issues/{issue_number}", "issues", Read, s.getIssue)
 	handle("PATCH "+repo+"/issues/{issue_number}", "issues", Write, s.updateIssue)
 	handle("GET "+repo+"/releases/tags/{tag}", "contents", Read, s.releaseByTag)
+	mux.Handle(s.unchecked("GET "+repo+"/releases/latest", "contents", Read, s.latestRelease))
 	handle("GET "+repo+"/releases/assets/{asset_id}", "contents", Read, s.getAsset)
 	s.resultsRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -694,20 +695,34 @@ func (c *call) assetJSON(a *Asset) map[string]any {
 	}
 }
 
+func (c *call) releaseJSON(rel *Release) map[string]any {
+	assets := []any{}
+	for _, a := range rel.Assets {
+		assets = append(assets, c.assetJSON(a))
+	}
+	return map[string]any{"id": rel.ID, "tag_name": rel.Tag, "name": rel.Name, "assets": assets,
+		"draft": false, "prerelease": false, "author": c.s.user("release-bot[bot]"),
+		"url": fmt.Sprintf("%s/releases/%d", c.base(), rel.ID)}
+}
+
 func (s *Server) releaseByTag(c *call) (int, any) {
 	tag := c.r.PathValue("tag")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, rel := range c.repo.releases {
 		if rel.Tag == tag {
-			assets := []any{}
-			for _, a := range rel.Assets {
-				assets = append(assets, c.assetJSON(a))
-			}
-			return 200, map[string]any{"id": rel.ID, "tag_name": rel.Tag, "name": rel.Name, "assets": assets,
-				"draft": false, "prerelease": false, "author": s.user("release-bot[bot]"),
-				"url": fmt.Sprintf("%s/releases/%d", c.base(), rel.ID)}
+			return 200, c.releaseJSON(rel)
 		}
+	}
+	return c.fail(404, "Not Found")
+}
+
+// latestRelease is the newest release (the last one added).
+func (s *Server) latestRelease(c *call) (int, any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(c.repo.releases); n > 0 {
+		return 200, c.releaseJSON(c.repo.releases[n-1])
 	}
 	return c.fail(404, "Not Found")
 }

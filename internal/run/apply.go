@@ -54,6 +54,13 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 	if err := s.loadState(ctx); err != nil {
 		return err
 	}
+	if res.Prov != nil {
+		// The release the plan installed, else the version it reported.
+		s.reviewedAdapter = res.Prov.Adapter.Version
+		if _, tag, ok := strings.Cut(res.Prov.Adapter.Release, "@"); ok {
+			s.reviewedAdapter = strings.TrimPrefix(tag, "v")
+		}
+	}
 	if err := s.startAdapter(ctx); err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
+
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 )
@@ -37,6 +39,9 @@ const (
 	ReasonDriftDetected   = "drift-detected"
 	ReasonDestroyRefused  = "destroy-not-confirmed"
 	ReasonInternal        = "internal-error"
+	ReasonAdapterInstall  = "adapter-install-failed"
+	ReasonAdapterChecksum = "adapter-checksum-mismatch"
+	ReasonAdapterUnverif  = "adapter-unverified"
 )
 
 // Failure is an error with its failure-reason and what to do about it.
@@ -74,6 +79,14 @@ func Classify(err error) (reason, hint string) {
 	}
 	var call *deploy.CallError
 	switch {
+	case errors.Is(err, adapterinstall.ErrChecksumMismatch):
+		return ReasonAdapterChecksum, "The downloaded adapter is not the published one: do not run it. Check the release, or the adapter-sha256 you pinned."
+	case errors.Is(err, adapterinstall.ErrUnverified):
+		return ReasonAdapterUnverif, ""
+	case errors.Is(err, adapterinstall.ErrVersionChanged):
+		return ReasonAdapterChanged, ""
+	case errors.Is(err, adapterinstall.ErrUnknownProvider), errors.Is(err, adapterinstall.ErrNotFound), errors.Is(err, adapterinstall.ErrRateLimited):
+		return ReasonAdapterInstall, ""
 	case errors.Is(err, deploy.ErrConfigNotFound):
 		return ReasonConfigNotFound, ""
 	case errors.Is(err, deploy.ErrNoDeploySection):

@@ -45,7 +45,14 @@ type Options struct {
 	DriftIssue         bool
 	FailOnDrift        bool
 	AllowAdapterChange bool
-	LockWait           time.Duration
+	// adapter-install: <provider>[@<version>], its repository override,
+	// pinned digest, and whether an unverifiable binary may run.
+	AdapterInstall         string
+	AdapterRepo            string
+	AdapterSHA256          string
+	AdapterAllowUnverified bool
+	OS, Arch               string // of the runner, for release assets
+	LockWait               time.Duration
 	// AdapterEnv is the adapter's environment: the runner's, without the
 	// GitHub token and the runtime token.
 	AdapterEnv []string

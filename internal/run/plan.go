@@ -130,6 +130,9 @@ func (s *session) buildPlan(resp *deploy.PlanResponse, prior string) *PlanResult
 		CreatedAt: saved.CreatedAt, ActionVersion: s.o.Version,
 	}
 	p.Adapter.Name, p.Adapter.Version, p.Adapter.BinarySHA256 = s.info.Name, s.info.Version, s.adapterDigest
+	if s.installed != nil {
+		p.Adapter.Release = s.installed.Release
+	}
 	if g := s.d.GH; g != nil {
 		p.Repository, p.PullRequest, p.HeadSHA, p.BaseSHA = g.Owner+"/"+g.Repo, g.PRNumber, s.headSHA(), g.BaseSHA
 		p.RunID, p.RunAttempt = g.RunID, g.RunAttempt

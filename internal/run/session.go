@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
@@ -50,6 +51,9 @@ type session struct {
 	prior   *state.Snapshot
 
 	reviewedHead string // apply: the head SHA of the merged pull request
+	// reviewedAdapter is the adapter version the reviewed plan recorded.
+	reviewedAdapter string
+	installed       *adapterinstall.Result
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
@@ -108,12 +112,48 @@ func (s *session) load() error {
 	return nil
 }
 
+// install puts the adapter named by adapter-install into the project's
+// adapters directory, verified.
+func (s *session) install(ctx context.Context) (*adapterinstall.Result, error) {
+	if s.d.GitHub == nil {
+		return nil, failf(ReasonAdapterInstall, "Give the action a github-token (the default one works for public and same-organisation repositories).",
+			"adapter-install needs the GitHub API, and there is no token")
+	}
+	in := &adapterinstall.Installer{GH: s.d.GitHub, Blob: s.d.BlobClient, Warn: func(f string, a ...any) {
+		msg := fmt.Sprintf(f, a...)
+		s.d.Report.Warningf("%s", msg)
+		s.warnings = append(s.warnings, msg)
+	}}
+	res, err := in.Install(ctx, adapterinstall.Request{
+		Spec: s.o.AdapterInstall, Repo: s.o.AdapterRepo, SHA256: s.o.AdapterSHA256, AllowUnverified: s.o.AdapterAllowUnverified,
+		OS: s.o.OS, Arch: s.o.Arch, ProjectDir: s.o.WorkDir, RequireVersion: s.reviewedAdapter,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.installed = res
+	verb := "Installed"
+	if res.Reused {
+		verb = "Reusing"
+	}
+	s.d.Report.Infof("%s %s %s from %s (%s, %s)", verb, res.Asset, res.Version, res.Release, res.SHA256, res.Verified)
+	s.d.Report.SetOutput("adapter-version", res.Version)
+	return res, nil
+}
+
 // startAdapter finds, digests and starts the adapter and validates the
 // config with it; errors stop the run, warnings are kept for the report.
 func (s *session) startAdapter(ctx context.Context) error {
 	explicit := s.o.AdapterPath
 	if explicit != "" && !filepath.IsAbs(explicit) {
 		explicit = filepath.Join(s.o.WorkDir, explicit)
+	}
+	if s.o.AdapterInstall != "" && explicit == "" {
+		res, err := s.install(ctx)
+		if err != nil {
+			return err
+		}
+		explicit = res.Path
 	}
 	mgr := deploy.NewAdapterManager(s.o.WorkDir, s.o.HomeDir, s.o.PathEnv)
 	path, err := mgr.Discover(s.arena.Deploy.Provider, explicit)
@@ -137,6 +177,7 @@ func (s *session) startAdapter(ctx context.Context) error {
 		return err
 	}
 	s.d.Report.Infof("Adapter %s %s (%s, sha256 %s)", s.info.Name, s.info.Version, path, short(s.adapterDigest, 12))
+	s.d.Report.SetOutput("adapter-sha256", s.adapterDigest)
 	v, err := s.client.ValidateConfig(ctx, &deploy.ValidateRequest{Config: s.configJSON})
 	if err != nil {
 		return err
