@@ -61,6 +61,15 @@ func (s *Sticky) Upsert(ctx context.Context, number int, marker, body string) (R
 	return Result{ID: c.GetID(), URL: c.GetHTMLURL(), Created: true}, nil
 }
 
+// Update edits a comment already found by Upsert (no listing).
+func (s *Sticky) Update(ctx context.Context, id int64, body string) (Result, error) {
+	c, _, err := s.gh.Issues.EditComment(ctx, s.owner, s.repo, id, &github.IssueComment{Body: github.String(body)})
+	if err != nil {
+		return Result{ID: id}, wrap("update comment", err)
+	}
+	return Result{ID: id, URL: c.GetHTMLURL(), Updated: true}, nil
+}
+
 // Find returns the comment holding marker, or nil.
 func (s *Sticky) Find(ctx context.Context, number int, marker string) (*github.IssueComment, error) {
 	return s.find(ctx, number, marker)

@@ -129,6 +129,10 @@ func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior stri
 	res.Applied = true
 	ref, err := s.saveState(ctx, adapterState, res)
 	res.StateRef = ref
+	if err == nil && s.d.GitHub == nil {
+		// A local plan is used up once applied, as with the promptarena CLI.
+		_ = deploy.NewStateStore(filepath.Join(s.o.WorkDir, deploy.DirName)).DeletePlan()
+	}
 	return err
 }
 

@@ -221,7 +221,14 @@ func (s *session) upsertComment(ctx context.Context, body string) int64 {
 	if !s.o.Comment || s.d.GitHub == nil || g == nil || g.PRNumber == 0 {
 		return 0
 	}
-	res, err := comment.NewSticky(s.d.GitHub, g.Owner, g.Repo).Upsert(ctx, g.PRNumber, s.target.Marker(), body)
+	sticky := comment.NewSticky(s.d.GitHub, g.Owner, g.Repo)
+	var res comment.Result
+	var err error
+	if s.commentID != 0 { // found earlier in this run: no need to list again
+		res, err = sticky.Update(ctx, s.commentID, body)
+	} else {
+		res, err = sticky.Upsert(ctx, g.PRNumber, s.target.Marker(), body)
+	}
 	switch {
 	case errors.Is(err, comment.ErrForbidden):
 		s.d.Report.Warningf("The token may not comment on pull request #%d (fork pull requests get a read-only token). "+
@@ -239,6 +246,7 @@ func (s *session) upsertComment(ctx context.Context, body string) int64 {
 		verb = "updated"
 	}
 	s.d.Report.Infof("Pull request comment %s: %s", verb, res.URL)
+	s.commentID = res.ID
 	return res.ID
 }
 

@@ -54,6 +54,7 @@ type session struct {
 	// reviewedAdapter is the adapter version the reviewed plan recorded.
 	reviewedAdapter string
 	installed       *adapterinstall.Result
+	commentID       int64 // the sticky comment, once found or made
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
