@@ -223,19 +223,11 @@ func (c *AdapterClient) call(ctx context.Context, method string, params, result 
 	}
 	c.nextID++
 	id := c.nextID
-	req := RPCRequest{JSONRPC: "2.0", ID: json.RawMessage(strconv.FormatInt(id, 10)), Method: method}
-	if params != nil {
-		raw, err := json.Marshal(params)
-		if err != nil {
-			return c.fail(method, fmt.Errorf("encode params: %w", err))
-		}
-		req.Params = raw
-	}
-	line, err := json.Marshal(req)
+	line, err := requestLine(id, method, params)
 	if err != nil {
-		return c.fail(method, fmt.Errorf("encode request: %w", err))
+		return c.fail(method, err)
 	}
-	if _, err := c.w.Write(append(line, '\n')); err != nil {
+	if _, err := c.w.Write(line); err != nil {
 		return c.breakWith(method, c.exitCause(fmt.Errorf("send request: %w", err)))
 	}
 	resp, err := c.receive(ctx)
@@ -258,6 +250,30 @@ func (c *AdapterClient) call(ctx context.Context, method string, params, result 
 		return c.breakWith(method, fmt.Errorf("%w: decode result: %v", ErrMalformedResponse, err))
 	}
 	return nil
+}
+
+// requestLine encodes one request and its newline. The envelope is written
+// around the encoded params by hand: json.Marshal would scan a 10 MB
+// RawMessage twice more to validate and compact it.
+func requestLine(id int64, method string, params any) ([]byte, error) {
+	m, _ := json.Marshal(method)
+	head := `{"jsonrpc":"2.0","id":` + strconv.FormatInt(id, 10) + `,"method":` + string(m)
+	if params == nil {
+		return []byte(head + "}\n"), nil
+	}
+	var buf bytes.Buffer
+	if r, ok := params.(*PlanRequest); ok { // the big one: grow once, not log2(10 MB) times
+		buf.Grow(len(head) + 256 + (len(r.PackJSON)+len(r.DeployConfig)+len(r.ArenaConfig)+len(r.PriorState))*9/8)
+	}
+	buf.WriteString(head + `,"params":`)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(params); err != nil { // Encode adds the newline
+		return nil, fmt.Errorf("encode params: %w", err)
+	}
+	b := buf.Bytes()
+	b[len(b)-1] = '}'
+	return append(b, '\n'), nil
 }
 
 // receive waits for the next non-empty line and parses it.

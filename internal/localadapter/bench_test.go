@@ -1,6 +1,7 @@
 package localadapter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,6 +30,23 @@ func BenchmarkPlanInProcess10MB(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := p.Plan(context.Background(), req); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestCompactDigestMatchesCompact(t *testing.T) {
+	for _, in := range []string{
+		`{"a": 1, "b": [1, 2, {"c": "x y\t\n"}]}`,
+		"{\n  \"s\": \"quote \\\" and \\\\ and space \",\r\n  \"t\" : true }",
+		`"just a string with  spaces"`,
+		`[ ]`,
+	} {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, []byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		if compactDigest([]byte(in)) != digest(buf.Bytes()) {
+			t.Errorf("digest differs from json.Compact for %s", in)
 		}
 	}
 }

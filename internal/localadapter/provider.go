@@ -215,21 +215,44 @@ func desiredResources(packJSON string, cfg config) ([]desired, error) {
 	}
 	sort.Strings(keys)
 	out := make([]desired, 0, len(keys)+1)
-	var buf bytes.Buffer
 	for _, k := range keys {
-		buf.Reset()
-		if err := json.Compact(&buf, pk.Prompts[k]); err != nil {
-			return nil, fmt.Errorf("prompt %q: %w", k, err)
-		}
-		out = append(out, newDesired(typePrompt, k, filepath.Join(cfg.TargetDir, "prompts", k+".json"), pk.Prompts[k], buf.Bytes()))
+		out = append(out, newDesired(typePrompt, k, filepath.Join(cfg.TargetDir, "prompts", k+".json"), pk.Prompts[k]))
 	}
 	manifest, _ := json.Marshal(map[string]any{"id": pk.ID, "name": pk.Name, "version": pk.Version, "prompts": keys})
-	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), manifest, manifest))
+	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), manifest))
 	return out, nil
 }
 
-func newDesired(typ, name, path string, raw, compact []byte) desired {
-	return desired{resourceState: resourceState{Type: typ, Name: name, Path: path, Source: digest(compact)}, raw: raw}
+func newDesired(typ, name, path string, raw []byte) desired {
+	return desired{resourceState: resourceState{Type: typ, Name: name, Path: path, Source: compactDigest(raw)}, raw: raw}
+}
+
+// compactDigest is the digest of raw as json.Compact would write it: it
+// skips whitespace outside strings in one pass over valid JSON, without
+// json.Compact's second validation (a third of a 10 MB plan's time).
+func compactDigest(raw []byte) string {
+	h := sha256.New()
+	inString, escaped, start := false, false, 0
+	for i, c := range raw {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			h.Write(raw[start:i])
+			start = i + 1
+		}
+	}
+	h.Write(raw[start:])
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // indent formats a prompt as it is written to disk. json.Indent works on the

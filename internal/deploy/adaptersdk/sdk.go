@@ -6,6 +6,7 @@ package adaptersdk
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,105 +64,154 @@ func errorResponse(id json.RawMessage, code int, msg string) *deploy.RPCResponse
 }
 
 func handle(ctx context.Context, p deploy.Provider, line []byte) *deploy.RPCResponse {
-	var req deploy.RPCRequest
-	if err := json.Unmarshal(line, &req); err != nil {
-		return errorResponse(nil, deploy.CodeParseError, "parse error: "+err.Error())
+	method, ok := peekMethod(line)
+	if !ok {
+		// The method could not be read ahead (params first, or not JSON):
+		// decode the envelope in full to find out.
+		var req deploy.RPCRequest
+		if err := json.Unmarshal(line, &req); err != nil {
+			return errorResponse(nil, deploy.CodeParseError, "parse error: "+err.Error())
+		}
+		method = req.Method
 	}
-	if req.Method == "" {
-		return errorResponse(req.ID, deploy.CodeInvalidRequest, "invalid request: no method")
+	if method == "" {
+		return errorResponse(envelopeID(line), deploy.CodeInvalidRequest, "invalid request: no method")
 	}
-	result, err := dispatch(ctx, p, req.Method, req.Params)
+	h, known := handlers[method]
+	if !known {
+		return errorResponse(envelopeID(line), deploy.CodeMethodNotFound, "method not found: "+method)
+	}
+	id, result, err := h(ctx, p, line)
 	if err != nil {
 		var rpcErr *deploy.RPCError
 		if errors.As(err, &rpcErr) {
-			resp := errorResponse(req.ID, rpcErr.Code, rpcErr.Message)
+			resp := errorResponse(id, rpcErr.Code, rpcErr.Message)
 			resp.Error.Data = rpcErr.Data
 			return resp
 		}
-		return errorResponse(req.ID, deploy.CodeInternalError, err.Error())
+		return errorResponse(id, deploy.CodeInternalError, err.Error())
 	}
 	raw, err := json.Marshal(result)
 	if err != nil {
-		return errorResponse(req.ID, deploy.CodeInternalError, "encode result: "+err.Error())
+		return errorResponse(id, deploy.CodeInternalError, "encode result: "+err.Error())
 	}
-	return &deploy.RPCResponse{JSONRPC: "2.0", ID: req.ID, Result: raw}
+	return &deploy.RPCResponse{JSONRPC: "2.0", ID: id, Result: raw}
 }
 
-func decode[T any](params json.RawMessage) (*T, error) {
-	var v T
-	if len(params) == 0 {
-		return &v, nil
+// peekMethod reads the method without decoding the rest of the line; it
+// gives up (false) if params come first. A 10 MB plan request is then
+// decoded once, straight into its typed params, instead of twice.
+func peekMethod(line []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
 	}
-	if err := json.Unmarshal(params, &v); err != nil {
-		return nil, &deploy.RPCError{Code: deploy.CodeInvalidParams, Message: "invalid params: " + err.Error()}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch k {
+		case "method":
+			var m string
+			return m, dec.Decode(&m) == nil
+		case "params":
+			return "", false
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return "", false
+		}
 	}
-	return &v, nil
+	return "", true
 }
 
-func dispatch(ctx context.Context, p deploy.Provider, method string, params json.RawMessage) (any, error) {
-	switch method {
-	case deploy.MethodGetProviderInfo:
-		return p.GetProviderInfo(ctx)
-	case deploy.MethodValidateConfig:
-		return call(ctx, params, p.ValidateConfig)
-	case deploy.MethodPlan:
-		return call(ctx, params, p.Plan)
-	case deploy.MethodStatus:
-		return call(ctx, params, p.Status)
-	case deploy.MethodImport:
-		return call(ctx, params, p.Import)
-	case deploy.MethodApply:
-		return apply(ctx, p, params)
-	case deploy.MethodDestroy:
-		return destroy(ctx, p, params)
+// envelopeID is the request's id, for error answers.
+func envelopeID(line []byte) json.RawMessage {
+	var env struct {
+		ID json.RawMessage `json:"id"`
 	}
-	return nil, &deploy.RPCError{Code: deploy.CodeMethodNotFound, Message: "method not found: " + method}
+	_ = json.Unmarshal(line, &env)
+	return env.ID
 }
 
-func call[Req, Resp any](ctx context.Context, params json.RawMessage, f func(context.Context, *Req) (*Resp, error)) (any, error) {
-	req, err := decode[Req](params)
-	if err != nil {
-		return nil, err
-	}
-	return f(ctx, req)
+// handler decodes one request line and calls the provider.
+type handler func(ctx context.Context, p deploy.Provider, line []byte) (json.RawMessage, any, error)
+
+var handlers = map[string]handler{
+	deploy.MethodGetProviderInfo: func(ctx context.Context, p deploy.Provider, line []byte) (json.RawMessage, any, error) {
+		res, err := p.GetProviderInfo(ctx)
+		return envelopeID(line), res, err
+	},
+	deploy.MethodValidateConfig: typed(func(p deploy.Provider) func(context.Context, *deploy.ValidateRequest) (*deploy.ValidateResponse, error) {
+		return p.ValidateConfig
+	}),
+	deploy.MethodPlan: typed(func(p deploy.Provider) func(context.Context, *deploy.PlanRequest) (*deploy.PlanResponse, error) {
+		return p.Plan
+	}),
+	deploy.MethodStatus: typed(func(p deploy.Provider) func(context.Context, *deploy.StatusRequest) (*deploy.StatusResponse, error) {
+		return p.Status
+	}),
+	deploy.MethodImport: typed(func(p deploy.Provider) func(context.Context, *deploy.ImportRequest) (*deploy.ImportResponse, error) {
+		return p.Import
+	}),
+	deploy.MethodApply: typed(func(p deploy.Provider) func(context.Context, *deploy.PlanRequest) (*deploy.ApplyResponse, error) {
+		return applyFunc(p)
+	}),
+	deploy.MethodDestroy: typed(func(p deploy.Provider) func(context.Context, *deploy.DestroyRequest) (*deploy.DestroyResponse, error) {
+		return destroyFunc(p)
+	}),
 }
 
-// apply collects the provider's events and returns them with the state in
-// one response, as PromptKit's SDK does.
-func apply(ctx context.Context, p deploy.Provider, params json.RawMessage) (any, error) {
-	req, err := decode[deploy.PlanRequest](params)
-	if err != nil {
-		return nil, err
+// typed decodes the whole line once into an envelope with typed params.
+func typed[Req, Resp any](method func(deploy.Provider) func(context.Context, *Req) (*Resp, error)) handler {
+	return func(ctx context.Context, p deploy.Provider, line []byte) (json.RawMessage, any, error) {
+		var env struct {
+			ID     json.RawMessage `json:"id"`
+			Params *Req            `json:"params"`
+		}
+		if err := json.Unmarshal(line, &env); err != nil {
+			return envelopeID(line), nil, &deploy.RPCError{Code: deploy.CodeInvalidParams, Message: "invalid params: " + err.Error()}
+		}
+		if env.Params == nil {
+			env.Params = new(Req)
+		}
+		res, err := method(p)(ctx, env.Params)
+		return env.ID, res, err
 	}
-	var events []deploy.ApplyEvent
-	state, err := p.Apply(ctx, req, func(e *deploy.ApplyEvent) error {
-		events = append(events, *e)
-		return nil
-	})
-	if err != nil && state != "" {
-		// A partial deploy must not be forgotten: the state travels in the
-		// error's data so the caller can save it.
-		data, _ := json.Marshal(&deploy.ApplyResponse{AdapterState: state, Events: events})
-		return nil, &deploy.RPCError{Code: deploy.CodeInternalError, Message: err.Error(), Data: data}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &deploy.ApplyResponse{AdapterState: state, Events: events}, nil
 }
 
-func destroy(ctx context.Context, p deploy.Provider, params json.RawMessage) (any, error) {
-	req, err := decode[deploy.DestroyRequest](params)
-	if err != nil {
-		return nil, err
+// applyFunc collects the provider's events and returns them with the state
+// in one response, as PromptKit's SDK does. A partial deploy must not be
+// forgotten: on failure the state travels in the error's data.
+func applyFunc(p deploy.Provider) func(context.Context, *deploy.PlanRequest) (*deploy.ApplyResponse, error) {
+	return func(ctx context.Context, req *deploy.PlanRequest) (*deploy.ApplyResponse, error) {
+		var events []deploy.ApplyEvent
+		state, err := p.Apply(ctx, req, func(e *deploy.ApplyEvent) error {
+			events = append(events, *e)
+			return nil
+		})
+		if err != nil && state != "" {
+			data, _ := json.Marshal(&deploy.ApplyResponse{AdapterState: state, Events: events})
+			return nil, &deploy.RPCError{Code: deploy.CodeInternalError, Message: err.Error(), Data: data}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &deploy.ApplyResponse{AdapterState: state, Events: events}, nil
 	}
-	var events []deploy.DestroyEvent
-	err = p.Destroy(ctx, req, func(e *deploy.DestroyEvent) error {
-		events = append(events, *e)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+}
+
+func destroyFunc(p deploy.Provider) func(context.Context, *deploy.DestroyRequest) (*deploy.DestroyResponse, error) {
+	return func(ctx context.Context, req *deploy.DestroyRequest) (*deploy.DestroyResponse, error) {
+		var events []deploy.DestroyEvent
+		err := p.Destroy(ctx, req, func(e *deploy.DestroyEvent) error {
+			events = append(events, *e)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &deploy.DestroyResponse{Status: "destroyed", Events: events}, nil
 	}
-	return &deploy.DestroyResponse{Status: "destroyed", Events: events}, nil
 }

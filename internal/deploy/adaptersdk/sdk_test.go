@@ -1,0 +1,124 @@
+package adaptersdk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// fake is an in-process provider for the SDK's own tests.
+type fake struct{ planErr error }
+
+func (fake) GetProviderInfo(context.Context) (*deploy.ProviderInfo, error) {
+	return &deploy.ProviderInfo{Name: "fake", Version: "1"}, nil
+}
+func (fake) ValidateConfig(_ context.Context, r *deploy.ValidateRequest) (*deploy.ValidateResponse, error) {
+	return &deploy.ValidateResponse{Valid: r.Config == "{}"}, nil
+}
+func (f fake) Plan(_ context.Context, r *deploy.PlanRequest) (*deploy.PlanResponse, error) {
+	if f.planErr != nil {
+		return nil, f.planErr
+	}
+	return &deploy.PlanResponse{Summary: fmt.Sprintf("%d bytes of pack for %s", len(r.PackJSON), r.Environment)}, nil
+}
+func (fake) Apply(_ context.Context, _ *deploy.PlanRequest, cb deploy.ApplyCallback) (string, error) {
+	_ = cb(&deploy.ApplyEvent{Type: deploy.EventResource, Resource: &deploy.ResourceResult{Name: "a", Status: "created"}})
+	return "half-done", errors.New("quota exceeded")
+}
+func (fake) Destroy(_ context.Context, _ *deploy.DestroyRequest, cb deploy.DestroyCallback) error {
+	return cb(&deploy.DestroyEvent{Type: deploy.EventComplete})
+}
+func (fake) Status(context.Context, *deploy.StatusRequest) (*deploy.StatusResponse, error) {
+	return &deploy.StatusResponse{Status: "deployed"}, nil
+}
+func (fake) Import(context.Context, *deploy.ImportRequest) (*deploy.ImportResponse, error) {
+	return nil, &deploy.RPCError{Code: deploy.CodeMethodNotFound, Message: "import not supported"}
+}
+
+func serve(t *testing.T, p deploy.Provider, in string) []deploy.RPCResponse {
+	t.Helper()
+	var out bytes.Buffer
+	if err := ServeIO(context.Background(), p, strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	var resps []deploy.RPCResponse
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var r deploy.RPCResponse
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("bad line %q: %v", line, err)
+		}
+		resps = append(resps, r)
+	}
+	return resps
+}
+
+func TestServeErrorCodes(t *testing.T) {
+	in := strings.Join([]string{
+		`this is not json`,
+		`{"jsonrpc":"2.0","id":1,"method":"get_provider_info"}`,
+		`{"jsonrpc":"2.0","id":2,"method":"no_such_method","params":{}}`,
+		`{"jsonrpc":"2.0","id":3,"method":"plan","params":{"pack_json":"{}","environment":"prod"}}`,
+		`{"jsonrpc":"2.0","id":4,"method":"plan","params":"not an object"}`,
+		`{"jsonrpc":"2.0","id":5,"method":"import","params":{}}`,
+		`{"jsonrpc":"2.0","id":6,"method":"apply","params":{}}`,
+		`{"jsonrpc":"2.0","id":7}`,
+		`{"params":{"environment":"x"},"method":"plan","id":8,"jsonrpc":"2.0"}`,
+	}, "\n")
+	r := serve(t, fake{}, in)
+	if len(r) != 9 {
+		t.Fatalf("%d responses", len(r))
+	}
+	check := func(i, code int) {
+		t.Helper()
+		if code == 0 && r[i].Error != nil || code != 0 && (r[i].Error == nil || r[i].Error.Code != code) {
+			t.Errorf("response %d: %+v", i, r[i].Error)
+		}
+	}
+	check(0, deploy.CodeParseError) // and serving goes on
+	check(1, 0)
+	check(2, deploy.CodeMethodNotFound)
+	check(3, 0)
+	check(4, deploy.CodeInvalidParams)
+	check(5, deploy.CodeMethodNotFound)
+	check(6, deploy.CodeInternalError)
+	check(7, deploy.CodeInvalidRequest)
+	check(8, 0) // params before method
+	if !strings.Contains(string(r[3].Result), "2 bytes of pack for prod") || !strings.Contains(string(r[8].Result), "for x") {
+		t.Errorf("plan results: %s / %s", r[3].Result, r[8].Result)
+	}
+	if string(r[3].ID) != "3" {
+		t.Errorf("id %s", r[3].ID)
+	}
+	// A failed apply carries what was deployed before the failure.
+	if got := deploy.PartialState(r[6].Error); got != "half-done" {
+		t.Errorf("partial state %q", got)
+	}
+}
+
+// BenchmarkServePlan10MB is the adapter side of a 10 MB plan: read the
+// line, decode it, plan, answer.
+func BenchmarkServePlan10MB(b *testing.B) {
+	pack := strings.Repeat(`{"k":"v \"q\" \\ x"},`, 10<<20/20)
+	req, _ := json.Marshal(deploy.RPCRequest{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: "plan",
+		Params: mustJSON(deploy.PlanRequest{PackJSON: pack, DeployConfig: "{}"})})
+	line := append(req, '\n')
+	b.SetBytes(int64(len(line)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ServeIO(context.Background(), fake{}, bytes.NewReader(line), io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
