@@ -1,0 +1,66 @@
+package run
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+func TestPlanIDStableAndSensitive(t *testing.T) {
+	base := PlanIDInput{
+		PackChecksum: "sha256:aa", DeployConfig: `{"a":1}`, Environment: "prod", PriorStateDigest: "none",
+		Provider: "local", AdapterName: "local", AdapterVersion: "1.0.0",
+		Changes: []deploy.ResourceChange{{Type: "prompt", Name: "a", Action: deploy.ActionCreate}, {Type: "prompt", Name: "b", Action: deploy.ActionUpdate, Detail: "d"}},
+	}
+	id := PlanID(base)
+	reordered := base
+	reordered.Changes = []deploy.ResourceChange{base.Changes[1], base.Changes[0]}
+	if PlanID(reordered) != id {
+		t.Error("the adapter's order of changes changed the id")
+	}
+	mods := map[string]func(in *PlanIDInput){
+		"pack":    func(in *PlanIDInput) { in.PackChecksum = "sha256:bb" },
+		"config":  func(in *PlanIDInput) { in.DeployConfig = `{"a":2}` },
+		"env":     func(in *PlanIDInput) { in.Environment = "staging" },
+		"state":   func(in *PlanIDInput) { in.PriorStateDigest = "sha256:cc" },
+		"adapter": func(in *PlanIDInput) { in.AdapterVersion = "1.0.1" },
+		"changes": func(in *PlanIDInput) {
+			in.Changes = []deploy.ResourceChange{{Type: "prompt", Name: "a", Action: deploy.ActionCreate}}
+		},
+		"detail": func(in *PlanIDInput) {
+			in.Changes = []deploy.ResourceChange{base.Changes[0], {Type: "prompt", Name: "b", Action: deploy.ActionUpdate, Detail: "other"}}
+		},
+	}
+	for name, mod := range mods {
+		in := base
+		mod(&in)
+		if PlanID(in) == id {
+			t.Errorf("changing %s did not change the id", name)
+		}
+	}
+}
+
+func TestUnifiedDiff(t *testing.T) {
+	before := planLines([]deploy.ResourceChange{{Type: "prompt", Name: "a", Action: deploy.ActionCreate}, {Type: "prompt", Name: "b", Action: deploy.ActionNoChange}})
+	after := planLines([]deploy.ResourceChange{{Type: "prompt", Name: "b", Action: deploy.ActionNoChange}, {Type: "prompt", Name: "a", Action: deploy.ActionNoChange}})
+	d := unifiedDiff(before, after)
+	for _, want := range []string{"--- reviewed plan", "+++ plan now", "-CREATE    prompt/a", "+NO_CHANGE prompt/a", " NO_CHANGE prompt/b"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("diff lacks %q:\n%s", want, d)
+		}
+	}
+	if planLines(nil) != "" {
+		t.Error("empty plan")
+	}
+}
+
+func TestClassifyFallsBackToInternal(t *testing.T) {
+	if r, _ := Classify(errString("boom")); r != ReasonInternal {
+		t.Errorf("got %s", r)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

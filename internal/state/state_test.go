@@ -1,0 +1,99 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+)
+
+var ctx = context.Background()
+
+func st(env, adapterState string) *deploy.State {
+	return &deploy.State{Version: 1, Provider: "local", Environment: env, LastDeployed: "2026-01-01T00:00:00Z", State: adapterState}
+}
+
+// backends are the two with compare-and-swap, run through the same cases.
+func backends(t *testing.T) map[string]func() (Backend, func(content string)) {
+	return map[string]func() (Backend, func(string)){
+		"file": func() (Backend, func(string)) {
+			p := filepath.Join(t.TempDir(), ".promptarena", "deploy.state")
+			return &File{Path: p, Env: "prod"}, func(c string) {
+				_ = os.MkdirAll(filepath.Dir(p), 0o750)
+				_ = os.WriteFile(p, []byte(c), 0o600)
+			}
+		},
+		"git": func() (Backend, func(string)) {
+			s := ghemu.New(t)
+			return &Git{GH: s.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "main", Path: "app/.promptarena/deploy.state", Env: "prod"},
+				func(c string) { s.SetFile("main", "app/.promptarena/deploy.state", []byte(c)) }
+		},
+	}
+}
+
+func TestCompareAndSwap(t *testing.T) {
+	for name, mk := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			b, writeBehind := mk()
+			snap, err := b.Load(ctx)
+			if err != nil || snap.State != nil || snap.Digest() != "none" {
+				t.Fatalf("empty: %+v %v", snap, err)
+			}
+			if _, err := b.Save(ctx, st("prod", "s1"), snap, "first"); err != nil {
+				t.Fatal(err)
+			}
+			s1, err := b.Load(ctx)
+			if err != nil || s1.State.State != "s1" {
+				t.Fatalf("load: %+v %v", s1, err)
+			}
+			// Another deploy writes behind our back: our save must fail.
+			writeBehind(`{"version":1,"provider":"local","environment":"prod","state":"theirs"}`)
+			_, err = b.Save(ctx, st("prod", "ours"), s1, "second")
+			if !errors.Is(err, ErrConflict) {
+				t.Fatalf("stale save: %v", err)
+			}
+			cur, _ := b.Load(ctx)
+			if cur.State.State != "theirs" {
+				t.Fatal("their state was overwritten")
+			}
+			// A create over an existing state, with no base, is a conflict too.
+			if _, err := b.Save(ctx, st("prod", "ours"), &Snapshot{}, "blind"); !errors.Is(err, ErrConflict) {
+				t.Fatalf("blind create: %v", err)
+			}
+			if err := b.Delete(ctx, s1, "stale delete"); !errors.Is(err, ErrConflict) {
+				t.Fatalf("stale delete: %v", err)
+			}
+			if err := b.Delete(ctx, cur, "delete"); err != nil {
+				t.Fatal(err)
+			}
+			if gone, _ := b.Load(ctx); gone.State != nil {
+				t.Fatal("not deleted")
+			}
+		})
+	}
+}
+
+func TestLoadRefuses(t *testing.T) {
+	for name, mk := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			b, write := mk()
+			write(`{"version":1,"environment":"staging"}`)
+			if _, err := b.Load(ctx); !errors.Is(err, ErrOtherEnvironment) || !strings.Contains(err.Error(), "state-path") {
+				t.Errorf("other environment: %v", err)
+			}
+			write(`{"version":`)
+			if _, err := b.Load(ctx); !errors.Is(err, deploy.ErrCorrupt) {
+				t.Errorf("corrupt: %v", err)
+			}
+			write(`{"version":9}`)
+			if _, err := b.Load(ctx); !errors.Is(err, deploy.ErrNewerVersion) {
+				t.Errorf("newer: %v", err)
+			}
+		})
+	}
+}
