@@ -248,3 +248,26 @@ func TestAdapterFailsMidApply(t *testing.T) {
 		t.Errorf("comment: %s", c[0].Body)
 	}
 }
+
+func TestApplyWithHeldLock(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	lock := deploy.NewLocker(filepath.Join(h.workspace, ".promptarena"))
+	if err := lock.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run(nil)
+	_ = lock.Unlock()
+	if r.code != 1 || r.outputs["failure-reason"] != "lock-held" || !strings.Contains(r.log, "concurrency") {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+		t.Fatal("state written while the lock was held")
+	}
+	// Released: the same job re-run succeeds.
+	if r := h.run(nil); r.code != 0 {
+		t.Fatalf("after release: %v\n%s", r.outputs, r.log)
+	}
+}

@@ -251,3 +251,18 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Error("saved plan lacks the redaction fingerprint")
 	}
 }
+
+func TestCommentAPIErrorIsAWarning(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	h.gh.Inject("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{Status: 502})
+	res := h.run(nil)
+	if res.code != 0 || !strings.Contains(res.log, "::warning::Could not update the pull request comment") || res.outputs["artifact-id"] == "" {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	// The next run comments normally.
+	if r := h.run(nil); r.code != 0 || len(h.gh.Comments(pr.Number)) != 1 {
+		t.Fatal(r.log)
+	}
+}
