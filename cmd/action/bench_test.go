@@ -110,16 +110,7 @@ func BenchmarkAdapterOnly50(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		c, err := deploy.NewAdapterClient(ctx, deploytest.LocalAdapter(b), deploy.WithDir(h.workspace))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := c.GetProviderInfo(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := c.ValidateConfig(ctx, &deploy.ValidateRequest{Config: req.DeployConfig}); err != nil {
-			b.Fatal(err)
-		}
+		c := startValidated(b, h, req.DeployConfig)
 		if _, err := c.Plan(ctx, req); err != nil {
 			b.Fatal(err)
 		}
@@ -155,19 +146,27 @@ func BenchmarkAdapterApplyOnly50(b *testing.B) {
 		dir := fmt.Sprintf(".deployed/bench-%d", i)
 		req := &deploy.PlanRequest{PackJSON: string(pack), DeployConfig: `{"target_dir":"` + dir + `"}`}
 		b.StartTimer()
-		c, err := deploy.NewAdapterClient(ctx, deploytest.LocalAdapter(b), deploy.WithDir(h.workspace))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := c.GetProviderInfo(ctx); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := c.ValidateConfig(ctx, &deploy.ValidateRequest{Config: req.DeployConfig}); err != nil {
-			b.Fatal(err)
-		}
+		c := startValidated(b, h, req.DeployConfig)
 		if _, err := c.Apply(ctx, req, nil); err != nil {
 			b.Fatal(err)
 		}
 		_ = c.Close()
 	}
+}
+
+// startValidated starts the reference adapter and does what every run does
+// first: provider info, then validate_config.
+func startValidated(b *testing.B, h *harness, config string) *deploy.AdapterClient {
+	ctx := context.Background()
+	c, err := deploy.NewAdapterClient(ctx, deploytest.LocalAdapter(b), deploy.WithDir(h.workspace))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.GetProviderInfo(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.ValidateConfig(ctx, &deploy.ValidateRequest{Config: config}); err != nil {
+		b.Fatal(err)
+	}
+	return c
 }

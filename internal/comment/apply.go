@@ -88,18 +88,9 @@ func RenderApply(a *Apply, budget int) string {
 	for _, c := range SortChanges(a.Changes) {
 		plan = append(plan, row(c))
 	}
-	room := budget - len(renderApply(v, a.Target.Marker())) - 600
-	take := func(all []string) ([]string, int) {
-		for i, r := range all {
-			if room-len(r)-1 < 0 {
-				return all[:i], len(all) - i
-			}
-			room -= len(r) + 1
-		}
-		return all, 0
-	}
-	v.Rows, v.Omitted = take(rows)
-	v.PlanRows, v.PlanOmitted = take(plan)
+	room := rowBudget(budget - len(renderApply(v, a.Target.Marker())) - 600)
+	v.Rows, v.Omitted = room.take(rows)
+	v.PlanRows, v.PlanOmitted = room.take(plan)
 	return renderApply(v, a.Target.Marker())
 }
 

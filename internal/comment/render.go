@@ -215,21 +215,26 @@ func RenderPlan(p *Plan, budget int) string {
 // search.
 func fit(v *planView, rows, same []string, marker string, budget int) {
 	// Reserve room for the "… and N more" lines the cut may add.
-	room := budget - len(render(*v, marker)) - 400
+	room := rowBudget(budget - len(render(*v, marker)) - 400)
 	if len(same) > 0 {
 		room -= 200 // the <details> block's own lines
 	}
-	take := func(all []string) ([]string, int) {
-		for i, r := range all {
-			if room-len(r)-1 < 0 {
-				return all[:i], len(all) - i
-			}
-			room -= len(r) + 1
+	v.Rows, v.Omitted = room.take(rows)
+	v.UnchangedRows, v.UnchangedOmitted = room.take(same)
+}
+
+// rowBudget is the room left for table rows, in bytes.
+type rowBudget int
+
+// take keeps the rows that fit, in order, and counts the rest.
+func (b *rowBudget) take(rows []string) ([]string, int) {
+	for i, r := range rows {
+		if int(*b)-len(r)-1 < 0 {
+			return rows[:i], len(rows) - i
 		}
-		return all, 0
+		*b -= rowBudget(len(r) + 1)
 	}
-	v.Rows, v.Omitted = take(rows)
-	v.UnchangedRows, v.UnchangedOmitted = take(same)
+	return rows, 0
 }
 
 func render(v planView, marker string) string {

@@ -54,16 +54,12 @@ func RenderStatus(st *Status, budget int) string {
 		case "degraded":
 			v.Icon = "🟠"
 		}
-		room := budget - 2000
+		rows := make([]string, len(st.Response.Resources))
 		for i, r := range st.Response.Resources {
-			row := statusRow(r)
-			if room-len(row) < 0 {
-				v.Omitted = len(st.Response.Resources) - i
-				break
-			}
-			room -= len(row) + 1
-			v.Rows = append(v.Rows, row)
+			rows[i] = statusRow(r)
 		}
+		room := rowBudget(budget - 2000)
+		v.Rows, v.Omitted = room.take(rows)
 	}
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, "status.md.tmpl", v); err != nil {

@@ -4,24 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 )
-
-// bigPack is a pack of about size bytes, spread over many prompts.
-func bigPack(size int) string {
-	prompts := map[string]any{}
-	body := strings.Repeat("You are a helpful agent. \"Quote\" and \\ escapes. ", 40)
-	for i := 0; size > 0; i++ {
-		prompts[fmt.Sprintf("p%05d", i)] = map[string]any{"id": i, "system_template": body}
-		size -= len(body) + 40
-	}
-	b, _ := json.Marshal(map[string]any{"id": "big", "version": "1.0.0", "prompts": prompts})
-	return string(b)
-}
 
 // BenchmarkPlanRoundTrip10MB: one plan call with a 10 MB pack through the
 // real reference adapter subprocess. Reports the adapter's peak RSS.
@@ -31,7 +18,7 @@ func BenchmarkPlanRoundTrip10MB(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := &PlanRequest{PackJSON: bigPack(10 << 20), DeployConfig: `{"target_dir":"out"}`}
+	req := &PlanRequest{PackJSON: deploytest.BigPack(10 << 20), DeployConfig: `{"target_dir":"out"}`}
 	b.SetBytes(int64(len(req.PackJSON)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -4,28 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 )
-
-func bigPack(size int) string {
-	prompts := map[string]any{}
-	body := strings.Repeat("You are a helpful agent. \"Quote\" and \\ escapes. ", 40)
-	for i := 0; size > 0; i++ {
-		prompts[fmt.Sprintf("p%05d", i)] = map[string]any{"id": i, "system_template": body}
-		size -= len(body) + 40
-	}
-	b, _ := json.Marshal(map[string]any{"id": "big", "version": "1.0.0", "prompts": prompts})
-	return string(b)
-}
 
 // BenchmarkPlanInProcess10MB is the adapter's own share of a 10 MB plan.
 func BenchmarkPlanInProcess10MB(b *testing.B) {
 	p := &Provider{BaseDir: b.TempDir()}
-	req := &deploy.PlanRequest{PackJSON: bigPack(10 << 20), DeployConfig: `{"target_dir":"out"}`}
+	req := &deploy.PlanRequest{PackJSON: deploytest.BigPack(10 << 20), DeployConfig: `{"target_dir":"out"}`}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := p.Plan(context.Background(), req); err != nil {

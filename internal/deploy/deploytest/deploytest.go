@@ -3,11 +3,13 @@
 package deploytest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -56,4 +58,17 @@ func CopyExample(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	return dst
+}
+
+// BigPack is a compiled pack of about size bytes spread over many prompts,
+// with quotes and backslashes so JSON escaping is part of any measurement.
+func BigPack(size int) string {
+	prompts := map[string]any{}
+	body := strings.Repeat("You are a helpful agent. \"Quote\" and \\ escapes. ", 40)
+	for i := 0; size > 0; i++ {
+		prompts[fmt.Sprintf("p%05d", i)] = map[string]any{"id": i, "system_template": body}
+		size -= len(body) + 40
+	}
+	b, _ := json.Marshal(map[string]any{"id": "big", "version": "1.0.0", "prompts": prompts})
+	return string(b)
 }
