@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -150,23 +151,35 @@ func TestRecompiledPackStillApplies(t *testing.T) {
 }
 
 func TestStalePlans(t *testing.T) {
-	t.Run("same changes apply", func(t *testing.T) {
-		h := newHarness(t)
-		// PR 1 and PR 2 are both planned against an empty deploy, each for
-		// its own environment config... here: PR 2 only touches docs, so
-		// after PR 1 lands its change set is the same.
-		pr1 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
-		h.planPR(pr1, map[string]string{"environment": "staging"})
-		pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
-		h.planPR(pr2, map[string]string{"environment": "production"})
-		h.merge(pr1, "merge111", "Merge pull request #1")
-		if r := h.run(map[string]string{"environment": "staging", "state-path": ".promptarena/staging.state"}); r.code != 0 {
-			t.Fatal(r.log)
+	t.Run("state changed but the plan did not: applies", func(t *testing.T) {
+		h := deployed(t, nil)
+		pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+		h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+		plan := h.planPR(pr, nil)
+		if plan.outputs["to-update"] != "1" {
+			t.Fatalf("plan: %v", plan.outputs)
 		}
-		h.merge(pr2, "merge222", "Merge pull request #2")
-		r := h.run(map[string]string{"environment": "production"})
-		if r.code != 0 {
-			t.Fatalf("%v\n%s", r.outputs, r.log)
+		// The stored adapter state is rewritten with the same meaning (as an
+		// adapter recording new metadata would): its digest changes.
+		raw, _ := h.gh.GetFile("main", ".promptarena/deploy.state")
+		var st deploy.State
+		if err := json.Unmarshal(raw, &st); err != nil {
+			t.Fatal(err)
+		}
+		inner, _ := base64.StdEncoding.DecodeString(st.State)
+		var v any
+		_ = json.Unmarshal(inner, &v)
+		pretty, _ := json.MarshalIndent(v, "", "    ")
+		st.State = base64.StdEncoding.EncodeToString(pretty)
+		b, _ := json.MarshalIndent(st, "", "  ")
+		h.gh.SetFile("main", ".promptarena/deploy.state", b)
+		h.merge(pr, "merge222", "Merge pull request #2")
+		r := h.run(nil)
+		if r.code != 0 || r.outputs["updated"] != "1" {
+			t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+		}
+		if c := h.gh.Comments(pr.Number); !strings.Contains(c[len(c)-1].Body, "planning again gives the same changes") {
+			t.Errorf("no note: %s", c[len(c)-1].Body)
 		}
 	})
 	t.Run("two PRs in sequence, second planned before the first applied", func(t *testing.T) {
@@ -269,5 +282,17 @@ func TestApplyWithHeldLock(t *testing.T) {
 	// Released: the same job re-run succeeds.
 	if r := h.run(nil); r.code != 0 {
 		t.Fatalf("after release: %v\n%s", r.outputs, r.log)
+	}
+}
+
+func TestDirectPushPlanAndApply(t *testing.T) {
+	h := newHarness(t)
+	h.push("direct11", "hotfix straight to main")
+	r := h.run(map[string]string{"on-missing-plan": "plan-and-apply"})
+	if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["created"] != "4" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if !strings.Contains(r.summary, "planned and applied in this run") {
+		t.Errorf("summary does not say so: %s", r.summary)
 	}
 }

@@ -250,6 +250,23 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if !strings.Contains(string(files["deploy.plan"]), "redacted:sha256:") {
 		t.Error("saved plan lacks the redaction fingerprint")
 	}
+
+	// The merge: verified against the redacted config, applied with the real
+	// one, and still nothing leaks.
+	h.merge(pr, "merge111", "Merge pull request #1")
+	apply := h.run(map[string]string{"environment": "production", "adapter": "chatty.sh"})
+	if apply.code != 0 {
+		t.Fatalf("apply: exit %d %v\n%s", apply.code, apply.outputs, apply.log)
+	}
+	state, _ := h.gh.GetFile("main", ".promptarena/deploy.state")
+	after := map[string]string{"apply summary": apply.summary, "apply outputs": fmt.Sprint(apply.outputs),
+		"apply comment": h.gh.Comments(pr.Number)[0].Body, "state": string(state),
+		"apply log": strings.ReplaceAll(apply.log, "::add-mask::"+secret, "")}
+	for name, text := range after {
+		if strings.Contains(text, secret) {
+			t.Errorf("secret leaked into %s", name)
+		}
+	}
 }
 
 func TestCommentAPIErrorIsAWarning(t *testing.T) {

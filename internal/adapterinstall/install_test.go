@@ -134,3 +134,12 @@ func TestReuseInSameJob(t *testing.T) {
 		t.Fatalf("tampered copy reused: %+v %v", res, err)
 	}
 }
+
+func TestRateLimitSaysWhenToRetry(t *testing.T) {
+	in, s, _ := setup(t, map[string]map[string][]byte{"v1.4.0": {asset: []byte("x")}})
+	s.Inject("GET /repos/{owner}/{repo}/releases/tags/{tag}", ghemu.Fault{Status: 403, Primary: true})
+	_, err := in.Install(ctx, req(t, "omnia@1.4.0"))
+	if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "retry after") {
+		t.Fatalf("got %v", err)
+	}
+}
