@@ -41,7 +41,8 @@ func newHarness(t *testing.T, opts ...ghemu.Options) *harness {
 	h.env["PATH"] = binDir + string(os.PathListSeparator) + os.Getenv("PATH")
 	h.env["HOME"] = t.TempDir()
 	clock = gh.Now // GitHub's clock and the runner's agree
-	t.Cleanup(func() { clock = time.Now })
+	sleep = func(context.Context, time.Duration) error { return nil }
+	t.Cleanup(func() { clock, sleep = time.Now, nil })
 	return h
 }
 

@@ -269,11 +269,18 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 }
 
-func TestCommentAPIErrorIsAWarning(t *testing.T) {
+func TestCommentAPIErrors(t *testing.T) {
 	h := newHarness(t)
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
 	h.pullRequest(pr)
+	// A passing 502 is retried; the create's answer lost to a reset is found
+	// again on the next try rather than repeated.
 	h.gh.Inject("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{Status: 502})
+	if r := h.run(nil); r.code != 0 || strings.Contains(r.log, "::warning::") || len(h.gh.Comments(pr.Number)) != 1 {
+		t.Fatalf("transient 502: %v\n%s", r.outputs, r.log)
+	}
+	// A lasting outage is a warning: the plan, summary and artifact stand.
+	h.gh.Inject("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{Status: 502, Times: 3})
 	res := h.run(nil)
 	if res.code != 0 || !strings.Contains(res.log, "::warning::Could not update the pull request comment") || res.outputs["artifact-id"] == "" {
 		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
@@ -281,5 +288,24 @@ func TestCommentAPIErrorIsAWarning(t *testing.T) {
 	// The next run comments normally.
 	if r := h.run(nil); r.code != 0 || len(h.gh.Comments(pr.Number)) != 1 {
 		t.Fatal(r.log)
+	}
+}
+
+// TestLostCreateIsNotRepeated: GitHub created the comment but the answer was
+// lost; the retry finds it instead of posting a second one.
+func TestLostCreateIsNotRepeated(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	h.gh.Inject("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{DropAnswer: true})
+	r := h.run(nil)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.log)
+	}
+	if n := len(h.gh.Comments(pr.Number)); n != 1 {
+		t.Fatalf("%d comments after a lost answer, want 1", n)
+	}
+	if h.gh.CountRequests("POST /repos/") != 1 {
+		t.Error("the create was repeated")
 	}
 }

@@ -27,6 +27,9 @@ const (
 // clock is the run's clock; tests share the emulator's.
 var clock = time.Now
 
+// sleep waits between retries; tests make it instant.
+var sleep func(context.Context, time.Duration) error
+
 // realMain runs one command and returns the exit code.
 func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
 	getenv := lookup(environ)
@@ -88,7 +91,7 @@ func lookup(environ []string) func(string) string {
 // deps builds the GitHub client, the artifact uploader and the event
 // context from the runner's variables.
 func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer) (*run.Deps, error) {
-	d := &run.Deps{Report: rep, Log: log, BlobClient: &http.Client{Timeout: 5 * time.Minute}, Now: clock}
+	d := &run.Deps{Report: rep, Log: log, BlobClient: &http.Client{Timeout: 5 * time.Minute}, Now: clock, Sleep: sleep}
 	if getenv("GITHUB_EVENT_PATH") != "" || getenv("GITHUB_REPOSITORY") != "" {
 		g, err := githubContext(getenv)
 		if err != nil {

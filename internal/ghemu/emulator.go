@@ -60,6 +60,7 @@ type Fault struct {
 	Delay      time.Duration // wait before answering (then serve normally if Status is 0)
 	Reset      bool          // close the connection without an answer
 	Truncate   bool          // send headers and half the body, then close
+	DropAnswer bool          // do the work, then close without answering (a lost response)
 }
 
 // Options configure an emulator.
@@ -276,7 +277,10 @@ func (s *Server) rest(pattern, scope, level string, h handlerFunc) (string, http
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Route: pattern}
 		rec := &recorder{header: http.Header{}, status: 200}
-		if s.inject(w, pattern, &entry) {
+		if s.peekDrop(pattern) {
+			defer resetConn(w)
+			w = discard{}
+		} else if s.inject(w, pattern, &entry) {
 			return
 		}
 		c := &call{s: s, r: r, body: body, header: rec.header}
@@ -329,6 +333,36 @@ func (s *Server) Unchecked() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.uncheckedSeen...)
+}
+
+// peekDrop takes a pending DropAnswer fault of the route, if it is next.
+func (s *Server) peekDrop(route string) bool {
+	s.mu.Lock()
+	q := s.faults[route]
+	drop := len(q) > 0 && q[0].DropAnswer
+	s.mu.Unlock()
+	if drop {
+		s.takeFault(route)
+	}
+	return drop
+}
+
+// discard swallows the answer of a request whose response is to be lost.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
+
+func resetConn(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			conn.Close()
+		}
+	}
 }
 
 // inject applies a pending fault for the route; true if it answered.

@@ -3,11 +3,14 @@ package run
 import (
 	"context"
 	"errors"
+	"net/http"
 	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
@@ -224,10 +227,17 @@ func (s *session) upsertComment(ctx context.Context, body string) int64 {
 	sticky := comment.NewSticky(s.d.GitHub, g.Owner, g.Repo)
 	var res comment.Result
 	var err error
-	if s.commentID != 0 { // found earlier in this run: no need to list again
-		res, err = sticky.Update(ctx, s.commentID, body)
-	} else {
-		res, err = sticky.Upsert(ctx, g.PRNumber, s.target.Marker(), body)
+	for try, delay := 1, time.Second; ; try, delay = try+1, delay*2 {
+		if s.commentID != 0 { // found earlier in this run: no need to list again
+			res, err = sticky.Update(ctx, s.commentID, body)
+		} else {
+			// Each try lists again, so a create whose answer was lost is
+			// found, not repeated: never a second comment.
+			res, err = sticky.Upsert(ctx, g.PRNumber, s.target.Marker(), body)
+		}
+		if err == nil || try == 3 || !retryable(err) || s.sleep(ctx, delay) != nil {
+			break
+		}
 	}
 	switch {
 	case errors.Is(err, comment.ErrForbidden):
@@ -316,4 +326,15 @@ func errorText(err error) string {
 		return f.Err.Error()
 	}
 	return err.Error()
+}
+
+// retryable is a GitHub error worth another try: 5xx, 429, no answer.
+func retryable(err error) bool {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode >= 500 || er.Response.StatusCode == http.StatusTooManyRequests
+	}
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	return !errors.As(err, &rl) && !errors.As(err, &abuse) && !errors.Is(err, context.Canceled)
 }
