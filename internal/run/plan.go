@@ -3,8 +3,8 @@ package run
 import (
 	"context"
 	"errors"
-	"net/http"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
