@@ -296,3 +296,36 @@ func TestDirectPushPlanAndApply(t *testing.T) {
 		t.Errorf("summary does not say so: %s", r.summary)
 	}
 }
+
+func TestStateWriteOutageLosesNothing(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	// One 502 is retried and the write lands.
+	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 502})
+	if r := h.run(nil); r.code != 0 || r.outputs["state-sha"] == "" {
+		t.Fatalf("transient: %v\n%s", r.outputs, r.log)
+	}
+	// A lasting outage: the state is kept as an artifact and the run says so.
+	h.checkout()
+	pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+	h.planPR(pr2, nil)
+	h.merge(pr2, "merge222", "Merge pull request #2")
+	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 503, Times: 3})
+	r := h.run(nil)
+	if r.code != 1 || r.outputs["failure-reason"] != "github-api-error" || r.outputs["state-artifact"] != "arena-state-default-merge222" {
+		t.Fatalf("outage: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	var kept bool
+	for _, a := range h.gh.Artifacts() {
+		if a.Name == "arena-state-default-merge222" && a.Finalized {
+			files := h.artifactFiles(a.ID)
+			kept = strings.Contains(string(files["deploy.state"]), `"environment": "default"`)
+		}
+	}
+	if !kept {
+		t.Fatal("the new state was lost")
+	}
+}

@@ -147,9 +147,11 @@ func (s *session) logEvent(e *deploy.ApplyEvent) {
 	}
 }
 
-// saveState writes the new state by compare-and-swap. If another deploy
-// won the race, nothing is overwritten: our state is kept as an artifact
-// and the run fails with the way to recover.
+// saveState writes the new state by compare-and-swap, retrying passing
+// errors (the swap is idempotent: same base, same content). If another
+// deploy won the race, nothing is overwritten; if the write keeps failing,
+// the state is not lost either: it is kept as an artifact (and, failing
+// that, printed) and the run fails with the way to recover.
 func (s *session) saveState(ctx context.Context, adapterState string, res *ApplyResult) (string, error) {
 	st := deploy.NewState(s.arena.Deploy.Provider, s.env, s.packMeta.Version, deploy.ComputePackChecksum(s.pack), s.info.Version)
 	st.State = adapterState
@@ -157,28 +159,46 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 	if s.d.GH != nil {
 		sha = s.d.GH.SHA
 	}
-	ref, err := s.backend.Save(ctx, st, s.prior, fmt.Sprintf("arena-deploy: %s state after %s", s.env, short(sha, 7)))
+	msg := fmt.Sprintf("arena-deploy: %s state after %s", s.env, short(sha, 7))
+	var ref string
+	var err error
+	for try, delay := 1, 2*time.Second; ; try, delay = try+1, delay*2 {
+		ref, err = s.backend.Save(ctx, st, s.prior, msg)
+		if err == nil || errors.Is(err, state.ErrConflict) || try == 3 || !retryable(err) || s.sleep(ctx, delay) != nil {
+			break
+		}
+	}
 	if err == nil {
 		s.d.Report.Infof("State written to %s (%s)", s.backend.Describe(), ref)
 		return ref, nil
 	}
-	if !errors.Is(err, state.ErrConflict) {
-		return "", fail(ReasonGitHubAPI, "The deploy happened but its state was not saved: re-run this job to retry the write; the apply itself is not repeated if nothing changed.", err)
+	kept := s.keepState(ctx, st, sha)
+	if errors.Is(err, state.ErrConflict) {
+		return "", failf(ReasonStateConflict,
+			"Another deploy wrote the state while this one ran, and its state was not overwritten; "+kept+". "+
+				"To recover: run refresh for "+s.env+", compare with the saved state, commit the right one to "+s.backend.Describe()+
+				", then re-run the later deploy. A concurrency group per environment prevents this.",
+			"state conflict: %v", err)
 	}
+	return "", fail(ReasonGitHubAPI, "The deploy happened but its state could not be written to "+s.backend.Describe()+"; "+kept+
+		". Put that file at "+s.backend.Describe()+" before the next deploy.", fmt.Errorf("save state: %w", err))
+}
+
+// keepState keeps a state that could not be written where it belongs, and
+// says where it went.
+func (s *session) keepState(ctx context.Context, st *deploy.State, sha string) string {
+	raw, _ := deploy.MarshalFile(st)
 	name := "arena-state-" + artifactSafe(s.env) + "-" + sha
-	kept := "it could not be kept (no artifact service)"
 	if s.d.Uploader != nil {
-		raw, _ := deploy.MarshalFile(st)
-		if _, _, uerr := s.d.Uploader.Upload(ctx, name, []artifacts.File{{Name: deploy.StateFile, Data: raw}}, time.Time{}); uerr == nil {
-			kept = "it was saved as the artifact " + name
+		if _, _, err := s.d.Uploader.Upload(ctx, name, []artifacts.File{{Name: deploy.StateFile, Data: raw}}, time.Time{}); err == nil {
 			s.d.Report.SetOutput("state-artifact", name)
+			return "it was saved as the artifact " + name
 		}
 	}
-	return "", failf(ReasonStateConflict,
-		"Another deploy wrote the state while this one ran, and its state was not overwritten; "+kept+". "+
-			"To recover: run refresh for "+s.env+", compare with the saved state, commit the right one to "+s.backend.Describe()+
-			", then re-run the later deploy. A concurrency group per environment prevents this.",
-		"state conflict: %v", err)
+	s.d.Report.Group("The deploy state that could not be saved")
+	s.d.Report.Infof("%s", s.masker.String(string(raw)))
+	s.d.Report.EndGroup()
+	return "it is printed in the log group \"The deploy state that could not be saved\""
 }
 
 // --- finding the plan
