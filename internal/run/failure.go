@@ -3,11 +3,15 @@ package run
 import (
 	"errors"
 	"fmt"
+	"net/url"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
 // Failure reasons: the failure-reason output. Users branch on them in
@@ -42,6 +46,8 @@ const (
 	ReasonAdapterInstall  = "adapter-install-failed"
 	ReasonAdapterChecksum = "adapter-checksum-mismatch"
 	ReasonAdapterUnverif  = "adapter-unverified"
+	ReasonStateOtherEnv   = "state-other-environment"
+	ReasonStateExpired    = "state-expired"
 )
 
 // Failure is an error with its failure-reason and what to do about it.
@@ -103,8 +109,22 @@ func Classify(err error) (reason, hint string) {
 		return ReasonStateCorrupt, ""
 	case errors.Is(err, artifacts.ErrExpired):
 		return ReasonPlanExpired, ""
+	case errors.Is(err, state.ErrOtherEnvironment):
+		return ReasonStateOtherEnv, "Give each environment its own state-path."
+	case errors.Is(err, state.ErrExpired):
+		return ReasonStateExpired, ""
 	case errors.As(err, &call):
 		return ReasonAdapterFailed, "The adapter failed; its stderr is above. Check its config and credentials, then re-run."
+	case isGitHubError(err):
+		return ReasonGitHubAPI, "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run."
 	}
 	return ReasonInternal, "This is a bug in arena-deploy-action if it persists; please report it with the log."
+}
+
+func isGitHubError(err error) bool {
+	var er *github.ErrorResponse
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	var ue *url.Error
+	return errors.As(err, &er) || errors.As(err, &rl) || errors.As(err, &abuse) || errors.As(err, &ue)
 }

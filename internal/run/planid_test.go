@@ -1,8 +1,17 @@
 package run
 
 import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/google/go-github/v60/github"
+
 	"strings"
 	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 )
@@ -55,9 +64,22 @@ func TestUnifiedDiff(t *testing.T) {
 	}
 }
 
-func TestClassifyFallsBackToInternal(t *testing.T) {
-	if r, _ := Classify(errString("boom")); r != ReasonInternal {
-		t.Errorf("got %s", r)
+func TestClassify(t *testing.T) {
+	cases := map[error]string{
+		errString("boom"): ReasonInternal,
+		fmt.Errorf("load: %w", state.ErrOtherEnvironment):                                            ReasonStateOtherEnv,
+		fmt.Errorf("load: %w", state.ErrExpired):                                                     ReasonStateExpired,
+		fmt.Errorf("get: %w", &github.ErrorResponse{Response: &http.Response{StatusCode: 403}}):      ReasonGitHubAPI,
+		fmt.Errorf("get: %w", &url.Error{Op: "Get", URL: "x", Err: errString("connection refused")}): ReasonGitHubAPI,
+		fmt.Errorf("x: %w", deploy.ErrLocked):                                                        ReasonLockHeld,
+		fmt.Errorf("x: %w", artifacts.ErrExpired):                                                    ReasonPlanExpired,
+		&deploy.CallError{Adapter: "a", Method: "plan", Err: deploy.ErrAdapterExited}:                ReasonAdapterFailed,
+		fail(ReasonFailOn, "", errString("x")):                                                       ReasonFailOn,
+	}
+	for err, want := range cases {
+		if got, _ := Classify(err); got != want {
+			t.Errorf("%v: got %s, want %s", err, got, want)
+		}
 	}
 }
 

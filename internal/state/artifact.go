@@ -46,7 +46,7 @@ func (a *Artifact) newest(ctx context.Context) (*artifacts.Info, error) {
 	for i := range list {
 		if !list[i].FromFork {
 			return nil, fmt.Errorf("%w: the state artifact %s expired at %s; restore the state from a state-conflict or apply artifact, or switch to state-backend: git",
-				artifacts.ErrExpired, a.Name, list[i].ExpiresAt.Format(time.RFC3339))
+				ErrExpired, a.Name, list[i].ExpiresAt.Format(time.RFC3339))
 		}
 	}
 	return nil, nil
@@ -89,7 +89,7 @@ func (a *Artifact) Save(ctx context.Context, st *deploy.State, base *Snapshot, _
 		return "", errors.New("state artifacts are written only by apply, status and refresh runs")
 	}
 	cur, err := a.newest(ctx)
-	if err != nil && !errors.Is(err, artifacts.ErrExpired) {
+	if err != nil && !errors.Is(err, ErrExpired) {
 		return "", err
 	}
 	want := ""

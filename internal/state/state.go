@@ -23,6 +23,9 @@ var ErrConflict = errors.New("deploy state changed since it was read")
 // environment.
 var ErrOtherEnvironment = errors.New("state file holds another environment")
 
+// ErrExpired is matched when the only stored state (an artifact) expired.
+var ErrExpired = errors.New("deploy state expired")
+
 // Snapshot is the state as loaded, with what a later save compares against.
 type Snapshot struct {
 	State   *deploy.State // nil: no prior deploy
