@@ -309,3 +309,19 @@ func TestLostCreateIsNotRepeated(t *testing.T) {
 		t.Error("the create was repeated")
 	}
 }
+
+func TestFailOnIsExplainedInTheComment(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	r := h.run(map[string]string{"fail-on": "create,delete"})
+	if r.code != 1 || r.outputs["failure-reason"] != "fail-on" {
+		t.Fatalf("exit %d %v", r.code, r.outputs)
+	}
+	body := h.gh.Comments(pr.Number)[0].Body
+	for _, want := range []string{"+4 to create", "This plan fails the check (fail-on: create, delete)", "create prompt/greeting"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("comment lacks %q:\n%s", want, body)
+		}
+	}
+}

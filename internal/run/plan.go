@@ -69,6 +69,14 @@ func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
 	return res, s.checkFailOn(res)
 }
 
+func joinActions(as []deploy.Action) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = string(a)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (s *session) headSHA() string {
 	if s.reviewedHead != "" {
 		return s.reviewedHead
@@ -105,6 +113,9 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 
 	uploadErr := s.publishPlan(ctx, res)
 	view := s.planView(res)
+	if err := s.checkFailOn(res); err != nil {
+		view.Warnings = append(view.Warnings, "This plan fails the check (fail-on: "+strings.ToLower(joinActions(s.o.FailOn))+"): "+errorText(err))
+	}
 	if uploadErr != nil {
 		view.Warnings = append(view.Warnings, "The plan artifact could not be uploaded, so merging cannot apply this plan: re-run this job. ("+uploadErr.Error()+")")
 	}
