@@ -313,9 +313,11 @@ func (c *AdapterClient) exitCause(err error) error {
 	if c.cmd == nil {
 		return err
 	}
+	// A crashed adapter's exit status arrives within milliseconds; one that
+	// closed stdout but lives on is not waited for long (it is killed next).
 	select {
 	case <-c.done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(time.Second):
 		return err
 	}
 	if c.waitErr != nil {

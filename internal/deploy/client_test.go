@@ -36,6 +36,7 @@ func TestClientMisbehavingAdapters(t *testing.T) {
 		{mode: "garbage", wantIs: ErrMalformedResponse, wantMsg: []string{": plan:", "not JSON-RPC", "Starting adapter"}},
 		{mode: "wrongid", wantIs: ErrMalformedResponse, wantMsg: []string{"answered id 999, expected 2"}},
 		{mode: "noresult", wantIs: ErrMalformedResponse, wantMsg: []string{"neither result nor error"}},
+		{mode: "closeout", wantIs: ErrAdapterExited, wantMsg: []string{": plan:", "closing stdout, staying alive"}},
 		{mode: "exit", wantIs: ErrAdapterExited, wantMsg: []string{"get_provider_info", "exit status 2", "OMNIA_API_TOKEN is not set"}},
 	}
 	for _, tc := range cases {

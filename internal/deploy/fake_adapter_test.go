@@ -65,6 +65,10 @@ func fakeAdapter(mode string) {
 			fmt.Printf(`{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"method not found: %s"}}`+"\n", id, req.Method)
 		case "state-key":
 			reply(`{"state":"legacy-state","events":[{"type":"progress","message":"one"},{"type":"complete","message":"two"}]}`)
+		case "closeout":
+			fmt.Fprintln(os.Stderr, "closing stdout, staying alive")
+			os.Stdout.Close()
+			time.Sleep(time.Hour)
 		case "noresult":
 			fmt.Printf(`{"jsonrpc":"2.0","id":%s}`+"\n", id)
 		}
