@@ -2,7 +2,6 @@ package artifacts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -181,6 +180,3 @@ func (f *Finder) Download(ctx context.Context, id int64) ([]byte, error) {
 	}
 	return data, nil
 }
-
-// IsNotFound reports whether err means no usable artifact exists.
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

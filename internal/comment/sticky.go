@@ -70,11 +70,6 @@ func (s *Sticky) Update(ctx context.Context, id int64, body string) (Result, err
 	return Result{ID: id, URL: c.GetHTMLURL(), Updated: true}, nil
 }
 
-// Find returns the comment holding marker, or nil.
-func (s *Sticky) Find(ctx context.Context, number int, marker string) (*github.IssueComment, error) {
-	return s.find(ctx, number, marker)
-}
-
 func (s *Sticky) find(ctx context.Context, number int, marker string) (*github.IssueComment, error) {
 	opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
 	var found *github.IssueComment

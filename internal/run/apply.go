@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -279,7 +280,7 @@ func (s *session) localPlan(res *ApplyResult) error {
 		return failf(ReasonPlanNotFound, "Run plan first, or pass --on-missing-plan plan-and-apply.", "no saved plan at %s", store.PlanPath())
 	}
 	planJSON, _ := deploy.MarshalFile(saved)
-	prov, err := readFileOr(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"))
+	prov, err := os.ReadFile(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"))
 	if err != nil {
 		return failf(ReasonPlanNotFound, "Run plan again with this tool: a plan made elsewhere has no provenance to verify.", "no provenance for %s: %v", store.PlanPath(), err)
 	}

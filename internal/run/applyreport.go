@@ -2,13 +2,10 @@ package run
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 )
-
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
 // applyView is the apply report of this session.
 func (s *session) applyView(res *ApplyResult, status string, err error) *comment.Apply {

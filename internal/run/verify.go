@@ -2,8 +2,8 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -74,8 +74,8 @@ func (s *session) verifyConfig(saved *deploy.SavedPlan) error {
 
 func diffKeys(a, b string) []string {
 	var ma, mb map[string]any
-	_ = jsonUnmarshal(a, &ma)
-	_ = jsonUnmarshal(b, &mb)
+	_ = json.Unmarshal([]byte(a), &ma)
+	_ = json.Unmarshal([]byte(b), &mb)
 	var out []string
 	for k, v := range ma {
 		if fmt.Sprint(mb[k]) != fmt.Sprint(v) {
@@ -167,5 +167,3 @@ func unifiedDiff(before, after string) string {
 	}
 	return strings.TrimRight(out.String(), "\n")
 }
-
-func readFileOr(path string) ([]byte, error) { return os.ReadFile(path) }
