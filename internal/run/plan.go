@@ -111,15 +111,19 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	res := s.buildPlan(resp, prior)
 	s.d.Report.Infof("%s: %s (plan %s)", s.env, res.Counts.String(), short(res.PlanID, 12))
 
-	uploadErr := s.publishPlan(ctx, res)
 	view := s.planView(res)
+	res.Markdown = comment.RenderPlan(view, comment.SummaryBudget) // also the artifact's plan.md
+	uploadErr := s.publishPlan(ctx, res)
+	extra := len(view.Warnings)
 	if err := s.checkFailOn(res); err != nil {
 		view.Warnings = append(view.Warnings, "This plan fails the check (fail-on: "+strings.ToLower(joinActions(s.o.FailOn))+"): "+errorText(err))
 	}
 	if uploadErr != nil {
 		view.Warnings = append(view.Warnings, "The plan artifact could not be uploaded, so merging cannot apply this plan: re-run this job. ("+uploadErr.Error()+")")
 	}
-	res.Markdown = comment.RenderPlan(view, comment.SummaryBudget)
+	if len(view.Warnings) != extra {
+		res.Markdown = comment.RenderPlan(view, comment.SummaryBudget)
+	}
 	s.d.Report.AddStepSummary(res.Markdown)
 	res.CommentID = s.upsertComment(ctx, comment.RenderPlan(view, comment.CommentBudget))
 	s.planOutputs(res)
@@ -184,7 +188,8 @@ func (s *session) baseView() *comment.Plan {
 }
 
 // publishPlan stores the plan where apply will look: the run's artifact in
-// GitHub Actions, the project's .promptarena/deploy.plan elsewhere.
+// GitHub Actions (with res.Markdown as plan.md), the project's
+// .promptarena/deploy.plan elsewhere.
 func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 	planJSON, err := deploy.MarshalFile(res.Saved)
 	if err != nil {
@@ -209,10 +214,9 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 	if s.o.RetentionDays > 0 {
 		expires = s.now().Add(time.Duration(s.o.RetentionDays) * 24 * time.Hour)
 	}
-	md := comment.RenderPlan(s.planView(res), comment.SummaryBudget)
 	res.ArtifactName = PlanArtifactName(s.env, s.headSHA())
 	res.ArtifactID, _, err = s.d.Uploader.Upload(ctx, res.ArtifactName, []artifacts.File{
-		{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: []byte(md)}, {Name: ProvenanceFileName, Data: provJSON},
+		{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: []byte(res.Markdown)}, {Name: ProvenanceFileName, Data: provJSON},
 	}, expires)
 	if err != nil {
 		return err
