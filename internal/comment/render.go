@@ -4,15 +4,14 @@ package comment
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
 	"text/template"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // Size budgets: GitHub rejects comment bodies over 65,536 characters and
@@ -28,18 +27,7 @@ var templateFS embed.FS
 var templates = template.Must(template.New("").ParseFS(templateFS, "templates/*.tmpl"))
 
 // Target identifies one deploy target; each keeps its own sticky comment.
-type Target struct {
-	WorkingDir string
-	ConfigPath string
-	Env        string
-}
-
-// Marker is the hidden line that finds a target's comment again. It holds a
-// digest, so no path or name can break out of the HTML comment.
-func (t Target) Marker() string {
-	sum := sha256.Sum256([]byte(t.WorkingDir + "\x00" + t.ConfigPath + "\x00" + t.Env))
-	return "<!-- arena-deploy-action target=" + hex.EncodeToString(sum[:8]) + " -->"
-}
+type Target = target.Key
 
 // Plan is what a plan report shows.
 type Plan struct {

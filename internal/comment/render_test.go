@@ -3,6 +3,7 @@ package comment
 import (
 	"flag"
 	"fmt"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,10 +139,10 @@ func TestBudgetHolds(t *testing.T) {
 }
 
 func TestMarkerPerTarget(t *testing.T) {
-	a := Target{".", "arena.yaml", "staging"}.Marker()
-	b := Target{".", "arena.yaml", "production"}.Marker()
-	c := Target{"svc", "arena.yaml", "production"}.Marker()
-	if a == b || b == c || a != (Target{".", "arena.yaml", "staging"}).Marker() {
+	a := target.New(".", "arena.yaml", "staging").Marker()
+	b := target.New(".", "arena.yaml", "production").Marker()
+	c := target.New("svc", "arena.yaml", "production").Marker()
+	if a == b || b == c || a != target.New(".", "arena.yaml", "staging").Marker() {
 		t.Fatal("markers must differ per target and be stable")
 	}
 }

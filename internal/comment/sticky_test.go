@@ -3,6 +3,7 @@ package comment
 import (
 	"context"
 	"errors"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ func TestStickyUpsert(t *testing.T) {
 	for i := 0; i < 150; i++ { // the match is on page 2 of 100
 		s.AddComment(pr.Number, "reviewer", "lgtm")
 	}
-	marker := Target{".", "arena.yaml", "production"}.Marker()
+	marker := target.New(".", "arena.yaml", "production").Marker()
 	// A user quoting our comment must not capture it.
 	s.AddComment(pr.Number, "octocat", "> "+marker+"\nquoted")
 	st := NewSticky(s.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo)
@@ -44,7 +45,7 @@ func TestStickyUpsert(t *testing.T) {
 	if s.CountRequests("PATCH ") != 0 {
 		t.Error("unchanged body was written")
 	}
-	other := Target{".", "arena.yaml", "staging"}.Marker()
+	other := target.New(".", "arena.yaml", "staging").Marker()
 	if res4, _ := st.Upsert(ctx, pr.Number, other, other+"\nstaging"); !res4.Created {
 		t.Error("second target must get its own comment")
 	}

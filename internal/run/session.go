@@ -15,10 +15,10 @@ import (
 	"sync"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
-	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // session holds what every command loads: config, pack, adapter, state.
@@ -27,7 +27,7 @@ type session struct {
 	d *Deps
 
 	env    string
-	target comment.Target
+	target target.Key
 	arena  *deploy.Arena
 	masker *mask.Masker
 
@@ -65,7 +65,7 @@ func newSession(o *Options, d *Deps) *session {
 		env = deploy.DefaultEnvironment
 	}
 	return &session{o: o, d: d, env: env, masker: mask.NewMasker(),
-		target: comment.Target{WorkingDir: o.WorkDirRel, ConfigPath: o.ConfigPath, Env: env}}
+		target: target.New(o.WorkDirRel, o.ConfigPath, env)}
 }
 
 // load reads arena.yaml and the pack, and masks every secret of the config
