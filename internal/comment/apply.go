@@ -41,16 +41,11 @@ func resultRow(r deploy.ResourceResult) string {
 		EscapeMax(r.Detail, 300) + " | " + links(r.Links) + " |"
 }
 
-// links shows an adapter's links: http(s) ones as Markdown links, others
-// (file://, custom schemes) as escaped text, never as something clickable.
+// links shows an adapter's links, each through Link.
 func links(ls []deploy.Link) string {
 	var out []string
 	for _, l := range ls {
-		if strings.HasPrefix(l.URL, "https://") || strings.HasPrefix(l.URL, "http://") {
-			out = append(out, "["+EscapeMax(l.Label, 40)+"]("+strings.NewReplacer(")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(l.URL)+")")
-		} else {
-			out = append(out, EscapeMax(l.Label, 40)+": "+EscapeMax(l.URL, 200))
-		}
+		out = append(out, Link(l.Label, l.URL))
 	}
 	return strings.Join(out, "<br>")
 }
@@ -78,7 +73,7 @@ func RenderApply(a *Apply, budget int) string {
 		v.Notes = append(v.Notes, EscapeMax(n, 500))
 	}
 	if a.Diff != "" {
-		v.Diff = "```diff\n" + strings.ReplaceAll(Truncate(a.Diff, 8000), "```", "ˋˋˋ") + "\n```"
+		v.Diff = "```diff\n" + strings.ReplaceAll(Visible(Truncate(a.Diff, 8000)), "```", "ˋˋˋ") + "\n```"
 	}
 	v.PlanCounts = CountChanges(a.Changes).String()
 	var rows, plan []string

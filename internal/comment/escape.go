@@ -1,23 +1,45 @@
 package comment
 
 import (
+	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
-// cellReplacer neutralises everything in adapter text that Markdown or HTML
-// would act on: table pipes, line breaks, tags and entities, code spans,
-// emphasis, links and images, and @mentions (a zero-width space after @).
+// Zero-width characters this package inserts to keep text inert. GitHub
+// ignores a backslash before # (it still links #123), but a zero-width
+// joiner between # and the number breaks the reference and shows nothing.
+const (
+	zwsp = "\u200b"
+	zwj  = "\u200d"
+)
+
+// cellReplacer neutralises everything in untrusted text that Markdown or
+// HTML would act on: table pipes, line breaks, tags and entities, code
+// spans, emphasis, links and images, @mentions, issue references (#123,
+// owner/repo#7) and bare URLs, which GitHub would otherwise autolink.
 var cellReplacer = strings.NewReplacer(
 	"&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "&#96;",
 	"|", `\|`, "\\", `\\`, "*", `\*`, "_", `\_`, "~", `\~`,
-	"[", `\[`, "]", `\]`, "!", `\!`, "#", `\#`,
-	"@", "@\u200b",
+	"[", `\[`, "]", `\]`, "!", `\!`,
+	"#", "#"+zwj,
+	"@", "@"+zwsp,
+	"://", ":"+zwj+"//",
 	"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
 )
 
-// Escape makes untrusted text safe inside a Markdown table cell or line.
-func Escape(s string) string { return cellReplacer.Replace(s) }
+// ghRef is GitHub's other issue-reference form, GH-123 (any case).
+var ghRef = regexp.MustCompile(`(?i)\b(gh)(-\d)`)
+
+// Escape makes untrusted text safe inside a Markdown table cell or line:
+// it cannot format, link, mention, reference an issue, break the table or
+// hide characters (bidi and other invisible controls are shown as <U+XXXX>).
+func Escape(s string) string {
+	return cellReplacer.Replace(ghRef.ReplaceAllString(Visible(s), "${1}"+zwj+"${2}"))
+}
 
 // EscapeMax escapes s after cutting it to at most n runes.
 func EscapeMax(s string, n int) string { return Escape(Truncate(s, n)) }
@@ -31,9 +53,63 @@ func Truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// Visible replaces characters a reader cannot see, or that reorder what
+// they see, with a visible <U+XXXX>: bidi overrides and isolates (so
+// "\u202egnp.exe" cannot pose as "exe.png"), zero-width characters, other
+// format characters, control characters other than tab and line breaks,
+// and invalid UTF-8 (as <U+FFFD>).
+func Visible(s string) string {
+	if !needsVisible(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
+				b.WriteString("<U+FFFD>")
+				continue
+			}
+			b.WriteRune(r)
+		case hidden(r):
+			fmt.Fprintf(&b, "<U+%04X>", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func needsVisible(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	for _, r := range s {
+		if hidden(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// hidden: control characters (C0 but tab, CR, LF; DEL; C1), format
+// characters (Cf: bidi controls, zero-width joiners, soft hyphen, tags),
+// and the line and paragraph separators.
+func hidden(r rune) bool {
+	switch r {
+	case '\t', '\n', '\r':
+		return false
+	case '\u2028', '\u2029':
+		return true
+	}
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
 // Fence wraps text in a code fence longer than any backtick run inside it,
-// so the text cannot close the block, and keeps @mentions inert.
+// so the text cannot close the block; @mentions are inert in code, and
+// hidden characters are made visible, as code is read too.
 func Fence(text string) string {
+	text = Visible(text)
 	longest, run := 0, 0
 	for _, c := range text {
 		if c == '`' {
@@ -45,4 +121,49 @@ func Fence(text string) string {
 	}
 	f := strings.Repeat("`", max(3, longest+1))
 	return f + "text\n" + strings.TrimRight(text, "\n") + "\n" + f
+}
+
+// Link renders an adapter's link as [label](url) when the URL is an
+// absolute http(s) URL without whitespace, control characters or user
+// info; anything else is shown as escaped text, never as something
+// clickable. The label is escaped; the URL has every character that could
+// end the link or the table cell percent-encoded.
+func Link(label, rawURL string) string {
+	label = strings.TrimSpace(label)
+	if !SafeURL(rawURL) {
+		if label == "" {
+			return EscapeMax(rawURL, 200)
+		}
+		return EscapeMax(label, 40) + ": " + EscapeMax(rawURL, 200)
+	}
+	if label == "" {
+		u, _ := url.Parse(rawURL)
+		label = u.Host
+	}
+	return "[" + EscapeMax(label, 40) + "](" + urlReplacer.Replace(rawURL) + ")"
+}
+
+// urlReplacer percent-encodes what could close a link destination, start a
+// tag or split a table cell.
+var urlReplacer = strings.NewReplacer(
+	"(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "|", "%7C", "[", "%5B", "]", "%5D",
+	"`", "%60", `"`, "%22", "'", "%27", `\`, "%5C", "*", "%2A", "_", "%5F", "~", "%7E",
+)
+
+// SafeURL reports whether s may be rendered as a link: http or https, a
+// host, no user info, and no whitespace, control or invisible characters.
+func SafeURL(s string) bool {
+	if s == "" || len(s) > 2048 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || hidden(r) || r == '\t' || r == '\n' || r == '\r' {
+			return false
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	return u.Scheme == "https" || u.Scheme == "http"
 }
