@@ -11,6 +11,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 func TestApplyAfterMerge(t *testing.T) {
@@ -77,7 +78,7 @@ func TestApplyRefusals(t *testing.T) {
 		}},
 		{name: "environment differs", reason: "environment-mismatch", inLog: `the reviewed plan is for "staging"`, between: func(h *harness) {
 			// The staging plan, renamed as if it were production's.
-			h.renamePlanArtifact("arena-plan-staging-head1", "arena-plan-production-head1")
+			h.renamePlanArtifact(target.New(".", "arena.yaml", "staging").PlanArtifact("head1"), target.New(".", "arena.yaml", "production").PlanArtifact("head1"))
 		}, inputs: map[string]string{"environment": "production"}},
 		{name: "config changed", reason: "config-changed", inLog: "keys differing: target_dir", between: func(h *harness) {
 			h.writeFile("arena.yaml", strings.Replace(mustRead(h.t, h.workspace+"/arena.yaml"), ".deployed/default", ".deployed/elsewhere", 1))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 func TestPlanOnPullRequest(t *testing.T) {
@@ -35,7 +36,7 @@ func TestPlanOnPullRequest(t *testing.T) {
 		t.Errorf("summary: %s", res.summary)
 	}
 	o := res.outputs
-	if o["to-create"] != "4" || o["has-changes"] != "true" || o["unchanged"] != "0" || o["artifact-name"] != "arena-plan-production-head1111" || len(o["plan-id"]) != 64 || o["comment-id"] == "" {
+	if o["to-create"] != "4" || o["has-changes"] != "true" || o["unchanged"] != "0" || o["artifact-name"] != "arena-plan-production-"+target.New(".", "arena.yaml", "production").ID()+"-head1111" || len(o["plan-id"]) != 64 || o["comment-id"] == "" {
 		t.Errorf("outputs: %v", o)
 	}
 	if _, ok := o["failure-reason"]; ok {

@@ -224,14 +224,13 @@ func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
 			"no merged pull request is associated with %s, so there is no reviewed plan to apply", s.d.GH.SHA)
 	}
 	res.PRNumber, res.HeadSHA, s.reviewedHead = n, head, head
-	name := PlanArtifactName(s.env, head)
 	finder := artifacts.NewFinder(s.d.GitHub, s.d.GH.Owner, s.d.GH.Repo, s.d.BlobClient)
-	info, err := finder.Latest(ctx, name, head)
+	name, info, err := s.latestPlan(ctx, finder, head)
 	switch {
 	case errors.Is(err, artifacts.ErrExpired):
 		return fail(ReasonPlanExpired, "Re-run the plan job of pull request #"+strconv.Itoa(n)+" (or raise retention-days), then re-run this job.", err)
 	case errors.Is(err, artifacts.ErrNotFound):
-		return fail(ReasonPlanNotFound, fmt.Sprintf("Pull request #%d has no plan for %s at %s: check that its plan job ran with the same environment and succeeded, then re-run this job.", n, s.env, short(head, 7)), err)
+		return fail(ReasonPlanNotFound, fmt.Sprintf("Pull request #%d has no plan for %s at %s: check that its plan job ran with the same environment, working-directory and config, and succeeded, then re-run this job.", n, s.target, short(head, 7)), err)
 	case err != nil:
 		return fail(ReasonGitHubAPI, "Check that the token has actions: read.", err)
 	}
@@ -248,6 +247,26 @@ func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
 	}
 	s.d.Report.Infof("Reviewed plan: %s (artifact %d) from pull request #%d", name, info.ID, n)
 	return decodePlan(files[PlanFileName], files[ProvenanceFileName], res)
+}
+
+// latestPlan finds the plan artifact of this target for head: by its name
+// (which holds the target), else by the name plans had before targets were
+// in it, so a pull request planned before an upgrade still applies after
+// it. verify then checks that such a plan is this target's.
+func (s *session) latestPlan(ctx context.Context, finder *artifacts.Finder, head string) (string, *artifacts.Info, error) {
+	name := s.target.PlanArtifact(head)
+	info, err := finder.Latest(ctx, name, head)
+	if !errors.Is(err, artifacts.ErrNotFound) {
+		return name, info, err
+	}
+	legacy := s.target.LegacyPlanArtifact(head)
+	if linfo, lerr := finder.Latest(ctx, legacy, head); !errors.Is(lerr, artifacts.ErrNotFound) {
+		if lerr == nil {
+			s.d.Report.Infof("No plan artifact %s; using %s, made before plan names held the target", name, legacy)
+		}
+		return legacy, linfo, lerr
+	}
+	return name, info, err
 }
 
 func decodePlan(planJSON, provJSON []byte, res *ApplyResult) error {

@@ -41,11 +41,6 @@ type PlanResult struct {
 	ArtifactID   int64
 }
 
-// PlanArtifactName is arena-plan-<environment>-<head sha>.
-func PlanArtifactName(env, headSHA string) string {
-	return "arena-plan-" + artifactSafe(env) + "-" + headSHA
-}
-
 // artifactSafe replaces characters artifact names may not hold.
 func artifactSafe(s string) string {
 	return strings.Map(func(r rune) rune {
@@ -214,7 +209,7 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 	if s.o.RetentionDays > 0 {
 		expires = s.now().Add(time.Duration(s.o.RetentionDays) * 24 * time.Hour)
 	}
-	res.ArtifactName = PlanArtifactName(s.env, s.headSHA())
+	res.ArtifactName = s.target.PlanArtifact(s.headSHA())
 	res.ArtifactID, _, err = s.d.Uploader.Upload(ctx, res.ArtifactName, []artifacts.File{
 		{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: []byte(res.Markdown)}, {Name: ProvenanceFileName, Data: provJSON},
 	}, expires)

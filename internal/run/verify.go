@@ -10,6 +10,7 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // verify proves the reviewed plan still holds, in this order: pack,
@@ -57,11 +58,19 @@ func (s *session) verifyPack(saved *deploy.SavedPlan, res *ApplyResult) error {
 }
 
 func (s *session) verifyEnvironment(saved *deploy.SavedPlan, prov *Provenance) error {
-	if saved.Environment == s.env && (prov.Environment == "" || prov.Environment == s.env) {
-		return nil
+	if saved.Environment != s.env || (prov.Environment != "" && prov.Environment != s.env) {
+		return failf(ReasonEnvMismatch, "Each environment needs its own plan: check the environment input of the plan and apply jobs.",
+			"the reviewed plan is for %q, this job deploys %q", saved.Environment, s.env)
 	}
-	return failf(ReasonEnvMismatch, "Each environment needs its own plan: check the environment input of the plan and apply jobs.",
-		"the reviewed plan is for %q, this job deploys %q", saved.Environment, s.env)
+	// A plan found by its pre-target name may be another project's (same
+	// environment, another working-directory or config).
+	if prov.ConfigPath != "" {
+		if planned := target.New(prov.WorkingDirectory, prov.ConfigPath, s.env); planned.ID() != s.target.ID() {
+			return failf(ReasonEnvMismatch, "Each project needs its own plan: check the working-directory and config inputs of the plan and apply jobs.",
+				"the reviewed plan is for %s, this job deploys %s", planned, s.target)
+		}
+	}
+	return nil
 }
 
 func (s *session) verifyConfig(saved *deploy.SavedPlan) error {
