@@ -178,7 +178,6 @@ func TestPlanFailuresHaveReasons(t *testing.T) {
 			h.writeFile("arena.yaml", "kind: Arena\nspec: {}\n")
 			return nil
 		}},
-		{"unknown environment", "unknown-environment", func(h *harness) map[string]string { return map[string]string{"environment": "prod"} }},
 		{"adapter not found", "adapter-not-found", func(h *harness) map[string]string {
 			h.env["PATH"] = "/nonexistent"
 			return nil
@@ -205,6 +204,29 @@ func TestPlanFailuresHaveReasons(t *testing.T) {
 				t.Fatalf("exit %d, outputs %v\n%s", res.code, res.outputs, res.log)
 			}
 		})
+	}
+}
+
+// TestUnknownEnvironmentUsesBaseConfig: as promptarena does, an environment
+// missing from deploy.environments plans with the base config; the log, the
+// summary and the comment say so.
+func TestUnknownEnvironmentUsesBaseConfig(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	res := h.planPR(pr, map[string]string{"environment": "prod"})
+	if res.outputs["to-create"] == "0" || res.outputs["failure-reason"] != "" {
+		t.Fatalf("outputs %v", res.outputs)
+	}
+	notice := `Environment "prod" is not listed under deploy.environments`
+	c := h.gh.Comments(pr.Number)
+	if len(c) != 1 || !strings.Contains(c[0].Body, "not listed under deploy.environments") || !strings.Contains(res.summary, "uses the base deploy.config") {
+		t.Errorf("comment/summary lack the notice: %+v\n%s", c, res.summary)
+	}
+	if !strings.Contains(res.log, "::warning::"+notice) {
+		t.Errorf("log lacks the warning:\n%s", res.log)
+	}
+	if !strings.Contains(res.log, ".deployed/default") && !strings.Contains(res.summary, ".deployed/default") {
+		t.Errorf("base config target_dir not used:\n%s", res.summary)
 	}
 }
 

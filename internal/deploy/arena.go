@@ -19,10 +19,9 @@ const DefaultEnvironment = "default"
 
 // Errors callers branch on when loading arena.yaml.
 var (
-	ErrConfigNotFound     = errors.New("arena config not found")
-	ErrNoDeploySection    = errors.New("no deploy section")
-	ErrUnknownEnvironment = errors.New("unknown environment")
-	ErrPackNotFound       = errors.New("pack not found")
+	ErrConfigNotFound  = errors.New("arena config not found")
+	ErrNoDeploySection = errors.New("no deploy section")
+	ErrPackNotFound    = errors.New("pack not found")
 )
 
 // DeploySection is the deploy section of arena.yaml.
@@ -98,17 +97,25 @@ func (d *DeploySection) EnvironmentNames() []string {
 	return names
 }
 
+// HasEnvironment reports whether env is the default environment or is
+// listed under deploy.environments.
+func (d *DeploySection) HasEnvironment(env string) bool {
+	if env == "" || env == DefaultEnvironment {
+		return true
+	}
+	_, ok := d.Environments[env]
+	return ok
+}
+
 // MergedConfig returns the base config overridden key by key (top level
-// only, as PromptKit merges) by the environment's config.
-func (d *DeploySection) MergedConfig(env string) (map[string]any, error) {
+// only, as PromptKit merges) by the environment's config. An environment
+// not listed under deploy.environments gets the base config, as PromptKit
+// does; callers say so with HasEnvironment.
+func (d *DeploySection) MergedConfig(env string) map[string]any {
 	if env == "" {
 		env = DefaultEnvironment
 	}
-	envCfg, ok := d.Environments[env]
-	if !ok && env != DefaultEnvironment {
-		return nil, fmt.Errorf("%w %q: arena.yaml defines %s; fix the environment input or add deploy.environments.%s",
-			ErrUnknownEnvironment, env, strings.Join(d.EnvironmentNames(), ", "), env)
-	}
+	envCfg := d.Environments[env]
 	merged := make(map[string]any, len(d.Config)+len(envCfg.Config))
 	for k, v := range d.Config {
 		merged[k] = v
@@ -116,16 +123,12 @@ func (d *DeploySection) MergedConfig(env string) (map[string]any, error) {
 	for k, v := range envCfg.Config {
 		merged[k] = v
 	}
-	return merged, nil
+	return merged
 }
 
 // DeployConfigJSON is the merged config as the JSON string sent to adapters.
 func (d *DeploySection) DeployConfigJSON(env string) (string, error) {
-	m, err := d.MergedConfig(env)
-	if err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(m)
+	b, err := json.Marshal(d.MergedConfig(env))
 	if err != nil {
 		return "", fmt.Errorf("encode deploy config: %w", err)
 	}

@@ -55,9 +55,9 @@ func TestLoadArenaShapes(t *testing.T) {
 			if want := `{"nested":{"a":1},"region":"eu","replicas":1}`; base != want {
 				t.Errorf("default %s", base)
 			}
-			_, err = a.Deploy.DeployConfigJSON("prod")
-			if !errors.Is(err, ErrUnknownEnvironment) || !strings.Contains(err.Error(), "default, production") {
-				t.Errorf("unknown env: %v", err)
+			// An environment not listed gets the base config, as in PromptKit.
+			if got, err := a.Deploy.DeployConfigJSON("prod"); err != nil || got != base || a.Deploy.HasEnvironment("prod") || !a.Deploy.HasEnvironment("production") {
+				t.Errorf("unknown env: %s %v", got, err)
 			}
 			ac, err := a.ArenaConfigJSON()
 			if err != nil {

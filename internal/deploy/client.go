@@ -243,8 +243,13 @@ func (c *AdapterClient) call(ctx context.Context, method string, params, result 
 	if result == nil {
 		return nil
 	}
-	if len(resp.Result) == 0 || string(resp.Result) == "null" {
+	if len(resp.Result) == 0 {
 		return c.breakWith(method, fmt.Errorf("%w: response has neither result nor error", ErrMalformedResponse))
+	}
+	if string(bytes.TrimSpace(resp.Result)) == "null" {
+		// PromptKit's SDK sends a provider's nil result as null, and its
+		// client reads that as the empty result: so do we.
+		return nil
 	}
 	if err := json.Unmarshal(resp.Result, result); err != nil {
 		return c.breakWith(method, fmt.Errorf("%w: decode result: %v", ErrMalformedResponse, err))

@@ -75,6 +75,37 @@ func TestClientMisbehavingAdapters(t *testing.T) {
 	}
 }
 
+// TestClientNullResult: PromptKit's SDK encodes a provider's nil result as
+// "result": null, and PromptKit's client decodes that into an empty result.
+// So do we, for every method, and the stream stays usable.
+func TestClientNullResult(t *testing.T) {
+	t.Parallel()
+	c := startFake(t, "nullresult")
+	ctx := context.Background()
+	if _, err := c.GetProviderInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := c.Plan(ctx, planReq)
+	if err != nil || len(plan.Changes) != 0 || plan.Summary != "" {
+		t.Fatalf("plan: %+v %v", plan, err)
+	}
+	v, err := c.ValidateConfig(ctx, &ValidateRequest{Config: "{}"})
+	if err != nil || v.Valid || len(v.Errors) != 0 {
+		t.Fatalf("validate: %+v %v", v, err)
+	}
+	st, err := c.Apply(ctx, planReq, nil)
+	if err != nil || st != "" {
+		t.Fatalf("apply: %q %v", st, err)
+	}
+	if err := c.Destroy(ctx, &DestroyRequest{}, nil); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	s, err := c.Status(ctx, &StatusRequest{})
+	if err != nil || s.Status != "" {
+		t.Fatalf("status: %+v %v", s, err)
+	}
+}
+
 func TestClientHangKilledByDeadline(t *testing.T) {
 	t.Parallel()
 	c := startFake(t, "hang")

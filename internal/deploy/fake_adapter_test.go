@@ -69,6 +69,9 @@ func fakeAdapter(mode string) {
 			fmt.Fprintln(os.Stderr, "closing stdout, staying alive")
 			os.Stdout.Close()
 			time.Sleep(time.Hour)
+		case "nullresult":
+			// PromptKit's SDK answers a provider's nil result this way.
+			reply("null")
 		case "noresult":
 			fmt.Printf(`{"jsonrpc":"2.0","id":%s}`+"\n", id)
 		}

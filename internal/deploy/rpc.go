@@ -6,7 +6,10 @@ import (
 	"fmt"
 )
 
-// JSON-RPC 2.0 error codes used by PromptKit's adapter SDK.
+// JSON-RPC 2.0 error codes. PromptKit's adapter SDK answers a request it
+// cannot parse and params it cannot decode both with -32700, a method it
+// does not serve with -32601 and a provider error with -32603; -32600 and
+// -32602 are JSON-RPC's and other adapters may send them.
 const (
 	CodeParseError     = -32700
 	CodeInvalidRequest = -32600

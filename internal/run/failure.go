@@ -19,6 +19,9 @@ import (
 const (
 	ReasonConfigNotFound  = "config-not-found"
 	ReasonNoDeploySection = "no-deploy-section"
+	// ReasonUnknownEnv is no longer set: an environment missing from
+	// deploy.environments plans with the base config and a warning, as
+	// promptarena does. Kept so the documented name stays reserved.
 	ReasonUnknownEnv      = "unknown-environment"
 	ReasonPackNotFound    = "pack-not-found"
 	ReasonAdapterNotFound = "adapter-not-found"
@@ -97,8 +100,6 @@ func Classify(err error) (reason, hint string) {
 		return ReasonConfigNotFound, ""
 	case errors.Is(err, deploy.ErrNoDeploySection):
 		return ReasonNoDeploySection, ""
-	case errors.Is(err, deploy.ErrUnknownEnvironment):
-		return ReasonUnknownEnv, ""
 	case errors.Is(err, deploy.ErrPackNotFound):
 		return ReasonPackNotFound, ""
 	case errors.Is(err, deploy.ErrAdapterNotFound):

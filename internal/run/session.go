@@ -76,10 +76,14 @@ func (s *session) load() error {
 		return err
 	}
 	s.arena = arena
-	merged, err := arena.Deploy.MergedConfig(s.env)
-	if err != nil {
-		return err
+	if !arena.Deploy.HasEnvironment(s.env) {
+		msg := fmt.Sprintf("Environment %q is not listed under deploy.environments in %s (it lists %s), so it uses the base deploy.config, as promptarena does. "+
+			"If that is not intended, fix the environment input or add deploy.environments.%s.",
+			s.env, s.o.ConfigPath, strings.Join(arena.Deploy.EnvironmentNames(), ", "), s.env)
+		s.d.Report.Warningf("%s", msg)
+		s.warnings = append(s.warnings, msg)
 	}
+	merged := arena.Deploy.MergedConfig(s.env)
 	raw, err := json.Marshal(merged)
 	if err != nil {
 		return fmt.Errorf("encode deploy config: %w", err)

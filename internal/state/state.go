@@ -65,13 +65,13 @@ func decode(raw []byte, where, env string) (*deploy.State, error) {
 	return st, nil
 }
 
-// encode is the CLI's file format plus a final newline.
+// encode is the CLI's file format, byte for byte: PromptKit's
+// StateStore.Save writes json.MarshalIndent output with no final newline,
+// and a newline here would make every `promptarena deploy refresh` rewrite
+// the committed file. Files that have one are still read (decode ignores
+// trailing white space).
 func encode(st *deploy.State) ([]byte, error) {
-	b, err := deploy.MarshalFile(st)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	return deploy.MarshalFile(st)
 }
 
 // File keeps state in a local file (the CLI, the demo, other CI systems).

@@ -97,3 +97,44 @@ func TestLoadRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestStateBytesArePromptKits: every backend writes the state exactly as
+// PromptKit's StateStore.Save does (json.MarshalIndent with two spaces, no
+// final newline), so a `promptarena deploy refresh` over our file changes no
+// byte; and files with a final newline (written by older versions of this
+// action, or by editors) are still read.
+func TestStateBytesArePromptKits(t *testing.T) {
+	want := "{\n  \"version\": 1,\n  \"provider\": \"local\",\n  \"environment\": \"prod\",\n  \"last_deployed\": \"2026-01-01T00:00:00Z\",\n" +
+		"  \"pack_version\": \"\",\n  \"pack_checksum\": \"\",\n  \"adapter_version\": \"\",\n  \"state\": \"s1\"\n}"
+	stores := map[string]func() (Backend, func() []byte, func(string)){
+		"file": func() (Backend, func() []byte, func(string)) {
+			p := filepath.Join(t.TempDir(), ".promptarena", "deploy.state")
+			return &File{Path: p, Env: "prod"}, func() []byte { b, _ := os.ReadFile(p); return b },
+				func(c string) { _ = os.WriteFile(p, []byte(c), 0o600) }
+		},
+		"git": func() (Backend, func() []byte, func(string)) {
+			s := ghemu.New(t)
+			path := "app/.promptarena/deploy.state"
+			return &Git{GH: s.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "main", Path: path, Env: "prod"},
+				func() []byte { b, _ := s.GetFile("main", path); return b },
+				func(c string) { s.SetFile("main", path, []byte(c)) }
+		},
+	}
+	for name, mk := range stores {
+		t.Run(name, func(t *testing.T) {
+			b, read, write := mk()
+			snap, _ := b.Load(ctx)
+			if _, err := b.Save(ctx, st("prod", "s1"), snap, "first"); err != nil {
+				t.Fatal(err)
+			}
+			if got := string(read()); got != want {
+				t.Fatalf("state bytes differ from PromptKit's:\n got %q\nwant %q", got, want)
+			}
+			write(want + "\n")
+			got, err := b.Load(ctx)
+			if err != nil || got.State.State != "s1" {
+				t.Fatalf("a file with a final newline: %+v %v", got, err)
+			}
+		})
+	}
+}

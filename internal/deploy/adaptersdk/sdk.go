@@ -171,7 +171,9 @@ func typed[Req, Resp any](method func(deploy.Provider) func(context.Context, *Re
 			Params *Req            `json:"params"`
 		}
 		if err := json.Unmarshal(line, &env); err != nil {
-			return envelopeID(line), nil, &deploy.RPCError{Code: deploy.CodeInvalidParams, Message: "invalid params: " + err.Error()}
+			// -32700, not JSON-RPC's -32602: PromptKit's SDK answers params
+			// it cannot decode this way, and adapters must look alike.
+			return envelopeID(line), nil, &deploy.RPCError{Code: deploy.CodeParseError, Message: "invalid params: " + err.Error()}
 		}
 		if env.Params == nil {
 			env.Params = new(Req)

@@ -85,7 +85,10 @@ func TestServeErrorCodes(t *testing.T) {
 	check(1, 0)
 	check(2, deploy.CodeMethodNotFound)
 	check(3, 0)
-	check(4, deploy.CodeInvalidParams)
+	check(4, deploy.CodeParseError) // PromptKit's SDK answers invalid params with -32700
+	if r[4].Error == nil || !strings.HasPrefix(r[4].Error.Message, "invalid params: ") {
+		t.Errorf("invalid params message: %+v", r[4].Error)
+	}
 	check(5, deploy.CodeMethodNotFound)
 	check(6, deploy.CodeInternalError)
 	check(7, deploy.CodeInvalidRequest)
