@@ -122,6 +122,9 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		o.WorkDir = filepath.Clean(rel)
 	}
 	o.WorkDirRel = filepath.ToSlash(filepath.Clean(rel))
+	// The fence: the run refuses any path (working-directory included)
+	// that resolves outside it.
+	o.Workspace = workspace
 	if o.FailOn, err = parseActions(in.get("fail-on")); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
 )
 
 // DefaultEnvironment is the environment used when none is named.
@@ -44,10 +46,14 @@ type Arena struct {
 	Deploy *DeploySection
 }
 
-// LoadArena reads arena.yaml at path in either shape: kind Arena with
-// spec.deploy, or deploy at the top level.
-func LoadArena(path string) (*Arena, error) {
-	data, err := os.ReadFile(path)
+// LoadArena reads arena.yaml at path (absolute, or relative to the
+// workspace ws, which it must resolve inside) in either shape: kind Arena
+// with spec.deploy, or deploy at the top level.
+func LoadArena(ws *workspace.Root, path string) (*Arena, error) {
+	data, err := ws.ReadFile(path)
+	if errors.Is(err, workspace.ErrOutside) {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s does not exist; set the config input to your arena file (relative to working-directory)", ErrConfigNotFound, path)
 	}
@@ -189,14 +195,19 @@ func toolRefs(v any) []string {
 }
 
 // ResolvePack returns the pack file: explicit (relative to dir) if given,
-// else the only *.pack.json in dir.
-func ResolvePack(dir, explicit string) (string, error) {
+// else the only *.pack.json in dir. The pack must resolve inside the
+// workspace ws: a pack committed as a symlink to a file outside is refused
+// with an error matching workspace.ErrOutside.
+func ResolvePack(ws *workspace.Root, dir, explicit string) (string, error) {
 	if explicit != "" {
 		p := explicit
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		fi, err := os.Stat(p)
+		fi, err := ws.Stat(p)
+		if errors.Is(err, workspace.ErrOutside) {
+			return "", fmt.Errorf("pack: %w", err)
+		}
 		if err != nil || !fi.Mode().IsRegular() {
 			return "", fmt.Errorf("%w: %s is not a readable file; build the pack first (promptarena compile) or fix the pack input", ErrPackNotFound, p)
 		}
@@ -208,6 +219,9 @@ func ResolvePack(dir, explicit string) (string, error) {
 	}
 	switch len(matches) {
 	case 1:
+		if _, err := ws.Stat(matches[0]); errors.Is(err, workspace.ErrOutside) {
+			return "", fmt.Errorf("pack: %w", err)
+		}
 		return matches[0], nil
 	case 0:
 		return "", fmt.Errorf("%w: no *.pack.json in %s; compile the pack or set the pack input", ErrPackNotFound, dir)

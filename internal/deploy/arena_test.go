@@ -7,7 +7,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
 )
+
+func openWS(t *testing.T, dir string) *workspace.Root {
+	t.Helper()
+	ws, err := workspace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
 
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
@@ -36,7 +48,7 @@ func TestLoadArenaShapes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeFile(t, dir, "tools/t.yaml", "name: t\n")
-			a, err := LoadArena(writeFile(t, dir, "arena.yaml", content))
+			a, err := LoadArena(openWS(t, dir), writeFile(t, dir, "arena.yaml", content))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,6 +103,7 @@ func indent(s, pre string) string {
 func TestLoadArenaErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	ws := openWS(t, dir)
 	cases := []struct {
 		name, content string
 		want          error
@@ -104,12 +117,12 @@ func TestLoadArenaErrors(t *testing.T) {
 		if tc.content != "" {
 			writeFile(t, dir, tc.name+".yaml", tc.content)
 		}
-		_, err := LoadArena(path)
+		_, err := LoadArena(ws, path)
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
-	if _, err := LoadArena(writeFile(t, dir, "bad.yaml", "deploy: [\n")); err == nil || !strings.Contains(err.Error(), "parse arena config") {
+	if _, err := LoadArena(ws, writeFile(t, dir, "bad.yaml", "deploy: [\n")); err == nil || !strings.Contains(err.Error(), "parse arena config") {
 		t.Errorf("bad yaml: %v", err)
 	}
 }
@@ -117,23 +130,57 @@ func TestLoadArenaErrors(t *testing.T) {
 func TestResolvePack(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if _, err := ResolvePack(dir, ""); !errors.Is(err, ErrPackNotFound) {
+	ws := openWS(t, dir)
+	if _, err := ResolvePack(ws, dir, ""); !errors.Is(err, ErrPackNotFound) {
 		t.Fatal(err)
 	}
 	one := writeFile(t, dir, "a.pack.json", "{}")
-	if got, err := ResolvePack(dir, ""); got != one || err != nil {
+	if got, err := ResolvePack(ws, dir, ""); got != one || err != nil {
 		t.Fatal(got, err)
 	}
 	writeFile(t, dir, "b.pack.json", "{}")
-	_, err := ResolvePack(dir, "")
+	_, err := ResolvePack(ws, dir, "")
 	if !errors.Is(err, ErrPackNotFound) || !strings.Contains(err.Error(), "a.pack.json, b.pack.json") {
 		t.Fatal(err)
 	}
-	if got, err := ResolvePack(dir, "b.pack.json"); err != nil || filepath.Base(got) != "b.pack.json" {
+	if got, err := ResolvePack(ws, dir, "b.pack.json"); err != nil || filepath.Base(got) != "b.pack.json" {
 		t.Fatal(got, err)
 	}
-	if _, err := ResolvePack(dir, "dist/none.pack.json"); !errors.Is(err, ErrPackNotFound) {
+	if _, err := ResolvePack(ws, dir, "dist/none.pack.json"); !errors.Is(err, ErrPackNotFound) {
 		t.Fatal(err)
+	}
+}
+
+// TestArenaAndPackFence: arena.yaml and the pack are read only inside the
+// workspace; a symlink committed by a pull request cannot lead outside.
+func TestArenaAndPackFence(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	dir := filepath.Join(base, "ws")
+	secret := writeFile(t, base, "secret.json", `{"token":"s3cret"}`)
+	writeFile(t, dir, "ok.yaml", "deploy:\n  provider: local\n")
+	for name, target := range map[string]string{"abs.yaml": secret, "rel.yaml": "../secret.json", "app.pack.json": "../secret.json", "passwd.json": "/etc/passwd"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws := openWS(t, dir)
+	for _, path := range []string{filepath.Join(dir, "abs.yaml"), filepath.Join(dir, "rel.yaml"), secret, filepath.Join(dir, "../secret.json")} {
+		if _, err := LoadArena(ws, path); !errors.Is(err, workspace.ErrOutside) || !strings.Contains(err.Error(), path) {
+			t.Errorf("LoadArena(%s) = %v, want ErrOutside naming the path", path, err)
+		}
+	}
+	if _, err := LoadArena(ws, filepath.Join(dir, "ok.yaml")); err != nil {
+		t.Error(err)
+	}
+	// The only *.pack.json is a symlink to a file outside.
+	if _, err := ResolvePack(ws, dir, ""); !errors.Is(err, workspace.ErrOutside) {
+		t.Errorf("discovered pack: %v", err)
+	}
+	for _, explicit := range []string{"passwd.json", "../secret.json", secret, "app.pack.json"} {
+		if _, err := ResolvePack(ws, dir, explicit); !errors.Is(err, workspace.ErrOutside) || !strings.Contains(err.Error(), "pack") {
+			t.Errorf("pack %s: %v", explicit, err)
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
 )
 
 // Failure reasons: the failure-reason output. Users branch on them in
@@ -96,6 +97,8 @@ func Classify(err error) (reason, hint string) {
 		return ReasonAdapterChanged, ""
 	case errors.Is(err, adapterinstall.ErrUnknownProvider), errors.Is(err, adapterinstall.ErrNotFound), errors.Is(err, adapterinstall.ErrRateLimited):
 		return ReasonAdapterInstall, ""
+	case errors.Is(err, workspace.ErrOutside):
+		return ReasonInvalidInput, "Keep config, pack, working-directory, state-path and the project's adapters inside the repository; a symlink must point inside it too (a relative link to a file of the checkout)."
 	case errors.Is(err, deploy.ErrConfigNotFound):
 		return ReasonConfigNotFound, ""
 	case errors.Is(err, deploy.ErrNoDeploySection):

@@ -27,11 +27,15 @@ const (
 // Options are the resolved inputs of one run. The zero value of each field
 // means its documented default.
 type Options struct {
-	Command            string
-	Environment        string
-	ConfigPath         string // relative to WorkDir
-	PackPath           string // relative to WorkDir; empty: the only *.pack.json
-	WorkDir            string // absolute
+	Command     string
+	Environment string
+	ConfigPath  string // relative to WorkDir
+	PackPath    string // relative to WorkDir; empty: the only *.pack.json
+	WorkDir     string // absolute
+	// Workspace is the fence (GITHUB_WORKSPACE, or the CLI's working
+	// directory): every path from an input or arena.yaml must resolve
+	// inside it. Empty: WorkDir.
+	Workspace          string
 	WorkDirRel         string // WorkDir relative to the repository root, for state paths and markers
 	AdapterPath        string
 	Comment            bool

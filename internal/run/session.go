@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
+	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
 )
 
 // session holds what every command loads: config, pack, adapter, state.
@@ -28,6 +30,7 @@ type session struct {
 
 	env    string
 	target target.Key
+	ws     *workspace.Root // every file of the pull request is read through it
 	arena  *deploy.Arena
 	masker *mask.Masker
 
@@ -71,7 +74,10 @@ func newSession(o *Options, d *Deps) *session {
 // load reads arena.yaml and the pack, and masks every secret of the config
 // before anything else can print it.
 func (s *session) load() error {
-	arena, err := deploy.LoadArena(filepath.Join(s.o.WorkDir, s.o.ConfigPath))
+	if err := s.openWorkspace(); err != nil {
+		return err
+	}
+	arena, err := deploy.LoadArena(s.ws, filepath.Join(s.o.WorkDir, s.o.ConfigPath))
 	if err != nil {
 		return err
 	}
@@ -103,10 +109,10 @@ func (s *session) load() error {
 	if s.arenaConfig, err = redactedArena.ArenaConfigJSON(); err != nil {
 		return err
 	}
-	if s.packPath, err = deploy.ResolvePack(s.o.WorkDir, s.o.PackPath); err != nil {
+	if s.packPath, err = deploy.ResolvePack(s.ws, s.o.WorkDir, s.o.PackPath); err != nil {
 		return err
 	}
-	if s.pack, err = os.ReadFile(s.packPath); err != nil {
+	if s.pack, err = s.ws.ReadFile(s.packPath); err != nil {
 		return fmt.Errorf("read pack: %w", err)
 	}
 	s.packChecksum = deploy.ComputePackChecksum(s.pack)
@@ -114,6 +120,55 @@ func (s *session) load() error {
 		return fail(ReasonPackNotFound, "Compile the pack again; it must be a JSON object.", fmt.Errorf("%s: %w", s.packPath, err))
 	}
 	s.packContent, _ = deploy.PackContentDigest(s.pack)
+	return nil
+}
+
+// openWorkspace opens the fence and checks the places the run reads and
+// writes under it by name (working-directory, the .promptarena folder with
+// its lock, plans and adapters, the state file): each must not resolve
+// outside, through ".." or a symlink a pull request committed. A place
+// that does not exist yet is fine; the step that needs it says so.
+func (s *session) openWorkspace() error {
+	dir := s.o.Workspace
+	if dir == "" {
+		dir = s.o.WorkDir
+	}
+	ws, err := workspace.Open(dir)
+	if err != nil {
+		return failf(ReasonInvalidInput, "Run the action in a checkout (GITHUB_WORKSPACE) or, for the CLI, in the repository.", "open the workspace: %w", err)
+	}
+	s.ws = ws
+	places := []struct{ what, path string }{
+		{"working-directory", s.o.WorkDir},
+		{deploy.DirName, filepath.Join(s.o.WorkDir, deploy.DirName)},
+	}
+	if s.o.StatePath != "" {
+		places = append(places, struct{ what, path string }{"state-path", filepath.Join(s.o.WorkDir, s.o.StatePath)})
+	}
+	for _, p := range places {
+		if _, err := ws.Abs(p.path); errors.Is(err, workspace.ErrOutside) {
+			return fmt.Errorf("%s: %w", p.what, err)
+		}
+	}
+	return nil
+}
+
+// fenceAdapter refuses an adapter found inside the workspace (the
+// project's .promptarena/adapters, or a relative adapter input) that is a
+// symlink to a binary outside. An absolute adapter input is the workflow's
+// choice and stays allowed.
+func (s *session) fenceAdapter(path string) error {
+	switch {
+	case filepath.IsAbs(s.o.AdapterPath):
+		return nil
+	case s.o.AdapterPath == "":
+		if _, err := s.ws.Rel(path); err != nil {
+			return nil // found outside by name: the home directory or PATH
+		}
+	}
+	if _, err := s.ws.Abs(path); errors.Is(err, workspace.ErrOutside) {
+		return fmt.Errorf("adapter: %w", err)
+	}
 	return nil
 }
 
@@ -165,6 +220,9 @@ func (s *session) startAdapter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.fenceAdapter(path); err != nil {
+		return err
+	}
 	s.adapterPath = path
 	if s.adapterDigest, err = fileDigest(path); err != nil {
 		return fmt.Errorf("read adapter %s: %w", path, err)
@@ -202,6 +260,9 @@ func (s *session) startAdapter(ctx context.Context) error {
 }
 
 func (s *session) close() {
+	if s.ws != nil {
+		_ = s.ws.Close()
+	}
 	if s.client != nil {
 		if err := s.client.Close(); err != nil {
 			s.d.Report.Warningf("%s", s.masker.String(err.Error()))
