@@ -44,6 +44,9 @@ type Plan struct {
 	HeadSHA        string
 	RunURL         string
 	RunLabel       string
+	// NotApplicable, when set, says why merging will not apply this plan
+	// (it replaces the promise that it will).
+	NotApplicable string
 	// Error and FailureReason are set when planning failed.
 	Error         string
 	FailureReason string
@@ -257,7 +260,10 @@ func footer(p *Plan, mergeNote bool) string {
 		parts = append(parts, "["+Escape(label)+"]("+p.RunURL+")")
 	}
 	out := strings.Join(parts, " · ")
-	if mergeNote {
+	switch {
+	case mergeNote && p.NotApplicable != "":
+		out += "\n\n<sub>Merging this pull request does not apply this plan: " + Escape(p.NotApplicable) + ".</sub>"
+	case mergeNote:
 		out += "\n\n<sub>Merging this pull request applies exactly this plan to " + Escape(p.Target.Env) +
 			". If the pack, the config or the deployed state changes first, the apply stops and says why.</sub>"
 	}

@@ -51,6 +51,11 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 	if err := s.findPlan(ctx, res); err != nil {
 		return err
 	}
+	if res.Saved != nil {
+		if err := s.refuseFailedFailOn(res); err != nil {
+			return err
+		}
+	}
 	s.backend = s.stateBackendFor(true)
 	if err := s.loadState(ctx); err != nil {
 		return err
@@ -96,6 +101,9 @@ func (s *session) verifyOrPlan(ctx context.Context, res *ApplyResult) (string, e
 	}
 	pr := s.buildPlan(resp, prior)
 	res.Saved, res.Prov = pr.Saved, pr.Provenance
+	if err := s.refuseFailedFailOn(res); err != nil {
+		return "", err
+	}
 	res.Notes = append(res.Notes, "No reviewed plan exists for this push: it was planned and applied in this run (on-missing-plan: plan-and-apply).")
 	return prior, nil
 }

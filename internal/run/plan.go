@@ -3,7 +3,6 @@ package run
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -59,9 +58,8 @@ func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
 	res, err := s.runPlan(ctx)
 	if err != nil {
 		s.reportFailure(ctx, err)
-		return res, err
 	}
-	return res, s.checkFailOn(res)
+	return res, err
 }
 
 func joinActions(as []deploy.Action) string {
@@ -107,12 +105,17 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	s.d.Report.Infof("%s: %s (plan %s)", s.env, res.Counts.String(), short(res.PlanID, 12))
 
 	view := s.planView(res)
+	// fail-on is decided before the upload, and recorded in the plan's
+	// provenance: a plan that fails it is never applied, even when the
+	// check is not required and the pull request merges.
+	failOnErr := s.recordFailOn(res)
+	if failOnErr != nil {
+		view.Warnings = append(view.Warnings, "This plan fails the check (fail-on: "+strings.ToLower(joinActions(s.o.FailOn))+"): "+errorText(failOnErr))
+		view.NotApplicable = "it fails the fail-on check, so apply refuses it"
+	}
 	res.Markdown = comment.RenderPlan(view, comment.SummaryBudget) // also the artifact's plan.md
 	uploadErr := s.publishPlan(ctx, res)
 	extra := len(view.Warnings)
-	if err := s.checkFailOn(res); err != nil {
-		view.Warnings = append(view.Warnings, "This plan fails the check (fail-on: "+strings.ToLower(joinActions(s.o.FailOn))+"): "+errorText(err))
-	}
 	if uploadErr != nil {
 		view.Warnings = append(view.Warnings, "The plan artifact could not be uploaded, so merging cannot apply this plan: re-run this job. ("+uploadErr.Error()+")")
 	}
@@ -125,7 +128,7 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	if uploadErr != nil {
 		return res, fail(ReasonArtifactUpload, "Re-run this job; apply on merge needs the plan artifact.", uploadErr)
 	}
-	return res, nil
+	return res, failOnErr
 }
 
 // buildPlan makes the saved plan (secrets redacted), its id and provenance.
@@ -288,29 +291,6 @@ func (s *session) planOutputs(res *PlanResult) {
 		out("artifact-name", res.ArtifactName)
 		out("artifact-id", itoa64(res.ArtifactID))
 	}
-}
-
-// checkFailOn fails the run when the plan holds an action named in fail-on.
-func (s *session) checkFailOn(res *PlanResult) error {
-	if res == nil || len(s.o.FailOn) == 0 {
-		return nil
-	}
-	var hits []string
-	for _, c := range res.Saved.Plan.Changes {
-		for _, a := range s.o.FailOn {
-			if c.Action == a {
-				hits = append(hits, fmt.Sprintf("%s %s/%s", strings.ToLower(string(a)), c.Type, c.Name))
-			}
-		}
-	}
-	if len(hits) == 0 {
-		return nil
-	}
-	if len(hits) > 10 {
-		hits = append(hits[:10], fmt.Sprintf("… and %d more", len(hits)-10))
-	}
-	return failf(ReasonFailOn, "Review the plan; change fail-on if these actions are intended.",
-		"the plan contains actions listed in fail-on:\n- %s", strings.Join(hits, "\n- "))
 }
 
 // reportFailure shows a failed run in the job summary and the comment.

@@ -78,6 +78,8 @@ type Provenance struct {
 	} `json:"adapter"`
 	CreatedAt     string `json:"created_at"`
 	ActionVersion string `json:"action_version,omitempty"`
+	// FailOn is the fail-on check of the plan job, when it had one.
+	FailOn *FailOnRecord `json:"fail_on,omitempty"`
 }
 
 func digestString(s string) string {
