@@ -1,23 +1,38 @@
 // Package mask keeps secrets out of everything the action shows or stores:
-// it finds secret-looking values in a deploy config, replaces them with a
-// fingerprint in anything uploaded or posted, and scrubs them from text.
+// it finds secret values in a deploy config and in the adapter's
+// environment, replaces them with a fingerprint in anything uploaded or
+// posted, and scrubs them from text.
 package mask
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/url"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
-// secretWords mark a config key as secret, case-insensitively, anywhere in
-// the key (api_token, clientSecret, DB_PASSWORD, signing_key, credentials).
-var secretWords = []string{"token", "secret", "password", "key", "credential"}
+// secretWords mark a key (or an environment variable's name) as secret,
+// case-insensitively, anywhere in it: api_token, clientSecret,
+// DB_PASSWORD, signing_key, Authorization, db_dsn, tls_cert, session_id.
+// Over-matching (author, monkey) only redacts a harmless value; missing a
+// word leaks one.
+var secretWords = []string{
+	"token", "secret", "password", "passwd", "pwd", "key", "credential",
+	"auth", "bearer", "dsn", "cert", "private", "session", "cookie", "signature",
+}
 
 // minSecretLen keeps very short values (e.g. "1", "eu") out of the
 // text scrubber, where replacing them would garble every message.
 const minSecretLen = 4
+
+// minGuessedLen is the shortest value taken as a secret only because its
+// variable's name looks secret (AUTH_ENABLED=true is not a secret; a
+// value named in mask-env is taken at minSecretLen).
+const minGuessedLen = 8
 
 // IsSecretKey reports whether a config key names a secret.
 func IsSecretKey(k string) bool {
@@ -37,38 +52,123 @@ func Fingerprint(v string) string {
 	return "redacted:sha256:" + hex.EncodeToString(sum[:8])
 }
 
-// Redact returns a deep copy of v (decoded JSON or YAML) in which every value
-// under a secret-looking key is replaced by its fingerprint, and the secret
-// strings found.
-func Redact(v any) (any, []string) {
-	var found []string
-	out := redact(v, false, &found)
-	return out, found
+// userinfo finds URL credentials anywhere in a string:
+// scheme://user:password@host or scheme://token@host.
+var userinfo = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s@]+)@`)
+
+// credentials returns the secrets in the URL user info s holds: the whole
+// user info, and the password (or the user, for a token@host URL).
+func credentials(s string) []string {
+	var out []string
+	for _, m := range userinfo.FindAllStringSubmatch(s, -1) {
+		info := m[1]
+		out = append(out, info)
+		if u, p, ok := strings.Cut(info, ":"); ok {
+			out = append(out, p)
+			if dec, err := url.PathUnescape(p); err == nil && dec != p {
+				out = append(out, dec)
+			}
+		} else {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
-func redact(v any, secret bool, found *[]string) any {
+// headerNameKeys are the keys naming a header (or a variable) in a
+// {name: ..., value: ...} pair, as in headers: [{name: Authorization,
+// value: Bearer ...}]: the value is secret when the name looks secret.
+var headerNameKeys = []string{"name", "key", "header"}
+
+func pairedValueIsSecret(m map[string]any) bool {
+	for _, k := range headerNameKeys {
+		if n, ok := m[k].(string); ok && IsSecretKey(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact returns a deep copy of v (decoded JSON or YAML) in which secrets
+// are replaced by their fingerprint, and the secret strings found. A value
+// is secret when it is under a secret-looking key, is the value of a
+// name/value pair whose name looks secret, holds URL credentials, or holds
+// a value found secret elsewhere in v: redaction follows the value, so a
+// YAML alias (or a copy) of a token under a plain key is redacted too.
+func Redact(v any) (any, []string) {
+	var found []string
+	collect(v, false, &found)
+	known := usable(found)
+	return redact(v, false, known), found
+}
+
+// collect finds the secret values of v.
+func collect(v any, secret bool, found *[]string) {
 	switch t := v.(type) {
 	case map[string]any:
+		paired := pairedValueIsSecret(t)
+		for k, val := range t {
+			collect(val, secret || IsSecretKey(k) || (paired && k == "value"), found)
+		}
+	case []any:
+		for _, val := range t {
+			collect(val, secret, found)
+		}
+	case nil:
+	default:
+		s := scalar(v)
+		if secret {
+			*found = append(*found, s)
+		}
+		if str, ok := v.(string); ok {
+			*found = append(*found, credentials(str)...)
+		}
+	}
+}
+
+func redact(v any, secret bool, known []string) any {
+	switch t := v.(type) {
+	case map[string]any:
+		paired := pairedValueIsSecret(t)
 		out := make(map[string]any, len(t))
 		for k, val := range t {
-			out[k] = redact(val, secret || IsSecretKey(k), found)
+			out[k] = redact(val, secret || IsSecretKey(k) || (paired && k == "value"), known)
 		}
 		return out
 	case []any:
 		out := make([]any, len(t))
 		for i, val := range t {
-			out[i] = redact(val, secret, found)
+			out[i] = redact(val, secret, known)
 		}
 		return out
 	case nil:
 		return nil
 	}
-	if !secret {
-		return v
-	}
 	s := scalar(v)
-	*found = append(*found, s)
-	return Fingerprint(s)
+	if secret || containsAny(s, known) {
+		return Fingerprint(s)
+	}
+	return v
+}
+
+// usable are the values long enough to look for inside other values.
+func usable(secrets []string) []string {
+	var out []string
+	for _, s := range secrets {
+		if len(s) >= minSecretLen {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func scalar(v any) string {
@@ -94,13 +194,40 @@ func RedactJSON(doc string) (string, []string) {
 	return string(b), found
 }
 
-// Masker scrubs known secret values from text.
+// EnvSecrets returns the values of environ ("NAME=value") that are
+// secrets: those of the variables named in listed (the mask-env input),
+// and those of variables whose names look secret, when long enough to be
+// one.
+func EnvSecrets(environ []string, listed []string) []string {
+	named := make(map[string]bool, len(listed))
+	for _, n := range listed {
+		named[n] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case named[k] && len(v) >= minSecretLen:
+			out = append(out, v)
+		case IsSecretKey(k) && len(v) >= minGuessedLen:
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Masker scrubs known secret values from text: each value, each line of a
+// multi-line value, and the forms they take when encoded (JSON string,
+// URL query, and any added with AddForm, such as Markdown escaping).
 type Masker struct {
-	secrets []string
+	mu      sync.RWMutex // the adapter's stderr is masked while secrets are added
+	values  []string     // as registered
+	secrets []string     // every form, longest first
+	forms   []func(string) string
 	repl    *strings.Replacer
 }
 
-// NewMasker scrubs the given values (and their JSON-escaped forms).
+// NewMasker scrubs the given values.
 func NewMasker(secrets ...string) *Masker {
 	m := &Masker{}
 	m.Add(secrets...)
@@ -109,31 +236,103 @@ func NewMasker(secrets ...string) *Masker {
 
 // Add registers more secret values.
 func (m *Masker) Add(secrets ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, s := range secrets {
 		if len(s) < minSecretLen {
 			continue
 		}
-		m.secrets = append(m.secrets, s)
-		if esc, _ := json.Marshal(s); string(esc[1:len(esc)-1]) != s {
-			m.secrets = append(m.secrets, string(esc[1:len(esc)-1]))
+		m.values = append(m.values, s)
+		// A multi-line secret (a PEM key) echoed line by line must not
+		// slip through: each line is a secret of its own.
+		if strings.ContainsAny(s, "\r\n") {
+			for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+				if line = strings.TrimSpace(line); len(line) >= minSecretLen {
+					m.values = append(m.values, line)
+				}
+			}
+		}
+		// "Bearer <token>", "Basic <creds>": the credential alone is
+		// what an adapter is likely to echo. (Only for two words: the
+		// words of a longer text are not secrets each.)
+		if fields := strings.Fields(s); len(fields) == 2 && len(fields[1]) >= minGuessedLen {
+			m.values = append(m.values, fields[1])
+		}
+	}
+	m.rebuild()
+}
+
+// AddForm registers an encoding secrets may appear in (e.g. the Markdown
+// escaping of a report), so the encoded form is scrubbed too.
+func (m *Masker) AddForm(f func(string) string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.forms = append(m.forms, f)
+	m.rebuild()
+}
+
+func (m *Masker) rebuild() {
+	seen := map[string]bool{}
+	m.secrets = m.secrets[:0]
+	add := func(s string) {
+		if len(s) >= minSecretLen && !seen[s] {
+			seen[s] = true
+			m.secrets = append(m.secrets, s)
+		}
+	}
+	for _, s := range m.values {
+		add(s)
+		esc, _ := json.Marshal(s)
+		add(string(esc[1 : len(esc)-1]))
+		add(url.QueryEscape(s))
+		for _, f := range m.forms {
+			add(f(s))
 		}
 	}
 	// Longest first, so a secret that contains another is replaced whole.
-	sort.Slice(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
-	var pairs []string
+	sort.SliceStable(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
+	pairs := make([]string, 0, 2*len(m.secrets))
 	for _, s := range m.secrets {
 		pairs = append(pairs, s, "***")
 	}
 	m.repl = strings.NewReplacer(pairs...)
 }
 
-// Secrets returns the registered values (for ::add-mask::).
-func (m *Masker) Secrets() []string { return append([]string(nil), m.secrets...) }
+// Secrets returns the registered values and the lines of multi-line ones
+// (for ::add-mask::).
+func (m *Masker) Secrets() []string {
+	if m == nil {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return append([]string(nil), m.values...)
+}
+
+func (m *Masker) replacer() *strings.Replacer {
+	if m == nil {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.repl
+}
 
 // String scrubs s.
 func (m *Masker) String(s string) string {
-	if m == nil || m.repl == nil {
-		return s
+	if r := m.replacer(); r != nil {
+		return r.Replace(s)
 	}
-	return m.repl.Replace(s)
+	return s
 }
+
+// Bytes scrubs b.
+func (m *Masker) Bytes(b []byte) []byte {
+	if r := m.replacer(); r != nil {
+		return []byte(r.Replace(string(b)))
+	}
+	return b
+}
+
+// Contains reports whether s holds a known secret in any of its forms.
+func (m *Masker) Contains(s string) bool { return m.String(s) != s }

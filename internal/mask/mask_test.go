@@ -2,6 +2,7 @@ package mask
 
 import (
 	"encoding/json"
+	"gopkg.in/yaml.v3"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,89 @@ func TestRedactJSON(t *testing.T) {
 	got, _ = RedactJSON("not json with k-999999")
 	if strings.Contains(got, "k-999999") {
 		t.Error(got)
+	}
+}
+
+// TestRedactPlacements: one row per place a secret can hide in a config.
+func TestRedactPlacements(t *testing.T) {
+	const sec = "s3cr3t-VALUE-42"
+	cases := []struct {
+		name string
+		yaml string
+	}{
+		{"token key", "api_token: " + sec},
+		{"auth", "auth: " + sec},
+		{"bearer", "bearer: " + sec},
+		{"dsn", "dsn: " + sec},
+		{"passwd", "db_passwd: " + sec},
+		{"pwd", "PWD: " + sec},
+		{"cert", "client_cert: " + sec},
+		{"private", "private_pem: " + sec},
+		{"credential", "gcp_credentials: " + sec},
+		{"session", "session_id: " + sec},
+		{"cookie", "cookie: " + sec},
+		{"signature", "signature: " + sec},
+		{"nested under a secret key", "auth:\n  user: " + sec},
+		{"in a list under a secret key", "tokens: [" + sec + "]"},
+		{"URL user and password", "endpoint: https://bob:" + sec + "@api.example.test/v1"},
+		{"URL token user", "repo: https://" + sec + "@git.example.test/x.git"},
+		{"URL inside text", "note: connect with postgres://app:" + sec + "@db:5432/x please"},
+		{"headers name/value", "headers:\n  - name: Authorization\n    value: Bearer " + sec},
+		{"headers key/value", "headers:\n  - key: X-Api-Key\n    value: " + sec},
+		{"YAML alias under a plain key", "api_token: &t " + sec + "\nplain: *t"},
+		{"copy inside a longer plain value", "api_token: " + sec + "\nurl: https://x.test/?k=" + sec},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var v any
+			if err := yaml.Unmarshal([]byte(tc.yaml), &v); err != nil {
+				t.Fatal(err)
+			}
+			out, found := Redact(v)
+			b, _ := json.Marshal(out)
+			if strings.Contains(string(b), sec) {
+				t.Errorf("leaked: %s", b)
+			}
+			m := NewMasker(found...)
+			if got := m.String("echo " + sec); strings.Contains(got, sec) {
+				t.Errorf("masker misses it: %s (found %q)", got, found)
+			}
+		})
+	}
+	// Plain values stay readable.
+	out, found := Redact(map[string]any{"region": "eu-west-1", "endpoint": "https://api.example.test/v1", "headers": []any{map[string]any{"name": "Accept", "value": "application/json"}}})
+	if b, _ := json.Marshal(out); strings.Contains(string(b), "redacted") || len(found) != 0 {
+		t.Errorf("over-redacted: %s %q", b, found)
+	}
+}
+
+func TestMaskerLinesAndForms(t *testing.T) {
+	pem := "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n"
+	m := NewMasker(pem, "a_b*c-secret")
+	m.AddForm(func(s string) string { return strings.NewReplacer("_", `\_`, "*", `\*`).Replace(s) })
+	for _, in := range []string{
+		"line: MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+		"json: " + strings.ReplaceAll(pem, "\n", `\n`),
+		`markdown: a\_b\*c-secret`,
+		"query: a_b%2Ac-secret",
+	} {
+		if got := m.String(in); !strings.Contains(got, "***") {
+			t.Errorf("not masked: %q", got)
+		}
+	}
+	if !m.Contains("x BKcwggSjAgEAAoIBAQC7 y") || m.Contains("nothing here") {
+		t.Error("Contains")
+	}
+}
+
+func TestEnvSecrets(t *testing.T) {
+	env := []string{
+		"OMNIA_API_TOKEN=tok-0123456789", "AUTH_ENABLED=true", "DB_PASSWORD=hunter2hunter2",
+		"MY_PLAIN=listed-value", "HOME=/root", "SHORT_KEY=abc", "SESSION_TTL=3600",
+	}
+	got := EnvSecrets(env, []string{"MY_PLAIN"})
+	want := []string{"tok-0123456789", "hunter2hunter2", "listed-value"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
