@@ -13,12 +13,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/buildinfo"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
 )
 
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is stamped at build time with -ldflags "-X main.version=..."
+// (releases and CI); unstamped builds name their commit instead.
+var version string
+
+// actionVersion is the version this binary reports (buildinfo.Version).
+func actionVersion() string { return buildinfo.Version(version) }
 
 // errUsage marks bad inputs or flags: exit code 2.
 var errUsage = errors.New("usage")
@@ -106,7 +111,7 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		Command: in.get("command"), Environment: in.get("environment"), ConfigPath: in.get("config"),
 		PackPath: in.get("pack"), AdapterPath: in.get("adapter"), StateBackend: in.get("state-backend"),
 		StatePath: in.get("state-path"), OnMissingPlan: in.get("on-missing-plan"), OnStalePlan: in.get("on-stale-plan"),
-		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), Version: version,
+		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), Version: actionVersion(),
 		AdapterEnv: adapterEnv(environ), AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
 		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH,
 	}

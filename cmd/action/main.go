@@ -20,7 +20,7 @@ func main() {
 	// Invoked under the reference adapter's name (a link to this binary, as
 	// the demo makes), it is that adapter.
 	if filepath.Base(os.Args[0]) == localadapter.BinaryName {
-		if err := localadapter.Serve(version); err != nil {
+		if err := localadapter.Serve(actionVersion()); err != nil {
 			os.Exit(1)
 		}
 		return
