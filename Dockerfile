@@ -1,19 +1,38 @@
-# syntax=docker/dockerfile:1
-# Two static binaries on an empty base: the action and the reference
-# adapter. CA roots are compiled into the action (x509roots/fallback).
-FROM golang:1.26-bookworm AS build
+# One static binary on an empty base. The reference adapter is a link to it
+# (the binary serves the adapter protocol when invoked under that name), and
+# CA roots are compiled in (x509roots/fallback).
+#
+# Where the binaries come from is the only thing that varies:
+#   docker build .                              compiles them from source
+#                                               (what `uses: ./` and forks do)
+#   docker build --build-arg BINARIES=prebuilt  packages dist/linux-<arch>/,
+#                                               built beforehand with
+#                                               CGO_ENABLED=0 (release, CI)
+# Both end in the same final stage, so CI tests the image the release ships.
+ARG BINARIES=source
+
+FROM golang:1.26-bookworm AS source
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY cmd ./cmd
 COPY internal ./internal
-ARG VERSION=dev
+# Empty: the binary names the commit it was built from (internal/buildinfo).
+ARG VERSION=""
 ENV CGO_ENABLED=0
-RUN go build -tags nodemo -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/arena-deploy ./cmd/action \
- && go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/promptarena-deploy-local ./cmd/promptarena-deploy-local
+RUN mkdir -p /out \
+ && go build -tags nodemo -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/arena-deploy ./cmd/action \
+ && ln -s arena-deploy /out/promptarena-deploy-local
+
+FROM scratch AS prebuilt
+ARG TARGETOS
+ARG TARGETARCH
+# The folder, not its files: COPY keeps the link only inside a folder.
+COPY dist/${TARGETOS}-${TARGETARCH}/ /out/
+
+FROM ${BINARIES} AS binaries
 
 FROM scratch
-COPY --from=build /out/arena-deploy /usr/local/bin/arena-deploy
-COPY --from=build /out/promptarena-deploy-local /usr/local/bin/promptarena-deploy-local
+COPY --from=binaries /out/ /usr/local/bin/
 ENV PATH=/usr/local/bin
 ENTRYPOINT ["/usr/local/bin/arena-deploy"]
