@@ -24,6 +24,7 @@ type Repo struct {
 	commits     map[string][]Commit         // branch → commits, oldest first
 	releases    []*Release
 	nextNumber  int
+	git         *gitStore // objects, refs and branch rules (gitdata.go)
 }
 
 // FullName is owner/name.
@@ -192,6 +193,7 @@ func (s *Server) MergePull(n int, sha string) {
 	p.Merged, p.State, p.MergeCommitSHA = true, "closed", sha
 	r.issues[n].State = "closed"
 	r.commitPulls[sha] = append(r.commitPulls[sha], n)
+	r.addMainline(sha)
 }
 
 // AddRun adds a workflow run to the default repo and gives it results
@@ -236,6 +238,7 @@ func (s *Server) SetFile(branch, path string, content []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.setFile(s.repo(), branch, path, content)
+	s.commitFiles(s.repo(), branch, "seed "+path)
 }
 
 func (s *Server) setFile(r *Repo, branch, path string, content []byte) *File {

@@ -53,9 +53,16 @@ func contract() (routers.Router, error) {
 	return specRouter, specErr
 }
 
-// contentsPath matches the one route whose parameter may hold slashes; the
-// router cannot, so it is routed with a placeholder and the real value put back.
-var contentsPath = regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.+)$`)
+// slashPaths match the routes whose last parameter may hold slashes (a
+// file path, a ref such as heads/main); the router cannot, so they are
+// routed with a placeholder and the real value put back.
+var slashPaths = []struct {
+	re    *regexp.Regexp
+	param string
+}{
+	{regexp.MustCompile(`^(/repos/[^/]+/[^/]+/contents/)(.+)$`), "path"},
+	{regexp.MustCompile(`^(/repos/[^/]+/[^/]+/git/refs?/)(.+)$`), "ref"},
+}
 
 // findRoute finds the operation of r in GitHub's description.
 func findRoute(r *http.Request) (*routers.Route, map[string]string, error) {
@@ -65,10 +72,13 @@ func findRoute(r *http.Request) (*routers.Route, map[string]string, error) {
 	}
 	u := *r.URL
 	u.Scheme, u.Host = "http", "api.github.test"
-	var realPath string
-	if m := contentsPath.FindStringSubmatch(u.Path); m != nil && strings.Contains(m[2], "/") {
-		realPath = m[2]
-		u.Path, u.RawPath = m[1]+"placeholder", ""
+	var realPath, param string
+	for _, sp := range slashPaths {
+		if m := sp.re.FindStringSubmatch(u.Path); m != nil && strings.Contains(m[2], "/") {
+			realPath, param = m[2], sp.param
+			u.Path, u.RawPath = m[1]+"placeholder", ""
+			break
+		}
 	}
 	probe := r.Clone(r.Context())
 	probe.URL = &u
@@ -77,7 +87,7 @@ func findRoute(r *http.Request) (*routers.Route, map[string]string, error) {
 		return nil, nil, err
 	}
 	if realPath != "" {
-		params["path"] = realPath
+		params[param] = realPath
 	}
 	return route, params, nil
 }

@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 	handle("POST "+repo+"/issues", "issues", Write, s.createIssue)
 	handle("GET "+repo+"/issues/{issue_number}", "issues", Read, s.getIssue)
 	handle("PATCH "+repo+"/issues/{issue_number}", "issues", Write, s.updateIssue)
+	s.gitRoutes(handle)
 	handle("GET "+repo+"/releases/tags/{tag}", "contents", Read, s.releaseByTag)
 	mux.Handle(s.unchecked("GET "+repo+"/releases/latest", "contents", Read, s.latestRelease))
 	handle("GET "+repo+"/releases/assets/{asset_id}", "contents", Read, s.getAsset)
@@ -480,9 +481,21 @@ func (s *Server) getContents(c *call) (int, any) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := c.repo.files[branch][c.r.PathValue("path")]
+	files := c.repo.files[branch]
+	if files == nil {
+		if files = c.repo.filesAt(branch); files == nil {
+			return c.fail(404, "No commit found for the ref "+branch)
+		}
+	}
+	f := files[c.r.PathValue("path")]
 	if f == nil {
 		return c.fail(404, "Not Found")
+	}
+	if len(f.Content) > 1<<20 {
+		// GitHub gives no content over 1 MB: read those through the blobs API.
+		out := c.contentJSON(f, branch)
+		out["content"], out["encoding"] = "", "none"
+		return 200, out
 	}
 	return 200, c.contentJSON(f, branch)
 }
@@ -520,8 +533,11 @@ func (s *Server) putContents(c *call) (int, any) {
 	case old == nil && in.SHA != "":
 		return c.fail(409, path+" does not match "+in.SHA)
 	}
+	if st, msg := c.repo.refused(branch, c.token); st != 0 {
+		return c.fail(st, msg)
+	}
 	f := s.setFile(c.repo, branch, path, content)
-	commit := Commit{SHA: BlobSHA([]byte(fmt.Sprintf("%s%d", in.Message, s.id()))), Message: in.Message, Path: path}
+	commit := Commit{SHA: s.commitFiles(c.repo, branch, in.Message), Message: in.Message, Path: path}
 	c.repo.commits[branch] = append(c.repo.commits[branch], commit)
 	status := 201
 	if old != nil {
@@ -556,8 +572,11 @@ func (s *Server) deleteContents(c *call) (int, any) {
 	if old.SHA != in.SHA {
 		return c.fail(409, path+" does not match "+in.SHA)
 	}
+	if st, msg := c.repo.refused(branch, c.token); st != 0 {
+		return c.fail(st, msg)
+	}
 	delete(c.repo.files[branch], path)
-	commit := Commit{SHA: BlobSHA([]byte(fmt.Sprintf("%s%d", in.Message, s.id()))), Message: in.Message, Path: path}
+	commit := Commit{SHA: s.commitFiles(c.repo, branch, in.Message), Message: in.Message, Path: path}
 	c.repo.commits[branch] = append(c.repo.commits[branch], commit)
 	return 200, map[string]any{"content": nil, "commit": map[string]any{"sha": commit.SHA, "message": commit.Message}}
 }

@@ -47,9 +47,10 @@ func (r *Runner) PullRequest(pr *Pull) (*Run, error) {
 
 // Push sets up a push run of sha to main.
 func (r *Runner) Push(sha, message string) (*Run, error) {
+	r.Server.Mainline(sha)
 	run := r.Server.AddRun(Run{Event: "push", HeadSHA: sha, HeadBranch: "main"})
 	return run, r.event("push", run, sha, "refs/heads/main", map[string]any{
-		"ref": "refs/heads/main", "after": sha, "head_commit": map[string]any{"id": sha, "message": message}})
+		"ref": "refs/heads/main", "before": r.Server.before(sha), "after": sha, "head_commit": map[string]any{"id": sha, "message": message}})
 }
 
 // Dispatch sets up a workflow_dispatch run on main at sha.

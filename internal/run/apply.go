@@ -172,7 +172,7 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 	var ref string
 	var err error
 	for try, delay := 1, 2*time.Second; ; try, delay = try+1, delay*2 {
-		ref, err = s.backend.Save(ctx, st, s.prior, msg)
+		ref, err = s.backend.Save(ctx, &state.Write{State: st, Message: msg}, s.prior)
 		if err == nil || errors.Is(err, state.ErrConflict) || try == 3 || !retryable(err) || s.sleep(ctx, delay) != nil {
 			break
 		}

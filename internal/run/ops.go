@@ -11,6 +11,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
 // DriftLabel labels the drift issues the refresh command keeps.
@@ -51,7 +52,7 @@ func Status(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 	}
 	// Artifact state must be uploaded again now and then, or it expires.
 	if o.StateBackend == "artifact" && s.deployed() {
-		if _, err := s.backend.Save(ctx, s.prior.State, s.prior, "status"); err != nil {
+		if _, err := s.backend.Save(ctx, &state.Write{State: s.prior.State, Message: "status"}, s.prior); err != nil {
 			s.d.Report.Warningf("Could not upload the state artifact again: %s", err)
 		}
 	}
@@ -122,7 +123,7 @@ func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
 		if res.Response.State != "" {
 			st.State = res.Response.State
 		}
-		if _, err := s.backend.Save(ctx, &st, s.prior, "arena-deploy: refresh "+s.env); err != nil {
+		if _, err := s.backend.Save(ctx, &state.Write{State: &st, Message: "arena-deploy: refresh " + s.env}, s.prior); err != nil {
 			return res, fail(ReasonGitHubAPI, "The refresh result was not recorded; re-run it.", err)
 		}
 	}

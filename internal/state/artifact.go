@@ -84,7 +84,8 @@ func (a *Artifact) Load(ctx context.Context) (*Snapshot, error) {
 // Save implements Backend. Artifacts have no compare-and-swap, so it
 // checks that the newest state is still the one loaded; the deploy lock and
 // the workflow's concurrency group close the remaining window.
-func (a *Artifact) Save(ctx context.Context, st *deploy.State, base *Snapshot, _ string) (string, error) {
+func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, error) {
+	st := w.State
 	if a.Uploader == nil {
 		return "", errors.New("state artifacts are written only by apply, status and refresh runs")
 	}
@@ -122,6 +123,6 @@ func (a *Artifact) Delete(ctx context.Context, base *Snapshot, msg string) error
 	}
 	empty := *base.State
 	empty.State, empty.LastDeployed = "", a.Now().UTC().Format(time.RFC3339)
-	_, err := a.Save(ctx, &empty, base, msg)
+	_, err := a.Save(ctx, &Write{State: &empty, Message: msg}, base)
 	return err
 }

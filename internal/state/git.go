@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/google/go-github/v60/github"
-
-	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 )
 
 // Git keeps state as a file on a branch, written through the contents API
@@ -20,6 +19,14 @@ type Git struct {
 	Branch      string
 	Path        string // in the repository
 	Env         string
+	Lock        LockOptions
+}
+
+// LockTarget implements Locker: a lock record next to the state file
+// (<state-path>.lock), written with the contents API.
+func (g *Git) LockTarget(ctx context.Context, h Holder, wait time.Duration) (Lease, error) {
+	l := &contentsLock{gh: g.GH, owner: g.Owner, repo: g.Repo, branch: g.Branch, path: g.Path + ".lock", opts: g.Lock}
+	return l.lock(ctx, h, wait)
 }
 
 // Describe implements Backend.
@@ -37,11 +44,17 @@ func (g *Git) Load(ctx context.Context) (*Snapshot, error) {
 	if fc == nil {
 		return nil, fmt.Errorf("load state %s: it is a directory, not a file", g.Describe())
 	}
-	text, err := fc.GetContent()
+	var raw []byte
+	if fc.GetEncoding() == "none" { // over 1 MB: the contents API leaves it out
+		raw, err = readBlob(ctx, g.GH, g.Owner, g.Repo, fc.GetSHA())
+	} else {
+		var text string
+		text, err = fc.GetContent()
+		raw = []byte(text)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load state %s: %w", g.Describe(), err)
 	}
-	raw := []byte(text)
 	st, err := decode(raw, g.Describe(), g.Env)
 	if err != nil {
 		return nil, err
@@ -50,8 +63,9 @@ func (g *Git) Load(ctx context.Context) (*Snapshot, error) {
 }
 
 // Save implements Backend: a compare-and-swap commit with [skip ci].
-func (g *Git) Save(ctx context.Context, st *deploy.State, base *Snapshot, message string) (string, error) {
-	b, err := encode(st)
+func (g *Git) Save(ctx context.Context, w *Write, base *Snapshot) (string, error) {
+	message := w.Message
+	b, err := encode(w.State)
 	if err != nil {
 		return "", err
 	}
@@ -64,6 +78,9 @@ func (g *Git) Save(ctx context.Context, st *deploy.State, base *Snapshot, messag
 		opts.SHA = github.String(base.Version)
 	}
 	res, resp, err := g.GH.Repositories.CreateFile(ctx, g.Owner, g.Repo, g.Path, opts)
+	if refusal(resp, err) {
+		return "", notWritable(g.Describe(), err)
+	}
 	if resp != nil && (resp.StatusCode == http.StatusConflict || (resp.StatusCode == http.StatusUnprocessableEntity && opts.SHA == nil)) {
 		return "", fmt.Errorf("%w: %s: %v", ErrConflict, g.Describe(), err)
 	}

@@ -7,11 +7,14 @@ package state
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"sort"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 )
@@ -31,6 +34,95 @@ type Snapshot struct {
 	State   *deploy.State // nil: no prior deploy
 	Raw     []byte
 	Version string // backend-specific: blob sha, artifact id
+	// Record is the sidecar (state branch, artifacts); nil where there is none.
+	Record *Record
+	// Migrated names the old place the state was carried over from.
+	Migrated string
+}
+
+// Record is the sidecar kept next to deploy.state, which stays PromptKit's
+// format: what the action needs to make applies idempotent (the plan
+// applied), monotonic (the commit applied) and racing writers visible (a
+// serial that only grows).
+type Record struct {
+	Version    int    `json:"version"`
+	Serial     int64  `json:"serial"`
+	Commit     string `json:"applied_commit,omitempty"`
+	PlanID     string `json:"plan_id,omitempty"`
+	RunID      int64  `json:"run_id,omitempty"`
+	RunAttempt int    `json:"run_attempt,omitempty"`
+	Written    string `json:"written_at,omitempty"`
+	// PackSHA is the git blob sha of deployed.pack.json, when one is kept.
+	PackSHA string `json:"deployed_pack_sha,omitempty"`
+	// State is deploy.state's exact bytes: one read loads record and
+	// state, which keeps a state-branch apply within its API budget.
+	State string `json:"state,omitempty"`
+}
+
+// Write is what a save stores.
+type Write struct {
+	State   *deploy.State // nil: the state is deleted (destroy)
+	Message string
+	// Commit and PlanID are what was applied; empty for refresh and status,
+	// which keep the record's.
+	Commit, PlanID string
+	RunID          int64
+	RunAttempt     int
+	Pack           []byte // the exact pack bytes applied; nil keeps the last
+	Now            time.Time
+}
+
+// Serial is the record's serial (0 without one).
+func (s *Snapshot) Serial() int64 {
+	if s == nil || s.Record == nil {
+		return 0
+	}
+	return s.Record.Serial
+}
+
+// nextRecord is the record a save writes over base.
+func nextRecord(base *Snapshot, w *Write, stateRaw []byte) *Record {
+	rec := &Record{Version: 1}
+	if base != nil && base.Record != nil {
+		old := *base.Record
+		rec = &old
+		rec.Version = 1
+	}
+	rec.Serial++
+	if w.Commit != "" {
+		rec.Commit, rec.PlanID = w.Commit, w.PlanID
+	}
+	if w.RunID != 0 {
+		rec.RunID, rec.RunAttempt = w.RunID, w.RunAttempt
+	}
+	if !w.Now.IsZero() {
+		rec.Written = w.Now.UTC().Format(time.RFC3339)
+	}
+	if w.Pack != nil {
+		rec.PackSHA = BlobSHA(w.Pack)
+	}
+	if w.State == nil {
+		rec.PackSHA = ""
+	}
+	rec.State = string(stateRaw)
+	return rec
+}
+
+// BlobSHA is git's blob id of content.
+func BlobSHA(content []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(content))
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Digest identifies the adapter state the snapshot holds ("none" if empty).
@@ -45,8 +137,8 @@ func (s *Snapshot) Digest() string {
 // Backend stores deploy state.
 type Backend interface {
 	Load(ctx context.Context) (*Snapshot, error)
-	// Save writes st if the stored state is still base; it returns where.
-	Save(ctx context.Context, st *deploy.State, base *Snapshot, message string) (string, error)
+	// Save writes w if the stored state is still base; it returns where.
+	Save(ctx context.Context, w *Write, base *Snapshot) (string, error)
 	// Delete removes the state if it is still base.
 	Delete(ctx context.Context, base *Snapshot, message string) error
 	// Describe names the place, for messages.
@@ -121,12 +213,13 @@ func (f *File) unchanged(base *Snapshot) error {
 	return nil
 }
 
-// Save implements Backend.
-func (f *File) Save(_ context.Context, st *deploy.State, base *Snapshot, _ string) (string, error) {
+// Save implements Backend. The CLI's file holds the state alone, as the
+// promptarena CLI's does; the local lock (flock) keeps writers apart.
+func (f *File) Save(_ context.Context, w *Write, base *Snapshot) (string, error) {
 	if err := f.unchanged(base); err != nil {
 		return "", err
 	}
-	b, err := encode(st)
+	b, err := encode(w.State)
 	if err != nil {
 		return "", err
 	}

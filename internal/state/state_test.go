@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -28,6 +29,15 @@ func backends(t *testing.T) map[string]func() (Backend, func(content string)) {
 				_ = os.WriteFile(p, []byte(c), 0o600)
 			}
 		},
+		"branch": func() (Backend, func(string)) {
+			s := ghemu.New(t)
+			b := &Branch{GH: s.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "arena-deploy-state", Dir: "prod-1234abcd", Env: "prod"}
+			return b, func(c string) {
+				rec, _ := json.Marshal(Record{Version: 1, Serial: 99, State: c})
+				s.SetFile("arena-deploy-state", "prod-1234abcd/record.json", rec)
+				s.SetFile("arena-deploy-state", "prod-1234abcd/deploy.state", []byte(c))
+			}
+		},
 		"git": func() (Backend, func(string)) {
 			s := ghemu.New(t)
 			return &Git{GH: s.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "main", Path: "app/.promptarena/deploy.state", Env: "prod"},
@@ -44,7 +54,7 @@ func TestCompareAndSwap(t *testing.T) {
 			if err != nil || snap.State != nil || snap.Digest() != "none" {
 				t.Fatalf("empty: %+v %v", snap, err)
 			}
-			if _, err := b.Save(ctx, st("prod", "s1"), snap, "first"); err != nil {
+			if _, err := b.Save(ctx, &Write{State: st("prod", "s1"), Message: "first"}, snap); err != nil {
 				t.Fatal(err)
 			}
 			s1, err := b.Load(ctx)
@@ -53,7 +63,7 @@ func TestCompareAndSwap(t *testing.T) {
 			}
 			// Another deploy writes behind our back: our save must fail.
 			writeBehind(`{"version":1,"provider":"local","environment":"prod","state":"theirs"}`)
-			_, err = b.Save(ctx, st("prod", "ours"), s1, "second")
+			_, err = b.Save(ctx, &Write{State: st("prod", "ours"), Message: "second"}, s1)
 			if !errors.Is(err, ErrConflict) {
 				t.Fatalf("stale save: %v", err)
 			}
@@ -62,7 +72,7 @@ func TestCompareAndSwap(t *testing.T) {
 				t.Fatal("their state was overwritten")
 			}
 			// A create over an existing state, with no base, is a conflict too.
-			if _, err := b.Save(ctx, st("prod", "ours"), &Snapshot{}, "blind"); !errors.Is(err, ErrConflict) {
+			if _, err := b.Save(ctx, &Write{State: st("prod", "ours"), Message: "blind"}, &Snapshot{}); !errors.Is(err, ErrConflict) {
 				t.Fatalf("blind create: %v", err)
 			}
 			if err := b.Delete(ctx, s1, "stale delete"); !errors.Is(err, ErrConflict) {

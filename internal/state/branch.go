@@ -1,0 +1,394 @@
+package state
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// Files of a target's folder on the state branch.
+const (
+	RecordFile       = "record.json"
+	DeployedPackFile = "deployed.pack.json"
+	LockRecordFile   = "lock.json"
+)
+
+// Branch keeps each target's state in its own folder (target.StateDir())
+// of a state branch that holds nothing else, so protected default
+// branches, pull request rules and CI triggers never meet it. The branch
+// is created on first use as an orphan through the Git Data API.
+//
+// A folder holds deploy.state (PromptKit's format, for the promptarena
+// CLI), record.json (the sidecar: serial, applied commit, plan id and the
+// exact bytes of deploy.state, so one read per run loads both),
+// deployed.pack.json (the pack last applied) and, while a run holds it,
+// lock.json. Every write is one commit of one tree, moved onto the branch
+// by a fast-forward-only ref update: the compare-and-swap.
+type Branch struct {
+	GH          *github.Client
+	Owner, Repo string
+	Branch      string
+	Dir         string
+	Env         string
+	// Legacy is the state file of earlier versions (.promptarena/deploy.state
+	// on the default branch), read once when the folder has no record yet.
+	Legacy *Git
+	Lock   LockOptions
+
+	held *heldLock
+}
+
+// Describe implements Backend.
+func (b *Branch) Describe() string { return b.Dir + "/ on branch " + b.Branch }
+
+func (b *Branch) file(name string) string { return path.Join(b.Dir, name) }
+
+func (b *Branch) locker() *contentsLock {
+	return &contentsLock{gh: b.GH, owner: b.Owner, repo: b.Repo, branch: b.Branch, path: b.file(LockRecordFile), opts: b.Lock, create: b.createBranch}
+}
+
+// LockTarget implements Locker: a lock record in the target's folder. The
+// first write of a run, so it is also the proof that the store is writable.
+func (b *Branch) LockTarget(ctx context.Context, h Holder, wait time.Duration) (Lease, error) {
+	held, err := b.locker().lock(ctx, h, wait)
+	if err != nil {
+		return nil, err
+	}
+	b.held = held
+	return held, nil
+}
+
+// createBranch makes the state branch as an orphan holding the lock
+// record: a tree, a commit without parents, a ref.
+func (b *Branch) createBranch(ctx context.Context, lock []byte) (*github.RepositoryContentResponse, error) {
+	tree, commit, err := b.orphan(ctx, []*github.TreeEntry{blobEntry(b.file(LockRecordFile), lock)})
+	if err != nil {
+		return nil, err
+	}
+	return &github.RepositoryContentResponse{Content: &github.RepositoryContent{SHA: github.String(BlobSHA(lock))},
+		Commit: github.Commit{SHA: github.String(commit), Tree: &github.Tree{SHA: github.String(tree)}}}, nil
+}
+
+// orphan creates the branch with entries as its first commit.
+func (b *Branch) orphan(ctx context.Context, entries []*github.TreeEntry) (string, string, error) {
+	where := "branch " + b.Branch
+	fail := func(resp *github.Response, err error) (string, string, error) {
+		if refusal(resp, err) {
+			return "", "", notWritable(where, err)
+		}
+		return "", "", fmt.Errorf("create the state branch %s: %w", b.Branch, err)
+	}
+	tree, resp, err := b.GH.Git.CreateTree(ctx, b.Owner, b.Repo, "", entries)
+	if err != nil {
+		return fail(resp, err)
+	}
+	commit, resp, err := b.GH.Git.CreateCommit(ctx, b.Owner, b.Repo, &github.Commit{
+		Message: github.String("arena-deploy: state branch (deploy state of every target; never merge it) [skip ci]"), Tree: tree}, nil)
+	if err != nil {
+		return fail(resp, err)
+	}
+	_, resp, err = b.GH.Git.CreateRef(ctx, b.Owner, b.Repo, &github.Reference{Ref: github.String("refs/heads/" + b.Branch), Object: &github.GitObject{SHA: commit.SHA}})
+	if err != nil {
+		return fail(resp, err)
+	}
+	return tree.GetSHA(), commit.GetSHA(), nil
+}
+
+func blobEntry(p string, content []byte) *github.TreeEntry {
+	return &github.TreeEntry{Path: github.String(p), Mode: github.String("100644"), Type: github.String("blob"), Content: github.String(string(content))}
+}
+
+func deleteEntry(p string) *github.TreeEntry {
+	return &github.TreeEntry{Path: github.String(p), Mode: github.String("100644"), Type: github.String("blob")}
+}
+
+// ref is where reads look: the commit of our lock once held (everything
+// after it is ours to write), else the branch.
+func (b *Branch) ref() string {
+	if b.held != nil && b.held.commit != "" {
+		return b.held.commit
+	}
+	return b.Branch
+}
+
+// readFile reads a file of the folder; nil when there is none. Files over
+// 1 MB come without content from the contents API: those are read as blobs.
+func (b *Branch) readFile(ctx context.Context, name string) ([]byte, string, error) {
+	fc, _, resp, err := b.GH.Repositories.GetContents(ctx, b.Owner, b.Repo, b.file(name), &github.RepositoryContentGetOptions{Ref: b.ref()})
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s on %s: %w", b.file(name), b.Branch, err)
+	}
+	if fc == nil {
+		return nil, "", fmt.Errorf("read %s on %s: it is a directory", b.file(name), b.Branch)
+	}
+	if fc.GetEncoding() == "none" || (fc.GetSize() > 0 && fc.Content != nil && *fc.Content == "") {
+		raw, err := readBlob(ctx, b.GH, b.Owner, b.Repo, fc.GetSHA())
+		return raw, fc.GetSHA(), err
+	}
+	text, err := fc.GetContent()
+	if err != nil {
+		return nil, "", err
+	}
+	return []byte(text), fc.GetSHA(), nil
+}
+
+func readBlob(ctx context.Context, gh *github.Client, owner, repo, sha string) ([]byte, error) {
+	blob, _, err := gh.Git.GetBlob(ctx, owner, repo, sha)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", sha, err)
+	}
+	if blob.GetEncoding() != "base64" {
+		return []byte(blob.GetContent()), nil
+	}
+	return base64.StdEncoding.DecodeString(blob.GetContent())
+}
+
+// Load implements Backend. It reads record.json alone (it carries the
+// state's bytes); a folder without one is new, and the state of earlier
+// versions is carried over from Legacy.
+func (b *Branch) Load(ctx context.Context) (*Snapshot, error) {
+	raw, sha, err := b.readFile(ctx, RecordFile)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return b.migrate(ctx)
+	}
+	var rec Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("load state %s: %w: %s is not JSON (%v)", b.Describe(), deploy.ErrCorrupt, RecordFile, err)
+	}
+	snap := &Snapshot{Record: &rec, Version: sha}
+	if rec.State == "" {
+		return snap, nil // destroyed: the record remains, the state is gone
+	}
+	st, err := decode([]byte(rec.State), b.Describe(), b.Env)
+	if err != nil {
+		return nil, err
+	}
+	snap.State, snap.Raw = st, []byte(rec.State)
+	return snap, nil
+}
+
+// migrate reads the state of earlier versions, once: the first save on the
+// state branch carries it over, and the record then exists.
+func (b *Branch) migrate(ctx context.Context) (*Snapshot, error) {
+	if b.Legacy == nil {
+		return &Snapshot{}, nil
+	}
+	old, err := b.Legacy.Load(ctx)
+	if err != nil || old.State == nil {
+		return &Snapshot{}, err
+	}
+	if b.Lock.Warn != nil {
+		b.Lock.Warn("Carrying the deploy state over from %s to %s (once). The old file is left as it was; delete it when every job uses the state branch.", b.Legacy.Describe(), b.Describe())
+	}
+	return &Snapshot{State: old.State, Raw: old.Raw, Migrated: b.Legacy.Describe()}, nil
+}
+
+// Save implements Backend: deploy.state, the record and the applied pack
+// in one commit that also releases our lock.
+func (b *Branch) Save(ctx context.Context, w *Write, base *Snapshot) (string, error) {
+	files := map[string][]byte{}
+	var stateRaw []byte
+	if w.State != nil {
+		var err error
+		if stateRaw, err = encode(w.State); err != nil {
+			return "", err
+		}
+		files[deploy.StateFile] = stateRaw
+	}
+	rec := nextRecord(base, w, stateRaw)
+	recRaw, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	files[RecordFile] = recRaw
+	if w.Pack != nil {
+		files[DeployedPackFile] = w.Pack
+	}
+	var deletes []string
+	if w.State == nil && base != nil && base.Record != nil {
+		if base.Record.State != "" {
+			deletes = append(deletes, deploy.StateFile)
+		}
+		if base.Record.PackSHA != "" {
+			deletes = append(deletes, DeployedPackFile)
+		}
+	}
+	sha, err := b.commit(ctx, files, deletes, base, w.Message)
+	if err != nil {
+		return "", err
+	}
+	return sha, nil
+}
+
+// Delete implements Backend: the state and the pack go, the record stays
+// (serial and applied commit keep counting, so nothing older is applied
+// after a destroy by mistake).
+func (b *Branch) Delete(ctx context.Context, base *Snapshot, message string) error {
+	_, err := b.Save(ctx, &Write{Message: message}, base)
+	return err
+}
+
+// commit writes files (and removes deletes) in the folder as one commit,
+// releasing our lock in it. A ref update refused because another target
+// moved the branch is retried on the new head while our lock is still
+// there; finding our record already on the branch (an answer lost on the
+// way back) is success.
+func (b *Branch) commit(ctx context.Context, files map[string][]byte, deletes []string, base *Snapshot, message string) (string, error) {
+	head, tree := "", ""
+	if b.held != nil {
+		head, tree = b.held.commit, b.held.tree
+	}
+	if head == "" {
+		// Without our lock (the CLI's tests, a direct use), compare the
+		// record with the one loaded first.
+		var err error
+		head, tree, err = b.head(ctx)
+		if errors.Is(err, errNoBranch) && versionOf(base) == "" {
+			entries := make([]*github.TreeEntry, 0, len(files))
+			for _, name := range sortedKeys(files) {
+				entries = append(entries, blobEntry(b.file(name), files[name]))
+			}
+			_, sha, err := b.orphan(ctx, entries)
+			return sha, err
+		}
+		if err != nil {
+			return "", err
+		}
+		_, cur, err := b.readAt(ctx, RecordFile, head)
+		if err != nil {
+			return "", fmt.Errorf("save state %s: %w", b.Describe(), err)
+		}
+		if want := versionOf(base); cur != want {
+			return "", fmt.Errorf("%w: %s: the record is %q, not the %q this run loaded", ErrConflict, b.Describe(), cur, want)
+		}
+	}
+	want := BlobSHA(files[RecordFile])
+	for try := 0; ; try++ {
+		entries := make([]*github.TreeEntry, 0, len(files)+3)
+		for _, name := range sortedKeys(files) {
+			entries = append(entries, blobEntry(b.file(name), files[name]))
+		}
+		// Deleting a path needs it to exist: what exists is known from the
+		// record we loaded and the lock we hold, without reading the tree.
+		for _, name := range deletes {
+			entries = append(entries, deleteEntry(b.file(name)))
+		}
+		if b.held != nil {
+			entries = append(entries, deleteEntry(b.file(LockRecordFile)))
+		}
+		sha, resp, err := b.tryCommit(ctx, head, tree, entries, message)
+		if err == nil {
+			if b.held != nil {
+				b.held.done = true
+			}
+			return sha, nil
+		}
+		if refusal(resp, err) {
+			return "", notWritable(b.Describe(), err)
+		}
+		if try >= 6 || ctx.Err() != nil {
+			return "", fmt.Errorf("save state %s: %w", b.Describe(), err)
+		}
+		// Where is the branch now, and is our record already there?
+		newHead, newTree, herr := b.head(ctx)
+		if herr != nil {
+			continue
+		}
+		cur, curSHA, rerr := b.readAt(ctx, RecordFile, newHead)
+		if rerr == nil && curSHA == want {
+			if b.held != nil {
+				b.held.done = true
+			}
+			return newHead, nil
+		}
+		if rerr == nil && base != nil && curSHA != base.Version && cur != nil {
+			return "", fmt.Errorf("%w: %s: the record was rewritten by another run (serial %s)", ErrConflict, b.Describe(), serialOf(cur))
+		}
+		if b.held != nil {
+			_, lockSHA, lerr := b.readAt(ctx, LockRecordFile, newHead)
+			if lerr == nil && lockSHA != b.held.sha {
+				return "", fmt.Errorf("%w: %s: our lock was taken over while this run deployed (it outlived %s)", ErrConflict, b.Describe(), LockTTL)
+			}
+		}
+		head, tree = newHead, newTree
+	}
+}
+
+func (b *Branch) tryCommit(ctx context.Context, head, tree string, entries []*github.TreeEntry, message string) (string, *github.Response, error) {
+	t, resp, err := b.GH.Git.CreateTree(ctx, b.Owner, b.Repo, tree, entries)
+	if err != nil {
+		return "", resp, err
+	}
+	c, resp, err := b.GH.Git.CreateCommit(ctx, b.Owner, b.Repo, &github.Commit{Message: github.String(message + " [skip ci]"), Tree: &github.Tree{SHA: t.SHA},
+		Parents: []*github.Commit{{SHA: github.String(head)}}}, nil)
+	if err != nil {
+		return "", resp, err
+	}
+	_, resp, err = b.GH.Git.UpdateRef(ctx, b.Owner, b.Repo, &github.Reference{Ref: github.String("refs/heads/" + b.Branch), Object: &github.GitObject{SHA: c.SHA}}, false)
+	if err != nil {
+		return "", resp, err
+	}
+	return c.GetSHA(), resp, nil
+}
+
+var errNoBranch = errors.New("no such branch")
+
+// head is the branch's commit and tree.
+func (b *Branch) head(ctx context.Context) (string, string, error) {
+	br, resp, err := b.GH.Repositories.GetBranch(ctx, b.Owner, b.Repo, b.Branch, 0)
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return "", "", fmt.Errorf("%w: %s", errNoBranch, b.Branch)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("read branch %s: %w", b.Branch, err)
+	}
+	c := br.GetCommit()
+	return c.GetSHA(), c.GetCommit().GetTree().GetSHA(), nil
+}
+
+func (b *Branch) readAt(ctx context.Context, name, ref string) ([]byte, string, error) {
+	fc, _, resp, err := b.GH.Repositories.GetContents(ctx, b.Owner, b.Repo, b.file(name), &github.RepositoryContentGetOptions{Ref: ref})
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	text, _ := fc.GetContent()
+	return []byte(text), fc.GetSHA(), nil
+}
+
+func versionOf(s *Snapshot) string {
+	if s == nil {
+		return ""
+	}
+	return s.Version
+}
+
+func serialOf(raw []byte) string {
+	var r Record
+	_ = json.Unmarshal(raw, &r)
+	return fmt.Sprint(r.Serial)
+}
+
+// LoadDeployedPack is the exact pack bytes last applied to the target (nil
+// when none is recorded).
+func (b *Branch) LoadDeployedPack(ctx context.Context) ([]byte, error) {
+	raw, _, err := b.readFile(ctx, DeployedPackFile)
+	return raw, err
+}
