@@ -122,6 +122,15 @@ func TestStateBytesArePromptKits(t *testing.T) {
 			return &File{Path: p, Env: "prod"}, func() []byte { b, _ := os.ReadFile(p); return b },
 				func(c string) { _ = os.WriteFile(p, []byte(c), 0o600) }
 		},
+		"branch": func() (Backend, func() []byte, func(string)) {
+			s := ghemu.New(t)
+			b := &Branch{GH: s.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "arena-deploy-state", Dir: "prod-1234abcd", Env: "prod"}
+			return b, func() []byte { b, _ := s.GetFile("arena-deploy-state", "prod-1234abcd/deploy.state"); return b },
+				func(c string) {
+					rec, _ := json.Marshal(Record{Version: 1, Serial: 9, State: c})
+					s.SetFile("arena-deploy-state", "prod-1234abcd/record.json", rec)
+				}
+		},
 		"git": func() (Backend, func() []byte, func(string)) {
 			s := ghemu.New(t)
 			path := "app/.promptarena/deploy.state"
@@ -134,7 +143,7 @@ func TestStateBytesArePromptKits(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b, read, write := mk()
 			snap, _ := b.Load(ctx)
-			if _, err := b.Save(ctx, st("prod", "s1"), snap, "first"); err != nil {
+			if _, err := b.Save(ctx, &Write{State: st("prod", "s1"), Message: "first"}, snap); err != nil {
 				t.Fatal(err)
 			}
 			if got := string(read()); got != want {
