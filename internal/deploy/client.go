@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/jsonwire"
 )
 
 // MaxResponseBytes bounds one response line. PromptKit's SDK accepts 10 MB
@@ -89,6 +91,11 @@ type AdapterClient struct {
 	lines  <-chan lineResult
 	quit   chan struct{} // closed when the client stops reading
 	redact func(string) string
+
+	// maxRequest is the longest request line the adapter reads, newline
+	// included: PromptKit's SDK stops at 10 MiB unless the adapter declares
+	// more in its capabilities. 0 until get_provider_info has answered.
+	maxRequest int
 
 	mu     sync.Mutex
 	nextID int64
@@ -223,11 +230,16 @@ func (c *AdapterClient) call(ctx context.Context, method string, params, result 
 	}
 	c.nextID++
 	id := c.nextID
-	line, err := requestLine(id, method, params)
+	req, err := encodeRequest(id, method, params)
 	if err != nil {
 		return c.fail(method, err)
 	}
-	if _, err := c.w.Write(line); err != nil {
+	if c.maxRequest > 0 && req.size > c.maxRequest {
+		// Sending it would only kill the adapter (PromptKit's SDK exits on a
+		// line over its limit) and show a broken pipe: say what happened.
+		return c.fail(method, &RequestTooLargeError{Method: method, Size: req.size, Limit: c.maxRequest})
+	}
+	if err := req.writeTo(c.w); err != nil {
 		return c.breakWith(method, c.exitCause(fmt.Errorf("send request: %w", err)))
 	}
 	resp, err := c.receive(ctx)
@@ -257,20 +269,38 @@ func (c *AdapterClient) call(ctx context.Context, method string, params, result 
 	return nil
 }
 
-// requestLine encodes one request and its newline. The envelope is written
-// around the encoded params by hand: json.Marshal would scan a 10 MB
-// RawMessage twice more to validate and compact it.
-func requestLine(id int64, method string, params any) ([]byte, error) {
+// request is one encoded request line, ready to send.
+type request struct {
+	small []byte       // the whole line, for every request but the big one
+	head  string       // the envelope up to "params":
+	plan  *PlanRequest // the big one: its strings are escaped while sent
+	size  int          // bytes on the wire, newline included
+}
+
+// encodeRequest prepares one request line. A PlanRequest (plan, apply) is
+// not encoded here: its size is computed, and its strings are escaped while
+// they are written (jsonwire), byte for byte as encoding/json would, so a
+// 10 MB pack is never copied into a second 12 MB line.
+func encodeRequest(id int64, method string, params any) (*request, error) {
 	m, _ := json.Marshal(method)
 	head := `{"jsonrpc":"2.0","id":` + strconv.FormatInt(id, 10) + `,"method":` + string(m)
 	if params == nil {
-		return []byte(head + "}\n"), nil
+		line := head + "}\n"
+		return &request{small: []byte(line), size: len(line)}, nil
+	}
+	head += `,"params":`
+	if r, ok := params.(*PlanRequest); ok {
+		size := len(head) + len("{}}\n")
+		r.fields(func(key, val string, first bool) {
+			if !first {
+				size++ // the comma
+			}
+			size += len(`"":`) + len(key) + jsonwire.QuotedLen(val)
+		})
+		return &request{head: head, plan: r, size: size}, nil
 	}
 	var buf bytes.Buffer
-	if r, ok := params.(*PlanRequest); ok { // the big one: grow once, not log2(10 MB) times
-		buf.Grow(len(head) + 256 + (len(r.PackJSON)+len(r.DeployConfig)+len(r.ArenaConfig)+len(r.PriorState))*9/8)
-	}
-	buf.WriteString(head + `,"params":`)
+	buf.WriteString(head)
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(params); err != nil { // Encode adds the newline
@@ -278,7 +308,46 @@ func requestLine(id int64, method string, params any) ([]byte, error) {
 	}
 	b := buf.Bytes()
 	b[len(b)-1] = '}'
-	return append(b, '\n'), nil
+	b = append(b, '\n')
+	return &request{small: b, size: len(b)}, nil
+}
+
+// fields calls f for each field encoding/json would write, in its order.
+func (r *PlanRequest) fields(f func(key, val string, first bool)) {
+	f("pack_json", r.PackJSON, true)
+	f("deploy_config", r.DeployConfig, false)
+	for _, kv := range [...][2]string{{"arena_config", r.ArenaConfig}, {"environment", r.Environment}, {"prior_state", r.PriorState}} {
+		if kv[1] != "" { // omitempty
+			f(kv[0], kv[1], false)
+		}
+	}
+}
+
+// writeTo sends the line through a buffer of its own.
+func (r *request) writeTo(w io.Writer) error {
+	if r.plan == nil {
+		_, err := w.Write(r.small)
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(r.head)
+	bw.WriteByte('{')
+	var err error
+	r.plan.fields(func(key, val string, first bool) {
+		if err != nil {
+			return
+		}
+		if !first {
+			bw.WriteByte(',')
+		}
+		bw.WriteString(`"` + key + `":`)
+		err = jsonwire.WriteQuoted(bw, val)
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("}}\n")
+	return bw.Flush()
 }
 
 // receive waits for the next non-empty line and parses it.
@@ -391,6 +460,9 @@ func (c *AdapterClient) GetProviderInfo(ctx context.Context) (*ProviderInfo, err
 	if err := c.call(ctx, MethodGetProviderInfo, nil, &out); err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	c.maxRequest = out.MaxRequestBytes()
+	c.mu.Unlock()
 	return &out, nil
 }
 

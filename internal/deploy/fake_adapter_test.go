@@ -37,6 +37,10 @@ func fakeAdapter(mode string) {
 		_ = l.Unlock()
 		return
 	}
+	if mode == "promptkit-limit" {
+		promptKitLimitAdapter()
+		return
+	}
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
@@ -75,5 +79,27 @@ func fakeAdapter(mode string) {
 		case "noresult":
 			fmt.Printf(`{"jsonrpc":"2.0","id":%s}`+"\n", id)
 		}
+	}
+}
+
+// promptKitLimitAdapter reads requests exactly as PromptKit's adaptersdk
+// serve loop does (bufio.Scanner, 64 KiB initial buffer, 10 MiB
+// maxScanSize) and exits as it does on a longer line.
+func promptKitLimitAdapter() {
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 0, 64*1024), 10*1024*1024)
+	for sc.Scan() {
+		var req RPCRequest
+		_ = json.Unmarshal(sc.Bytes(), &req)
+		switch req.Method {
+		case MethodGetProviderInfo:
+			fmt.Printf(`{"jsonrpc":"2.0","result":{"name":"pk","version":"1.3.5"},"id":%s}`+"\n", req.ID)
+		default:
+			fmt.Printf(`{"jsonrpc":"2.0","result":{"changes":[],"summary":"%d bytes"},"id":%s}`+"\n", len(sc.Bytes())+1, req.ID)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "adaptersdk: read error: %v\n", err)
+		os.Exit(1)
 	}
 }

@@ -122,7 +122,7 @@ func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior stri
 	})
 	s.d.Report.EndGroup()
 	if err != nil {
-		applyErr := fail(ReasonApplyFailed, "Nothing after the failure was applied. Fix the cause and re-run this job.", err)
+		applyErr := failCall(ReasonApplyFailed, "Nothing after the failure was applied. Fix the cause and re-run this job.", err)
 		if partial := deploy.PartialState(err); partial != "" {
 			if ref, serr := s.saveState(ctx, partial, res); serr == nil {
 				res.StateRef = ref

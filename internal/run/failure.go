@@ -52,6 +52,7 @@ const (
 	ReasonAdapterUnverif  = "adapter-unverified"
 	ReasonStateOtherEnv   = "state-other-environment"
 	ReasonStateExpired    = "state-expired"
+	ReasonPackTooLarge    = "pack-too-large"
 )
 
 // Failure is an error with its failure-reason and what to do about it.
@@ -71,6 +72,19 @@ func (f *Failure) Error() string {
 
 // Unwrap returns the cause.
 func (f *Failure) Unwrap() error { return f.Err }
+
+// failCall is fail for an adapter call, unless the request never left
+// because it was too large for the adapter: that has its own reason and
+// cure, whichever step sent it.
+func failCall(reason, hint string, err error) error {
+	var tooLarge *deploy.RequestTooLargeError
+	if errors.As(err, &tooLarge) {
+		return fail(ReasonPackTooLarge, "Nothing was sent to the adapter. Split the pack into smaller packs (one per agent or group of prompts), "+
+			"or use an adapter that reads longer lines and declares it in its provider info capabilities ("+deploy.CapabilityMaxRequestPrefix+
+			"<bytes>; adapters built on this project's SDK read 64 MiB).", err)
+	}
+	return fail(reason, hint, err)
+}
 
 func fail(reason, hint string, err error) error {
 	return &Failure{Reason: reason, Hint: hint, Err: err}

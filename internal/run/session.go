@@ -310,7 +310,7 @@ func (s *session) planRequest(priorState string, redacted bool) *deploy.PlanRequ
 func (s *session) plan(ctx context.Context, priorState string) (*deploy.PlanResponse, error) {
 	resp, err := s.client.Plan(ctx, s.planRequest(priorState, false))
 	if err != nil {
-		return nil, fail(ReasonPlanFailed, "The adapter could not plan; its message is above.", err)
+		return nil, failCall(ReasonPlanFailed, "The adapter could not plan; its message is above.", err)
 	}
 	if resp.Changes == nil {
 		resp.Changes = []deploy.ResourceChange{}

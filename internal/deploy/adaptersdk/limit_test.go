@@ -1,0 +1,66 @@
+package adaptersdk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+)
+
+// echo plans by reporting exactly what it received.
+type echo struct{ fake }
+
+func (echo) Plan(_ context.Context, r *deploy.PlanRequest) (*deploy.PlanResponse, error) {
+	b, _ := json.Marshal(r)
+	return &deploy.PlanResponse{Summary: string(b)}, nil
+}
+
+// TestOverlongLineAnswered: a line over the limit gets an answer that says
+// so plainly, and the adapter keeps serving (PromptKit's SDK exits with
+// "bufio.Scanner: token too long", which the client sees as a broken pipe).
+func TestOverlongLineAnswered(t *testing.T) {
+	long := `{"jsonrpc":"2.0","id":1,"method":"plan","params":{"pack_json":"` + strings.Repeat("x", MaxRequestBytes) + `"}}`
+	in := long + "\n" + `{"jsonrpc":"2.0","id":2,"method":"get_provider_info"}` + "\n"
+	resps := serve(t, fake{}, in)
+	if len(resps) != 2 {
+		t.Fatalf("%d answers, want 2", len(resps))
+	}
+	if e := resps[0].Error; e == nil || e.Code != deploy.CodeParseError || !strings.Contains(e.Message, "longer than this adapter reads (64.00 MiB") {
+		t.Fatalf("overlong line answered %+v", resps[0])
+	}
+	var info deploy.ProviderInfo
+	if err := json.Unmarshal(resps[1].Result, &info); err != nil || info.MaxRequestBytes() != MaxRequestBytes {
+		t.Fatalf("provider info after an overlong line: %s (%v), declares %d", resps[1].Result, err, info.MaxRequestBytes())
+	}
+}
+
+// TestFastDecodeMatchesSlow: plan and apply requests decoded by the one-pass
+// path reach the provider exactly as encoding/json would deliver them, for
+// shapes it takes and shapes it leaves to encoding/json.
+func TestFastDecodeMatchesSlow(t *testing.T) {
+	lines := []string{
+		`{"jsonrpc":"2.0","id":1,"method":"plan","params":{"pack_json":"{\"id\":\"p\",\"t\":\"a\\nb \\\"q\\\" \\u00e9\"}","deploy_config":"{}","environment":"prod"}}`,
+		`{"jsonrpc":"2.0","method":"plan","params":{"Pack_JSON":"folded"},"id":"s"}`,
+		`{"params":{"pack_json":"first"},"method":"plan","id":3}`,
+		`{"jsonrpc":"2.0","id":4,"method":"plan","params":{"pack_json":"x","extra":{"nested":true}}}`,
+		`{"jsonrpc":"2.0","id":5,"method":"plan","params":{"pack_json":"\ud83d\ude00 and \ud800 lone"}}`,
+	}
+	for _, line := range lines {
+		got := serve(t, echo{}, line+"\n")
+		var want struct {
+			ID     json.RawMessage     `json:"id"`
+			Params *deploy.PlanRequest `json:"params"`
+		}
+		if err := json.Unmarshal([]byte(line), &want); err != nil {
+			t.Fatal(err)
+		}
+		wantSummary, _ := json.Marshal(want.Params)
+		var res deploy.PlanResponse
+		if len(got) != 1 || json.Unmarshal(got[0].Result, &res) != nil || res.Summary != string(wantSummary) || !bytes.Equal(got[0].ID, want.ID) {
+			t.Errorf("%s\n got %+v %s\nwant %s %s", line, got, res.Summary, want.ID, wantSummary)
+		}
+	}
+}

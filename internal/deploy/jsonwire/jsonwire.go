@@ -1,0 +1,514 @@
+// Package jsonwire encodes and decodes the one big JSON string of the deploy
+// protocol (a pack nested as a string inside a JSON-RPC line) without the
+// standard library's general-purpose scanner.
+//
+// encoding/json validates a document in one pass and decodes it in
+// another, byte by byte through a state machine: about 250 MB/s here, so a
+// 12 MB plan line costs ~100 ms before the adapter sees it. The protocol's
+// hot shape is narrow (an object of string fields), so this package decodes
+// exactly that shape in one table-driven pass, and says "not mine" for
+// anything else, leaving it to encoding/json. Its output is byte-for-byte
+// encoding/json's (SetEscapeHTML(false)); tests and a fuzz target check
+// both directions against the standard library.
+package jsonwire
+
+import (
+	"bufio"
+	"encoding/json"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+const hex = "0123456789abcdef"
+
+// safe[b] is true for ASCII bytes encoding/json writes as they are (with
+// HTML escaping off): everything printable but '"' and '\\'.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
+
+// QuotedLen is len(AppendQuoted(nil, s)), without building it: the client
+// checks a request's size against the adapter's limit before sending.
+func QuotedLen(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			switch {
+			case safe[b]:
+				n++
+			case b == '\\' || b == '"' || b == '\b' || b == '\f' || b == '\n' || b == '\r' || b == '\t':
+				n += 2
+			default:
+				n += 6
+			}
+			i++
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == utf8.RuneError && size == 1:
+			n += 6
+		case c == '\u2028' || c == '\u2029':
+			n += 6
+		default:
+			n += size
+		}
+		i += size
+	}
+	return n
+}
+
+// AppendQuoted appends s as a JSON string exactly as encoding/json encodes
+// it with SetEscapeHTML(false): short escapes for \b \f \n \r \t, \u00XX
+// for other control bytes, \ufffd for invalid UTF-8, \u2028 and \u2029
+// escaped.
+func AppendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if safe[b] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// chunk is how much of a big string is escaped at a time when streaming.
+const chunk = 64 << 10
+
+// WriteQuoted writes s as AppendQuoted would, a chunk at a time, so a 10 MB
+// pack is never held twice in memory while it is sent.
+func WriteQuoted(w *bufio.Writer, s string) error {
+	if err := w.WriteByte('"'); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, chunk+16)
+	for len(s) > 0 {
+		n := chunk
+		if n >= len(s) {
+			n = len(s)
+		} else {
+			// Never split a UTF-8 sequence: back up to a rune start.
+			for n > 0 && !utf8.RuneStart(s[n]) {
+				n--
+			}
+			if n == 0 {
+				n = chunk
+			}
+		}
+		q := AppendQuoted(buf[:0], s[:n])
+		if _, err := w.Write(q[1 : len(q)-1]); err != nil {
+			return err
+		}
+		s = s[n:]
+	}
+	return w.WriteByte('"')
+}
+
+// scanString finds the end of the JSON string literal at the start of b
+// (b[0] == '"'): n is its length with both quotes, escapes whether any
+// backslash escape is in it. ok is false for anything this package does not
+// decode exactly as encoding/json does (invalid UTF-8, a control byte, an invalid escape,
+// no closing quote).
+func scanString(b []byte) (n int, escapes, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return 0, false, false
+	}
+	for i := 1; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf && safe[c] {
+			i++
+			continue
+		}
+		switch {
+		case c == '"':
+			return i + 1, escapes, true
+		case c == '\\':
+			if i+1 >= len(b) {
+				return 0, false, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if u4(b[i:]) < 0 {
+					return 0, false, false
+				}
+				i += 6
+			default: // an invalid escape: encoding/json reports it
+				return 0, false, false
+			}
+			escapes = true
+		case c < 0x20:
+			return 0, false, false
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				return 0, false, false
+			}
+			i += size
+		}
+	}
+	return 0, false, false
+}
+
+// u4 decodes the \uXXXX escape at the start of b, or returns -1.
+func u4(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
+}
+
+// Unquote decodes the JSON string literal at the start of b (b[0] must be
+// '"') and returns it with the number of bytes it took. ok is false when
+// scanString declines it: the caller then decodes with encoding/json, which
+// also reports real errors.
+func Unquote(b []byte) (s string, n int, ok bool) {
+	n, escapes, ok := scanString(b)
+	if !ok {
+		return "", 0, false
+	}
+	body := b[1 : n-1]
+	if !escapes {
+		return string(body), n, true
+	}
+	out := make([]byte, 0, len(body))
+	for j := 0; j < len(body); {
+		k := j
+		for k < len(body) && body[k] != '\\' {
+			k++
+		}
+		out = append(out, body[j:k]...)
+		if k >= len(body) {
+			break
+		}
+		switch e := body[k+1]; e {
+		case 'u':
+			// As encoding/json: a valid surrogate pair is one rune, a lone
+			// surrogate is U+FFFD.
+			r := u4(body[k:])
+			j = k + 6
+			if utf16.IsSurrogate(r) {
+				if dec := utf16.DecodeRune(r, u4(body[j:])); dec != unicode.ReplacementChar {
+					out = utf8.AppendRune(out, dec)
+					j += 6
+					continue
+				}
+				r = unicode.ReplacementChar
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		default: // '"', '\\', '/'
+			out = append(out, e)
+		}
+		j = k + 2
+	}
+	return string(out), n, true
+}
+
+// DecodeStringObject decodes b, a JSON object whose values are all strings
+// (or JSON null, which leaves a field as it is, as encoding/json does), into
+// the fields named by their exact keys; other keys' string values are
+// skipped without being copied. ok is false for any other shape, or
+// anything this package does not decode exactly as encoding/json does: the
+// caller then uses encoding/json. n is the length of the object.
+func DecodeStringObject(b []byte, fields map[string]*string) (n int, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		key, kn, ok := Unquote(b[i:])
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, i+kn)
+		if i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		i = skipSpace(b, i+1)
+		dst, known := fields[key]
+		if !known && foldsToAny(key, fields) {
+			return 0, false // encoding/json matches keys case-insensitively
+		}
+		switch {
+		case i < len(b) && b[i] == '"' && known:
+			v, vn, ok := Unquote(b[i:])
+			if !ok {
+				return 0, false
+			}
+			*dst = v
+			i += vn
+		case i < len(b) && b[i] == '"':
+			vn, _, ok := scanString(b[i:])
+			if !ok {
+				return 0, false
+			}
+			i += vn
+		case len(b)-i >= 4 && string(b[i:i+4]) == "null":
+			i += 4
+		default:
+			return 0, false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+func foldsToAny(key string, fields map[string]*string) bool {
+	for k := range fields {
+		if equalFoldJSON(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldJSON is a conservative superset of encoding/json's key folding
+// (which also folds 'K' with the Kelvin sign and 'S' with 'ſ'): any doubt
+// sends the line to encoding/json, which is always correct.
+func equalFoldJSON(a, b string) bool {
+	if len(a) != len(b) {
+		return hasNonASCII(b)
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			return true
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// Envelope is a JSON-RPC request line's outer object.
+type Envelope struct {
+	JSONRPC string
+	ID      json.RawMessage // as written; nil when absent
+	Method  string
+}
+
+// DecodeRequest decodes a request line whose params are an object of
+// strings, straight into the fields that paramsFor gives for its method, in
+// one pass. jsonrpc and method must be strings and come before params, id a
+// number, string or null. ok is false for every other shape (params first,
+// duplicate or unknown keys, nested values): the caller then uses
+// encoding/json, so the result never differs from it.
+func DecodeRequest(line []byte, paramsFor func(method string) map[string]*string) (env Envelope, ok bool) {
+	i := skipSpace(line, 0)
+	if i >= len(line) || line[i] != '{' {
+		return env, false
+	}
+	i = skipSpace(line, i+1)
+	var seen [4]bool
+	for {
+		key, kn, ok := Unquote(line[i:])
+		if !ok {
+			return env, false
+		}
+		i = skipSpace(line, i+kn)
+		if i >= len(line) || line[i] != ':' {
+			return env, false
+		}
+		i = skipSpace(line, i+1)
+		k := -1
+		switch key {
+		case "jsonrpc":
+			k = 0
+		case "method":
+			k = 1
+		case "id":
+			k = 2
+		case "params":
+			k = 3
+		}
+		if k < 0 || seen[k] {
+			return env, false // unknown keys and duplicates: encoding/json's rules
+		}
+		seen[k] = true
+		switch k {
+		case 0, 1:
+			v, vn, ok := Unquote(line[i:])
+			if !ok {
+				return env, false
+			}
+			if k == 1 {
+				env.Method = v
+			} else {
+				env.JSONRPC = v
+			}
+			i += vn
+		case 2:
+			vn := scalarLen(line[i:])
+			if vn == 0 || !json.Valid(line[i:i+vn]) {
+				return env, false
+			}
+			env.ID = json.RawMessage(line[i : i+vn])
+			i += vn
+		case 3:
+			if !seen[1] {
+				return env, false
+			}
+			fields := paramsFor(env.Method)
+			if fields == nil {
+				return env, false
+			}
+			vn, ok := DecodeStringObject(line[i:], fields)
+			if !ok {
+				return env, false
+			}
+			i += vn
+		}
+		i = skipSpace(line, i)
+		if i >= len(line) {
+			return env, false
+		}
+		switch line[i] {
+		case ',':
+			i = skipSpace(line, i+1)
+		case '}':
+			return env, skipSpace(line, i+1) == len(line)
+		default:
+			return env, false
+		}
+	}
+}
+
+// scalarLen is the length of a number, string or null at the start of b (0
+// when it is something else). Strings are measured, not decoded.
+func scalarLen(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	if b[0] == '"' {
+		n, _, ok := scanString(b)
+		if !ok {
+			return 0
+		}
+		return n
+	}
+	i := 0
+	for i < len(b) {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E', c >= 'a' && c <= 'z':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
