@@ -33,7 +33,7 @@ var inputDefaults = map[string]string{
 	"command": "auto", "environment": "default", "config": "arena.yaml", "working-directory": ".",
 	"comment": "true", "state-backend": "git", "state-path": ".promptarena/deploy.state",
 	"on-missing-plan": "fail", "on-stale-plan": "fail", "drift-issue": "false", "fail-on-drift": "false",
-	"allow-adapter-change": "false", "lock-timeout": "0s",
+	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false",
 }
 
 // inputNames are every input of action.yml, also the CLI's flags.
@@ -41,7 +41,7 @@ var inputNames = []string{
 	"command", "environment", "config", "pack", "working-directory", "github-token", "adapter", "comment",
 	"fail-on", "retention-days", "state-backend", "state-path", "on-missing-plan", "on-stale-plan",
 	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout",
-	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified",
+	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified", "allow-pull-request-target",
 }
 
 // inputs is a lookup of resolved input values.
@@ -209,6 +209,12 @@ type event struct {
 	HeadCommit *struct {
 		Message string `json:"message"`
 	} `json:"head_commit"`
+	// MergeGroup is the merge queue's commit (merge_group events).
+	MergeGroup *struct {
+		HeadSHA string `json:"head_sha"`
+		BaseSHA string `json:"base_sha"`
+		BaseRef string `json:"base_ref"`
+	} `json:"merge_group"`
 }
 
 // githubContext reads the runner's variables and the event payload.
@@ -241,6 +247,9 @@ func githubContext(getenv func(string) string) (*run.GitHubContext, error) {
 	}
 	if ev.HeadCommit != nil {
 		g.HeadCommitMsg = ev.HeadCommit.Message
+	}
+	if mg := ev.MergeGroup; mg != nil {
+		g.HeadSHA, g.BaseSHA, g.BaseRef = mg.HeadSHA, mg.BaseSHA, strings.TrimPrefix(mg.BaseRef, "refs/heads/")
 	}
 	return g, nil
 }

@@ -132,24 +132,6 @@ func TestTwoEnvironmentsTwoComments(t *testing.T) {
 	}
 }
 
-func TestForkPullRequestStillPlans(t *testing.T) {
-	h := newHarness(t)
-	h.gh.AddToken("ghs_fork", ghemu.BotLogin, map[string]string{"issues": ghemu.Read, "pull_requests": ghemu.Read, "actions": ghemu.Read})
-	h.env["INPUT_GITHUB-TOKEN"] = "ghs_fork"
-	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "forkhead", HeadRepo: "contributor/app"})
-	h.pullRequest(pr)
-	res := h.run(nil)
-	if res.code != 0 {
-		t.Fatalf("exit %d\n%s", res.code, res.log)
-	}
-	if !strings.Contains(res.log, "::warning::") || !strings.Contains(res.log, "read-only token") {
-		t.Errorf("no warning:\n%s", res.log)
-	}
-	if !strings.Contains(res.summary, "+4 to create") || res.outputs["artifact-id"] == "" {
-		t.Errorf("summary or artifact missing: %v", res.outputs)
-	}
-}
-
 func TestAdapterValidationErrorIsReported(t *testing.T) {
 	h := newHarness(t)
 	h.writeFile("arena.yaml", "deploy:\n  provider: local\n  config:\n    target_dir: ''\n")

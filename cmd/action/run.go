@@ -14,6 +14,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
+	"github.com/arena-deploy/arena-deploy-action/internal/events"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
 )
 
@@ -68,6 +69,15 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
 		rep.Errorf("%s", err)
+		return exitUsage
+	}
+	allowPRT, err := in.bool("allow-pull-request-target")
+	if err == nil {
+		err = route(o, d, allowPRT)
+	}
+	if err != nil {
+		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
+		rep.Errorf("%s", strings.TrimPrefix(err.Error(), "usage: "))
 		return exitUsage
 	}
 	if err := dispatch(ctx, o, d); err != nil {
@@ -134,23 +144,28 @@ func githubClient(apiURL, token string) (*github.Client, error) {
 	return c, nil
 }
 
-// dispatch resolves auto and runs the command.
+// route resolves command auto from the event, and how far a plan of this
+// event may be trusted (internal/events holds the table).
+func route(o *run.Options, d *run.Deps, allowPRT bool) error {
+	c := events.Context{Command: o.Command, AllowPRT: allowPRT}
+	if g := d.GH; g != nil {
+		c.Event, c.Repo, c.HeadRepo, c.PRNumber, c.HasGitHub = g.EventName, g.Owner+"/"+g.Repo, g.HeadRepo, g.PRNumber, g.EventName != ""
+	}
+	r, err := events.Resolve(c)
+	if err != nil {
+		return fmt.Errorf("%w: %s", errUsage, strings.TrimPrefix(err.Error(), events.ErrRefused.Error()+": "))
+	}
+	o.Command, o.ReviewOnly = r.Command, r.ReviewOnly
+	o.Comment = o.Comment && r.Comment
+	if r.Notice != "" {
+		d.Report.Infof("%s", r.Notice)
+	}
+	return nil
+}
+
+// dispatch runs the command.
 func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 	cmd := o.Command
-	if cmd == run.CommandAuto {
-		ev := ""
-		if d.GH != nil {
-			ev = d.GH.EventName
-		}
-		switch ev {
-		case "pull_request", "pull_request_target":
-			cmd = run.CommandPlan
-		case "push":
-			cmd = run.CommandApply
-		default:
-			return fmt.Errorf("%w: command auto plans on pull_request and applies on push; for the %q event set command to plan, apply, status, refresh or destroy", errUsage, ev)
-		}
-	}
 	switch cmd {
 	case run.CommandPlan:
 		_, err := run.Plan(ctx, o, d)

@@ -39,6 +39,10 @@ type Options struct {
 	WorkDirRel         string // WorkDir relative to the repository root, for state paths and markers
 	AdapterPath        string
 	Comment            bool
+	// ReviewOnly, when set, says why this plan must not be applied on
+	// merge (a fork, merge_group, pull_request_target): it is not uploaded
+	// as the artifact apply trusts, and the report says so.
+	ReviewOnly string
 	FailOn             []deploy.Action
 	RetentionDays      int
 	StateBackend       string // git | artifact | file

@@ -109,6 +109,7 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	// provenance: a plan that fails it is never applied, even when the
 	// check is not required and the pull request merges.
 	failOnErr := s.recordFailOn(res)
+	view.NotApplicable = s.o.ReviewOnly
 	if failOnErr != nil {
 		view.Warnings = append(view.Warnings, "This plan fails the check (fail-on: "+strings.ToLower(joinActions(s.o.FailOn))+"): "+errorText(failOnErr))
 		view.NotApplicable = "it fails the fail-on check, so apply refuses it"
@@ -196,6 +197,10 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 	provJSON, err := deploy.MarshalFile(res.Provenance)
 	if err != nil {
 		return err
+	}
+	if s.o.ReviewOnly != "" {
+		s.d.Report.Infof("The plan is not uploaded as a plan artifact: %s.", s.o.ReviewOnly)
+		return nil
 	}
 	if s.d.Uploader == nil {
 		store := deploy.NewStateStore(filepath.Join(s.o.WorkDir, deploy.DirName))
