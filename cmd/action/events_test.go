@@ -83,7 +83,7 @@ func TestEventsUnderAuto(t *testing.T) {
 					t.Errorf("%d comments, want %d", n, tc.comments)
 				}
 			}
-			if got := h.gh.CountRequests("GET /repos/octo-org/app/issues") + h.gh.CountRequests("POST /repos/octo-org/app/issues") > 0; got != tc.commentAPI {
+			if got := h.gh.CountRequests("GET /repos/octo-org/app/issues")+h.gh.CountRequests("POST /repos/octo-org/app/issues") > 0; got != tc.commentAPI {
 				t.Errorf("comments API called: %v, want %v", got, tc.commentAPI)
 			}
 			if n := h.gh.CountRequests("POST /twirp/"); (n > 0) != tc.artifact || res.outputs["artifact-id"] != "" {

@@ -35,14 +35,14 @@ type Options struct {
 	// Workspace is the fence (GITHUB_WORKSPACE, or the CLI's working
 	// directory): every path from an input or arena.yaml must resolve
 	// inside it. Empty: WorkDir.
-	Workspace          string
-	WorkDirRel         string // WorkDir relative to the repository root, for state paths and markers
-	AdapterPath        string
-	Comment            bool
+	Workspace   string
+	WorkDirRel  string // WorkDir relative to the repository root, for state paths and markers
+	AdapterPath string
+	Comment     bool
 	// ReviewOnly, when set, says why this plan must not be applied on
 	// merge (a fork, merge_group, pull_request_target): it is not uploaded
 	// as the artifact apply trusts, and the report says so.
-	ReviewOnly string
+	ReviewOnly         string
 	FailOn             []deploy.Action
 	RetentionDays      int
 	StateBackend       string // git | artifact | file
