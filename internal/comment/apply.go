@@ -24,10 +24,14 @@ type Apply struct {
 	Results  []deploy.ResourceResult
 	Notes    []string
 	Diff     string // unified diff of the reviewed and the current plan
+	// ReviewedDiff is the pack diff the plan showed (its pack.diff), kept
+	// folded in the apply report.
+	ReviewedDiff string
 }
 
 type applyView struct {
 	Env, Icon, Headline, StatusLine, ErrorBlock, Diff, PlanCounts, Footer string
+	ReviewedDiff                                                          string
 	Notes, Rows, PlanRows                                                 []string
 	Omitted, PlanOmitted                                                  int
 }
@@ -53,9 +57,15 @@ func links(ls []deploy.Link) string {
 // RenderApply renders the apply report within budget.
 func RenderApply(a *Apply, budget int) string {
 	v := applyView{Env: "**" + Escape(a.Target.Env) + "**", Footer: footer(&a.Plan, false)}
+	pl := a.Plan
+	pl.verb = "Applied"
+	if a.Status == StatusApplying {
+		pl.verb = "Started"
+	}
+	v.Footer = footer(&pl, false)
 	at := ""
 	if a.MergeSHA != "" {
-		at = " at `" + Escape(short(a.MergeSHA, 7)) + "`"
+		at = " at " + commitLink(a.RepoURL, a.MergeSHA)
 	}
 	switch a.Status {
 	case StatusApplying:
@@ -83,10 +93,44 @@ func RenderApply(a *Apply, budget int) string {
 	for _, c := range SortChanges(a.Changes) {
 		plan = append(plan, row(c))
 	}
-	room := rowBudget(budget - len(renderApply(v, a.Target.Marker())) - 600)
+	// The reviewed diff comes last in priority: results and the plan first,
+	// then as much of the diff as is left room for.
+	reserve := 0
+	if a.ReviewedDiff != "" {
+		reserve = min(len(a.ReviewedDiff)+200, budget/4)
+	}
+	room := rowBudget(budget - len(renderApply(v, a.Target.Marker())) - 600 - reserve)
 	v.Rows, v.Omitted = room.take(rows)
 	v.PlanRows, v.PlanOmitted = room.take(plan)
+	if a.ReviewedDiff != "" {
+		left := budget - len(renderApply(v, a.Target.Marker())) - 400
+		v.ReviewedDiff = reviewedDiff(a.ReviewedDiff, left)
+	}
 	return renderApply(v, a.Target.Marker())
+}
+
+// reviewedDiff is the plan's pack diff, folded, cut to fit in room bytes.
+func reviewedDiff(text string, room int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if room < 500 {
+		return ""
+	}
+	size, cut := 0, len(lines)
+	for i, l := range lines {
+		// Each line may grow when hidden characters are made visible and
+		// the fence lengthens: count generously.
+		size += len(l) + 1
+		if size*2 > room-300 {
+			cut = i
+			break
+		}
+	}
+	more := ""
+	if cut < len(lines) {
+		more = fmt.Sprintf("\n_… %d more lines in `pack.diff` in the plan artifact._\n", len(lines)-cut)
+		lines = lines[:cut]
+	}
+	return "<details><summary>Reviewed pack diff</summary>\n\n" + diffFence(lines) + "\n" + more + "\n</details>"
 }
 
 func resultCounts(results []deploy.ResourceResult) string {

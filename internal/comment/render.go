@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
@@ -51,7 +52,22 @@ type Plan struct {
 	Error         string
 	FailureReason string
 	Hint          string
+	// PackDiff is the semantic pack diff shown under the change table.
+	PackDiff *PackDiff
+	// Actor, At and Duration say who started the run, when, and how long
+	// it took (the plan's, or the apply's in an apply report).
+	Actor    string
+	At       time.Time
+	Duration time.Duration
+	// RepoURL is the repository's web address, for commit links;
+	// ServerURL GitHub's, for the actor's profile.
+	RepoURL, ServerURL string
+	verb               string // of the provenance line: "Planned" unless set
 }
+
+// UnchangedFold is how many unchanged rows a comment lists; above it they
+// fold to a count, and their names are in the job summary.
+const UnchangedFold = 50
 
 // Counts tallies a plan's changes by action.
 type Counts struct {
@@ -161,6 +177,8 @@ type planView struct {
 	Rows, UnchangedRows, Warnings                        []string
 	Omitted, Unchanged, UnchangedOmitted                 int
 	Error, ErrorBlock, FailureReason, Hint, Footer       string
+	PackDiff                                             string
+	UnchangedFolded                                      bool
 }
 
 // RenderPlan renders the plan report within budget characters (bytes, which
@@ -197,7 +215,20 @@ func RenderPlan(p *Plan, budget int) string {
 			rows = append(rows, row(c))
 		}
 	}
-	fit(&v, rows, same, p.Target.Marker(), budget)
+	summary := budget > CommentBudget
+	if !summary && len(same) > UnchangedFold {
+		same, v.UnchangedFolded = nil, true
+	}
+	if p.PackDiff == nil {
+		fit(&v, rows, same, p.Target.Marker(), budget)
+		return render(v, p.Target.Marker())
+	}
+	// The table and the diff share the budget: the diff may take up to
+	// half, the table the rest; then the diff gets whatever the table left.
+	reserve := min(p.PackDiff.size(p.Target.Env, summary), budget/2)
+	fit(&v, rows, same, p.Target.Marker(), budget-reserve)
+	room := budget - len(render(v, p.Target.Marker())) - 200
+	v.PackDiff = p.PackDiff.block(p.Target.Env, room, summary, false)
 	return render(v, p.Target.Marker())
 }
 
@@ -250,7 +281,7 @@ func footer(p *Plan, mergeNote bool) string {
 		parts = append(parts, "**Plan** `"+Escape(short(p.PlanID, 12))+"`")
 	}
 	if p.HeadSHA != "" {
-		parts = append(parts, "**Head** `"+Escape(short(p.HeadSHA, 7))+"`")
+		parts = append(parts, "**Head** "+commitLink(p.RepoURL, p.HeadSHA))
 	}
 	if p.RunURL != "" {
 		label := p.RunLabel
@@ -260,6 +291,9 @@ func footer(p *Plan, mergeNote bool) string {
 		parts = append(parts, "["+Escape(label)+"]("+p.RunURL+")")
 	}
 	out := strings.Join(parts, " · ")
+	if by := provenance(p); by != "" {
+		out = by + "\n\n" + out
+	}
 	switch {
 	case mergeNote && p.NotApplicable != "":
 		out += "\n\n<sub>Merging this pull request does not apply this plan: " + Escape(p.NotApplicable) + ".</sub>"
@@ -268,6 +302,71 @@ func footer(p *Plan, mergeNote bool) string {
 			". If the pack, the config or the deployed state changes first, the apply stops and says why.</sub>"
 	}
 	return out
+}
+
+// commitLink is a short SHA linked to its commit when the repository's
+// address is known.
+func commitLink(repoURL, sha string) string {
+	c := "`" + Escape(short(sha, 7)) + "`"
+	if repoURL == "" || !SafeURL(repoURL) || strings.Trim(sha, "0123456789abcdef") != "" {
+		return c
+	}
+	return "[" + c + "](" + urlReplacer.Replace(strings.TrimRight(repoURL, "/")+"/commit/"+sha) + ")"
+}
+
+// provenance is "Planned by octocat on 2026-11-27 10:00 UTC in 3.1 s", for
+// what is known. The login links to the profile rather than @mentioning it,
+// so nobody is notified on every push.
+func provenance(p *Plan) string {
+	var b strings.Builder
+	if p.Actor != "" {
+		b.WriteString(" by ")
+		if p.ServerURL != "" && validLogin(p.Actor) && SafeURL(p.ServerURL) {
+			b.WriteString("[" + Escape(p.Actor) + "](" + urlReplacer.Replace(strings.TrimRight(p.ServerURL, "/")+"/"+p.Actor) + ")")
+		} else {
+			b.WriteString(EscapeMax(p.Actor, 40))
+		}
+	}
+	if !p.At.IsZero() {
+		b.WriteString(" on " + p.At.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if p.Duration > 0 {
+		b.WriteString(" in " + Duration(p.Duration))
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	verb := "Planned"
+	if p.verb != "" {
+		verb = p.verb
+	}
+	return "<sub>" + verb + b.String() + "</sub>"
+}
+
+// validLogin: GitHub logins are letters, digits and single hyphens (bots
+// add "[bot]", which has no profile page of that name to link).
+func validLogin(s string) bool {
+	if s == "" || len(s) > 39 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Duration is a run's length as people say it: "850 ms", "3.2 s", "2 min 5 s".
+func Duration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
 }
 
 func short(s string, n int) string {

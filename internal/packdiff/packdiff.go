@@ -344,22 +344,38 @@ func groupRank(path string) int {
 	return len(groups)
 }
 
-// fieldDiff lists the leaves that differ between two objects.
+// fieldDiff lists the leaves that differ between two objects. A named
+// element (a variable) present on one side only is one field, not one per
+// leaf.
 func fieldDiff(old, cur map[string]any) []Field {
 	a, b := map[string]string{}, map[string]string{}
+	ea, eb := map[string]string{}, map[string]string{}
 	for k, v := range old {
-		flatten(k, v, a)
+		flatten(k, v, a, ea)
 	}
 	for k, v := range cur {
-		flatten(k, v, b)
+		flatten(k, v, b, eb)
 	}
+	onlyA, onlyB := only(ea, eb), only(eb, ea)
 	var out []Field
+	for _, e := range topmost(onlyA) {
+		out = append(out, Field{Path: e, Old: ea[e]})
+	}
+	for _, e := range topmost(onlyB) {
+		out = append(out, Field{Path: e, New: eb[e]})
+	}
 	for p, v := range a {
+		if under(p, onlyA) {
+			continue
+		}
 		if w, ok := b[p]; !ok || w != v {
 			out = append(out, Field{Path: p, Old: v, New: w})
 		}
 	}
 	for p, w := range b {
+		if under(p, onlyB) {
+			continue
+		}
 		if _, ok := a[p]; !ok {
 			out = append(out, Field{Path: p, New: w})
 		}
@@ -374,11 +390,43 @@ func fieldDiff(old, cur map[string]any) []Field {
 	return out
 }
 
+// only is the keys of x missing from y.
+func only(x, y map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range x {
+		if _, ok := y[k]; !ok {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// under reports whether path lies inside one of the elements.
+func under(path string, elems map[string]bool) bool {
+	for i := range len(path) {
+		if (path[i] == '.' || path[i] == '[') && elems[path[:i]] {
+			return true
+		}
+	}
+	return elems[path]
+}
+
+// topmost is the elements not inside another of them.
+func topmost(elems map[string]bool) []string {
+	var out []string
+	for e := range elems {
+		if !under(e[:strings.LastIndexByte(e, '[')], elems) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // flatten maps a value to path → compact JSON leaves. Objects recurse by
 // key; arrays of objects that each carry a distinct "name" (variables,
 // middleware) recurse by that name, so one variable's change is one line;
 // other arrays are one leaf.
-func flatten(path string, v any, out map[string]string) {
+func flatten(path string, v any, out, elems map[string]string) {
 	switch x := v.(type) {
 	case map[string]any:
 		if len(x) == 0 {
@@ -386,12 +434,14 @@ func flatten(path string, v any, out map[string]string) {
 			return
 		}
 		for k, y := range x {
-			flatten(path+"."+k, y, out)
+			flatten(path+"."+k, y, out, elems)
 		}
 	case []any:
 		if names, ok := namedElements(x); ok {
 			for i, y := range x {
-				flatten(path+"["+names[i]+"]", y, out)
+				p := path + "[" + names[i] + "]"
+				elems[p] = compact(y)
+				flatten(p, y, out, elems)
 			}
 			return
 		}

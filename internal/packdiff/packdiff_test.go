@@ -81,9 +81,7 @@ func TestCompare(t *testing.T) {
 				p["tools"] = []any{"lookup_order", "issue_refund"}
 			},
 			want: []Prompt{{Kind: Changed, Name: "refund", Fields: []Field{
-				{Path: "variables[currency].name", New: `"currency"`},
-				{Path: "variables[currency].required", New: `false`},
-				{Path: "variables[currency].type", New: `"string"`},
+				{Path: "variables[currency]", New: `{"name":"currency","required":false,"type":"string"}`},
 				{Path: "variables[max_refund].type", Old: `"number"`, New: `"string"`},
 				{Path: "model_overrides.gpt-4o.system_template_suffix", New: `"Be brief."`},
 				{Path: "parameters.temperature", New: `0.2`},

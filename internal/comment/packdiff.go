@@ -1,0 +1,234 @@
+package comment
+
+import (
+	"fmt"
+	"html"
+	"strings"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/packdiff"
+)
+
+// DiffBase says what the pull request's pack was compared with.
+type DiffBase int
+
+// What the deployed side of the pack diff is.
+const (
+	// BaseDeployed: the pack recorded at the environment's last apply.
+	BaseDeployed DiffBase = iota
+	// BaseCommit: nothing recorded yet, so the pack at the pull request's
+	// base commit stands in for what is deployed.
+	BaseCommit
+	// BaseNone: nothing recorded and no pack at the base commit: all new.
+	BaseNone
+)
+
+// PackDiff is the semantic pack diff a report shows under the change table.
+type PackDiff struct {
+	Diff *packdiff.Diff
+	Base DiffBase
+	// BaseSHA and BaseURL name the base commit (BaseCommit).
+	BaseSHA, BaseURL string
+}
+
+// Per-section line caps: the comment shows the start of each prompt's diff
+// and points to the job summary for the rest; the summary shows it all
+// unless its own budget runs out.
+const (
+	commentDiffLines = 40
+	summaryDiffLines = 5000
+	// openSections: with this many changed prompts or fewer the plan
+	// comment shows their diffs unfolded.
+	openSections = 3
+)
+
+// source is the sentence saying what the diff compares with.
+func (pd *PackDiff) source(env string) string {
+	switch pd.Base {
+	case BaseCommit:
+		c := "`" + Escape(short(pd.BaseSHA, 7)) + "`"
+		if pd.BaseURL != "" && SafeURL(pd.BaseURL) {
+			c = "[" + c + "](" + urlReplacer.Replace(pd.BaseURL) + ")"
+		}
+		return "Compared with the pack at the base commit " + c + ": nothing is recorded as deployed to " + env + " yet."
+	case BaseNone:
+		return "Nothing is recorded as deployed to " + env + " and the base commit has no pack: every prompt is new."
+	}
+	return "Compared with the pack last applied to " + env + "."
+}
+
+// heading is the line above the sections: counts by kind and line totals.
+func (pd *PackDiff) heading() string {
+	n := map[packdiff.Kind]int{}
+	for _, p := range pd.Diff.Prompts {
+		n[p.Kind]++
+	}
+	var parts []string
+	for _, k := range []packdiff.Kind{packdiff.Changed, packdiff.Removed, packdiff.Added, packdiff.Renamed} {
+		if n[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
+		}
+	}
+	if len(pd.Diff.Pack) > 0 {
+		parts = append(parts, fmt.Sprintf("%d pack fields changed", len(pd.Diff.Pack)))
+	}
+	if len(parts) == 0 {
+		return "#### Prompts: no changes"
+	}
+	a, r := pd.Diff.Totals()
+	return fmt.Sprintf("#### Prompts: %s (+%d −%d lines)", strings.Join(parts, ", "), a, r)
+}
+
+// htmlText makes untrusted text safe inside an HTML element such as
+// <summary>, where Markdown escapes would show as backslashes: HTML
+// escaping plus the same inert @mentions, issue references and URLs as
+// Escape.
+var htmlText = strings.NewReplacer("#", "#"+zwj, "@", "@"+zwsp, "://", ":"+zwj+"//")
+
+func escapeHTML(s string) string {
+	return htmlText.Replace(ghRef.ReplaceAllString(html.EscapeString(Visible(s)), "${1}"+zwj+"${2}"))
+}
+
+// fieldLine is one changed field as a list item, every part escaped.
+func fieldLine(f packdiff.Field) string {
+	path := "**" + EscapeMax(f.Path, 120) + "**"
+	switch {
+	case f.Old == "":
+		return "- " + path + ": added " + Escape(Truncate(f.New, 150))
+	case f.New == "":
+		return "- " + path + ": removed (was " + Escape(Truncate(f.Old, 150)) + ")"
+	}
+	return "- " + path + ": " + Escape(Truncate(f.Old, 150)) + " → " + Escape(Truncate(f.New, 150))
+}
+
+// diffFence wraps diff lines in a ```diff fence longer than any backtick
+// run in them, so no pack text can close it (or the <details> around it);
+// hidden characters are made visible.
+func diffFence(lines []string) string {
+	longest := 0
+	for i, l := range lines {
+		l = Visible(strings.ReplaceAll(l, "\r", "␍"))
+		lines[i] = l
+		run := 0
+		for _, c := range l {
+			if c == '`' {
+				run++
+				longest = max(longest, run)
+			} else {
+				run = 0
+			}
+		}
+	}
+	f := strings.Repeat("`", max(3, longest+1))
+	return f + "diff\n" + strings.Join(lines, "\n") + "\n" + f
+}
+
+// section is one prompt's collapsible block: its name and +N −M in the
+// summary, the changed fields, then the template diff cut at maxLines with
+// a pointer to where the rest is.
+func section(p *packdiff.Prompt, maxLines int, open bool, rest string) string {
+	var b strings.Builder
+	b.WriteString("<details")
+	if open {
+		b.WriteString(" open")
+	}
+	b.WriteString("><summary><code>" + escapeHTML(Truncate(p.Name, 120)) + "</code> ")
+	switch p.Kind {
+	case packdiff.Renamed:
+		b.WriteString("renamed from <code>" + escapeHTML(Truncate(p.From, 120)) + "</code>")
+	default:
+		b.WriteString(string(p.Kind))
+	}
+	b.WriteString(" · " + html.EscapeString(p.Summary()) + "</summary>\n\n")
+	const maxFields = 30
+	for i, f := range p.Fields {
+		if i == maxFields {
+			fmt.Fprintf(&b, "- _… %d more fields %s._\n", len(p.Fields)-maxFields, rest)
+			break
+		}
+		b.WriteString(fieldLine(f) + "\n")
+	}
+	if len(p.Fields) > 0 {
+		b.WriteString("\n")
+	}
+	if len(p.Lines) > 0 {
+		lines := append([]string(nil), p.Lines...)
+		more := 0
+		if len(lines) > maxLines {
+			lines, more = lines[:maxLines], len(lines)-maxLines
+		}
+		b.WriteString(diffFence(lines) + "\n")
+		if more > 0 {
+			fmt.Fprintf(&b, "\n_… %d more lines %s._\n", more, rest)
+		}
+	} else if len(p.Fields) == 0 {
+		b.WriteString("_The template text is the same._\n")
+	}
+	b.WriteString("\n</details>\n")
+	return b.String()
+}
+
+// packSection lists changes outside the prompts.
+func packSection(fields []packdiff.Field, rest string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<details><summary>Pack fields outside the prompts · %d changed</summary>\n\n", len(fields))
+	for i, f := range fields {
+		if i == 50 {
+			fmt.Fprintf(&b, "- _… %d more %s._\n", len(fields)-50, rest)
+			break
+		}
+		b.WriteString(fieldLine(f) + "\n")
+	}
+	b.WriteString("\n</details>\n")
+	return b.String()
+}
+
+// diffBlock is the rendered pack diff: a heading, the source sentence, and
+// as many sections as fit in room, most important first; a line counts
+// those left out. summary selects the job summary's form (whole diffs).
+func (pd *PackDiff) block(env string, room int, summary, folded bool) string {
+	if pd == nil || pd.Diff == nil {
+		return ""
+	}
+	head := pd.heading() + "\n\n" + pd.source(env) + "\n\n"
+	if pd.Diff.Empty() {
+		return head
+	}
+	rest, maxLines := "in the job summary", commentDiffLines
+	if summary {
+		rest, maxLines = "in `pack.diff` in the plan artifact", summaryDiffLines
+	}
+	open := !folded && len(pd.Diff.Prompts) <= openSections
+	var sections []string
+	for i := range pd.Diff.Prompts {
+		sections = append(sections, section(&pd.Diff.Prompts[i], maxLines, open, rest))
+	}
+	if len(pd.Diff.Pack) > 0 {
+		sections = append(sections, packSection(pd.Diff.Pack, rest))
+	}
+	const tail = 300 // the "… and N more" line
+	var b strings.Builder
+	b.WriteString(head)
+	room -= len(head) + tail
+	shown := 0
+	for _, s := range sections {
+		if len(s)+1 > room {
+			break
+		}
+		b.WriteString(s + "\n")
+		room -= len(s) + 1
+		shown++
+	}
+	if left := len(sections) - shown; left > 0 {
+		where := "the full diff is in the job summary and in `pack.diff` in the plan artifact"
+		if summary {
+			where = "the full diff is in `pack.diff` in the plan artifact"
+		}
+		fmt.Fprintf(&b, "_… and %d more sections not shown here: %s._\n\n", left, where)
+	}
+	return b.String()
+}
+
+// size is what the whole block would take without a budget.
+func (pd *PackDiff) size(env string, summary bool) int {
+	return len(pd.block(env, 1<<30, summary, false))
+}
