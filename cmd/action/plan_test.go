@@ -160,6 +160,14 @@ func TestPlanFailuresHaveReasons(t *testing.T) {
 			h.writeFile("arena.yaml", "kind: Arena\nspec: {}\n")
 			return nil
 		}},
+		{"tool file outside the repository", "invalid-arena-config", func(h *harness) map[string]string {
+			h.writeFile("arena.yaml", strings.Replace(mustRead(h.t, h.workspace+"/arena.yaml"), "tools/lookup_order.yaml", "../../../../../etc/passwd", 1))
+			return nil
+		}},
+		{"missing scenario file", "invalid-arena-config", func(h *harness) map[string]string {
+			h.writeFile("arena.yaml", strings.Replace(mustRead(h.t, h.workspace+"/arena.yaml"), "  tools:", "  scenarios:\n    - file: scenarios/gone.yaml\n  tools:", 1))
+			return nil
+		}},
 		{"adapter not found", "adapter-not-found", func(h *harness) map[string]string {
 			h.env["PATH"] = "/nonexistent"
 			return nil

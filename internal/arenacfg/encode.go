@@ -5,28 +5,46 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 )
 
 // JSON encodes the config as arena_config with secrets redacted, and
-// returns the secrets it found, for masking. Under a secret-looking key
-// (mask.IsSecretKey) a string becomes its fingerprint anywhere; numbers and
-// booleans only under deploy, as the deploy config is redacted, because
-// elsewhere PromptKit types them (max_tokens, token_budget) and a
-// fingerprint would break an adapter's decoding. Field order and types stay
-// PromptKit's.
+// returns the secrets it found, for masking. The secrets are those
+// mask.Redact finds (values under secret-looking keys, secret name/value
+// pairs, URL credentials); a string holding one becomes its fingerprint
+// anywhere, as everywhere else in the action. Numbers and booleans are
+// redacted only under deploy, as the deploy config always was: elsewhere
+// PromptKit types them (max_tokens, token_budget), and a fingerprint would
+// break an adapter's decoding. Tool files travel as their bytes (base64),
+// never altered. Field order and types stay PromptKit's.
 func (c *Config) JSON() (string, []string, error) {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return "", nil, fmt.Errorf("encode arena config: %w", err)
 	}
-	r := &redactor{dec: json.NewDecoder(bytes.NewReader(raw))}
-	r.dec.UseNumber()
-	if err := r.value(false, false, 0); err != nil {
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
 		return "", nil, fmt.Errorf("redact arena config: %w", err)
 	}
-	return r.out.String(), r.found, nil
+	if m, ok := doc.(map[string]any); ok {
+		delete(m, "loaded_tools") // opaque bytes: not searched, not changed
+	}
+	_, found := mask.Redact(doc)
+	r := &redactor{dec: json.NewDecoder(bytes.NewReader(raw))}
+	for _, f := range found {
+		if len(f) >= 4 && f != "true" && f != "false" && f != "null" {
+			r.known = append(r.known, f)
+		}
+	}
+	r.dec.UseNumber()
+	if err := r.value(false, false, 0, ""); err != nil {
+		return "", nil, fmt.Errorf("redact arena config: %w", err)
+	}
+	return r.out.String(), found, nil
 }
 
 // redactor copies a JSON document token by token, redacting on the way, so
@@ -34,10 +52,13 @@ func (c *Config) JSON() (string, []string, error) {
 type redactor struct {
 	dec   *json.Decoder
 	out   bytes.Buffer
-	found []string
+	known []string // secret values: a string holding one is redacted
 }
 
-func (r *redactor) value(secret, all bool, depth int) error {
+// value copies one value; secret says it is under a secret-looking key,
+// all that numbers and booleans are redacted too (deploy), top the
+// top-level key it is under.
+func (r *redactor) value(secret, all bool, depth int, top string) error {
 	tok, err := r.dec.Token()
 	if err != nil {
 		return err
@@ -58,7 +79,10 @@ func (r *redactor) value(secret, all bool, depth int) error {
 				}
 				r.str(key)
 				r.out.WriteByte(':')
-				if err := r.value(secret || mask.IsSecretKey(key), all || (depth == 0 && key == "deploy"), depth+1); err != nil {
+				if depth == 0 {
+					top = key
+				}
+				if err := r.value(secret || mask.IsSecretKey(key), all || top == "deploy", depth+1, top); err != nil {
 					return err
 				}
 			}
@@ -69,7 +93,7 @@ func (r *redactor) value(secret, all bool, depth int) error {
 				if !first {
 					r.out.WriteByte(',')
 				}
-				if err := r.value(secret, all, depth+1); err != nil {
+				if err := r.value(secret, all, depth+1, top); err != nil {
 					return err
 				}
 			}
@@ -80,23 +104,19 @@ func (r *redactor) value(secret, all bool, depth int) error {
 			return err
 		}
 	case string:
-		if secret {
-			r.found = append(r.found, t)
+		if top != "loaded_tools" && (secret || r.holdsSecret(t)) {
 			t = mask.Fingerprint(t)
 		}
 		r.str(t)
 	case json.Number:
 		if secret && all {
-			r.found = append(r.found, t.String())
 			r.str(mask.Fingerprint(t.String()))
 			break
 		}
 		r.out.WriteString(t.String())
 	case bool:
 		if secret && all {
-			s := fmt.Sprint(t)
-			r.found = append(r.found, s)
-			r.str(mask.Fingerprint(s))
+			r.str(mask.Fingerprint(fmt.Sprint(t)))
 			break
 		}
 		fmt.Fprint(&r.out, t)
@@ -104,6 +124,15 @@ func (r *redactor) value(secret, all bool, depth int) error {
 		r.out.WriteString("null")
 	}
 	return nil
+}
+
+func (r *redactor) holdsSecret(s string) bool {
+	for _, k := range r.known {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *redactor) str(s string) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -139,59 +138,6 @@ func (d *DeploySection) DeployConfigJSON(env string) (string, error) {
 		return "", fmt.Errorf("encode deploy config: %w", err)
 	}
 	return string(b), nil
-}
-
-// LoadedTool is a tool file referenced by the arena spec, with its content.
-type LoadedTool struct {
-	FilePath string `json:"file_path"`
-	Data     string `json:"data"`
-}
-
-// ArenaConfigJSON is the spec as JSON with the tool files it references
-// loaded under loaded_tools. Loading is best effort: an unreadable tool file
-// is skipped, because the adapter, not this action, decides what it needs.
-func (a *Arena) ArenaConfigJSON() (string, error) {
-	out := make(map[string]any, len(a.Spec)+1)
-	for k, v := range a.Spec {
-		out[k] = v
-	}
-	var tools []LoadedTool
-	for _, ref := range toolRefs(a.Spec["tools"]) {
-		p := ref
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(a.Dir, p)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		tools = append(tools, LoadedTool{FilePath: ref, Data: string(data)})
-	}
-	if len(tools) > 0 {
-		out["loaded_tools"] = tools
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return "", fmt.Errorf("encode arena config: %w", err)
-	}
-	return string(b), nil
-}
-
-// toolRefs reads tools entries of the forms "path" and {file: path}.
-func toolRefs(v any) []string {
-	list, _ := v.([]any)
-	var refs []string
-	for _, item := range list {
-		switch t := item.(type) {
-		case string:
-			refs = append(refs, t)
-		case map[string]any:
-			if f, ok := t["file"].(string); ok && f != "" {
-				refs = append(refs, f)
-			}
-		}
-	}
-	return refs
 }
 
 // ResolvePack returns the pack file: explicit (relative to dir) if given,

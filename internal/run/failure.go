@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
+	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -24,6 +25,7 @@ const (
 	// deploy.environments plans with the base config and a warning, as
 	// promptarena does. Kept so the documented name stays reserved.
 	ReasonUnknownEnv      = "unknown-environment"
+	ReasonArenaConfig     = "invalid-arena-config"
 	ReasonPackNotFound    = "pack-not-found"
 	ReasonAdapterNotFound = "adapter-not-found"
 	ReasonAdapterFailed   = "adapter-failed"
@@ -117,6 +119,8 @@ func Classify(err error) (reason, hint string) {
 		return ReasonConfigNotFound, ""
 	case errors.Is(err, deploy.ErrNoDeploySection):
 		return ReasonNoDeploySection, ""
+	case errors.Is(err, arenacfg.ErrInvalid):
+		return ReasonArenaConfig, "Fix that reference in the arena file: promptarena refuses this config too. Every file it names must exist, parse, and be inside the repository."
 	case errors.Is(err, deploy.ErrPackNotFound):
 		return ReasonPackNotFound, ""
 	case errors.Is(err, deploy.ErrAdapterNotFound):

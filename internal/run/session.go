@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
+	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
@@ -98,17 +99,22 @@ func (s *session) load() error {
 	redacted, secrets := mask.Redact(any(merged))
 	rb, _ := json.Marshal(redacted)
 	s.redactedConfig = string(rb)
-	spec, specSecrets := mask.Redact(any(arena.Spec))
-	secrets = append(secrets, specSecrets...)
+	// arena_config is what PromptKit's loader sends, read through the
+	// workspace fence and redacted like everything else that leaves.
+	cfg, err := arenacfg.Load(s.ws, filepath.Join(s.o.WorkDir, s.o.ConfigPath), s.o.ConfigPath, s.o.WorkDir)
+	if err != nil {
+		return err
+	}
+	ac, acSecrets, err := cfg.JSON()
+	if err != nil {
+		return err
+	}
+	secrets = append(secrets, acSecrets...)
 	for _, sec := range secrets {
 		s.d.Report.AddMask(sec)
 	}
 	s.masker.Add(secrets...)
-	redactedArena := *arena
-	redactedArena.Spec = spec.(map[string]any)
-	if s.arenaConfig, err = redactedArena.ArenaConfigJSON(); err != nil {
-		return err
-	}
+	s.arenaConfig = ac
 	if s.packPath, err = deploy.ResolvePack(s.ws, s.o.WorkDir, s.o.PackPath); err != nil {
 		return err
 	}
