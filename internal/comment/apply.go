@@ -27,12 +27,20 @@ type Apply struct {
 	// ReviewedDiff is the pack diff the plan showed (its pack.diff), kept
 	// folded in the apply report.
 	ReviewedDiff string
+	// ResultsFromPlan says Results were made from the reviewed plan because
+	// the adapter reported none (adapters on PromptKit's v1.3.5 SDK).
+	ResultsFromPlan bool
+	// Links are the deployment-wide links the adapter reported.
+	Links []deploy.Link
 }
+
+// FromPlanNote is how a report marks results made from the reviewed plan.
+const FromPlanNote = "reported by plan; this adapter does not report per-resource results"
 
 type applyView struct {
 	Env, Icon, Headline, StatusLine, ErrorBlock, Diff, PlanCounts, Footer string
-	ReviewedDiff                                                          string
-	Notes, Rows, PlanRows                                                 []string
+	ReviewedDiff, Links                                                   string
+	Notes, Rows, PlanRows, Warnings                                       []string
 	Omitted, PlanOmitted                                                  int
 }
 
@@ -54,6 +62,22 @@ func links(ls []deploy.Link) string {
 	return strings.Join(out, "<br>")
 }
 
+// DeploymentLinks shows deployment-wide links on one line, each through
+// Link; none gives "" (links are never made up).
+func DeploymentLinks(ls []deploy.Link) string {
+	if len(ls) > 20 {
+		ls = ls[:20]
+	}
+	var out []string
+	for _, l := range ls {
+		out = append(out, Link(l.Label, l.URL))
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "**Links** " + strings.Join(out, " · ")
+}
+
 // RenderApply renders the apply report within budget.
 func RenderApply(a *Apply, budget int) string {
 	v := applyView{Env: "**" + Escape(a.Target.Env) + "**", Footer: footer(&a.Plan, false)}
@@ -72,6 +96,9 @@ func RenderApply(a *Apply, budget int) string {
 		v.Icon, v.Headline, v.StatusLine = "⏳", "applying", "⏳ Applying the reviewed plan"+at+"…"
 	case StatusApplied:
 		v.Icon, v.Headline, v.StatusLine = "✅", "applied", "✅ **Applied**"+at+": "+resultCounts(a.Results)+"."
+		if a.ResultsFromPlan {
+			v.StatusLine = "✅ **Applied**" + at + ": " + resultCounts(a.Results) + ", " + FromPlanNote + "."
+		}
 	default:
 		v.Icon, v.Headline = "❌", "failed"
 		v.StatusLine = "❌ **Failed**" + at + " (`" + a.FailureReason + "`). " + Escape(a.Hint)
@@ -82,6 +109,10 @@ func RenderApply(a *Apply, budget int) string {
 	for _, n := range a.Notes {
 		v.Notes = append(v.Notes, EscapeMax(n, 500))
 	}
+	for _, w := range a.Warnings {
+		v.Warnings = append(v.Warnings, EscapeMax(w, 500))
+	}
+	v.Links = DeploymentLinks(a.Links)
 	if a.Diff != "" {
 		v.Diff = "```diff\n" + strings.ReplaceAll(Visible(Truncate(a.Diff, 8000)), "```", "ˋˋˋ") + "\n```"
 	}

@@ -42,12 +42,13 @@ func statusRow(r deploy.ResourceStatus) string {
 // RenderStatus renders a health table within budget.
 func RenderStatus(st *Status, budget int) string {
 	v := struct {
-		Icon, Kind, Env, Status, LastDeployed, Footer string
+		Icon, Kind, Env, Status, LastDeployed, Footer, Links string
 		Rows                                          []string
 		Omitted                                       int
 	}{Kind: st.Kind, Env: "**" + Escape(st.Env) + "**", LastDeployed: Escape(st.LastDeployed), Footer: st.Footer, Status: "not deployed", Icon: "⚪"}
 	if st.Response != nil {
 		v.Status = Escape(strings.ReplaceAll(st.Response.Status, "_", " "))
+		v.Links = DeploymentLinks(st.Response.Links)
 		switch st.Response.Status {
 		case "deployed":
 			v.Icon = "🟢"

@@ -30,6 +30,12 @@ type ApplyResult struct {
 	Diff     string
 	StateRef string
 	Applied  bool
+	// ResultsFromPlan: the adapter reported no per-resource results
+	// (PromptKit's v1.3.5 SDK sends no events), so Results were made from
+	// the reviewed plan it applied.
+	ResultsFromPlan bool
+	// Links are the deployment-wide links the adapter reports after apply.
+	Links []deploy.Link
 }
 
 // Apply finds the plan reviewed on the merged pull request, proves it still
@@ -83,6 +89,9 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 			s.d.Report.Warningf("%s", err)
 		}
 	}()
+	for _, w := range res.Saved.Plan.Warnings {
+		s.d.Report.Warningf("The reviewed plan warned: %s", s.masker.String(w))
+	}
 	s.commentApply(ctx, res, comment.StatusApplying, nil)
 	return s.applyAndSave(ctx, res, prior)
 }
@@ -136,8 +145,17 @@ func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior stri
 		return applyErr
 	}
 	res.Applied = true
+	if len(res.Results) == 0 {
+		res.Results = resultsFromPlan(res.Saved.Plan.Changes)
+		res.ResultsFromPlan = len(res.Results) > 0
+		if res.ResultsFromPlan {
+			s.d.Report.Infof("The adapter reported no per-resource results; the results are the reviewed plan's (%s)", comment.FromPlanNote)
+		}
+	}
 	ref, err := s.saveState(ctx, adapterState, res)
 	res.StateRef = ref
+	// Only once the state is safe: the links are a courtesy.
+	res.Links = s.deploymentLinks(ctx, adapterState)
 	if err == nil && s.d.GitHub == nil {
 		// A local plan is used up once applied, as with the promptarena CLI.
 		_ = deploy.NewStateStore(filepath.Join(s.o.WorkDir, deploy.DirName)).DeletePlan()

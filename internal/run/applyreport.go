@@ -5,16 +5,20 @@ import (
 	"strconv"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 )
 
 // applyView is the apply report of this session.
 func (s *session) applyView(res *ApplyResult, status string, err error) *comment.Apply {
-	a := &comment.Apply{Plan: *s.baseView(), Status: status, Results: res.Results, Notes: res.Notes, Diff: res.Diff}
+	a := &comment.Apply{Plan: *s.baseView(), Status: status, Results: res.Results, Notes: res.Notes, Diff: res.Diff,
+		ResultsFromPlan: res.ResultsFromPlan, Links: res.Links}
+	a.Warnings = append([]string{}, s.warnings...)
 	if s.d.GH != nil {
 		a.MergeSHA = s.d.GH.SHA
 	}
 	if res.Saved != nil {
 		a.Changes = res.Saved.Plan.Changes
+		a.Warnings = append(a.Warnings, res.Saved.Plan.Warnings...)
 	}
 	if res.Prov != nil {
 		a.PlanID = res.Prov.PlanID
@@ -71,4 +75,41 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 	for _, k := range []string{"created", "updated", "deleted", "failed"} {
 		out(k, strconv.Itoa(n[k]))
 	}
+}
+
+// resultsFromPlan is what applying changes did, for an adapter that reports
+// no per-resource results: each planned change as its outcome (a drift is
+// reconciled, so updated). Unchanged resources and unknown actions are not
+// results.
+func resultsFromPlan(changes []deploy.ResourceChange) []deploy.ResourceResult {
+	status := map[deploy.Action]string{
+		deploy.ActionCreate: "created", deploy.ActionUpdate: "updated", deploy.ActionDelete: "deleted", deploy.ActionDrift: "updated",
+	}
+	var out []deploy.ResourceResult
+	for _, c := range changes {
+		if st, ok := status[c.Action]; ok {
+			out = append(out, deploy.ResourceResult{Type: c.Type, Name: c.Name, Action: c.Action, Status: st, Detail: c.Detail})
+		}
+	}
+	return out
+}
+
+// deploymentLinks asks the adapter, once the apply is done, for the
+// deployment-wide links it reports with status (the apply result has none).
+// They are a courtesy: an adapter without status, or failing it, shows none.
+func (s *session) deploymentLinks(ctx context.Context, adapterState string) []deploy.Link {
+	resp, err := s.client.Status(ctx, &deploy.StatusRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: adapterState})
+	if err != nil || resp == nil {
+		return nil
+	}
+	return s.maskLinks(resp.Links)
+}
+
+// maskLinks masks secrets in links an adapter sends.
+func (s *session) maskLinks(ls []deploy.Link) []deploy.Link {
+	out := make([]deploy.Link, len(ls))
+	for i, l := range ls {
+		out[i] = deploy.Link{Label: s.masker.String(l.Label), URL: s.masker.String(l.URL), Rel: l.Rel}
+	}
+	return out
 }

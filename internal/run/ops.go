@@ -74,6 +74,10 @@ func (s *session) status(ctx context.Context, kind string) (*StatusResult, error
 		for i := range resp.Resources {
 			resp.Resources[i].Detail = s.masker.String(resp.Resources[i].Detail)
 		}
+		resp.Links = s.maskLinks(resp.Links)
+		for _, l := range resp.Links {
+			s.d.Report.Infof("%s: %s", l.Label, l.URL)
+		}
 		res.Response, res.Drifted = resp, comment.Drifted(resp)
 		view.Response = resp
 	}
