@@ -43,8 +43,8 @@ func statusRow(r deploy.ResourceStatus) string {
 func RenderStatus(st *Status, budget int) string {
 	v := struct {
 		Icon, Kind, Env, Status, LastDeployed, Footer, Links string
-		Rows                                          []string
-		Omitted                                       int
+		Rows                                                 []string
+		Omitted                                              int
 	}{Kind: st.Kind, Env: "**" + Escape(st.Env) + "**", LastDeployed: Escape(st.LastDeployed), Footer: st.Footer, Status: "not deployed", Icon: "⚪"}
 	if st.Response != nil {
 		v.Status = Escape(strings.ReplaceAll(st.Response.Status, "_", " "))
