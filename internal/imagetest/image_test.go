@@ -258,3 +258,64 @@ func TestPlanAndApplyInImage(t *testing.T) {
 		t.Errorf("comment after apply: %+v", cs)
 	}
 }
+
+// TestAdaptersThatCannotRunInImage: the adapters that work on a runner but
+// not in the FROM scratch image fail adapter-failed (or adapter-not-found)
+// naming what is missing and the fix, not exec's "no such file or
+// directory" about a file that exists.
+func TestAdaptersThatCannotRunInImage(t *testing.T) {
+	r := newRunner(t)
+	dynamic, err := exec.LookPath("true") // linked against the host's C library
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(dynamic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := filepath.Join(r.workspace, "tools")
+	if err := os.MkdirAll(tools, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{
+		"glibc-adapter": b,
+		"wrapper.sh":    []byte("#!/bin/sh\nexec promptarena-deploy-local \"$@\"\n"),
+	} {
+		if err := os.WriteFile(filepath.Join(tools, name), content, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An earlier step put this one in ${{ runner.temp }}: present on the
+	// host, absent in the container.
+	inTemp := filepath.Join(r.temp, "adapters", "promptarena-deploy-local")
+	if err := os.MkdirAll(filepath.Dir(inTemp), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inTemp, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		name, adapter, reason string
+		says                  []string
+	}{
+		{"a glibc-linked binary", "tools/glibc-adapter", "adapter-failed", []string{"/github/workspace/tools/glibc-adapter", "dynamically linked", "CGO_ENABLED=0"}},
+		{"a shell script wrapper", "tools/wrapper.sh", "adapter-failed", []string{"script for /bin/sh", "does not exist", "static Linux binary"}},
+		{"a path under RUNNER_TEMP", inTemp, "adapter-not-found", []string{"RUNNER_TEMP", "put the adapter in the workspace"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pr := r.gh.AddPull(ghemu.Pull{HeadSHA: fmt.Sprintf("%040d", i+1)})
+			if _, err := r.emu.PullRequest(pr); err != nil {
+				t.Fatal(err)
+			}
+			res := r.step(map[string]string{"environment": "production", "adapter": tc.adapter})
+			if res.code == 0 || res.outputs["failure-reason"] != tc.reason {
+				t.Fatalf("exit %d, failure-reason %q, want %s\n%s", res.code, res.outputs["failure-reason"], tc.reason, res.log)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(res.log, s) {
+					t.Errorf("the log does not say %q:\n%s", s, res.log)
+				}
+			}
+		})
+	}
+}
