@@ -111,7 +111,7 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		Command: in.get("command"), Environment: in.get("environment"), ConfigPath: in.get("config"),
 		PackPath: in.get("pack"), AdapterPath: in.get("adapter"), StateBackend: in.get("state-backend"),
 		StatePath: in.get("state-path"), OnMissingPlan: in.get("on-missing-plan"), OnStalePlan: in.get("on-stale-plan"),
-		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), Version: actionVersion(),
+		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), RunnerTemp: getenv("RUNNER_TEMP"), Version: actionVersion(),
 		AdapterEnv: adapterEnv(environ), AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
 		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH,
 	}

@@ -66,6 +66,9 @@ type Options struct {
 	AdapterEnv []string
 	HomeDir    string
 	PathEnv    string
+	// RunnerTemp is RUNNER_TEMP: not mounted into the docker action's
+	// container, so an adapter input under it gets its own message.
+	RunnerTemp string
 	Version    string // of this action
 }
 

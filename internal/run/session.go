@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/adaptercheck"
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
 	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -207,6 +208,9 @@ func (s *session) install(ctx context.Context) (*adapterinstall.Result, error) {
 	return res, nil
 }
 
+// adapterHint points to the README's rules for adapters in the image.
+const adapterHint = "The docker action runs adapters in an empty (FROM scratch) image: see the README's \"Adapters in the docker action\"."
+
 // startAdapter finds, digests and starts the adapter and validates the
 // config with it; errors stop the run, warnings are kept for the report.
 func (s *session) startAdapter(ctx context.Context) error {
@@ -221,6 +225,9 @@ func (s *session) startAdapter(ctx context.Context) error {
 		}
 		explicit = res.Path
 	}
+	if err := adaptercheck.NotMounted(explicit, s.o.RunnerTemp); err != nil {
+		return fail(ReasonAdapterNotFound, adapterHint, err)
+	}
 	mgr := deploy.NewAdapterManager(s.o.WorkDir, s.o.HomeDir, s.o.PathEnv)
 	path, err := mgr.Discover(s.arena.Deploy.Provider, explicit)
 	if err != nil {
@@ -228,6 +235,11 @@ func (s *session) startAdapter(ctx context.Context) error {
 	}
 	if err := s.fenceAdapter(path); err != nil {
 		return err
+	}
+	// Before exec, which would only say "no such file or directory" about
+	// a file that exists when its loader or interpreter is missing.
+	if err := adaptercheck.Runnable(path, s.o.PathEnv); err != nil {
+		return fail(ReasonAdapterFailed, adapterHint, err)
 	}
 	s.adapterPath = path
 	if s.adapterDigest, err = fileDigest(path); err != nil {
