@@ -4,7 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,12 +61,14 @@ type runner struct {
 	// mounts maps host directories to the container's, in the runner's
 	// order; values under them are translated like the runner does.
 	mounts [][2]string
+	// env is the step's `env:`, host paths and all, as a workflow sets it.
+	env map[string]string
 }
 
 func newRunner(t *testing.T) *runner {
 	bin, flags, image := engine(t)
 	root := t.TempDir()
-	r := &runner{t: t, bin: bin, flags: flags, image: image,
+	r := &runner{t: t, bin: bin, flags: flags, image: image, env: map[string]string{},
 		temp:      filepath.Join(root, "work", "_temp"),
 		workspace: filepath.Join(root, "work", "app", "app"),
 	}
@@ -139,6 +147,9 @@ func (r *runner) step(inputs map[string]string) result {
 	env["RUNNER_TEMP"] = r.temp
 	env["RUNNER_OS"], env["RUNNER_ARCH"] = "Linux", "X64"
 	env["GITHUB_ACTION"] = "arena"
+	for k, v := range r.env {
+		env[k] = v
+	}
 	// The runner does not pass the host's PATH: the image's ENV PATH holds.
 	delete(env, "PATH")
 
@@ -315,6 +326,56 @@ func TestAdaptersThatCannotRunInImage(t *testing.T) {
 				if !strings.Contains(res.log, s) {
 					t.Errorf("the log does not say %q:\n%s", s, res.log)
 				}
+			}
+		})
+	}
+}
+
+// TestPrivateCAInImage: behind a private CA (GitHub Enterprise Server with
+// an internal CA, a TLS-intercepting proxy) the compiled-in roots fail, and
+// SSL_CERT_FILE naming a CA file in the workspace makes Go, in the FROM
+// scratch image, trust it. The emulator is served through a TLS proxy whose
+// certificate no public root signs.
+func TestPrivateCAInImage(t *testing.T) {
+	r := newRunner(t)
+	target, err := url.Parse(r.gh.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsProxy := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(target))
+	tlsProxy.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	tlsProxy.StartTLS()
+	t.Cleanup(tlsProxy.Close)
+	r.emu.Env["GITHUB_API_URL"] = tlsProxy.URL
+	ca := filepath.Join(r.workspace, "certs", "internal-ca.pem")
+	if err := os.MkdirAll(filepath.Dir(ca), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsProxy.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
+		name, certFile string
+		trusted        bool
+	}{
+		{"compiled-in roots refuse the private CA", "", false},
+		{"SSL_CERT_FILE in the workspace trusts it", ca, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.certFile != "" {
+				r.env["SSL_CERT_FILE"] = tc.certFile // ${{ github.workspace }}/certs/internal-ca.pem
+			}
+			pr := r.gh.AddPull(ghemu.Pull{HeadSHA: fmt.Sprintf("%040d", i+100)})
+			if _, err := r.emu.PullRequest(pr); err != nil {
+				t.Fatal(err)
+			}
+			// The plan itself needs no API call; the comment does (and
+			// failing to comment is a warning, not a failure).
+			res := r.step(map[string]string{"environment": "production"})
+			refused := strings.Contains(res.log, "x509: certificate signed by unknown authority")
+			commented := len(r.gh.Comments(pr.Number)) == 1
+			if refused == tc.trusted || commented != tc.trusted || (tc.trusted && res.code != 0) {
+				t.Fatalf("exit %d, certificate refused %v, commented %v; want trusted %v\n%s", res.code, refused, commented, tc.trusted, res.log)
 			}
 		})
 	}
