@@ -14,17 +14,19 @@ type Repo struct {
 	ID            int64
 	DefaultBranch string
 
-	issues      map[int]*Issue
-	comments    []*Comment
-	pulls       map[int]*Pull
-	commitPulls map[string][]int
-	runs        []*Run
-	artifacts   []*Artifact
-	files       map[string]map[string]*File // branch → path → file
-	commits     map[string][]Commit         // branch → commits, oldest first
-	releases    []*Release
-	nextNumber  int
-	git         *gitStore // objects, refs and branch rules (gitdata.go)
+	issues       map[int]*Issue
+	comments     []*Comment
+	pulls        map[int]*Pull
+	commitPulls  map[string][]int
+	foreignPulls map[string][]*Pull // sha → pull requests of other bases holding it
+	assocLag     map[string]int     // sha → lookups still answered empty
+	runs         []*Run
+	artifacts    []*Artifact
+	files        map[string]map[string]*File // branch → path → file
+	commits      map[string][]Commit         // branch → commits, oldest first
+	releases     []*Release
+	nextNumber   int
+	git          *gitStore // objects, refs and branch rules (gitdata.go)
 }
 
 // FullName is owner/name.
@@ -62,6 +64,7 @@ type Pull struct {
 	BaseRef        string
 	BaseSHA        string
 	HeadRepo       string // full name; another repo for a fork
+	BaseRepo       string // full name; empty: the repository it is listed in
 	State          string // open, closed
 	Merged         bool
 	MergeCommitSHA string

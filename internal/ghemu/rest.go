@@ -267,6 +267,10 @@ func (c *call) pullJSON(p *Pull) map[string]any {
 		mergeSHA = p.MergeCommitSHA
 	}
 	headOwner, headName, _ := cut(p.HeadRepo)
+	baseOwner, baseName := c.repo.Owner, c.repo.Name
+	if p.BaseRepo != "" {
+		baseOwner, baseName, _ = cut(p.BaseRepo)
+	}
 	ref := func(label, r, sha, owner, name string) map[string]any {
 		return map[string]any{"label": label, "ref": r, "sha": sha, "user": c.s.user(owner),
 			"repo": map[string]any{"id": c.repo.ID, "name": name, "full_name": owner + "/" + name, "owner": c.s.user(owner), "private": true, "fork": owner != c.repo.Owner}}
@@ -277,7 +281,7 @@ func (c *call) pullJSON(p *Pull) map[string]any {
 		"html_url": fmt.Sprintf("https://github.com/%s/pull/%d", c.repo.FullName(), p.Number),
 		"merged":   p.Merged, "merged_at": mergedAt, "merge_commit_sha": mergeSHA,
 		"head": ref(headOwner+":"+p.HeadRef, p.HeadRef, p.HeadSHA, headOwner, headName),
-		"base": ref(c.repo.Owner+":"+p.BaseRef, p.BaseRef, p.BaseSHA, c.repo.Owner, c.repo.Name),
+		"base": ref(baseOwner+":"+p.BaseRef, p.BaseRef, p.BaseSHA, baseOwner, baseName),
 	}
 }
 
@@ -286,6 +290,13 @@ func (s *Server) commitPulls(c *call) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	items := []any{}
+	if c.repo.assocLag[sha] > 0 { // GitHub has not associated the commit yet
+		c.repo.assocLag[sha]--
+		return 200, c.paginate(items)
+	}
+	for _, p := range c.repo.foreignPulls[sha] {
+		items = append(items, c.pullJSON(p))
+	}
 	for _, n := range c.repo.commitPulls[sha] {
 		items = append(items, c.pullJSON(c.repo.pulls[n]))
 	}

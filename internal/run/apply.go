@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/mergedpr"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
@@ -230,8 +230,6 @@ func (s *session) keepState(ctx context.Context, st *deploy.State, sha string) s
 
 // --- finding the plan
 
-var prRef = regexp.MustCompile(`#(\d+)`)
-
 // findPlan locates the reviewed plan: the merged pull request, then its
 // artifact for this environment and head SHA.
 func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
@@ -332,37 +330,19 @@ func (s *session) localPlan(res *ApplyResult) error {
 	return decodePlan(planJSON, prov, res)
 }
 
-// mergedPR finds the pull request the pushed commit merged, and its head.
-// Right after a push GitHub may not know the association yet: it retries
-// briefly, then falls back to "#N" in the head commit message.
+// mergedPR finds the pull request of this repository that the pushed
+// commit merged, and its head (internal/mergedpr says how).
 func (s *session) mergedPR(ctx context.Context) (int, string, error) {
 	g := s.d.GH
-	delay := time.Second
-	for try := 0; try < 3; try++ {
-		prs, _, err := s.d.GitHub.PullRequests.ListPullRequestsWithCommit(ctx, g.Owner, g.Repo, g.SHA, nil)
-		if err != nil {
-			return 0, "", fail(ReasonGitHubAPI, "Check that the token has pull-requests: read (or contents: read).", fmt.Errorf("find the pull request of %s: %w", g.SHA, err))
-		}
-		for _, pr := range prs {
-			if pr.MergedAt != nil || pr.GetMergeCommitSHA() == g.SHA {
-				return pr.GetNumber(), pr.GetHead().GetSHA(), nil
-			}
-		}
-		if try < 2 {
-			if err := s.sleep(ctx, delay); err != nil {
-				return 0, "", err
-			}
-			delay *= 2
-		}
+	f := &mergedpr.Finder{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo, Sleep: s.sleep, Warn: s.d.Report.Warningf}
+	r, err := f.Find(ctx, g.SHA, g.HeadCommitMsg)
+	if err != nil {
+		return 0, "", fail(ReasonGitHubAPI, "Check that the token has pull-requests: read (or contents: read).", err)
 	}
-	for _, m := range prRef.FindAllStringSubmatch(g.HeadCommitMsg, -1) {
-		n, _ := strconv.Atoi(m[1])
-		pr, _, err := s.d.GitHub.PullRequests.Get(ctx, g.Owner, g.Repo, n)
-		if err == nil && pr.GetMerged() {
-			return n, pr.GetHead().GetSHA(), nil
-		}
+	if r.Number != 0 {
+		s.d.Report.Infof("%s merged pull request #%d (%s)", short(g.SHA, 7), r.Number, r.How)
 	}
-	return 0, "", nil
+	return r.Number, r.HeadSHA, nil
 }
 
 func (s *session) sleep(ctx context.Context, d time.Duration) error {
