@@ -40,4 +40,3 @@ func (s *Server) LagAssociation(sha string, n int) {
 	}
 	r.assocLag[sha] = n
 }
-
