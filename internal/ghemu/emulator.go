@@ -61,6 +61,11 @@ type Fault struct {
 	Reset      bool          // close the connection without an answer
 	Truncate   bool          // send headers and half the body, then close
 	DropAnswer bool          // do the work, then close without answering (a lost response)
+
+	// ResetAt is the X-RateLimit-Reset of a Primary fault; zero is a
+	// minute after the emulator's clock. Clients compare it with their
+	// own clock (go-github with the wall clock).
+	ResetAt time.Time
 }
 
 // Options configure an emulator.
@@ -414,7 +419,11 @@ func (s *Server) inject(w http.ResponseWriter, route string, entry *LoggedReques
 			doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 		case f.Primary:
 			w.Header().Set("X-RateLimit-Remaining", "0")
-			w.Header().Set("X-RateLimit-Reset", fmt.Sprint(s.Now().Add(time.Minute).Unix()))
+			reset := f.ResetAt
+			if reset.IsZero() {
+				reset = s.Now().Add(time.Minute)
+			}
+			w.Header().Set("X-RateLimit-Reset", fmt.Sprint(reset.Unix()))
 			msg = "API rate limit exceeded for installation."
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -1,0 +1,336 @@
+// Package ghclient is the one retry policy of every call the action makes to
+// GitHub: the REST API, the artifact results service (Twirp) and the blob
+// storage behind signed URLs. It is an http.RoundTripper, as cli/cli does
+// cross-cutting HTTP concerns, so every client built on it (go-github, the
+// artifact uploader, downloads) retries the same way and no caller keeps a
+// loop of its own.
+//
+// The policy: bounded exponential backoff with jitter on 5xx (not 501), 429,
+// secondary rate limits and connection errors; Retry-After and
+// x-ratelimit-reset honoured up to a cap; and only requests that are safe to
+// repeat: GET, HEAD, OPTIONS, PUT, DELETE, PATCH (every PATCH this action
+// sends sets fields to given values), and POSTs whose caller marks them
+// with Idempotent. A create is never repeated blindly: its caller lists
+// again first (see internal/comment).
+package ghclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the policy; a zero Policy field means its default.
+const (
+	DefaultTries    = 5
+	DefaultBase     = time.Second
+	DefaultMaxDelay = 30 * time.Second
+	// DefaultMaxWait is the longest Retry-After or rate-limit reset the
+	// policy waits for; a longer one is answered at once, so the caller can
+	// say when to retry instead of holding a runner for an hour.
+	DefaultMaxWait = 60 * time.Second
+	// secondaryWait is GitHub's advice for a secondary rate limit that
+	// names no time: wait at least a minute.
+	secondaryWait = time.Minute
+)
+
+// Policy is the retry policy. The zero value is the default policy with
+// real sleeps.
+type Policy struct {
+	Tries    int           // attempts per request, the first included
+	Base     time.Duration // first backoff; doubles per try
+	MaxDelay time.Duration // cap of one backoff
+	MaxWait  time.Duration // cap of a Retry-After or rate-limit reset honoured
+	// AttemptTimeout bounds one attempt (connect, headers and body), so a
+	// hung connection becomes a retry instead of a hung job. 0: none.
+	AttemptTimeout time.Duration
+	// Sleep waits (tests make it instant); it must return early with the
+	// context's error when ctx is done.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock rate-limit resets are compared with.
+	Now func() time.Time
+	// Jitter returns a number in [0, 1); nil is math/rand.
+	Jitter func() float64
+	// Logf reports each retry (nil: silent).
+	Logf func(format string, args ...any)
+}
+
+func (p Policy) tries() int {
+	if p.Tries > 0 {
+		return p.Tries
+	}
+	return DefaultTries
+}
+
+func (p Policy) maxWait() time.Duration {
+	if p.MaxWait > 0 {
+		return p.MaxWait
+	}
+	return DefaultMaxWait
+}
+
+func (p Policy) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p Policy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Backoff is the jittered delay before retry n (1-based): Base·2^(n-1),
+// capped at MaxDelay, then drawn from its upper half so that concurrent
+// jobs do not retry in step.
+func (p Policy) Backoff(n int) time.Duration {
+	base, maxd := p.Base, p.MaxDelay
+	if base <= 0 {
+		base = DefaultBase
+	}
+	if maxd <= 0 {
+		maxd = DefaultMaxDelay
+	}
+	d := base
+	for i := 1; i < n && d < maxd; i++ {
+		d *= 2
+	}
+	d = min(d, maxd)
+	j := rand.Float64
+	if p.Jitter != nil {
+		j = p.Jitter
+	}
+	return d/2 + time.Duration(j()*float64(d/2))
+}
+
+type idempotentKey struct{}
+
+// Idempotent marks the requests made with ctx as safe to repeat, for POSTs
+// whose effect does not add up (the results service's Twirp calls: a
+// repeated create answers "already exists", which the uploader handles).
+func Idempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, true)
+}
+
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodPatch:
+		return true
+	}
+	v, _ := req.Context().Value(idempotentKey{}).(bool)
+	return v
+}
+
+// Transport retries requests by the policy.
+type Transport struct {
+	Base   http.RoundTripper // nil: http.DefaultTransport
+	Policy Policy
+}
+
+// New wraps base (nil: http.DefaultTransport).
+func New(base http.RoundTripper, p Policy) *Transport {
+	return &Transport{Base: base, Policy: p}
+}
+
+// Client is an http.Client whose requests follow the policy. It has no
+// overall timeout: Policy.AttemptTimeout bounds each attempt instead, so
+// waits between attempts cannot eat the time of the last one.
+func Client(base http.RoundTripper, p Policy) *http.Client {
+	return &http.Client{Transport: New(base, p)}
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base != nil {
+		return t.Base
+	}
+	return http.DefaultTransport
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	p := t.Policy
+	canRepeat := idempotent(req) && (req.Body == nil || req.Body == http.NoBody || req.GetBody != nil)
+	for try := 1; ; try++ {
+		attempt := req
+		if try > 1 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			attempt = req.Clone(req.Context())
+			attempt.Body = body
+		}
+		resp, err := t.once(attempt)
+		if !canRepeat || try >= p.tries() {
+			return resp, err
+		}
+		wait, why, ok := t.decide(req, resp, err, try)
+		if !ok {
+			return resp, err
+		}
+		if resp != nil {
+			// The answer is dropped for a retry: drain it so the
+			// connection can be reused.
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			resp.Body.Close()
+		}
+		if p.Logf != nil {
+			p.Logf("%s %s: %s; retry %d of %d in %s", req.Method, redact(req.URL), why, try, p.tries()-1, wait.Round(100*time.Millisecond))
+		}
+		if serr := p.sleep(req.Context(), wait); serr != nil {
+			if err == nil {
+				err = fmt.Errorf("%s %s: %s, and no time left to retry: %w", req.Method, redact(req.URL), why, serr)
+			}
+			return nil, err
+		}
+	}
+}
+
+// once makes one attempt, bounded by AttemptTimeout.
+func (t *Transport) once(req *http.Request) (*http.Response, error) {
+	if t.Policy.AttemptTimeout <= 0 {
+		return t.base().RoundTrip(req)
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), t.Policy.AttemptTimeout)
+	resp, err := t.base().RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// decide says whether an answer is worth another try, after how long, and
+// why (for the log).
+func (t *Transport) decide(req *http.Request, resp *http.Response, err error, try int) (time.Duration, string, bool) {
+	p := t.Policy
+	if err != nil {
+		if req.Context().Err() != nil {
+			return 0, "", false // cancelled: no retry
+		}
+		return p.Backoff(try), "no answer (" + errorText(err) + ")", true
+	}
+	status := resp.StatusCode
+	limited, wait, known := t.rateLimited(resp)
+	switch {
+	case limited:
+		if !known {
+			wait = secondaryWait
+		}
+		if wait > p.maxWait() {
+			return 0, "", false // too long to hold the job: the caller says when to retry
+		}
+		return max(wait, p.Backoff(try)), fmt.Sprintf("rate limited (HTTP %d)", status), true
+	case status == http.StatusTooManyRequests || (status >= 500 && status != http.StatusNotImplemented):
+		d := p.Backoff(try)
+		if ra, ok := retryAfter(resp.Header, p.now()); ok {
+			if ra > p.maxWait() {
+				return 0, "", false
+			}
+			d = max(d, ra)
+		}
+		return d, "HTTP " + strconv.Itoa(status), true
+	}
+	return 0, "", false
+}
+
+// rateLimited reports whether resp is a rate limit (a 429, or a 403 that is
+// a primary or secondary rate limit) and how long it asks to wait (known
+// false: it did not say).
+func (t *Transport) rateLimited(resp *http.Response) (limited bool, wait time.Duration, known bool) {
+	status := resp.StatusCode
+	if status != http.StatusForbidden && status != http.StatusTooManyRequests {
+		return false, 0, false
+	}
+	now := t.Policy.now()
+	if d, ok := retryAfter(resp.Header, now); ok {
+		return true, d, true
+	}
+	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
+		if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+			// A second more: the reset is rounded down to the second.
+			return true, max(time.Unix(reset, 0).Sub(now)+time.Second, 0), true
+		}
+		return true, 0, false
+	}
+	if status == http.StatusForbidden && secondaryMessage(resp) {
+		return true, 0, false
+	}
+	return false, 0, false
+}
+
+// secondaryMessage reads (and puts back) the body of a 403 to tell a
+// secondary rate limit from a permission error.
+func secondaryMessage(resp *http.Response) bool {
+	if resp.Body == nil {
+		return false
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	rest := resp.Body
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), rest), rest}
+	s := strings.ToLower(string(b))
+	return strings.Contains(s, "secondary rate limit") || strings.Contains(s, "abuse detection")
+}
+
+// retryAfter parses Retry-After: seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// redact drops the query: signed blob URLs carry their signature there.
+func redact(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.User = "", nil
+	return c.String()
+}
+
+func errorText(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
