@@ -80,6 +80,23 @@ func TestApplyRefusals(t *testing.T) {
 			// The staging plan, renamed as if it were production's.
 			h.renamePlanArtifact(target.New(".", "arena.yaml", "staging").PlanArtifact("head1"), target.New(".", "arena.yaml", "production").PlanArtifact("head1"))
 		}, inputs: map[string]string{"environment": "production"}},
+		{name: "saved pack with a second JSON value", reason: "pack-mismatch", inLog: "pack_json is not a valid pack", between: func(h *harness) {
+			// A digest of the first value alone would match the reviewed
+			// pack, and the appended bytes would be applied.
+			name := target.New(".", "arena.yaml", "default").PlanArtifact("head1")
+			h.reuploadArtifact(name, name+"-x", nil)
+			h.reuploadArtifact(name+"-x", name, func(files map[string][]byte) {
+				var saved deploy.SavedPlan
+				if err := json.Unmarshal(files["deploy.plan"], &saved); err != nil {
+					h.t.Fatal(err)
+				}
+				saved.Request.PackJSON += `{"id":"evil"}`
+				saved.PackChecksum = deploy.ComputePackChecksum([]byte(saved.Request.PackJSON))
+				files["deploy.plan"], _ = json.Marshal(saved)
+			})
+			// The pack at the merge commit is recompiled (so the checksums differ).
+			h.writeFile("support-bot.pack.json", strings.Replace(mustRead(h.t, h.workspace+"/support-bot.pack.json"), `"compilation": {`, `"compilation": {"again": true, `, 1))
+		}},
 		{name: "config changed", reason: "config-changed", inLog: "keys differing: target_dir", between: func(h *harness) {
 			h.writeFile("arena.yaml", strings.Replace(mustRead(h.t, h.workspace+"/arena.yaml"), ".deployed/default", ".deployed/elsewhere", 1))
 		}},

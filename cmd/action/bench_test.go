@@ -29,6 +29,9 @@ func benchHarness(b *testing.B, n int) *harness {
 		prompts[fmt.Sprintf("prompt-%03d", i)] = map[string]any{"id": i, "system_template": "You are agent number " + fmt.Sprint(i)}
 	}
 	pack, _ := json.Marshal(map[string]any{"id": "bench", "version": "1.0.0", "prompts": prompts})
+	if n < 0 { // a big pack of -n bytes
+		pack = []byte(deploytest.BigPack(-n))
+	}
 	if err := os.WriteFile(filepath.Join(ws, "support-bot.pack.json"), pack, 0o644); err != nil {
 		b.Fatal(err)
 	}
@@ -69,6 +72,22 @@ func BenchmarkPlanRun50(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(len(h.gh.Requests()))/float64(b.N), "requests/op")
+}
+
+// BenchmarkPlanRun9MB is a whole plan run with a 9 MB pack: the action's
+// own pack handling (read, validate, digest, saved plan, artifact) plus the
+// round trip through the reference adapter.
+func BenchmarkPlanRun9MB(b *testing.B) {
+	h := benchHarness(b, -9<<20)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	if _, err := h.runner.PullRequest(pr); err != nil {
+		b.Fatal(err)
+	}
+	h.benchRun(b, nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h.benchRun(b, nil)
+	}
 }
 
 // BenchmarkApplyRun50 is a whole apply run: find the PR and its plan,

@@ -40,3 +40,30 @@ func TestPackTooLargeForPromptKitAdapter(t *testing.T) {
 		t.Errorf("the request was sent anyway:\n%s", res.log)
 	}
 }
+
+// TestPackInvalid: a pack JSON would have to alter (invalid UTF-8), or one
+// with a second value after it, is refused at plan time with the place,
+// rather than planned and then never applicable.
+func TestPackInvalid(t *testing.T) {
+	for _, tc := range []struct{ name, pack, want string }{
+		{"invalid UTF-8", "{\"id\":\"p\",\"version\":\"1\",\n\"prompts\":{\"a\":{\"t\":\"caf\xe9\"}}}", "not valid UTF-8 (line 2, column 25)"},
+		{"two values", `{"id":"p","version":"1","prompts":{}}` + "\n" + `{"id":"q"}`, "line 2, column 1: more than one JSON value"},
+		{"not JSON", "id: p\n", "line 1, column 1: invalid character 'i'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.writeFile("support-bot.pack.json", tc.pack)
+			h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: "bad1"}))
+			res := h.run(nil)
+			if res.code != 1 || res.outputs["failure-reason"] != "pack-invalid" {
+				t.Fatalf("exit %d, outputs %v\n%s", res.code, res.outputs, res.log)
+			}
+			if !strings.Contains(res.log, "support-bot.pack.json") || !strings.Contains(res.log, tc.want) {
+				t.Errorf("log lacks the file and %q:\n%s", tc.want, res.log)
+			}
+			if len(h.gh.Artifacts()) != 0 {
+				t.Error("an invalid pack was uploaded as a plan")
+			}
+		})
+	}
+}

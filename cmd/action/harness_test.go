@@ -186,11 +186,21 @@ func (h *harness) adapterTarget() string { return deploytest.LocalAdapter(h.t) }
 // same run, as a tampering workflow could.
 func (h *harness) renamePlanArtifact(from, to string) {
 	h.t.Helper()
+	h.reuploadArtifact(from, to, nil)
+}
+
+// reuploadArtifact re-uploads an artifact from the same run under the name
+// to, with edit applied to its files first, as a tampering workflow could.
+func (h *harness) reuploadArtifact(from, to string, edit func(files map[string][]byte)) {
+	h.t.Helper()
 	for _, a := range h.gh.Artifacts() {
 		if a.Name != from {
 			continue
 		}
 		files := h.artifactFiles(a.ID)
+		if edit != nil {
+			edit(files)
+		}
 		var list []artifacts.File
 		for n, b := range files {
 			list = append(list, artifacts.File{Name: n, Data: b})

@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,31 +184,4 @@ type PackMeta struct {
 	ID      string `json:"id"`
 	Name    string `json:"name"`
 	Version string `json:"version"`
-}
-
-// ReadPackMeta parses the pack's id and version.
-func ReadPackMeta(data []byte) (PackMeta, error) {
-	var m PackMeta
-	if err := json.Unmarshal(data, &m); err != nil {
-		return m, fmt.Errorf("parse pack: %w (is it a compiled .pack.json?)", err)
-	}
-	return m, nil
-}
-
-// PackContentDigest digests the pack without its compilation block (compiler
-// version and timestamp), so a recompiled but otherwise identical pack has
-// the same digest. Keys are sorted by encoding/json, making it canonical.
-func PackContentDigest(data []byte) (string, error) {
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber() // keep numbers as written: float64 would round large ints
-	if err := dec.Decode(&m); err != nil {
-		return "", fmt.Errorf("parse pack: %w", err)
-	}
-	delete(m, "compilation")
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", err
-	}
-	return ComputePackChecksum(b), nil
 }

@@ -55,6 +55,7 @@ const (
 	ReasonStateOtherEnv   = "state-other-environment"
 	ReasonStateExpired    = "state-expired"
 	ReasonPackTooLarge    = "pack-too-large"
+	ReasonPackInvalid     = "pack-invalid"
 )
 
 // Failure is an error with its failure-reason and what to do about it.

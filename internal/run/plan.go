@@ -142,7 +142,7 @@ func (s *session) buildPlan(resp *deploy.PlanResponse, prior string) *PlanResult
 	})
 	p := &Provenance{
 		Version: 1, PlanID: id, Environment: s.env, WorkingDirectory: s.o.WorkDirRel, ConfigPath: s.o.ConfigPath,
-		PackPath: relTo(s.o.WorkDir, s.packPath), PackChecksum: s.packChecksum, PackContentDigest: s.packContent,
+		PackPath: relTo(s.o.WorkDir, s.packPath), PackChecksum: s.packChecksum, PackContentDigest: s.packParsed.ContentDigest(),
 		ConfigDigest: digestString(s.redactedConfig), PriorStateDigest: s.prior.Digest(),
 		CreatedAt: saved.CreatedAt, ActionVersion: s.o.Version,
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
+	"github.com/arena-deploy/arena-deploy-action/internal/pack"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
 	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
@@ -39,7 +40,7 @@ type session struct {
 	packPath     string
 	pack         []byte
 	packChecksum string
-	packContent  string
+	packParsed   *pack.Pack
 	packMeta     deploy.PackMeta
 
 	configJSON     string // unredacted: only ever sent to the adapter
@@ -122,11 +123,13 @@ func (s *session) load() error {
 	if s.pack, err = s.ws.ReadFile(s.packPath); err != nil {
 		return fmt.Errorf("read pack: %w", err)
 	}
-	s.packChecksum = deploy.ComputePackChecksum(s.pack)
-	if s.packMeta, err = deploy.ReadPackMeta(s.pack); err != nil {
-		return fail(ReasonPackNotFound, "Compile the pack again; it must be a JSON object.", fmt.Errorf("%s: %w", s.packPath, err))
+	// One parse for the run: validation, metadata and (when asked) the
+	// content digest all come from it.
+	if s.packParsed, err = pack.Parse(s.pack); err != nil {
+		return fail(ReasonPackInvalid, "Commit the pack as packc compile writes it: one JSON object, UTF-8.", fmt.Errorf("%s: %w", relTo(s.o.WorkDir, s.packPath), err))
 	}
-	s.packContent, _ = deploy.PackContentDigest(s.pack)
+	s.packChecksum = s.packParsed.Checksum
+	s.packMeta = deploy.PackMeta(s.packParsed.Meta)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/pack"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
@@ -38,19 +39,27 @@ func (s *session) verify(ctx context.Context, res *ApplyResult, prior string) er
 // matches by content, and the reviewed bytes are applied.
 func (s *session) verifyPack(saved *deploy.SavedPlan, res *ApplyResult) error {
 	hint := "Re-run the plan on a pull request that contains this pack, review it, and merge that."
-	if got := deploy.ComputePackChecksum([]byte(saved.Request.PackJSON)); got != saved.PackChecksum {
-		return failf(ReasonPackMismatch, "The plan artifact was altered after it was made; do not apply it. "+hint,
-			"the saved plan's pack_json has checksum %s, but the plan says %s", got, saved.PackChecksum)
+	altered := "The plan artifact was altered after it was made; do not apply it. " + hint
+	reviewedBytes := []byte(saved.Request.PackJSON)
+	if got := deploy.ComputePackChecksum(reviewedBytes); got != saved.PackChecksum {
+		return failf(ReasonPackMismatch, altered, "the saved plan's pack_json has checksum %s, but the plan says %s", got, saved.PackChecksum)
+	}
+	// The bytes that would be applied must be a pack the plan job could
+	// have accepted: one JSON value, valid UTF-8 (a second value appended
+	// would pass a digest of the first).
+	reviewed, err := pack.Parse(reviewedBytes)
+	if err != nil {
+		return failf(ReasonPackMismatch, altered, "the saved plan's pack_json is not a valid pack: %v", err)
 	}
 	if s.packChecksum == saved.PackChecksum {
 		return nil
 	}
-	reviewed, err := deploy.PackContentDigest([]byte(saved.Request.PackJSON))
-	if err == nil && reviewed == s.packContent {
-		s.pack = []byte(saved.Request.PackJSON)
+	if reviewed.ContentDigest() == s.packParsed.ContentDigest() {
+		s.pack = reviewedBytes
 		res.Notes = append(res.Notes, fmt.Sprintf("The pack at this commit (%s) was recompiled since the review; only its compilation block differs, so the reviewed bytes (%s) were applied.",
 			short(s.packChecksum, 12), short(saved.PackChecksum, 12)))
 		s.packChecksum = saved.PackChecksum
+		s.packParsed = reviewed
 		return nil
 	}
 	return failf(ReasonPackMismatch, hint, "the pack at this commit (%s, %s) is not the pack that was reviewed (%s)",

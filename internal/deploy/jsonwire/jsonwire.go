@@ -31,6 +31,14 @@ var safe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// htmlSafe is safe for json.Marshal's default (HTML escaping on): '<', '>'
+// and '&' are written as \u003c, \u003e and \u0026.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	t = safe
+	t['<'], t['>'], t['&'] = false, false, false
+	return t
+}()
+
 // QuotedLen is len(AppendQuoted(nil, s)), without building it: the client
 // checks a request's size against the adapter's limit before sending.
 func QuotedLen(s string) int {
@@ -68,6 +76,16 @@ func QuotedLen(s string) int {
 // for other control bytes, \ufffd for invalid UTF-8, \u2028 and \u2029
 // escaped.
 func AppendQuoted(dst []byte, s string) []byte {
+	return appendQuoted(dst, s, &safe)
+}
+
+// AppendQuotedHTML appends s as json.Marshal encodes it (HTML escaping on),
+// as PromptKit writes its files.
+func AppendQuotedHTML(dst []byte, s string) []byte {
+	return appendQuoted(dst, s, &htmlSafe)
+}
+
+func appendQuoted(dst []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -81,6 +99,8 @@ func AppendQuoted(dst []byte, s string) []byte {
 			switch b {
 			case '\\', '"':
 				dst = append(dst, '\\', b)
+			case '<', '>', '&':
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
 			case '\b':
 				dst = append(dst, '\\', 'b')
 			case '\f':

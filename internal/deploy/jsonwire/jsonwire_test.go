@@ -216,3 +216,14 @@ func FuzzDecodeRequest(f *testing.F) {
 		checkRequest(t, line)
 	})
 }
+
+func TestQuoteHTMLMatchesMarshal(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	for i := 0; i < 50_000; i++ {
+		s := randomString(r) + "<&>"
+		want, _ := json.Marshal(s)
+		if got := AppendQuotedHTML(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("AppendQuotedHTML(%q) = %s, json.Marshal %s", s, got, want)
+		}
+	}
+}

@@ -1,0 +1,330 @@
+// Package pack reads a compiled PromptKit pack once per run: it validates
+// the bytes, finds the metadata, and digests the content, all from one
+// split of the top-level object, so a 10 MB pack is not decoded into a tree
+// two or three times over.
+package pack
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/jsonwire"
+)
+
+// ErrInvalid is matched when the pack is not one valid UTF-8 JSON object.
+var ErrInvalid = errors.New("pack is not a valid compiled pack")
+
+// Meta is what the action shows of a pack.
+type Meta struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Pack is a parsed pack: its bytes, checksum, metadata and top-level fields.
+type Pack struct {
+	Raw      []byte
+	Checksum string // sha256:<hex> of Raw, PromptKit's pack_checksum
+	Meta     Meta
+	// Fields are the top-level members as written (the last of duplicates).
+	Fields map[string]json.RawMessage
+
+	digest string
+}
+
+// Parse validates raw (one JSON object, valid UTF-8) and reads its
+// metadata. It scans the bytes twice at memory speed (UTF-8, structure)
+// and once with encoding/json's validator.
+func Parse(raw []byte) (*Pack, error) {
+	if !utf8.Valid(raw) {
+		line, col := position(raw, invalidUTF8At(raw))
+		return nil, fmt.Errorf("%w: it is not valid UTF-8 (line %d, column %d); it must be the JSON that packc writes", ErrInvalid, line, col)
+	}
+	if err := validate(raw); err != nil {
+		return nil, err
+	}
+	p := &Pack{Raw: raw, Checksum: checksum(raw), Fields: map[string]json.RawMessage{}}
+	i := skipSpace(raw, 0)
+	if raw[i] != '{' {
+		return nil, fmt.Errorf("%w: it is JSON, but not an object", ErrInvalid)
+	}
+	err := members(raw, i, func(key string, val []byte) {
+		p.Fields[key] = val
+	})
+	if err != nil {
+		return nil, err
+	}
+	for key, dst := range map[string]*string{"id": &p.Meta.ID, "name": &p.Meta.Name, "version": &p.Meta.Version} {
+		if v, ok := p.Fields[key]; ok && string(v) != "null" {
+			if err := json.Unmarshal(v, dst); err != nil {
+				return nil, fmt.Errorf("%w: its %q is %s, not a string", ErrInvalid, key, preview(v))
+			}
+		}
+	}
+	return p, nil
+}
+
+// validate checks raw is exactly one JSON value, naming the place of the
+// first error as line:column.
+func validate(raw []byte) error {
+	if json.Valid(raw) {
+		return nil
+	}
+	var v json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	err := dec.Decode(&v)
+	offset := skipSpace(raw, int(dec.InputOffset())) // what follows the first value
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) && syn.Offset > 0 {
+		offset = int(syn.Offset) - 1 // the offending byte
+	}
+	if err == nil {
+		err = errors.New("more than one JSON value: something follows the pack's closing brace")
+	}
+	line, col := position(raw, offset)
+	return fmt.Errorf("%w: line %d, column %d: %v", ErrInvalid, line, col, err)
+}
+
+// ContentDigest digests the pack without its compilation block (compiler
+// version and timestamp), so a recompiled but otherwise identical pack has
+// the same digest. It is sha256 of the canonical JSON encoding/json would
+// write for the pack decoded with UseNumber (keys sorted, numbers as
+// written, HTML escaped), computed in one walk instead of a decoded tree.
+func (p *Pack) ContentDigest() string {
+	if p.digest != "" {
+		return p.digest
+	}
+	c := &canon{h: sha256.New()}
+	keys := make([]string, 0, len(p.Fields))
+	for k := range p.Fields {
+		if k != "compilation" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	c.byte('{')
+	for i, k := range keys {
+		if i > 0 {
+			c.byte(',')
+		}
+		c.buf = jsonwire.AppendQuotedHTML(c.buf, k)
+		c.byte(':')
+		c.value(p.Fields[k], 0)
+	}
+	c.byte('}')
+	p.digest = "sha256:" + hex.EncodeToString(c.sum())
+	return p.digest
+}
+
+func checksum(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// canon writes canonical JSON into a hash through a small buffer.
+type canon struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (c *canon) byte(b byte) { c.buf = append(c.buf, b) }
+
+func (c *canon) flush() {
+	if len(c.buf) > 64<<10 {
+		c.h.Write(c.buf)
+		c.buf = c.buf[:0]
+	}
+}
+
+func (c *canon) sum() []byte {
+	c.h.Write(c.buf)
+	c.buf = c.buf[:0]
+	return c.h.Sum(nil)
+}
+
+// value writes the canonical form of the validated JSON value at the start
+// of b (leading whitespace allowed).
+func (c *canon) value(b []byte, depth int) {
+	i := skipSpace(b, 0)
+	switch b[i] {
+	case '{':
+		type member struct {
+			key string
+			val []byte
+		}
+		var ms []member
+		index := map[string]int{}
+		_ = members(b, i, func(key string, val []byte) {
+			if j, dup := index[key]; dup { // a decoded map keeps the last
+				ms[j].val = val
+				return
+			}
+			index[key] = len(ms)
+			ms = append(ms, member{key, val})
+		})
+		sort.Slice(ms, func(x, y int) bool { return ms[x].key < ms[y].key })
+		c.byte('{')
+		for j, m := range ms {
+			if j > 0 {
+				c.byte(',')
+			}
+			c.buf = jsonwire.AppendQuotedHTML(c.buf, m.key)
+			c.byte(':')
+			c.value(m.val, depth+1)
+		}
+		c.byte('}')
+	case '[':
+		c.byte('[')
+		j := skipSpace(b, i+1)
+		for n := 0; b[j] != ']'; n++ {
+			if n > 0 {
+				c.byte(',')
+			}
+			end := skipValue(b, j)
+			c.value(b[j:end], depth+1)
+			j = skipSpace(b, end)
+			if b[j] == ',' {
+				j = skipSpace(b, j+1)
+			}
+		}
+		c.byte(']')
+	case '"':
+		c.buf = jsonwire.AppendQuotedHTML(c.buf, unquote(b[i:]))
+	default: // numbers (as written, as json.Number keeps them), true, false, null
+		end := skipValue(b, i)
+		c.buf = append(c.buf, b[i:end]...)
+	}
+	c.flush()
+}
+
+// unquote decodes a validated string literal as encoding/json does.
+func unquote(b []byte) string {
+	if s, _, ok := jsonwire.Unquote(b); ok {
+		return s
+	}
+	var s string
+	_ = json.Unmarshal(b[:skipValue(b, 0)], &s)
+	return s
+}
+
+// members calls f for each member of the validated object starting at
+// b[i] == '{', with the value's bytes.
+func members(b []byte, i int, f func(key string, val []byte)) error {
+	j := skipSpace(b, i+1)
+	for b[j] != '}' {
+		kend := skipValue(b, j)
+		key := unquote(b[j:kend])
+		j = skipSpace(b, kend)
+		j = skipSpace(b, j+1) // ':'
+		vend := skipValue(b, j)
+		f(key, b[j:vend])
+		j = skipSpace(b, vend)
+		if b[j] == ',' {
+			j = skipSpace(b, j+1)
+		}
+	}
+	return nil
+}
+
+// skipValue returns the end of the validated JSON value starting at b[i].
+// Strings are skipped with IndexByte, at memory speed.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = skipString(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	default:
+		j := i
+		for j < len(b) {
+			switch b[j] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return j
+			}
+			j++
+		}
+		return j
+	}
+}
+
+// skipString returns the index after the closing quote of the string at b[i].
+func skipString(b []byte, i int) int {
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return len(b)
+		}
+		j += k
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for p := j - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 1
+		}
+		j++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
+}
+
+// position turns a byte offset into a 1-based line and column (in bytes).
+func position(b []byte, offset int) (line, col int) {
+	if offset > len(b) {
+		offset = len(b)
+	}
+	line = 1 + bytes.Count(b[:offset], []byte("\n"))
+	col = offset - bytes.LastIndexByte(b[:offset], '\n')
+	return line, col
+}
+
+func preview(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "…"
+	}
+	return string(b)
+}
