@@ -222,7 +222,7 @@ func githubContext(getenv func(string) string) (*run.GitHubContext, error) {
 	owner, repo, _ := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
 	g := &run.GitHubContext{
 		Owner: owner, Repo: repo, EventName: getenv("GITHUB_EVENT_NAME"), SHA: getenv("GITHUB_SHA"),
-		Ref: getenv("GITHUB_REF"), ServerURL: strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/"),
+		Ref: getenv("GITHUB_REF"), ServerURL: strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/"), Actor: getenv("GITHUB_ACTOR"),
 	}
 	if g.ServerURL == "" {
 		g.ServerURL = "https://github.com"

@@ -37,6 +37,10 @@ func (r *Runner) PullRequest(pr *Pull) (*Run, error) {
 		headRepo = DefaultOwner + "/" + DefaultRepo
 	}
 	run := r.Server.AddRun(Run{Event: "pull_request", HeadSHA: pr.HeadSHA, HeadRepo: headRepo})
+	r.Env["GITHUB_ACTOR"] = pr.User
+	if r.Env["GITHUB_ACTOR"] == "" {
+		r.Env["GITHUB_ACTOR"] = "octocat"
+	}
 	return run, r.event("pull_request", run, "merge-of-"+pr.HeadSHA, "refs/pull/"+fmt.Sprint(pr.Number)+"/merge", map[string]any{
 		"number": pr.Number,
 		"pull_request": map[string]any{"number": pr.Number,
@@ -49,6 +53,7 @@ func (r *Runner) PullRequest(pr *Pull) (*Run, error) {
 func (r *Runner) Push(sha, message string) (*Run, error) {
 	r.Server.Mainline(sha)
 	run := r.Server.AddRun(Run{Event: "push", HeadSHA: sha, HeadBranch: "main"})
+	r.Env["GITHUB_ACTOR"] = "octocat" // who merged
 	return run, r.event("push", run, sha, "refs/heads/main", map[string]any{
 		"ref": "refs/heads/main", "before": r.Server.before(sha), "after": sha, "head_commit": map[string]any{"id": sha, "message": message}})
 }

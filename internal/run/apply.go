@@ -28,8 +28,10 @@ type ApplyResult struct {
 	Results  []deploy.ResourceResult
 	Notes    []string
 	Diff     string
-	StateRef string
-	Applied  bool
+	// ReviewedDiff is the pack diff the reviewed plan showed (pack.diff).
+	ReviewedDiff string
+	StateRef     string
+	Applied      bool
 	// ResultsFromPlan: the adapter reported no per-resource results
 	// (PromptKit's v1.3.5 SDK sends no events), so Results were made from
 	// the reviewed plan it applied.
@@ -190,7 +192,9 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 	var ref string
 	var err error
 	for try, delay := 1, 2*time.Second; ; try, delay = try+1, delay*2 {
-		ref, err = s.backend.Save(ctx, &state.Write{State: st, Message: msg}, s.prior)
+		// Pack: the exact pack applied, kept beside the state where the
+		// backend can (the state branch), for the next plan's pack diff.
+		ref, err = s.backend.Save(ctx, &state.Write{State: st, Message: msg, Pack: s.pack}, s.prior)
 		if err == nil || errors.Is(err, state.ErrConflict) || try == 3 || !retryable(err) || s.sleep(ctx, delay) != nil {
 			break
 		}
@@ -270,6 +274,7 @@ func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
 		return fail(ReasonPlanNotFound, "The plan artifact is damaged; re-run the plan job.", err)
 	}
 	s.d.Report.Infof("Reviewed plan: %s (artifact %d) from pull request #%d", name, info.ID, n)
+	res.ReviewedDiff = string(files[PackDiffName])
 	return decodePlan(files[PlanFileName], files[ProvenanceFileName], res)
 }
 

@@ -11,7 +11,7 @@ import (
 // applyView is the apply report of this session.
 func (s *session) applyView(res *ApplyResult, status string, err error) *comment.Apply {
 	a := &comment.Apply{Plan: *s.baseView(), Status: status, Results: res.Results, Notes: res.Notes, Diff: res.Diff,
-		ResultsFromPlan: res.ResultsFromPlan, Links: res.Links}
+		ResultsFromPlan: res.ResultsFromPlan, Links: res.Links, ReviewedDiff: res.ReviewedDiff}
 	a.Warnings = append([]string{}, s.warnings...)
 	if s.d.GH != nil {
 		a.MergeSHA = s.d.GH.SHA

@@ -87,6 +87,7 @@ type GitHubContext struct {
 	RunID         int64
 	RunAttempt    int
 	ServerURL     string
+	Actor         string // GITHUB_ACTOR: who started the run
 }
 
 // RunURL links the workflow run.

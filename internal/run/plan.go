@@ -30,12 +30,14 @@ const (
 
 // PlanResult is what a plan run produced.
 type PlanResult struct {
-	Saved        *deploy.SavedPlan
-	Provenance   *Provenance
-	PlanID       string
-	Counts       comment.Counts
-	Markdown     string
-	CommentID    int64
+	Saved      *deploy.SavedPlan
+	Provenance *Provenance
+	PlanID     string
+	Counts     comment.Counts
+	Markdown   string
+	CommentID  int64
+	// PackDiff is the full pack diff (the artifact's pack.diff).
+	PackDiff     string
 	ArtifactName string
 	ArtifactID   int64
 }
@@ -103,8 +105,11 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	}
 	res := s.buildPlan(resp, prior)
 	s.d.Report.Infof("%s: %s (plan %s)", s.env, res.Counts.String(), short(res.PlanID, 12))
+	diff, diffText := s.packDiff(ctx)
+	res.PackDiff = diffText
 
 	view := s.planView(res)
+	view.PackDiff = diff
 	// fail-on is decided before the upload, and recorded in the plan's
 	// provenance: a plan that fails it is never applied, even when the
 	// check is not required and the pull request merges.
@@ -183,6 +188,10 @@ func (s *session) baseView() *comment.Plan {
 	if g := s.d.GH; g != nil && g.RunID != 0 {
 		v.RunURL, v.RunLabel = g.RunURL(), "run "+itoa64(g.RunID)
 	}
+	if g := s.d.GH; g != nil {
+		v.Actor, v.RepoURL, v.ServerURL = g.Actor, s.repoURL(), g.ServerURL
+	}
+	v.At, v.Duration = s.started, s.now().Sub(s.started)
 	return v
 }
 
@@ -218,9 +227,13 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 		expires = s.now().Add(time.Duration(s.o.RetentionDays) * 24 * time.Hour)
 	}
 	res.ArtifactName = s.target.PlanArtifact(s.headSHA())
-	res.ArtifactID, _, err = s.d.Uploader.Upload(ctx, res.ArtifactName, []artifacts.File{
+	files := []artifacts.File{
 		{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: []byte(res.Markdown)}, {Name: ProvenanceFileName, Data: provJSON},
-	}, expires)
+	}
+	if res.PackDiff != "" {
+		files = append(files, artifacts.File{Name: PackDiffName, Data: []byte(res.PackDiff)})
+	}
+	res.ArtifactID, _, err = s.d.Uploader.Upload(ctx, res.ArtifactName, files, expires)
 	if err != nil {
 		return err
 	}

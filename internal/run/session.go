@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/adaptercheck"
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
@@ -61,6 +62,7 @@ type session struct {
 	reviewedAdapter string
 	installed       *adapterinstall.Result
 	commentID       int64 // the sticky comment, once found or made
+	started         time.Time
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
@@ -70,8 +72,10 @@ func newSession(o *Options, d *Deps) *session {
 	if env == "" {
 		env = deploy.DefaultEnvironment
 	}
-	return &session{o: o, d: d, env: env, masker: mask.NewMasker(),
+	s := &session{o: o, d: d, env: env, masker: mask.NewMasker(),
 		target: target.New(o.WorkDirRel, o.ConfigPath, env)}
+	s.started = s.now()
+	return s
 }
 
 // load reads arena.yaml and the pack, and masks every secret of the config

@@ -1,0 +1,73 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+	"github.com/arena-deploy/arena-deploy-action/internal/deployedpack"
+	"github.com/arena-deploy/arena-deploy-action/internal/packdiff"
+)
+
+// PackDiffName is the plan artifact's full pack diff (a public file name).
+const PackDiffName = "pack.diff"
+
+// packDiff compares the pull request's pack with what is deployed: the pack
+// recorded at the last apply, else the pack at the base commit, else
+// nothing. It returns the report's section and the text of pack.diff. Not
+// being able to read the deployed side costs the diff, never the plan: it
+// is a warning.
+func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, string) {
+	f := &deployedpack.Finder{}
+	if r, ok := s.backend.(deployedpack.Recorder); ok {
+		f.Recorder = r
+	}
+	base := ""
+	if g := s.d.GH; g != nil && s.d.GitHub != nil {
+		f.GitHub, f.Owner, f.Repo, base = s.d.GitHub, g.Owner, g.Repo, g.BaseSHA
+	}
+	found, err := f.Find(ctx, base, path.Join(s.o.WorkDirRel, relTo(s.o.WorkDir, s.packPath)))
+	if err != nil {
+		s.warnf("The pack diff is not shown: %s", s.masker.String(err.Error()))
+		return nil, ""
+	}
+	if found.Source == deployedpack.None && f.GitHub == nil {
+		return nil, "" // without GitHub there is no base commit to say "all new" against
+	}
+	d, err := packdiff.Compare(found.Pack, s.pack)
+	if err != nil {
+		s.warnf("The pack diff is not shown: %s", s.masker.String(err.Error()))
+		return nil, ""
+	}
+	pd := &comment.PackDiff{Diff: d}
+	label := "the deployed pack"
+	switch found.Source {
+	case deployedpack.BaseCommit:
+		pd.Base, pd.BaseSHA, pd.BaseURL = comment.BaseCommit, found.SHA, s.repoURL()+"/commit/"+found.SHA
+		label = "the pack at base commit " + short(found.SHA, 7)
+	case deployedpack.None:
+		pd.Base, label = comment.BaseNone, "nothing deployed"
+	}
+	head := "the pull request's pack"
+	if h := s.headSHA(); h != "" {
+		head += " at " + short(h, 7)
+	}
+	return pd, s.masker.String(d.Text(label, head))
+}
+
+// warnf is a warning in the log and in the report.
+func (s *session) warnf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.d.Report.Warningf("%s", msg)
+	s.warnings = append(s.warnings, msg)
+}
+
+// repoURL is the repository's web address ("" without GitHub).
+func (s *session) repoURL() string {
+	g := s.d.GH
+	if g == nil || g.Owner == "" {
+		return ""
+	}
+	return g.ServerURL + "/" + g.Owner + "/" + g.Repo
+}
