@@ -331,7 +331,7 @@ func TestStateWriteOutageLosesNothing(t *testing.T) {
 	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
 	h.planPR(pr2, nil)
 	h.merge(pr2, "merge222", "Merge pull request #2")
-	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 503, Times: 3})
+	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 503, Times: 5}) // every try of the policy
 	r := h.run(nil)
 	if r.code != 1 || r.outputs["failure-reason"] != "github-api-error" || r.outputs["state-artifact"] != "arena-state-default-merge222" {
 		t.Fatalf("outage: exit %d %v\n%s", r.code, r.outputs, r.log)

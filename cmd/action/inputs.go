@@ -144,6 +144,18 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 	return o, checkChoice(o)
 }
 
+// capRetention caps retention-days at the repository's retention
+// (GITHUB_RETENTION_DAYS), as actions/upload-artifact does: a longer one
+// is not granted, so the plan would expire earlier than the input says.
+func capRetention(days int, repoMax string) (int, string) {
+	maxDays, err := strconv.Atoi(repoMax)
+	if err != nil || maxDays < 1 || days <= maxDays {
+		return days, ""
+	}
+	return maxDays, fmt.Sprintf("retention-days is %d, but this repository keeps artifacts at most %d days "+
+		"(its Actions settings, GITHUB_RETENTION_DAYS): using %d. Raise the repository's retention, or lower retention-days.", days, maxDays, maxDays)
+}
+
 func checkChoice(o *run.Options) error {
 	choices := []struct{ name, val, allowed string }{
 		{"command", o.Command, "auto plan apply status refresh destroy"},

@@ -292,8 +292,9 @@ func TestCommentAPIErrors(t *testing.T) {
 	if r := h.run(nil); r.code != 0 || strings.Contains(r.log, "::warning::") || len(h.gh.Comments(pr.Number)) != 1 {
 		t.Fatalf("transient 502: %v\n%s", r.outputs, r.log)
 	}
-	// A lasting outage is a warning: the plan, summary and artifact stand.
-	h.gh.Inject("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{Status: 502, Times: 3})
+	// A lasting outage (every try of the policy, twice) is a warning: the
+	// plan, summary and artifact stand.
+	h.gh.Inject("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{Status: 502, Times: 10})
 	res := h.run(nil)
 	if res.code != 0 || !strings.Contains(res.log, "::warning::Could not update the pull request comment") || res.outputs["artifact-id"] == "" {
 		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)

@@ -2,19 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/events"
+	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
 )
 
@@ -47,6 +46,13 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if inActions {
 		in = actionInputs(getenv)
 		rep = githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
+		// Without a token an apply would deploy and keep the state only in
+		// the runner's throwaway workspace: refuse before anything else.
+		if githubToken(in, getenv) == "" {
+			rep.SetOutput("failure-reason", run.ReasonInvalidInput)
+			rep.Errorf("%s", errNoToken)
+			return exitUsage
+		}
 	} else {
 		if in, err = cliInputs(args, stderr); err != nil {
 			return exitUsage
@@ -64,6 +70,10 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
 		rep.Errorf("%s", strings.TrimPrefix(err.Error(), "usage: "))
 		return exitUsage
+	}
+	if days, warning := capRetention(o.RetentionDays, getenv("GITHUB_RETENTION_DAYS")); warning != "" {
+		rep.Warningf("%s", warning)
+		o.RetentionDays = days
 	}
 	d, err := deps(in, getenv, rep, stderr)
 	if err != nil {
@@ -89,6 +99,12 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	return exitOK
 }
 
+// errNoToken is the message for a run in GitHub Actions without a token.
+var errNoToken = errors.New("input github-token is empty. In GitHub Actions the action needs a token for the pull request " +
+	"comment, the plan artifact and the deploy state; without one an apply would keep the state only in the runner's " +
+	"throwaway workspace. Pass github-token: ${{ github.token }} (action.yml's default; a docker:// step must pass it " +
+	"itself), with the permissions of the README's \"Permissions per command\"")
+
 func lookup(environ []string) func(string) string {
 	m := make(map[string]string, len(environ))
 	for _, kv := range environ {
@@ -98,10 +114,14 @@ func lookup(environ []string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// deps builds the GitHub client, the artifact uploader and the event
-// context from the runner's variables.
+// deps builds the GitHub clients, the artifact uploader and the event
+// context from the runner's variables. Every HTTP client follows the one
+// retry policy of internal/ghclient.
 func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer) (*run.Deps, error) {
-	d := &run.Deps{Report: rep, Log: log, BlobClient: &http.Client{Timeout: 5 * time.Minute}, Now: clock, Sleep: sleep}
+	policy := ghclient.Policy{Sleep: sleep, Now: clock, AttemptTimeout: 2 * time.Minute, Logf: rep.Infof}
+	blobPolicy := policy
+	blobPolicy.AttemptTimeout = 5 * time.Minute
+	d := &run.Deps{Report: rep, Log: log, BlobClient: ghclient.Client(nil, blobPolicy), Now: clock, Sleep: sleep}
 	if getenv("GITHUB_EVENT_PATH") != "" || getenv("GITHUB_REPOSITORY") != "" {
 		g, err := githubContext(getenv)
 		if err != nil {
@@ -109,39 +129,41 @@ func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer
 		}
 		d.GH = g
 	}
-	token := in.get("github-token")
-	if token == "" {
-		token = getenv("GITHUB_TOKEN")
-	}
-	if token != "" && d.GH != nil && d.GH.Owner != "" {
+	if token := githubToken(in, getenv); token != "" && d.GH != nil && d.GH.Owner != "" {
 		rep.AddMask(token)
-		gh, err := githubClient(getenv("GITHUB_API_URL"), token)
+		gh, err := ghclient.GitHub(ghclient.Client(nil, policy), getenv("GITHUB_API_URL"), token)
 		if err != nil {
 			return nil, err
 		}
 		d.GitHub = gh
+		// The state has a client of its own: a rate limit met by any other
+		// call cannot block the write after a deploy, and it waits longer
+		// for a reset than other calls do, since failing it would leave the
+		// deploy's state to be restored by hand.
+		statePolicy := policy
+		statePolicy.MaxWait = stateMaxWait
+		if d.StateGitHub, err = ghclient.GitHub(ghclient.Client(nil, statePolicy), getenv("GITHUB_API_URL"), token); err != nil {
+			return nil, err
+		}
 	}
-	if up, err := artifacts.NewUploader(getenv("ACTIONS_RESULTS_URL"), getenv("ACTIONS_RUNTIME_TOKEN"), &http.Client{Timeout: 5 * time.Minute}); err == nil {
+	if up, err := artifacts.NewUploader(getenv("ACTIONS_RESULTS_URL"), getenv("ACTIONS_RUNTIME_TOKEN"), ghclient.Client(nil, blobPolicy)); err == nil {
+		up.Policy = blobPolicy
 		d.Uploader = up
 	} else if getenv("GITHUB_ACTIONS") == "true" {
-		rep.Warningf("Plans cannot be uploaded as artifacts: %s", err)
+		d.NoArtifactService = err
 	}
 	return d, nil
 }
 
-// githubClient honours GITHUB_API_URL as given (GitHub Enterprise Server
-// passes https://host/api/v3), rather than guessing a path suffix.
-func githubClient(apiURL, token string) (*github.Client, error) {
-	c := github.NewClient(&http.Client{Timeout: 2 * time.Minute}).WithAuthToken(token)
-	if apiURL == "" {
-		return c, nil
+// stateMaxWait is how long the state client waits for a rate limit's reset.
+const stateMaxWait = 10 * time.Minute
+
+// githubToken is the github-token input, else GITHUB_TOKEN.
+func githubToken(in inputs, getenv func(string) string) string {
+	if token := in.get("github-token"); token != "" {
+		return token
 	}
-	u, err := url.Parse(strings.TrimRight(apiURL, "/") + "/")
-	if err != nil {
-		return nil, fmt.Errorf("GITHUB_API_URL %q: %w", apiURL, err)
-	}
-	c.BaseURL = u
-	return c, nil
+	return getenv("GITHUB_TOKEN")
 }
 
 // route resolves command auto from the event, and how far a plan of this

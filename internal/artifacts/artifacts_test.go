@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 )
 
@@ -16,11 +18,12 @@ var ctx = context.Background()
 
 func uploader(t *testing.T, s *ghemu.Server, run *ghemu.Run) *Uploader {
 	t.Helper()
-	u, err := NewUploader(s.ResultsURL(), s.RuntimeToken(run), s.Client())
+	instant := ghclient.Policy{Sleep: func(context.Context, time.Duration) error { return nil }}
+	u, err := NewUploader(s.ResultsURL(), s.RuntimeToken(run), ghclient.Client(s.Client().Transport, instant))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Sleep = func(context.Context, time.Duration) error { return nil }
+	u.Policy = instant
 	return u
 }
 
@@ -81,6 +84,34 @@ func TestRerunReplacesArtifact(t *testing.T) {
 	}
 }
 
+// TestRerunReplacesEarlierAttempt: a re-run is another job of the same
+// run; the name is taken by the first attempt's artifact, which is found
+// by listing and deleted with its own job's ids, as GitHub's toolkit does.
+// The create that follows can still meet the name for a moment.
+func TestRerunReplacesEarlierAttempt(t *testing.T) {
+	for _, lag := range []int{0, 2} {
+		t.Run(fmt.Sprintf("name still taken %d times after the delete", lag), func(t *testing.T) {
+			s := ghemu.New(t)
+			s.LagDeletes(lag)
+			run := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "h"})
+			first, _, err := uploader(t, s, run).Upload(ctx, "arena-plan-default-h", files, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rerun := s.Rerun(run.ID)
+			second, _, err := uploader(t, s, rerun).Upload(ctx, "arena-plan-default-h", []File{{Name: "deploy.plan", Data: []byte("v2")}}, time.Time{})
+			if err != nil || second == first {
+				t.Fatalf("re-run: %d %d %v", first, second, err)
+			}
+			f := NewFinder(s.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo, s.Client())
+			all, err := f.List(ctx, "arena-plan-default-h")
+			if err != nil || len(all) != 1 || all[0].ID != second {
+				t.Fatalf("after re-run: %+v %v", all, err)
+			}
+		})
+	}
+}
+
 func TestUploadRetriesAndErrors(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -93,8 +124,9 @@ func TestUploadRetriesAndErrors(t *testing.T) {
 			"PUT /_blob/upload/{key}":                        {Status: 500},
 			"POST " + ghemu.TwirpPrefix + "FinalizeArtifact": {Status: 429}}},
 		{name: "camelCase answers", opts: ghemu.Options{CamelCaseTwirp: true}},
-		{name: "gives up", faults: map[string]ghemu.Fault{"POST " + ghemu.TwirpPrefix + "CreateArtifact": {Status: 502, Times: 5}}, wantErr: errors.New("gave up after 5 tries")},
+		{name: "gives up", faults: map[string]ghemu.Fault{"POST " + ghemu.TwirpPrefix + "CreateArtifact": {Status: 502, Times: 5}}, wantErr: errors.New("CreateArtifact: HTTP 502")},
 		{name: "reset", faults: map[string]ghemu.Fault{"POST " + ghemu.TwirpPrefix + "CreateArtifact": {Reset: true}}},
+		{name: "lost finalize answer", faults: map[string]ghemu.Fault{"POST " + ghemu.TwirpPrefix + "FinalizeArtifact": {DropAnswer: true}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,9 +16,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 )
 
 const servicePath = "/twirp/github.actions.results.api.v1.ArtifactService/"
@@ -38,24 +41,28 @@ var (
 	errConflictName = errors.New("artifact name already used in this run")
 )
 
-// Uploader uploads artifacts of the current run.
+// Uploader uploads artifacts of the current run. Its HTTP client carries
+// the retry policy (internal/ghclient); every Twirp call is marked safe to
+// repeat, as the official client retries them all.
 type Uploader struct {
 	resultsURL *url.URL
 	token      string
 	runID      string
 	jobID      string
 	http       *http.Client
-	// Tries and Backoff follow the official client: 5 tries, 3 s, ×1.5.
-	Tries   int
-	Backoff time.Duration
-	Sleep   func(context.Context, time.Duration) error
+	// Policy paces the waits for a name freed by a delete (the service may
+	// answer "already exists" for a moment after it).
+	Policy ghclient.Policy
+	// ConflictTries is how often a create is tried after the delete.
+	ConflictTries int
 }
 
 // NewUploader reads the backend ids from the runtime token's scp claim.
 // Both values come from the runner (ACTIONS_RESULTS_URL, ACTIONS_RUNTIME_TOKEN).
+// hc should retry by ghclient's policy; nil is http.DefaultClient.
 func NewUploader(resultsURL, runtimeToken string, hc *http.Client) (*Uploader, error) {
 	if resultsURL == "" || runtimeToken == "" {
-		return nil, fmt.Errorf("%w: ACTIONS_RESULTS_URL or ACTIONS_RUNTIME_TOKEN is not set (runner older than 2.308, or not in GitHub Actions)", ErrNoRuntime)
+		return nil, fmt.Errorf("%w: ACTIONS_RESULTS_URL or ACTIONS_RUNTIME_TOKEN is not set (GitHub Enterprise Server before 3.13, a runner older than 2.308, or not in GitHub Actions)", ErrNoRuntime)
 	}
 	u, err := url.Parse(resultsURL)
 	if err != nil {
@@ -68,19 +75,7 @@ func NewUploader(resultsURL, runtimeToken string, hc *http.Client) (*Uploader, e
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	return &Uploader{resultsURL: u, token: runtimeToken, runID: runID, jobID: jobID, http: hc,
-		Tries: 5, Backoff: 3 * time.Second, Sleep: sleepCtx}, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return &Uploader{resultsURL: u, token: runtimeToken, runID: runID, jobID: jobID, http: hc, ConflictTries: 4}, nil
 }
 
 // backendIDs decodes (without verifying) the JWT and finds
@@ -119,16 +114,85 @@ func (u *Uploader) Upload(ctx context.Context, name string, files []File, expire
 	}
 	id, err := u.upload(ctx, name, data, expiresAt)
 	if errors.Is(err, errConflictName) {
-		// A re-run of the job: the first attempt's artifact holds the name.
-		if err := u.call(ctx, "DeleteArtifact", u.ids(map[string]any{"name": name}), nil); err != nil {
+		// A re-run: an earlier attempt's artifact holds the name.
+		if err := u.deleteExisting(ctx, name); err != nil {
 			return 0, 0, fmt.Errorf("replace artifact %s from an earlier attempt: %w", name, err)
 		}
 		id, err = u.upload(ctx, name, data, expiresAt)
+		// The name can stay taken for a moment after the delete.
+		for try := 1; errors.Is(err, errConflictName) && try < u.ConflictTries; try++ {
+			if serr := u.Policy.Wait(ctx, try); serr != nil {
+				return 0, 0, serr
+			}
+			id, err = u.upload(ctx, name, data, expiresAt)
+		}
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("upload artifact %s: %w", name, err)
 	}
 	return id, int64(len(data)), nil
+}
+
+// runArtifact is an artifact of this run as the results service lists it.
+type runArtifact struct {
+	RunID    string          `json:"workflow_run_backend_id"`
+	JobID    string          `json:"workflow_job_run_backend_id"`
+	CamelRun string          `json:"workflowRunBackendId"`
+	CamelJob string          `json:"workflowJobRunBackendId"`
+	Name     string          `json:"name"`
+	ID       json.RawMessage `json:"database_id"`
+	CamelID  json.RawMessage `json:"databaseId"`
+}
+
+func (a *runArtifact) ids() (run, job string, id int64) {
+	run, job, raw := a.RunID, a.JobID, a.ID
+	if run == "" {
+		run, job = a.CamelRun, a.CamelJob
+	}
+	if len(raw) == 0 {
+		raw = a.CamelID
+	}
+	id, _ = strconv.ParseInt(strings.Trim(string(raw), `"`), 10, 64)
+	return run, job, id
+}
+
+// find lists this run's artifacts named name, newest first.
+func (u *Uploader) find(ctx context.Context, name string) ([]runArtifact, error) {
+	var list struct {
+		Artifacts []runArtifact `json:"artifacts"`
+	}
+	if err := u.call(ctx, "ListArtifacts", u.ids(map[string]any{"name_filter": name}), &list); err != nil {
+		return nil, err
+	}
+	var out []runArtifact
+	for _, a := range list.Artifacts {
+		if a.Name == name {
+			out = append(out, a)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		_, _, a := out[i].ids()
+		_, _, b := out[j].ids()
+		return a > b
+	})
+	return out, nil
+}
+
+// deleteExisting deletes the newest artifact named name in this run, as
+// GitHub's toolkit does: found by listing, and deleted with that
+// artifact's own run and job ids (an earlier attempt ran as another job).
+func (u *Uploader) deleteExisting(ctx context.Context, name string) error {
+	found, err := u.find(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		return nil // it went away meanwhile: create again
+	}
+	run, job, _ := found[0].ids()
+	return u.call(ctx, "DeleteArtifact", map[string]any{
+		"workflow_run_backend_id": run, "workflow_job_run_backend_id": job, "name": name,
+	}, nil)
 }
 
 func (u *Uploader) ids(extra map[string]any) map[string]any {
@@ -171,6 +235,15 @@ func (u *Uploader) upload(ctx context.Context, name string, data []byte, expires
 	err := u.call(ctx, "FinalizeArtifact", u.ids(map[string]any{
 		"name": name, "size": strconv.Itoa(len(data)), "hash": "sha256:" + hex.EncodeToString(sum[:]),
 	}), &fin)
+	var se *statusError
+	if errors.As(err, &se) && se.status == http.StatusNotFound {
+		// A retried finalize whose first answer was lost: the artifact is
+		// finalized already, and listed.
+		if found, ferr := u.find(ctx, name); ferr == nil && len(found) > 0 {
+			_, _, id := found[0].ids()
+			return id, nil
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -216,37 +289,31 @@ func (u *Uploader) put(ctx context.Context, signed string, params url.Values, bo
 		q[k] = v
 	}
 	pu.RawQuery = q.Encode()
-	return u.retry(ctx, func() (int, []byte, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, pu.String(), bytes.NewReader(body))
-		if err != nil {
-			return 0, nil, err
-		}
-		for k, v := range hdr {
-			req.Header.Set(k, v)
-		}
-		return u.do(req) // never the runtime token: the URL is signed
-	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, pu.String(), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	_, err = u.do(req) // never the runtime token: the URL is signed
+	return err
 }
 
-// call makes one Twirp JSON call with retries.
+// call makes one Twirp JSON call; the client retries it.
 func (u *Uploader) call(ctx context.Context, method string, in map[string]any, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
 	endpoint := u.resultsURL.Scheme + "://" + u.resultsURL.Host + servicePath + method
-	var resp []byte
-	err = u.retry(ctx, func() (int, []byte, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-		if err != nil {
-			return 0, nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+u.token)
-		status, b, err := u.do(req)
-		resp = b
-		return status, b, err
-	})
+	req, err := http.NewRequestWithContext(ghclient.Idempotent(ctx), http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	resp, err := u.do(req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", method, err)
 	}
@@ -258,14 +325,27 @@ func (u *Uploader) call(ctx context.Context, method string, in map[string]any, o
 	return nil
 }
 
-func (u *Uploader) do(req *http.Request) (int, []byte, error) {
+// do sends req and reads the answer; a non-2xx answer is an error.
+func (u *Uploader) do(req *http.Request) ([]byte, error) {
 	resp, err := u.http.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, b, err
+	if err != nil {
+		return nil, err
+	}
+	switch status := resp.StatusCode; {
+	case status < 300:
+		return b, nil
+	case status == http.StatusConflict:
+		return nil, fmt.Errorf("%w: %w", errConflictName, &statusError{status, string(b)})
+	case strings.Contains(string(b), "insufficient usage"):
+		return nil, fmt.Errorf("%w: %w (free storage in the repository's Actions settings or lower retention)", ErrQuota, &statusError{status, string(b)})
+	default:
+		return nil, &statusError{status, string(b)}
+	}
 }
 
 // statusError is a non-2xx answer.
@@ -287,34 +367,4 @@ func (e *statusError) Error() string {
 		b = b[:300] + "…"
 	}
 	return fmt.Sprintf("HTTP %d: %s", e.status, strings.TrimSpace(b))
-}
-
-// retry runs f until it succeeds, retrying transport errors, 429 and 5xx.
-func (u *Uploader) retry(ctx context.Context, f func() (int, []byte, error)) error {
-	delay := u.Backoff
-	var last error
-	for try := 1; ; try++ {
-		status, body, err := f()
-		switch {
-		case err == nil && status < 300:
-			return nil
-		case err == nil && status == http.StatusConflict:
-			return fmt.Errorf("%w: %v", errConflictName, &statusError{status, string(body)})
-		case err == nil && strings.Contains(string(body), "insufficient usage"):
-			return fmt.Errorf("%w: %v (free storage in the repository's Actions settings or lower retention)", ErrQuota, &statusError{status, string(body)})
-		case err == nil && status != http.StatusTooManyRequests && status < 500:
-			return &statusError{status, string(body)}
-		}
-		last = err
-		if err == nil {
-			last = &statusError{status, string(body)}
-		}
-		if try >= u.Tries {
-			return fmt.Errorf("gave up after %d tries: %w", try, last)
-		}
-		if err := u.Sleep(ctx, delay); err != nil {
-			return err
-		}
-		delay = delay * 3 / 2
-	}
 }

@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // Defaults of the policy; a zero Policy field means its default.
@@ -119,6 +121,12 @@ func (p Policy) Backoff(n int) time.Duration {
 		j = p.Jitter
 	}
 	return d/2 + time.Duration(j()*float64(d/2))
+}
+
+// Wait sleeps the backoff before retry n, for the few retries that are not
+// about one request (a name still taken after its delete).
+func (p Policy) Wait(ctx context.Context, n int) error {
+	return p.sleep(ctx, p.Backoff(n))
 }
 
 type idempotentKey struct{}
@@ -333,4 +341,21 @@ func errorText(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+// Transient reports whether err from a call through this transport may
+// pass on another try: a 5xx or 429 answer, or none at all (not a
+// cancellation). Callers that cannot simply repeat a request (a create)
+// use it to decide whether to look again first.
+func Transient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		c := er.Response.StatusCode
+		return c == http.StatusTooManyRequests || (c >= 500 && c != http.StatusNotImplemented)
+	}
+	var ue *url.Error
+	return errors.As(err, &ue)
 }

@@ -146,7 +146,9 @@ func TestRetryPolicy(t *testing.T) {
 	}
 }
 
-func f(x ghemu.Fault) func(*ghemu.Server) ghemu.Fault { return func(*ghemu.Server) ghemu.Fault { return x } }
+func f(x ghemu.Fault) func(*ghemu.Server) ghemu.Fault {
+	return func(*ghemu.Server) ghemu.Fault { return x }
+}
 
 func countRoute(s *ghemu.Server, route string) int {
 	n := 0

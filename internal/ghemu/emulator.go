@@ -94,6 +94,7 @@ type Server struct {
 	runsByBID  map[string]*Run
 
 	uncheckedSeen []string
+	lag           deleteLag // reruns.go
 }
 
 // Default identities seeded in every emulator.

@@ -98,6 +98,9 @@ type Artifact struct {
 	Finalized bool
 	Deleted   bool
 	blobKey   string
+	// JobBackendID is the results service id of the job (attempt) that
+	// uploaded it: a re-run is another job.
+	JobBackendID string
 }
 
 // File is a file on a branch.

@@ -95,7 +95,10 @@ type twirpReq struct {
 func (s *Server) twirp(w http.ResponseWriter, r *http.Request, route, method string) {
 	body, _ := io.ReadAll(r.Body)
 	entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Body: string(body), Route: route}
-	if s.inject(w, route, &entry) {
+	if s.peekDrop(route) {
+		defer resetConn(w)
+		w = discard{}
+	} else if s.inject(w, route, &entry) {
 		return
 	}
 	status, out := s.twirpCall(r, method, body)
@@ -121,7 +124,9 @@ func (s *Server) twirpCall(r *http.Request, method string, body []byte) (int, an
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	run, msg := s.runForToken(r.Header.Get("Authorization"), in.ids)
+	// A delete names the artifact's own job, which may be an earlier
+	// attempt's: the token's run must match, not its job.
+	run, msg := s.runForToken(r.Header.Get("Authorization"), in.ids, method != "DeleteArtifact")
 	if run == nil {
 		return fail("unauthenticated", msg)
 	}
@@ -140,17 +145,19 @@ func (s *Server) twirpCall(r *http.Request, method string, body []byte) (int, an
 		return 200, map[string]any{"signed_url": s.signedURL("download", a.blobKey, time.Hour)}
 	case "DeleteArtifact":
 		a := s.artifactInRun(run, in.Name)
-		if a == nil {
-			return fail("not_found", "artifact not found: "+in.Name)
+		if a == nil || a.JobBackendID != in.Job {
+			return fail("not_found", "artifact not found: "+in.Name+" of job "+in.Job)
 		}
 		a.Deleted = true
+		s.deleted(in.Name)
 		return 200, map[string]any{"ok": true, "artifact_id": strconv.FormatInt(a.ID, 10)}
 	}
 	return fail("not_found", "unknown method")
 }
 
-// runForToken checks the bearer token's scp claim against the ids.
-func (s *Server) runForToken(auth string, want ids) (*Run, string) {
+// runForToken checks the bearer token's scp claim against the ids: the
+// run always, the job when sameJob.
+func (s *Server) runForToken(auth string, want ids, sameJob bool) (*Run, string) {
 	tok := strings.TrimPrefix(auth, "Bearer ")
 	parts := strings.Split(tok, ".")
 	if auth == tok || len(parts) != 3 {
@@ -166,10 +173,12 @@ func (s *Server) runForToken(auth string, want ids) (*Run, string) {
 	_ = json.Unmarshal(payload, &claims)
 	scope := "Actions.Results:" + want.Run + ":" + want.Job
 	for _, sc := range strings.Fields(claims.Scp) {
-		if sc == scope {
-			if run := s.runsByBID[want.Run]; run != nil && run.JobBackendID == want.Job {
-				return run, ""
-			}
+		parts := strings.Split(sc, ":")
+		if len(parts) != 3 || parts[0] != "Actions.Results" || parts[1] != want.Run || (sameJob && parts[2] != want.Job) {
+			continue
+		}
+		if run := s.runsByBID[want.Run]; run != nil && run.JobBackendID == parts[2] {
+			return run, ""
 		}
 	}
 	return nil, "the runtime token does not grant " + scope
@@ -196,7 +205,10 @@ func (s *Server) createArtifact(run *Run, in twirpReq) (int, any) {
 			return 409, twirpError{Code: "already_exists", Msg: "an artifact with this name already exists on the workflow run"}
 		}
 	}
-	a := &Artifact{ID: s.id(), Name: in.Name, RunID: run.ID, CreatedAt: s.now, ExpiresAt: s.now.Add(DefaultRetention)}
+	if s.stillTaken(in.Name) {
+		return 409, twirpError{Code: "already_exists", Msg: "an artifact with this name already exists on the workflow run"}
+	}
+	a := &Artifact{ID: s.id(), Name: in.Name, RunID: run.ID, JobBackendID: run.JobBackendID, CreatedAt: s.now, ExpiresAt: s.now.Add(DefaultRetention)}
 	if in.ExpiresAt != "" {
 		t, err := time.Parse(time.RFC3339, in.ExpiresAt)
 		if err != nil {
@@ -248,7 +260,7 @@ func (s *Server) listRunArtifactsTwirp(run *Run, in twirpReq) (int, any) {
 			continue
 		}
 		list = append(list, map[string]any{
-			"workflow_run_backend_id": run.BackendID, "workflow_job_run_backend_id": run.JobBackendID,
+			"workflow_run_backend_id": run.BackendID, "workflow_job_run_backend_id": a.JobBackendID,
 			"database_id": strconv.FormatInt(a.ID, 10), "name": a.Name, "size": strconv.FormatInt(a.Size, 10),
 			"created_at": ts(a.CreatedAt),
 		})

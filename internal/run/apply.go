@@ -15,6 +15,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/grace"
 	"github.com/arena-deploy/arena-deploy-action/internal/mergedpr"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
@@ -48,7 +49,11 @@ func Apply(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
 	defer s.close()
 	res := &ApplyResult{}
 	err := s.runApply(ctx, res)
-	s.reportApply(ctx, res, err)
+	// Even cancelled, the run reports what it did: no comment stays
+	// "applying".
+	rctx, cancel := grace.Context(ctx, s.d.Grace)
+	defer cancel()
+	s.reportApply(rctx, res, err)
 	return res, err
 }
 
@@ -132,6 +137,9 @@ func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior stri
 		return nil
 	})
 	s.d.Report.EndGroup()
+	// What was deployed is recorded even if the run is being cancelled.
+	ctx, cancel := grace.Context(ctx, s.d.Grace)
+	defer cancel()
 	if err != nil {
 		applyErr := failCall(ReasonApplyFailed, "Nothing after the failure was applied. Fix the cause and re-run this job.", err)
 		if partial := deploy.PartialState(err); partial != "" {
@@ -176,8 +184,8 @@ func (s *session) logEvent(e *deploy.ApplyEvent) {
 	}
 }
 
-// saveState writes the new state by compare-and-swap, retrying passing
-// errors (the swap is idempotent: same base, same content). If another
+// saveState writes the new state by compare-and-swap; its client retries
+// passing errors (the swap is idempotent: same base, same content). If another
 // deploy won the race, nothing is overwritten; if the write keeps failing,
 // the state is not lost either: it is kept as an artifact (and, failing
 // that, printed) and the run fails with the way to recover.
@@ -189,16 +197,10 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 		sha = s.d.GH.SHA
 	}
 	msg := fmt.Sprintf("arena-deploy: %s state after %s", s.env, short(sha, 7))
-	var ref string
-	var err error
-	for try, delay := 1, 2*time.Second; ; try, delay = try+1, delay*2 {
-		// Pack: the exact pack applied, kept beside the state where the
-		// backend can (the state branch), for the next plan's pack diff.
-		ref, err = s.backend.Save(ctx, &state.Write{State: st, Message: msg, Pack: s.pack}, s.prior)
-		if err == nil || errors.Is(err, state.ErrConflict) || try == 3 || !retryable(err) || s.sleep(ctx, delay) != nil {
-			break
-		}
-	}
+	// Passing errors are retried by the client (internal/ghclient). Pack:
+	// the exact pack applied, kept beside the state where the backend can
+	// (the state branch), for the next plan's pack diff.
+	ref, err := s.backend.Save(ctx, &state.Write{State: st, Message: msg, Pack: s.pack}, s.prior)
 	if err == nil {
 		s.d.Report.Infof("State written to %s (%s)", s.backend.Describe(), ref)
 		return ref, nil
@@ -392,6 +394,10 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 		if branch == "" || strings.HasPrefix(branch, "refs/") {
 			branch = g.BaseRef
 		}
-		return &state.Git{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo, Branch: branch, Path: path.Clean(path.Join(s.o.WorkDirRel, rel)), Env: s.env}
+		gh := s.d.StateGitHub
+		if gh == nil {
+			gh = s.d.GitHub
+		}
+		return &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: branch, Path: path.Clean(path.Join(s.o.WorkDirRel, rel)), Env: s.env}
 	}
 }

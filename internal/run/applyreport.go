@@ -30,17 +30,18 @@ func (s *session) applyView(res *ApplyResult, status string, err error) *comment
 	return a
 }
 
-// commentApply updates the pull request's sticky comment with the apply.
-func (s *session) commentApply(ctx context.Context, res *ApplyResult, status string, err error) {
-	if res.PRNumber == 0 || s.d.GH == nil {
-		return
+// commentApply updates the pull request's sticky comment with the apply;
+// false if there is one to update and it could not be.
+func (s *session) commentApply(ctx context.Context, res *ApplyResult, status string, err error) bool {
+	if res.PRNumber == 0 || s.d.GH == nil || !s.o.Comment || s.d.GitHub == nil {
+		return true
 	}
 	pr := *s.d.GH
 	pr.PRNumber = res.PRNumber
 	saved := s.d.GH
 	s.d.GH = &pr
 	defer func() { s.d.GH = saved }()
-	s.upsertComment(ctx, comment.RenderApply(s.applyView(res, status, err), comment.CommentBudget))
+	return s.upsertComment(ctx, comment.RenderApply(s.applyView(res, status, err), comment.CommentBudget)) != 0
 }
 
 // reportApply writes the summary, the comment and the outputs of an apply.
@@ -51,8 +52,15 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 		reason, _ := Classify(err)
 		s.d.Report.SetOutput("failure-reason", reason)
 	}
-	s.d.Report.AddStepSummary(comment.RenderApply(s.applyView(res, status, err), comment.SummaryBudget))
-	s.commentApply(ctx, res, status, err)
+	view := s.applyView(res, status, err)
+	if !s.commentApply(ctx, res, status, err) {
+		// Said loudly: the comment may still say "applying".
+		msg := "The comment on pull request #" + strconv.Itoa(res.PRNumber) + " could not be updated with this result " +
+			"(see the warning above) and may still say it is applying: this job's summary is the result."
+		s.d.Report.Warningf("%s", msg)
+		view.Notes = append(view.Notes[:len(view.Notes):len(view.Notes)], msg)
+	}
+	s.d.Report.AddStepSummary(comment.RenderApply(view, comment.SummaryBudget))
 	out := s.d.Report.SetOutput
 	out("applied", strconv.FormatBool(res.Applied && err == nil))
 	if res.Prov != nil {

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -58,6 +59,13 @@ const (
 	ReasonPackInvalid     = "pack-invalid"
 )
 
+// Failure reasons of runs that GitHub leaves without an artifact service,
+// and of cancelled runs.
+const (
+	ReasonArtifactService = "artifact-service-unavailable"
+	ReasonCancelled       = "cancelled"
+)
+
 // Failure is an error with its failure-reason and what to do about it.
 type Failure struct {
 	Reason string
@@ -106,6 +114,8 @@ func Classify(err error) (reason, hint string) {
 	}
 	var call *deploy.CallError
 	switch {
+	case errors.Is(err, context.Canceled):
+		return ReasonCancelled, "The run was cancelled. The comment and the summary say what was done; re-run the job to finish."
 	case errors.Is(err, adapterinstall.ErrChecksumMismatch):
 		return ReasonAdapterChecksum, "The downloaded adapter is not the published one: do not run it. Check the release, or the adapter-sha256 you pinned."
 	case errors.Is(err, adapterinstall.ErrUnverified):

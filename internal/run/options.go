@@ -115,10 +115,18 @@ type Reporter interface {
 // run that keeps plans and state in the project directory.
 type Deps struct {
 	GitHub *github.Client
-	GH     *GitHubContext
+	// StateGitHub is the client of the git state backend: a client of its
+	// own, so that go-github's memory of a rate limit met by another call
+	// cannot refuse the state write after a deploy. Nil: GitHub.
+	StateGitHub *github.Client
+	GH          *GitHubContext
 	// Uploader uploads artifacts of this run; nil when the runner gives no
 	// artifact service.
 	Uploader artifactUploader
+	// NoArtifactService says why a run in GitHub Actions has no Uploader
+	// (GitHub Enterprise Server before 3.13 has no ACTIONS_RESULTS_URL).
+	// Nil outside GitHub Actions, where plans are kept in the project.
+	NoArtifactService error
 	// BlobClient fetches signed URLs (never carries the token).
 	BlobClient *http.Client
 	Report     Reporter
@@ -127,4 +135,7 @@ type Deps struct {
 	Now func() time.Time
 	// Sleep waits between retries (tests make it instant).
 	Sleep func(context.Context, time.Duration) error
+	// Grace is how long the state write after a deploy and the final report
+	// may still take once the run is cancelled (0: grace.Default).
+	Grace time.Duration
 }

@@ -3,17 +3,17 @@ package run
 import (
 	"context"
 	"errors"
-	"net/http"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
+	"github.com/arena-deploy/arena-deploy-action/internal/grace"
 )
 
 // artifactUploader uploads artifacts of the current run.
@@ -59,7 +59,9 @@ func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
 	defer s.close()
 	res, err := s.runPlan(ctx)
 	if err != nil {
-		s.reportFailure(ctx, err)
+		rctx, cancel := grace.Context(ctx, s.d.Grace)
+		defer cancel()
+		s.reportFailure(rctx, err)
 	}
 	return res, err
 }
@@ -122,7 +124,13 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	res.Markdown = comment.RenderPlan(view, comment.SummaryBudget) // also the artifact's plan.md
 	uploadErr := s.publishPlan(ctx, res)
 	extra := len(view.Warnings)
-	if uploadErr != nil {
+	noService := errors.Is(uploadErr, artifacts.ErrNoRuntime)
+	switch {
+	case noService:
+		view.NotApplicable = noArtifactServiceText
+		view.Warnings = append(view.Warnings, "This plan cannot be applied on merge: "+noArtifactServiceText+". "+noArtifactServiceHint)
+	case uploadErr != nil:
+		view.NotApplicable = "its artifact could not be uploaded; re-run this job"
 		view.Warnings = append(view.Warnings, "The plan artifact could not be uploaded, so merging cannot apply this plan: re-run this job. ("+uploadErr.Error()+")")
 	}
 	if len(view.Warnings) != extra {
@@ -131,11 +139,23 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	s.d.Report.AddStepSummary(res.Markdown)
 	res.CommentID = s.upsertComment(ctx, comment.RenderPlan(view, comment.CommentBudget))
 	s.planOutputs(res)
+	if noService {
+		return res, fail(ReasonArtifactService, noArtifactServiceHint, uploadErr)
+	}
 	if uploadErr != nil {
 		return res, fail(ReasonArtifactUpload, "Re-run this job; apply on merge needs the plan artifact.", uploadErr)
 	}
 	return res, failOnErr
 }
+
+// What a plan without an artifact service says in the comment and the log.
+const (
+	noArtifactServiceText = "this runner has no artifact service (GitHub Enterprise Server before 3.13 has no " +
+		"artifacts v4), so the reviewed plan cannot be kept for the merge"
+	noArtifactServiceHint = "Alternatives: upgrade GitHub Enterprise Server to 3.13 or later; or apply on push with " +
+		"on-missing-plan: plan-and-apply (it plans again at merge and applies that, without this review's guarantee); " +
+		"or run plan and apply with the CLI elsewhere (README: Using it outside GitHub Actions)."
+)
 
 // buildPlan makes the saved plan (secrets redacted), its id and provenance.
 func (s *session) buildPlan(resp *deploy.PlanResponse, prior string) *PlanResult {
@@ -211,6 +231,9 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 		s.d.Report.Infof("The plan is not uploaded as a plan artifact: %s.", s.o.ReviewOnly)
 		return nil
 	}
+	if s.d.Uploader == nil && s.d.NoArtifactService != nil {
+		return fmt.Errorf("the plan cannot be kept for the merge: %w", s.d.NoArtifactService)
+	}
 	if s.d.Uploader == nil {
 		store := deploy.NewStateStore(filepath.Join(s.o.WorkDir, deploy.DirName))
 		if err := store.SavePlan(res.Saved); err != nil {
@@ -256,19 +279,18 @@ func (s *session) upsertComment(ctx context.Context, body string) int64 {
 		return 0
 	}
 	sticky := comment.NewSticky(s.d.GitHub, g.Owner, g.Repo)
-	var res comment.Result
-	var err error
-	for try, delay := 1, time.Second; ; try, delay = try+1, delay*2 {
+	upsert := func() (comment.Result, error) {
 		if s.commentID != 0 { // found earlier in this run: no need to list again
-			res, err = sticky.Update(ctx, s.commentID, body)
-		} else {
-			// Each try lists again, so a create whose answer was lost is
-			// found, not repeated: never a second comment.
-			res, err = sticky.Upsert(ctx, g.PRNumber, s.target.Marker(), body)
+			return sticky.Update(ctx, s.commentID, body)
 		}
-		if err == nil || try == 3 || !retryable(err) || s.sleep(ctx, delay) != nil {
-			break
-		}
+		return sticky.Upsert(ctx, g.PRNumber, s.target.Marker(), body)
+	}
+	// Lists and edits are retried by the client (internal/ghclient); a
+	// create is not, since it may have happened without an answer. One more
+	// upsert lists first, so such a comment is found, not posted twice.
+	res, err := upsert()
+	if err != nil && s.commentID == 0 && ghclient.Transient(err) && s.sleep(ctx, time.Second) == nil {
+		res, err = upsert()
 	}
 	switch {
 	case errors.Is(err, comment.ErrForbidden):
@@ -315,7 +337,7 @@ func (s *session) planOutputs(res *PlanResult) {
 func (s *session) reportFailure(ctx context.Context, err error) {
 	reason, hint := Classify(err)
 	s.d.Report.SetOutput("failure-reason", reason)
-	if reason == ReasonFailOn || reason == ReasonArtifactUpload {
+	if reason == ReasonFailOn || reason == ReasonArtifactUpload || reason == ReasonArtifactService {
 		return // the plan itself was reported
 	}
 	view := s.baseView()
@@ -334,15 +356,4 @@ func errorText(err error) string {
 		return f.Err.Error()
 	}
 	return err.Error()
-}
-
-// retryable is a GitHub error worth another try: 5xx, 429, no answer.
-func retryable(err error) bool {
-	var er *github.ErrorResponse
-	if errors.As(err, &er) && er.Response != nil {
-		return er.Response.StatusCode >= 500 || er.Response.StatusCode == http.StatusTooManyRequests
-	}
-	var rl *github.RateLimitError
-	var abuse *github.AbuseRateLimitError
-	return !errors.As(err, &rl) && !errors.As(err, &abuse) && !errors.Is(err, context.Canceled)
 }

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -82,6 +83,11 @@ func (g *Git) Save(ctx context.Context, w *Write, base *Snapshot) (string, error
 		return "", notWritable(g.Describe(), err)
 	}
 	if resp != nil && (resp.StatusCode == http.StatusConflict || (resp.StatusCode == http.StatusUnprocessableEntity && opts.SHA == nil)) {
+		// A retried write whose first answer was lost conflicts with
+		// itself: if the file holds exactly our bytes, it is our write.
+		if cur, lerr := g.Load(ctx); lerr == nil && bytes.Equal(cur.Raw, b) {
+			return cur.Version, nil
+		}
 		return "", fmt.Errorf("%w: %s: %v", ErrConflict, g.Describe(), err)
 	}
 	if err != nil {
