@@ -40,7 +40,7 @@ var inputDefaults = map[string]string{
 var inputNames = []string{
 	"command", "environment", "config", "pack", "working-directory", "github-token", "adapter", "comment",
 	"fail-on", "retention-days", "state-backend", "state-path", "on-missing-plan", "on-stale-plan",
-	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout",
+	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout", "adapter-timeout",
 	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified", "allow-pull-request-target",
 }
 
@@ -137,6 +137,9 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		if o.RetentionDays, err = strconv.Atoi(v); err != nil || o.RetentionDays < 1 || o.RetentionDays > 90 {
 			return nil, fmt.Errorf("%w: retention-days must be a whole number from 1 to 90, not %q", errUsage, v)
 		}
+	}
+	if o.AdapterTimeouts, err = deploy.ParseTimeouts(in.get("adapter-timeout")); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if o.LockWait, err = time.ParseDuration(in.get("lock-timeout")); err != nil {
 		return nil, fmt.Errorf("%w: lock-timeout must be a duration such as 30s or 5m, not %q", errUsage, in.get("lock-timeout"))

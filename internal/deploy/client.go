@@ -65,6 +65,7 @@ type clientConfig struct {
 	stderr    io.Writer
 	redact    func(string) string
 	waitDelay time.Duration
+	timeouts  Timeouts
 }
 
 // WithDir sets the adapter's working directory.
@@ -91,6 +92,7 @@ type AdapterClient struct {
 	lines  <-chan lineResult
 	quit   chan struct{} // closed when the client stops reading
 	redact func(string) string
+	limits Timeouts
 
 	// maxRequest is the longest request line the adapter reads, newline
 	// included: PromptKit's SDK stops at 10 MiB unless the adapter declares
@@ -112,8 +114,9 @@ type lineResult struct {
 	err  error
 }
 
-// NewAdapterClient starts the adapter at binaryPath. When ctx ends the
-// process is killed.
+// NewAdapterClient starts the adapter at binaryPath in a process group of
+// its own. When ctx ends, a call times out or the action dies, the adapter
+// and its process group are killed.
 func NewAdapterClient(ctx context.Context, binaryPath string, opts ...ClientOption) (*AdapterClient, error) {
 	cfg := clientConfig{waitDelay: 2 * time.Second}
 	for _, o := range opts {
@@ -123,6 +126,8 @@ func NewAdapterClient(ctx context.Context, binaryPath string, opts ...ClientOpti
 	cmd := exec.CommandContext(ctx, binaryPath)
 	cmd.Dir = cfg.dir
 	cmd.Env = cfg.env
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.Cancel = func() error { return killGroup(cmd.Process) }
 	cmd.WaitDelay = cfg.waitDelay
 	tail := &tailBuffer{max: stderrTailBytes}
 	cmd.Stderr = tail
@@ -148,7 +153,7 @@ func NewAdapterClient(ctx context.Context, binaryPath string, opts ...ClientOpti
 	pw.Close()
 	quit := make(chan struct{})
 	c := &AdapterClient{
-		name: name, w: stdin, lines: readLines(pr, quit), quit: quit, redact: cfg.redact,
+		name: name, w: stdin, lines: readLines(pr, quit), quit: quit, redact: cfg.redact, limits: cfg.timeouts,
 		cmd: cmd, done: make(chan struct{}), stderr: tail,
 	}
 	go func() {
@@ -239,8 +244,11 @@ func (c *AdapterClient) call(ctx context.Context, method string, params, result 
 		// line over its limit) and show a broken pipe: say what happened.
 		return c.fail(method, &RequestTooLargeError{Method: method, Size: req.size, Limit: c.maxRequest})
 	}
-	if err := req.writeTo(c.w); err != nil {
-		return c.breakWith(method, c.exitCause(fmt.Errorf("send request: %w", err)))
+	limit := c.limits.For(method)
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%w after %s (the adapter-timeout of %s); the adapter and its processes were killed", ErrTimedOut, limit, method))
+	defer cancel()
+	if err := c.send(ctx, func() error { return req.writeTo(c.w) }); err != nil {
+		return c.breakWith(method, err)
 	}
 	resp, err := c.receive(ctx)
 	if err != nil {
@@ -356,7 +364,7 @@ func (c *AdapterClient) receive(ctx context.Context) (*RPCResponse, error) {
 		select {
 		case <-ctx.Done():
 			c.kill()
-			return nil, fmt.Errorf("gave up waiting for the adapter: %w", ctx.Err())
+			return nil, ctxError(ctx)
 		case lr, ok := <-c.lines:
 			if !ok || lr.err != nil {
 				if lr.err != nil && !errors.Is(lr.err, io.EOF) && !errors.Is(lr.err, os.ErrClosed) {
@@ -411,7 +419,7 @@ func (c *AdapterClient) stopReading() {
 func (c *AdapterClient) kill() {
 	c.stopReading()
 	if c.cmd != nil && c.cmd.Process != nil {
-		_ = c.cmd.Process.Kill()
+		_ = killGroup(c.cmd.Process)
 		<-c.done
 		return
 	}
@@ -445,9 +453,11 @@ func (c *AdapterClient) Close() error {
 	select {
 	case <-c.done:
 	case <-time.After(5 * time.Second):
-		_ = c.cmd.Process.Kill()
+		_ = killGroup(c.cmd.Process)
 		<-c.done
 	}
+	// Whatever the adapter left running in its group goes with it.
+	_ = killGroup(c.cmd.Process)
 	if c.broken == nil && c.waitErr != nil {
 		return fmt.Errorf("adapter %s exited with an error: %w", c.name, c.waitErr)
 	}

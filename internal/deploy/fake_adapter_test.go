@@ -26,6 +26,9 @@ func fakeAdapter(mode string) {
 		fmt.Fprintln(os.Stderr, "cannot start: OMNIA_API_TOKEN is not set")
 		os.Exit(2)
 	}
+	if procMode(mode) {
+		return
+	}
 	if mode == "lock" {
 		l := NewLocker(os.Getenv("ARENA_LOCK_DIR"))
 		if err := l.Lock(); err != nil {
@@ -48,6 +51,9 @@ func fakeAdapter(mode string) {
 		_ = json.Unmarshal(sc.Bytes(), &req)
 		id := string(req.ID)
 		reply := func(result string) { fmt.Printf(`{"jsonrpc":"2.0","id":%s,"result":%s}`+"\n", id, result) }
+		if mode == "hang-info" {
+			time.Sleep(time.Hour)
+		}
 		if req.Method == MethodGetProviderInfo {
 			reply(`{"name":"fake","version":"0.0.1"}`)
 			continue

@@ -85,9 +85,12 @@ func (f *Failure) Error() string {
 func (f *Failure) Unwrap() error { return f.Err }
 
 // failCall is fail for an adapter call, unless the request never left
-// because it was too large for the adapter: that has its own reason and
-// cure, whichever step sent it.
+// because it was too large for the adapter, or the call timed out: those
+// have their own reason and cure, whichever step sent it.
 func failCall(reason, hint string, err error) error {
+	if errors.Is(err, deploy.ErrTimedOut) {
+		return fail(ReasonAdapterFailed, hintTimedOut, err)
+	}
 	var tooLarge *deploy.RequestTooLargeError
 	if errors.As(err, &tooLarge) {
 		return fail(ReasonPackTooLarge, "Nothing was sent to the adapter. Split the pack into smaller packs (one per agent or group of prompts), "+
@@ -100,6 +103,13 @@ func failCall(reason, hint string, err error) error {
 func fail(reason, hint string, err error) error {
 	return &Failure{Reason: reason, Hint: hint, Err: err}
 }
+
+// hintAdapterFailed is the hint of an adapter that crashed or misbehaved.
+const hintAdapterFailed = "The adapter failed; its stderr is above. Check its config and credentials, then re-run."
+
+// hintTimedOut is the hint of an adapter call that ran out of time.
+const hintTimedOut = "The adapter did not answer within adapter-timeout and was killed with every process it started. " +
+	"If the call needs longer, raise adapter-timeout (e.g. apply=1h); otherwise find what it waits for in its stderr above."
 
 func failf(reason, hint, format string, args ...any) error {
 	return fail(reason, hint, fmt.Errorf(format, args...))
@@ -146,8 +156,10 @@ func Classify(err error) (reason, hint string) {
 		return ReasonStateOtherEnv, "Give each environment its own state-path."
 	case errors.Is(err, state.ErrExpired):
 		return ReasonStateExpired, ""
+	case errors.Is(err, deploy.ErrTimedOut):
+		return ReasonAdapterFailed, hintTimedOut
 	case errors.As(err, &call):
-		return ReasonAdapterFailed, "The adapter failed; its stderr is above. Check its config and credentials, then re-run."
+		return ReasonAdapterFailed, hintAdapterFailed
 	case isGitHubError(err):
 		return ReasonGitHubAPI, "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run."
 	}

@@ -231,7 +231,7 @@ func (s *session) destroy(ctx context.Context) error {
 		})
 	s.d.Report.EndGroup()
 	if err != nil {
-		return fail(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
+		return failCall(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
 	}
 	if err := s.backend.Delete(ctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
 		return fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)

@@ -61,6 +61,9 @@ type Options struct {
 	AdapterAllowUnverified bool
 	OS, Arch               string // of the runner, for release assets
 	LockWait               time.Duration
+	// AdapterTimeouts bound each adapter call (adapter-timeout); nil:
+	// the defaults.
+	AdapterTimeouts deploy.Timeouts
 	// AdapterEnv is the adapter's environment: the runner's, without the
 	// GitHub token and the runtime token.
 	AdapterEnv []string

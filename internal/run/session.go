@@ -257,18 +257,18 @@ func (s *session) startAdapter(ctx context.Context) error {
 		log = io.Discard
 	}
 	s.client, err = deploy.NewAdapterClient(ctx, path, deploy.WithDir(s.o.WorkDir), deploy.WithEnv(s.o.AdapterEnv),
-		deploy.WithStderr(newMaskedWriter(log, s.masker)), deploy.WithRedactor(s.masker.String))
+		deploy.WithStderr(newMaskedWriter(log, s.masker)), deploy.WithRedactor(s.masker.String), deploy.WithTimeouts(s.o.AdapterTimeouts))
 	if err != nil {
 		return fail(ReasonAdapterFailed, "The adapter binary could not be started.", err)
 	}
 	if s.info, err = s.client.GetProviderInfo(ctx); err != nil {
-		return err
+		return failCall(ReasonAdapterFailed, hintAdapterFailed, err)
 	}
 	s.d.Report.Infof("Adapter %s %s (%s, sha256 %s)", s.info.Name, s.info.Version, path, short(s.adapterDigest, 12))
 	s.d.Report.SetOutput("adapter-sha256", s.adapterDigest)
 	v, err := s.client.ValidateConfig(ctx, &deploy.ValidateRequest{Config: s.configJSON})
 	if err != nil {
-		return err
+		return failCall(ReasonAdapterFailed, hintAdapterFailed, err)
 	}
 	for _, w := range v.Warnings {
 		s.warnings = append(s.warnings, s.masker.String(w))
