@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -88,6 +89,40 @@ func BenchmarkPlanRun9MB(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		h.benchRun(b, nil)
 	}
+}
+
+// BenchmarkPlanRunProcess9MB is the same plan run as its own process, as
+// the runner starts it: wall time, and the action's peak memory (VmHWM)
+// against the pack's size.
+func BenchmarkPlanRunProcess9MB(b *testing.B) {
+	h := benchHarness(b, -9<<20)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	if _, err := h.runner.PullRequest(pr); err != nil {
+		b.Fatal(err)
+	}
+	h.benchRun(b, nil)
+	packInfo, _ := os.Stat(filepath.Join(h.workspace, "support-bot.pack.json"))
+	peak := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		env, _, err := h.runner.Environ(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command(os.Args[0])
+		cmd.Env, cmd.Stderr = append(env, "ARENA_BENCH_CHILD=1"), &stderr
+		if err := cmd.Run(); err != nil {
+			b.Fatal(err)
+		}
+		var code, kb int
+		if _, err := fmt.Sscanf(stderr.String(), "exit=%d vmhwm-kb=%d", &code, &kb); err != nil || code != 0 {
+			b.Fatalf("child: %q %v", stderr.String(), err)
+		}
+		peak = max(peak, kb)
+	}
+	b.ReportMetric(float64(peak)/1024, "action-peak-MB")
+	b.ReportMetric(float64(peak)*1024/float64(packInfo.Size()), "peak/pack")
 }
 
 // BenchmarkApplyRun50 is a whole apply run: find the PR and its plan,

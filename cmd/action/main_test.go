@@ -2,10 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
@@ -15,6 +20,13 @@ import (
 // links it under the adapter's name, as the real binary is.
 func TestMain(m *testing.M) {
 	if hangingAdapter() {
+		os.Exit(0)
+	}
+	if os.Getenv("ARENA_BENCH_CHILD") != "" {
+		// One run of the action as its own process, for memory benchmarks:
+		// its peak (VmHWM) is reported on stderr's last line.
+		code := realMain(context.Background(), os.Args[1:], os.Environ(), io.Discard, io.Discard)
+		fmt.Fprintf(os.Stderr, "exit=%d vmhwm-kb=%d\n", code, vmHWM())
 		os.Exit(0)
 	}
 	if os.Getenv("ARENA_TEST_ADAPTER") == "promptkit-limit" {
@@ -56,4 +68,18 @@ func promptKitShapedAdapter() {
 		fmt.Fprintf(os.Stderr, "adaptersdk: read error: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// vmHWM is this process's peak resident memory in KiB, from
+// /proc/self/status (a child's rusage would include its parent's memory at
+// fork time).
+func vmHWM() int {
+	raw, _ := os.ReadFile("/proc/self/status")
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		if v, ok := strings.CutPrefix(string(line), "VmHWM:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
 }

@@ -1,12 +1,17 @@
 package deploy
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/jsonwire"
 )
 
 // File names under a project's .promptarena directory.
@@ -88,9 +93,43 @@ func (s *StateStore) SavePlan(p *SavedPlan) error {
 // DeletePlan removes the saved plan; a missing file is not an error.
 func (s *StateStore) DeletePlan() error { return removeIfExists(s.PlanPath()) }
 
-// MarshalFile encodes v as the CLI writes its files: two-space indented JSON.
+// MarshalFile encodes v as the CLI writes its files: two-space indented JSON
+// (json.MarshalIndent, HTML escaping on).
 func MarshalFile(v any) ([]byte, error) {
+	if p, ok := v.(*SavedPlan); ok && p.Request != nil && len(p.Request.PackJSON) > 64<<10 {
+		return marshalSavedPlan(p)
+	}
 	return json.MarshalIndent(v, "", "  ")
+}
+
+// marshalSavedPlan writes what json.MarshalIndent would, without running
+// the indenter over the pack: it indents the plan with a placeholder in
+// pack_json, then puts the pack, escaped once, in its place. Indenting
+// never changes the inside of a string, so the bytes are identical
+// (TestSavedPlanBytes), and a 10 MB pack is scanned once instead of three
+// times.
+func marshalSavedPlan(p *SavedPlan) ([]byte, error) {
+	var nonce [12]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nil, err
+	}
+	placeholder := "arena-deploy-pack-" + hex.EncodeToString(nonce[:])
+	cp, req := *p, *p.Request
+	req.PackJSON = placeholder
+	cp.Request = &req
+	shell, err := json.MarshalIndent(&cp, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	quoted := []byte(`"` + placeholder + `"`)
+	i := bytes.Index(shell, quoted)
+	if i < 0 || bytes.Count(shell, quoted) != 1 {
+		return json.MarshalIndent(p, "", "  ") // cannot happen; never guess
+	}
+	out := make([]byte, 0, len(shell)+len(p.Request.PackJSON)*9/8)
+	out = append(out, shell[:i]...)
+	out = jsonwire.AppendQuotedHTML(out, p.Request.PackJSON)
+	return append(out, shell[i+len(quoted):]...), nil
 }
 
 // DecodeState parses state file bytes, refusing corrupt or newer files.

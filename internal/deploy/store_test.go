@@ -2,7 +2,9 @@ package deploy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -242,5 +244,27 @@ func TestDiscover(t *testing.T) {
 	}
 	if _, err := m.Discover("../evil", ""); err == nil {
 		t.Error("path in provider name accepted")
+	}
+}
+
+// TestSavedPlanBytes: a saved plan with a big pack is written byte for byte
+// as json.MarshalIndent writes it (PromptKit's format), though the pack is
+// not run through the indenter.
+func TestSavedPlanBytes(t *testing.T) {
+	pieces := []string{"<b>&amp;", "\"q\"", "\\", "\n\t", "\u2028", "é😀", "\x01", `{"a":[1,2]}`}
+	var sb strings.Builder
+	for i := 0; sb.Len() < 200<<10; i++ {
+		sb.WriteString(pieces[i%len(pieces)])
+	}
+	p := &SavedPlan{Version: 1, CreatedAt: "2026-11-27T00:00:00Z", Provider: "local", Environment: "prod", PackChecksum: "sha256:x",
+		Plan:    &PlanResponse{Changes: []ResourceChange{{Type: "prompt", Name: "<a>", Action: ActionCreate, Detail: "d"}}, Summary: "s"},
+		Request: &PlanRequest{PackJSON: sb.String(), DeployConfig: `{"k":"<v>"}`, Environment: "prod", PriorState: "st"}}
+	got, err := MarshalFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.MarshalIndent(p, "", "  ")
+	if !bytes.Equal(got, want) {
+		t.Fatalf("saved plan differs from json.MarshalIndent (%d vs %d bytes)", len(got), len(want))
 	}
 }

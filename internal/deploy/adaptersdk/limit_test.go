@@ -1,9 +1,11 @@
 package adaptersdk
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -62,5 +64,31 @@ func TestFastDecodeMatchesSlow(t *testing.T) {
 		if len(got) != 1 || json.Unmarshal(got[0].Result, &res) != nil || res.Summary != string(wantSummary) || !bytes.Equal(got[0].ID, want.ID) {
 			t.Errorf("%s\n got %+v %s\nwant %s %s", line, got, res.Summary, want.ID, wantSummary)
 		}
+	}
+}
+
+// TestLineReader: lines of every size (kept buffer, chunks, exactly at
+// chunk boundaries), with and without a final newline, come out whole.
+func TestLineReader(t *testing.T) {
+	sizes := []int{0, 1, 100, 64 << 10, 64<<10 + 1, lineChunk - 1, lineChunk, lineChunk + 1, 3*lineChunk + 7, 5}
+	var in bytes.Buffer
+	var want [][]byte
+	for i, n := range sizes {
+		line := bytes.Repeat([]byte{byte('a' + i)}, n)
+		want = append(want, line)
+		in.Write(line)
+		if i < len(sizes)-1 {
+			in.WriteByte('\n')
+		}
+	}
+	lr := &lineReader{br: bufio.NewReaderSize(&in, 64<<10), max: MaxRequestBytes}
+	for i, w := range want {
+		got, size, err := lr.next()
+		if err != nil || !bytes.Equal(got, w) {
+			t.Fatalf("line %d (%d bytes): got %d bytes (size %d), %v", i, len(w), len(got), size, err)
+		}
+	}
+	if _, _, err := lr.next(); err != io.EOF {
+		t.Fatalf("after the last line: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ package jsonwire
 import (
 	"bufio"
 	"encoding/json"
+	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -253,13 +254,16 @@ func Unquote(b []byte) (s string, n int, ok bool) {
 	if !escapes {
 		return string(body), n, true
 	}
-	out := make([]byte, 0, len(body))
+	// A Builder hands its buffer to the string without a copy: for a 10 MB
+	// pack that is 10 MB less at the adapter's peak.
+	var out strings.Builder
+	out.Grow(len(body))
 	for j := 0; j < len(body); {
 		k := j
 		for k < len(body) && body[k] != '\\' {
 			k++
 		}
-		out = append(out, body[j:k]...)
+		out.Write(body[j:k])
 		if k >= len(body) {
 			break
 		}
@@ -271,30 +275,30 @@ func Unquote(b []byte) (s string, n int, ok bool) {
 			j = k + 6
 			if utf16.IsSurrogate(r) {
 				if dec := utf16.DecodeRune(r, u4(body[j:])); dec != unicode.ReplacementChar {
-					out = utf8.AppendRune(out, dec)
+					out.WriteRune(dec)
 					j += 6
 					continue
 				}
 				r = unicode.ReplacementChar
 			}
-			out = utf8.AppendRune(out, r)
+			out.WriteRune(r)
 			continue
 		case 'b':
-			out = append(out, '\b')
+			out.WriteByte('\b')
 		case 'f':
-			out = append(out, '\f')
+			out.WriteByte('\f')
 		case 'n':
-			out = append(out, '\n')
+			out.WriteByte('\n')
 		case 'r':
-			out = append(out, '\r')
+			out.WriteByte('\r')
 		case 't':
-			out = append(out, '\t')
+			out.WriteByte('\t')
 		default: // '"', '\\', '/'
-			out = append(out, e)
+			out.WriteByte(e)
 		}
 		j = k + 2
 	}
-	return string(out), n, true
+	return out.String(), n, true
 }
 
 // DecodeStringObject decodes b, a JSON object whose values are all strings
