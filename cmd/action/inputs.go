@@ -33,14 +33,14 @@ var inputDefaults = map[string]string{
 	"command": "auto", "environment": "default", "config": "arena.yaml", "working-directory": ".",
 	"comment": "true", "state-backend": "git", "state-path": ".promptarena/deploy.state",
 	"on-missing-plan": "fail", "on-stale-plan": "fail", "drift-issue": "false", "fail-on-drift": "false",
-	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false",
+	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false",
 }
 
 // inputNames are every input of action.yml, also the CLI's flags.
 var inputNames = []string{
 	"command", "environment", "config", "pack", "working-directory", "github-token", "adapter", "comment",
 	"fail-on", "retention-days", "state-backend", "state-path", "on-missing-plan", "on-stale-plan",
-	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout", "adapter-timeout",
+	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout", "adapter-timeout", "create-deployment",
 	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified", "allow-pull-request-target",
 }
 
@@ -116,7 +116,7 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH,
 	}
 	var err error
-	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified} {
+	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified, "create-deployment": &o.CreateDeployment} {
 		if *dst, err = in.bool(name); err != nil {
 			return nil, err
 		}

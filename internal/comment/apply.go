@@ -164,6 +164,9 @@ func reviewedDiff(text string, room int) string {
 	return "<details><summary>Reviewed pack diff</summary>\n\n" + diffFence(lines) + "\n" + more + "\n</details>"
 }
 
+// ResultCounts is "1 created, 2 updated", or "nothing needed changing".
+func ResultCounts(results []deploy.ResourceResult) string { return resultCounts(results) }
+
 func resultCounts(results []deploy.ResourceResult) string {
 	n := map[string]int{}
 	for _, r := range results {

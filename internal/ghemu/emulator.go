@@ -120,7 +120,7 @@ func New(tb testing.TB, opts ...Options) *Server {
 		blobs: map[string]*blob{}, runsByBID: map[string]*Run{},
 	}
 	s.AddToken(DefaultToken, BotLogin, map[string]string{
-		"issues": Write, "pull_requests": Write, "contents": Write, "actions": Read, "metadata": Read,
+		"issues": Write, "pull_requests": Write, "contents": Write, "actions": Read, "metadata": Read, "deployments": Write,
 	})
 	s.AddRepo(DefaultOwner, DefaultRepo)
 	s.http = httptest.NewServer(s.routes())

@@ -27,6 +27,7 @@ type Repo struct {
 	releases     []*Release
 	nextNumber   int
 	git          *gitStore // objects, refs and branch rules (gitdata.go)
+	deployments  []*Deployment
 }
 
 // FullName is owner/name.

@@ -51,6 +51,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+repo+"/issues/{issue_number}", "issues", Read, s.getIssue)
 	handle("PATCH "+repo+"/issues/{issue_number}", "issues", Write, s.updateIssue)
 	s.gitRoutes(handle)
+	s.deploymentRoutes(handle)
 	handle("GET "+repo+"/releases/tags/{tag}", "contents", Read, s.releaseByTag)
 	mux.Handle(s.unchecked("GET "+repo+"/releases/latest", "contents", Read, s.latestRelease))
 	handle("GET "+repo+"/releases/assets/{asset_id}", "contents", Read, s.getAsset)

@@ -2,6 +2,7 @@ package localadapter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -270,6 +271,10 @@ func (p *Provider) Status(_ context.Context, req *deploy.StatusRequest) (*deploy
 		resp.Resources = append(resp.Resources, rs)
 	}
 	resp.Links = []deploy.Link{{Label: "deploy directory", URL: fileURL(p.abs(prior.TargetDir))}}
+	var cfg config
+	if json.Unmarshal([]byte(req.DeployConfig), &cfg) == nil && cfg.ConsoleURL != "" {
+		resp.Links = append(resp.Links, deploy.Link{Label: "Console", URL: cfg.ConsoleURL, Rel: "console"})
+	}
 	return resp, nil
 }
 

@@ -52,6 +52,9 @@ type Provider struct {
 // config is the adapter's deploy_config.
 type config struct {
 	TargetDir string `json:"target_dir"`
+	// ConsoleURL, when set, is reported as the deployment's "Console" link
+	// (rel console): what a real adapter's console page would be.
+	ConsoleURL string `json:"console_url,omitempty"`
 }
 
 // state is the adapter's opaque state: for each resource, where it was
@@ -110,7 +113,7 @@ func (p *Provider) ValidateConfig(_ context.Context, req *deploy.ValidateRequest
 	}
 	resp := &deploy.ValidateResponse{}
 	for k := range raw {
-		if k != "target_dir" {
+		if k != "target_dir" && k != "console_url" {
 			resp.Warnings = append(resp.Warnings, fmt.Sprintf("unknown config key %q is ignored", k))
 		}
 	}

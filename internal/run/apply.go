@@ -99,6 +99,7 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 	for _, w := range res.Saved.Plan.Warnings {
 		s.d.Report.Warningf("The reviewed plan warned: %s", s.masker.String(w))
 	}
+	s.startDeployment(ctx, res)
 	s.commentApply(ctx, res, comment.StatusApplying, nil)
 	return s.applyAndSave(ctx, res, prior)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/environment"
 )
 
 // applyView is the apply report of this session.
@@ -83,6 +84,11 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 	for _, k := range []string{"created", "updated", "deleted", "failed"} {
 		out(k, strconv.Itoa(n[k]))
 	}
+	envURL := environment.URL(res.Links, res.Results)
+	if envURL != "" {
+		out("environment-url", envURL)
+	}
+	s.finishDeployment(ctx, res, envURL, err)
 }
 
 // resultsFromPlan is what applying changes did, for an adapter that reports

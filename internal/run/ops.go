@@ -11,6 +11,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/environment"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
@@ -77,6 +78,9 @@ func (s *session) status(ctx context.Context, kind string) (*StatusResult, error
 		resp.Links = s.maskLinks(resp.Links)
 		for _, l := range resp.Links {
 			s.d.Report.Infof("%s: %s", l.Label, l.URL)
+		}
+		if u := environment.URL(resp.Links, nil); u != "" {
+			s.d.Report.SetOutput("environment-url", u)
 		}
 		res.Response, res.Drifted = resp, comment.Drifted(resp)
 		view.Response = resp

@@ -53,6 +53,9 @@ type Options struct {
 	DriftIssue         bool
 	FailOnDrift        bool
 	AllowAdapterChange bool
+	// CreateDeployment records each apply as a GitHub Deployment with
+	// statuses (create-deployment).
+	CreateDeployment bool
 	// adapter-install: <provider>[@<version>], its repository override,
 	// pinned digest, and whether an unverifiable binary may run.
 	AdapterInstall         string

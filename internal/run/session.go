@@ -20,6 +20,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
 	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/environment"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/pack"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
@@ -63,6 +64,7 @@ type session struct {
 	installed       *adapterinstall.Result
 	commentID       int64 // the sticky comment, once found or made
 	started         time.Time
+	deployment      *environment.Deployment // create-deployment's, once made
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
