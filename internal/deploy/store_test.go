@@ -268,3 +268,52 @@ func TestSavedPlanBytes(t *testing.T) {
 		t.Fatalf("saved plan differs from json.MarshalIndent (%d vs %d bytes)", len(got), len(want))
 	}
 }
+
+// TestStoreRoundTripsPromptKitFiles: files as PromptKit's StateStore writes
+// them (json.MarshalIndent, no final newline) load and save back byte for
+// byte through our store; files with a final newline (older versions of
+// this action, editors) still load.
+func TestStoreRoundTripsPromptKitFiles(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"cli_deploy.state", "cli_deploy.plan"} {
+		raw, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw[len(raw)-1] == '\n' {
+			t.Fatalf("%s is not PromptKit's format: it ends with a newline", name)
+		}
+		for _, content := range [][]byte{raw, append(append([]byte{}, raw...), '\n')} {
+			dir := t.TempDir()
+			s := NewStateStore(dir)
+			target := s.StatePath()
+			if name == "cli_deploy.plan" {
+				target = s.PlanPath()
+			}
+			if err := os.WriteFile(target, content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if name == "cli_deploy.state" {
+				st, err := s.Load()
+				if err != nil || st == nil {
+					t.Fatalf("load: %v", err)
+				}
+				err = s.Save(st)
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				p, err := s.LoadPlan()
+				if err != nil || p == nil {
+					t.Fatalf("load plan: %v", err)
+				}
+				if err := s.SavePlan(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, _ := os.ReadFile(target); string(got) != string(raw) {
+				t.Errorf("%s: round trip gives\n%q\nwant\n%q", name, got, raw)
+			}
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
+	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/mergedpr"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
@@ -330,6 +331,9 @@ func (s *session) localPlan(res *ApplyResult) error {
 		}
 		return failf(ReasonPlanNotFound, "Run plan first, or pass --on-missing-plan plan-and-apply.", "no saved plan at %s", store.PlanPath())
 	}
+	// The local plan holds the real deploy config (the CLI applies it);
+	// it is verified, like an artifact's, by its redacted form.
+	saved.Request.DeployConfig, _ = mask.RedactJSON(saved.Request.DeployConfig)
 	planJSON, _ := deploy.MarshalFile(saved)
 	prov, err := os.ReadFile(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"))
 	if err != nil {

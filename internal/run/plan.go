@@ -235,8 +235,17 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 		return fmt.Errorf("the plan cannot be kept for the merge: %w", s.d.NoArtifactService)
 	}
 	if s.d.Uploader == nil {
+		// The local plan is the one `promptarena deploy apply` picks up, so
+		// it holds the real deploy config, as PromptKit's own saved plans
+		// do: applied with fingerprints, an adapter would get them as
+		// credentials. It never leaves this machine (0600, like the state);
+		// uploads and reports keep the redacted config.
+		local := *res.Saved
+		req := *res.Saved.Request
+		req.DeployConfig = s.configJSON
+		local.Request = &req
 		store := deploy.NewStateStore(filepath.Join(s.o.WorkDir, deploy.DirName))
-		if err := store.SavePlan(res.Saved); err != nil {
+		if err := store.SavePlan(&local); err != nil {
 			return err
 		}
 		if err := deploy.WriteFileAtomic(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"), provJSON); err != nil {

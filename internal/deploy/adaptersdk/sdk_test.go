@@ -70,9 +70,11 @@ func TestServeErrorCodes(t *testing.T) {
 		`{"jsonrpc":"2.0","id":6,"method":"apply","params":{}}`,
 		`{"jsonrpc":"2.0","id":7}`,
 		`{"params":{"environment":"x"},"method":"plan","id":8,"jsonrpc":"2.0"}`,
+		`{"jsonrpc":"2.0","id":9,"method":"get_login_url","params":{"callback_url":"http://127.0.0.1:1/cb","state":"s"}}`,
+		`{"jsonrpc":"2.0","id":10,"method":"complete_login","params":{"params":{"code":"c"}}}`,
 	}, "\n")
 	r := serve(t, fake{}, in)
-	if len(r) != 9 {
+	if len(r) != 11 {
 		t.Fatalf("%d responses", len(r))
 	}
 	check := func(i, code int) {
@@ -93,6 +95,10 @@ func TestServeErrorCodes(t *testing.T) {
 	check(6, deploy.CodeInternalError)
 	check(7, deploy.CodeInvalidRequest)
 	check(8, 0) // params before method
+	// No login here: answered as PromptKit's SDK answers for a provider
+	// without LoginProvider, which clients read as ErrMethodNotSupported.
+	check(9, deploy.CodeMethodNotFound)
+	check(10, deploy.CodeMethodNotFound)
 	if !strings.Contains(string(r[3].Result), "2 bytes of pack for prod") || !strings.Contains(string(r[8].Result), "for x") {
 		t.Errorf("plan results: %s / %s", r[3].Result, r[8].Result)
 	}

@@ -1,0 +1,502 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+)
+
+// The compatibility suite: adapters answering as adapters built on each
+// generation of PromptKit's adaptersdk do, driven through plan, apply,
+// status, destroy and the pull request comment; and the files PromptKit
+// reads (state, saved plan) checked against PromptKit's exact formatting.
+//
+// Generations (PromptKit's runtime/deploy and adaptersdk):
+//   - v1.3.5: apply returns adapter_state and no events; no warnings, no
+//     links, no login.
+//   - head (after v1.5.11): events with per-resource links, plan and
+//     validate warnings, deployment-wide status links, login methods
+//     answered -32601 by adapters that do not implement login.
+//   - docs: apply's state under "state", as PromptKit's docs once said.
+type sdkGeneration struct {
+	name, version           string
+	events, warnings, links bool
+	stateKey                string
+}
+
+var generations = []sdkGeneration{
+	{name: "v1.3.5", version: "1.3.5", stateKey: "adapter_state"},
+	{name: "head", version: "1.5.11", events: true, warnings: true, links: true, stateKey: "adapter_state"},
+	{name: "docs", version: "0.9.0", stateKey: "state"},
+}
+
+func generation(name string) sdkGeneration {
+	for _, g := range generations {
+		if g.name == name {
+			return g
+		}
+	}
+	panic("unknown SDK generation " + name)
+}
+
+// compatAdapter serves the deploy protocol as an adapter on PromptKit's
+// SDK of generation gen: one JSON object per line, responses written with
+// a json.Encoder, -32700 for lines and params it cannot decode, -32601 for
+// methods it does not serve, -32603 for provider errors. It deploys the
+// pack's prompts into its state (a JSON map of prompt name to digest) and
+// logs every request it gets to $ARENA_COMPAT_LOG.
+func compatAdapter(gen string) {
+	g := generation(gen)
+	enc := json.NewEncoder(os.Stdout)
+	logf, _ := os.OpenFile(os.Getenv("ARENA_COMPAT_LOG"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 0, 64<<10), 10<<20)
+	type rpcErr struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	type response struct {
+		JSONRPC string          `json:"jsonrpc"`
+		Result  any             `json:"result,omitempty"`
+		Error   *rpcErr         `json:"error,omitempty"`
+		ID      json.RawMessage `json:"id"`
+	}
+	for sc.Scan() {
+		var req struct {
+			Method string          `json:"method"`
+			Params json.RawMessage `json:"params,omitempty"`
+			ID     json.RawMessage `json:"id"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+			_ = enc.Encode(response{JSONRPC: "2.0", Error: &rpcErr{-32700, "parse error: " + err.Error()}})
+			continue
+		}
+		if logf != nil {
+			line, _ := json.Marshal(map[string]any{"method": req.Method, "params": req.Params})
+			_, _ = logf.Write(append(line, '\n'))
+		}
+		var p struct {
+			PackJSON     string `json:"pack_json"`
+			DeployConfig string `json:"deploy_config"`
+			Environment  string `json:"environment"`
+			PriorState   string `json:"prior_state"`
+		}
+		if len(req.Params) > 0 {
+			if err := json.Unmarshal(req.Params, &p); err != nil {
+				_ = enc.Encode(response{JSONRPC: "2.0", Error: &rpcErr{-32700, "invalid params: " + err.Error()}, ID: req.ID})
+				continue
+			}
+		}
+		result, code, msg := g.handle(req.Method, p.PackJSON, p.PriorState)
+		if code != 0 {
+			_ = enc.Encode(response{JSONRPC: "2.0", Error: &rpcErr{code, msg}, ID: req.ID})
+			continue
+		}
+		_ = enc.Encode(response{JSONRPC: "2.0", Result: result, ID: req.ID})
+	}
+}
+
+func (g sdkGeneration) handle(method, packJSON, prior string) (any, int, string) {
+	link := func(label, url string) []map[string]string {
+		if !g.links {
+			return nil
+		}
+		return []map[string]string{{"label": label, "url": url, "rel": strings.ToLower(label)}}
+	}
+	old := map[string]string{}
+	_ = json.Unmarshal([]byte(prior), &old)
+	want := map[string]string{}
+	var pack struct {
+		Prompts map[string]json.RawMessage `json:"prompts"`
+	}
+	_ = json.Unmarshal([]byte(packJSON), &pack)
+	for name, body := range pack.Prompts {
+		sum := sha256.Sum256(body)
+		want[name] = hex.EncodeToString(sum[:6])
+	}
+	type change struct {
+		Type   string `json:"type"`
+		Name   string `json:"name"`
+		Action string `json:"action"`
+		Detail string `json:"detail,omitempty"`
+	}
+	changes := []change{}
+	for _, name := range sortedNames(want, old) {
+		switch w, o := want[name], old[name]; {
+		case o == "":
+			changes = append(changes, change{"agent_prompt", name, "CREATE", "create " + name})
+		case w == "":
+			changes = append(changes, change{"agent_prompt", name, "DELETE", "delete " + name})
+		case w != o:
+			changes = append(changes, change{"agent_prompt", name, "UPDATE", o + " → " + w})
+		default:
+			changes = append(changes, change{"agent_prompt", name, "NO_CHANGE", ""})
+		}
+	}
+	switch method {
+	case "get_provider_info":
+		return map[string]any{"name": "compat", "version": g.version, "capabilities": []string{"plan", "apply", "destroy", "status"}}, 0, ""
+	case "validate_config":
+		v := map[string]any{"valid": true}
+		if g.warnings {
+			v["warnings"] = []string{"region is not set: using the default region"}
+		}
+		return v, 0, ""
+	case "plan":
+		r := map[string]any{"changes": changes, "summary": fmt.Sprintf("%d changes", len(changes))}
+		if g.warnings {
+			r["warnings"] = []string{"prompt escalation has no fallback model"}
+		}
+		return r, 0, ""
+	case "apply":
+		state, _ := json.Marshal(want)
+		r := map[string]any{g.stateKey: string(state)}
+		if g.events {
+			events := []map[string]any{{"type": "progress", "message": "deploying to the compat cloud"}}
+			for _, c := range changes {
+				status := map[string]string{"CREATE": "created", "UPDATE": "updated", "DELETE": "deleted"}[c.Action]
+				if status == "" {
+					continue
+				}
+				events = append(events, map[string]any{"type": "resource", "resource": map[string]any{
+					"type": c.Type, "name": c.Name, "action": c.Action, "status": status, "detail": c.Detail,
+					"links": link("Console", "https://console.compat.example/prompts/"+c.Name),
+				}})
+			}
+			r["events"] = append(events, map[string]any{"type": "complete", "message": "done"})
+		}
+		return r, 0, ""
+	case "status":
+		if len(old) == 0 {
+			return map[string]any{"status": "not_deployed"}, 0, ""
+		}
+		var res []map[string]any
+		for _, name := range sortedNames(old, nil) {
+			res = append(res, map[string]any{"type": "agent_prompt", "name": name, "status": "healthy"})
+		}
+		r := map[string]any{"status": "deployed", "resources": res, "state": prior}
+		if l := link("Dashboard", "https://console.compat.example/dashboard"); l != nil {
+			r["links"] = l
+		}
+		return r, 0, ""
+	case "destroy":
+		r := map[string]any{"status": "destroyed"}
+		if g.events {
+			r["events"] = []map[string]any{{"type": "complete", "message": "destroyed"}}
+		}
+		return r, 0, ""
+	}
+	// get_login_url, complete_login (no login here), import, anything else.
+	return nil, -32601, "method not found: " + method
+}
+
+func sortedNames(a, b map[string]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range []map[string]string{a, b} {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// compatHarness is a harness whose arena deploys with the compat adapter
+// of generation gen (the test binary, on PATH as promptarena-deploy-compat).
+func compatHarness(t *testing.T, gen string) (*harness, string) {
+	h := newHarness(t)
+	bin := t.TempDir()
+	if err := os.Symlink(os.Args[0], filepath.Join(bin, "promptarena-deploy-compat")); err != nil {
+		t.Fatal(err)
+	}
+	h.env["PATH"] = bin + string(os.PathListSeparator) + h.env["PATH"]
+	h.env["ARENA_COMPAT_SDK"] = gen
+	logPath := filepath.Join(t.TempDir(), "requests.jsonl")
+	h.env["ARENA_COMPAT_LOG"] = logPath
+	arena := strings.Replace(mustRead(t, filepath.Join(h.workspace, "arena.yaml")), "provider: local", "provider: compat", 1)
+	arena = strings.Replace(arena, "      target_dir: .deployed/default", "      target_dir: .deployed/default\n      api_token: compat-secret-token-123", 1)
+	arena = strings.Replace(arena, "  tools:", "  scenarios:\n    - file: scenarios/refund.yaml\n  tools:", 1)
+	h.writeFile("arena.yaml", arena)
+	h.writeFile("scenarios/refund.yaml", "apiVersion: promptkit.altairalabs.ai/v1alpha1\nkind: Scenario\nmetadata:\n  name: refund\n"+
+		"spec:\n  task_type: support\n  description: refunds need a human\n  tool_policy:\n    tool_choice: auto\n    max_tool_calls_per_turn: 1\n    max_total_tool_calls: 2\n    blocklist: [issue_refund]\n")
+	return h, logPath
+}
+
+// requests reads what the adapter was sent, by method.
+func requests(t *testing.T, logPath, method string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(mustRead(t, logPath)), "\n") {
+		var r struct {
+			Method string         `json:"method"`
+			Params map[string]any `json:"params"`
+		}
+		if json.Unmarshal([]byte(line), &r) == nil && r.Method == method {
+			out = append(out, r.Params)
+		}
+	}
+	return out
+}
+
+func TestCompatibilitySuite(t *testing.T) {
+	for _, g := range generations {
+		t.Run(g.name, func(t *testing.T) {
+			h, logPath := compatHarness(t, g.name)
+			in := map[string]string{"environment": "production"}
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+
+			// Plan on the pull request.
+			plan := h.planPR(pr, in)
+			if plan.outputs["to-create"] != "3" || plan.outputs["adapter-version"] != "" && plan.outputs["adapter-version"] != g.version {
+				t.Fatalf("plan outputs %v", plan.outputs)
+			}
+			c := h.gh.Comments(pr.Number)
+			if len(c) != 1 || !strings.Contains(c[0].Body, "promptarena-deploy-compat") || !strings.Contains(c[0].Body, "+3 to create") {
+				t.Fatalf("plan comment: %+v", c)
+			}
+			if g.warnings != strings.Contains(c[0].Body, "prompt escalation has no fallback model") {
+				t.Errorf("plan warnings shown %v, want %v:\n%s", !g.warnings, g.warnings, c[0].Body)
+			}
+			// arena_config is PromptKit's shape: the SDK helpers find the
+			// tool (base64 bytes) and the scenario's blocklist.
+			checkArenaConfig(t, requests(t, logPath, "plan")[0]["arena_config"].(string))
+
+			// Merge and apply.
+			h.merge(pr, "merge111", "Merge pull request #1")
+			apply := h.run(in)
+			if apply.code != 0 {
+				t.Fatalf("apply: %v\n%s", apply.outputs, apply.log)
+			}
+			if apply.outputs["applied"] != "true" || apply.outputs["created"] != "3" || apply.outputs["updated"] != "0" {
+				t.Errorf("apply outputs %v", apply.outputs)
+			}
+			body := h.gh.Comments(pr.Number)[0].Body
+			if strings.Contains(body, "nothing needed changing") {
+				t.Errorf("apply comment says nothing changed:\n%s", body)
+			}
+			if fromPlan := strings.Contains(body, "reported by plan; this adapter does not report per-resource results"); fromPlan == g.events {
+				t.Errorf("apply comment marks results from the plan: %v, adapter sends events: %v\n%s", fromPlan, g.events, body)
+			}
+			if g.links != strings.Contains(body, "[Console](https://console.compat.example/prompts/greeting)") ||
+				g.links != strings.Contains(body, "**Links** [Dashboard](https://console.compat.example/dashboard)") {
+				t.Errorf("apply comment links (want %v):\n%s", g.links, body)
+			}
+			if g.warnings != (strings.Contains(body, "prompt escalation has no fallback model") && strings.Contains(apply.log, "The reviewed plan warned: prompt escalation has no fallback model")) {
+				t.Errorf("plan warnings in the apply comment and log (want %v):\n%s\n%s", g.warnings, body, apply.log)
+			}
+			// The adapter got the real deploy config; nothing posted has it.
+			applied := requests(t, logPath, "apply")
+			if len(applied) != 1 || !strings.Contains(applied[0]["deploy_config"].(string), "compat-secret-token-123") {
+				t.Errorf("apply request: %v", applied)
+			}
+			if strings.Contains(body+apply.summary, "compat-secret-token-123") {
+				t.Error("the secret leaked into a report")
+			}
+			// The committed state is PromptKit's file, byte for byte.
+			raw, ok := h.gh.GetFile("main", ".promptarena/deploy.state")
+			if !ok {
+				t.Fatal("no state")
+			}
+			checkPromptKitFile(t, raw, &pkState{})
+			var st pkState
+			_ = json.Unmarshal(raw, &st)
+			if st.State == "" || st.AdapterVersion != g.version || st.Provider != "compat" {
+				t.Errorf("state %+v", st)
+			}
+
+			// Status shows the deployment-wide links.
+			h.checkout()
+			status := h.dispatch(map[string]string{"command": "status", "environment": "production"})
+			if status.code != 0 || status.outputs["status"] != "deployed" {
+				t.Fatalf("status: %v\n%s", status.outputs, status.log)
+			}
+			if g.links != strings.Contains(status.summary, "**Links** [Dashboard](https://console.compat.example/dashboard)") {
+				t.Errorf("status links (want %v):\n%s", g.links, status.summary)
+			}
+
+			// Destroy.
+			destroy := h.dispatch(map[string]string{"command": "destroy", "environment": "production", "confirm-destroy": "production"})
+			if destroy.code != 0 || destroy.outputs["destroyed"] != "true" {
+				t.Fatalf("destroy: %v\n%s", destroy.outputs, destroy.log)
+			}
+			if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+				t.Error("state not deleted after destroy")
+			}
+		})
+	}
+}
+
+// checkArenaConfig decodes arena_config as PromptKit's SDK helpers do
+// (adaptersdk/arena.go: loaded_tools[].data as []byte, tool manifests as
+// YAML, loaded_scenarios[].tool_policy.blocklist).
+func checkArenaConfig(t *testing.T, arenaConfig string) {
+	t.Helper()
+	var cfg struct {
+		LoadedTools []struct {
+			FilePath string `json:"file_path,omitempty"`
+			Data     []byte `json:"data,omitempty"`
+		} `json:"loaded_tools,omitempty"`
+		LoadedScenarios map[string]*struct {
+			ToolPolicy *struct {
+				Blocklist []string `json:"blocklist,omitempty"`
+			} `json:"tool_policy,omitempty"`
+		} `json:"loaded_scenarios,omitempty"`
+	}
+	if err := json.Unmarshal([]byte(arenaConfig), &cfg); err != nil {
+		t.Fatalf("PromptKit's SDK cannot decode arena_config: %v", err)
+	}
+	if len(cfg.LoadedTools) != 1 {
+		t.Fatalf("loaded_tools: %+v", cfg.LoadedTools)
+	}
+	var m struct {
+		Metadata struct {
+			Name string `yaml:"name"`
+		} `yaml:"metadata"`
+	}
+	if err := yaml.Unmarshal(cfg.LoadedTools[0].Data, &m); err != nil || m.Metadata.Name != "lookup_order" {
+		t.Errorf("tool manifest: %q %v", cfg.LoadedTools[0].Data, err)
+	}
+	if sc := cfg.LoadedScenarios["refund"]; sc == nil || sc.ToolPolicy == nil || strings.Join(sc.ToolPolicy.Blocklist, ",") != "issue_refund" {
+		t.Errorf("tool policy: %s", arenaConfig)
+	}
+	if strings.Contains(arenaConfig, "compat-secret-token-123") {
+		t.Error("arena_config holds the secret")
+	}
+}
+
+// pkState and pkSavedPlan are shaped exactly like PromptKit's State and
+// SavedPlan (runtime/deploy/state.go), field for field in PromptKit's order.
+type pkState struct {
+	Version        int    `json:"version"`
+	Provider       string `json:"provider"`
+	Environment    string `json:"environment"`
+	LastDeployed   string `json:"last_deployed"`
+	PackVersion    string `json:"pack_version"`
+	PackChecksum   string `json:"pack_checksum"`
+	AdapterVersion string `json:"adapter_version"`
+	LastRefreshed  string `json:"last_refreshed,omitempty"`
+	State          string `json:"state,omitempty"`
+}
+
+type pkSavedPlan struct {
+	Version      int    `json:"version"`
+	CreatedAt    string `json:"created_at"`
+	Provider     string `json:"provider"`
+	Environment  string `json:"environment"`
+	PackChecksum string `json:"pack_checksum"`
+	Plan         *struct {
+		Changes []struct {
+			Type   string `json:"type"`
+			Name   string `json:"name"`
+			Action string `json:"action"`
+			Detail string `json:"detail,omitempty"`
+		} `json:"changes"`
+		Summary  string   `json:"summary"`
+		Warnings []string `json:"warnings,omitempty"`
+	} `json:"plan"`
+	Request *struct {
+		PackJSON     string `json:"pack_json"`
+		DeployConfig string `json:"deploy_config"`
+		ArenaConfig  string `json:"arena_config,omitempty"`
+		Environment  string `json:"environment,omitempty"`
+		PriorState   string `json:"prior_state,omitempty"`
+	} `json:"request"`
+}
+
+// checkPromptKitFile: raw decodes into PromptKit's type with no field left
+// over, and PromptKit's Save/SavePlan (json.MarshalIndent, two spaces, no
+// final newline) of what it read gives the same bytes.
+func checkPromptKitFile(t *testing.T, raw []byte, v any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("PromptKit cannot read the file: %v\n%s", err, raw)
+	}
+	again, _ := json.MarshalIndent(v, "", "  ")
+	if !bytes.Equal(again, raw) {
+		t.Errorf("not PromptKit's bytes:\n got %q\nwant %q", raw, again)
+	}
+}
+
+// TestCLISavedPlanIsPromptKits: outside GitHub Actions the plan goes to
+// .promptarena/deploy.plan, where `promptarena deploy apply` picks it up.
+// So it is PromptKit's file byte for byte and holds the real deploy config
+// (PromptKit's own saved plans do; applying fingerprints would hand them to
+// the adapter as credentials); it is verified by its redacted form, applied
+// and used up; our state file is PromptKit's too.
+func TestCLISavedPlanIsPromptKits(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app")
+	if err := os.CopyFS(app, os.DirFS(filepath.Join(deploytest.RepoRoot(), "testdata", "example"))); err != nil {
+		t.Fatal(err)
+	}
+	arenaPath := filepath.Join(app, "arena.yaml")
+	arena := strings.Replace(mustRead(t, arenaPath), "      target_dir: .deployed/default", "      target_dir: .deployed/default\n      api_token: cli-secret-token-456", 1)
+	if err := os.WriteFile(arenaPath, []byte(arena), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(deploytest.LocalAdapter(t), filepath.Join(bin, "promptarena-deploy-local")); err != nil {
+		t.Fatal(err)
+	}
+	environ := []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	t.Chdir(dir)
+	cli := func(args ...string) string {
+		t.Helper()
+		var out syncBuffer
+		if code := realMain(context.Background(), args, environ, &out, &out); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, out.String())
+		}
+		return out.String()
+	}
+
+	log := cli("plan", "--working-directory", "app")
+	planPath := filepath.Join(app, ".promptarena", "deploy.plan")
+	raw, err := os.ReadFile(planPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved pkSavedPlan
+	checkPromptKitFile(t, raw, &saved)
+	if !strings.Contains(saved.Request.DeployConfig, `"api_token":"cli-secret-token-456"`) {
+		t.Errorf("the CLI's plan holds %s, not the real config", saved.Request.DeployConfig)
+	}
+	if fi, _ := os.Stat(planPath); fi == nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("plan file mode: %v", fi)
+	}
+	if strings.Contains(log, "cli-secret-token-456") {
+		t.Error("the secret reached the output")
+	}
+
+	cli("apply", "--working-directory", "app", "--state-backend", "file")
+	if _, err := os.Stat(planPath); !os.IsNotExist(err) {
+		t.Error("the applied plan was not used up")
+	}
+	state, err := os.ReadFile(filepath.Join(app, ".promptarena", "deploy.state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPromptKitFile(t, state, &pkState{})
+	if strings.Contains(string(state), "cli-secret-token-456") {
+		t.Error("the secret reached the state file")
+	}
+}
