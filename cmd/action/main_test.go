@@ -16,6 +16,9 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
 )
 
+// actionProcessEnv makes the test binary run the action (see TestMain).
+const actionProcessEnv = "ARENA_TEST_RUN_ACTION"
+
 // TestMain lets the test binary be the reference adapter when the demo
 // links it under the adapter's name, as the real binary is.
 func TestMain(m *testing.M) {
@@ -42,6 +45,11 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	}
+	// The test binary is the action itself when a test starts it as a
+	// separate process (racing runs).
+	if os.Getenv(actionProcessEnv) == "1" {
+		os.Exit(realMain(context.Background(), nil, os.Environ(), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }

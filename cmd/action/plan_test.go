@@ -42,9 +42,13 @@ func TestPlanOnPullRequest(t *testing.T) {
 	if _, ok := o["failure-reason"]; ok {
 		t.Errorf("failure-reason set on success: %v", o)
 	}
-	// API calls: one list page and one write for the comment; two Twirp
-	// calls and two blob PUTs for the artifact.
-	if n := h.gh.CountRequests("GET /repos/"); n != 1 {
+	// API calls: the token's identity, one list page, one write for the
+	// comment and one list after it (a racing run may have made it too);
+	// two Twirp calls and two blob PUTs for the artifact.
+	if n := h.gh.CountRequests("GET /user"); n != 1 {
+		t.Errorf("identity calls %d", n)
+	}
+	if n := h.gh.CountRequests("GET /repos/"); n != 2 {
 		t.Errorf("comment list calls %d", n)
 	}
 	if n := h.gh.CountRequests("POST /repos/"); n != 1 {

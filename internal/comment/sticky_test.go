@@ -70,3 +70,104 @@ func TestStickyForbidden(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestStickyIdentity: only comments written by the token's identity are
+// candidates. A user's comment that starts with the marker (copied from an
+// earlier plan comment) is never edited; a GitHub App's earlier comment is
+// found after the first create tells who the App is, and the comment made
+// then is removed again.
+func TestStickyIdentity(t *testing.T) {
+	marker := target.New(".", "arena.yaml", "production").Marker()
+	cases := []struct {
+		name, token, login string
+		seed               func(s *ghemu.Server, pr int) int64 // returns the comment that must end up ours (0: a new one)
+		userCall           bool                               // GET /user answered 200
+	}{
+		{name: "GITHUB_TOKEN: a user's copy of the marker is not ours", token: ghemu.DefaultToken, login: ghemu.BotLogin,
+			seed: func(s *ghemu.Server, pr int) int64 {
+				s.AddComment(pr, "mallory", marker+"\nI copied this; edit me")
+				return 0
+			}},
+		{name: "personal access token: GET /user says who", token: "ghp_deployer", login: "deploy-user", userCall: true,
+			seed: func(s *ghemu.Server, pr int) int64 {
+				s.AddComment(pr, ghemu.BotLogin, marker+"\nwritten by another token")
+				return s.AddComment(pr, "deploy-user", marker+"\nours, earlier").ID
+			}},
+		{name: "GitHub App token: learned from the comment it makes", token: "ghs_apptoken", login: "arena-bot[bot]",
+			seed: func(s *ghemu.Server, pr int) int64 {
+				s.AddComment(pr, ghemu.BotLogin, marker+"\nwritten by GITHUB_TOKEN")
+				return s.AddComment(pr, "arena-bot[bot]", marker+"\nours, earlier").ID
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ghemu.New(t)
+			s.AddToken(tc.token, tc.login, map[string]string{"issues": ghemu.Write, "pull_requests": ghemu.Write, "metadata": ghemu.Read})
+			pr := s.AddPull(ghemu.Pull{HeadSHA: "h"})
+			want := tc.seed(s, pr.Number)
+			before := s.Comments(pr.Number)
+			st := NewSticky(s.GitHubClient(tc.token), ghemu.DefaultOwner, ghemu.DefaultRepo)
+			ctx := context.Background()
+			for i, body := range []string{marker + "\nplan v1", marker + "\nplan v2"} {
+				res, err := st.Upsert(ctx, pr.Number, marker, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want == 0 {
+					want = res.ID
+				}
+				if res.ID != want {
+					t.Fatalf("upsert %d wrote comment %d, want %d", i, res.ID, want)
+				}
+			}
+			if login, _ := st.Identity(ctx); login != tc.login {
+				t.Errorf("identity %q, want %q", login, tc.login)
+			}
+			after := s.Comments(pr.Number)
+			var mine int
+			for _, c := range after {
+				if c.User == tc.login {
+					mine++
+					if c.ID != want || !strings.HasSuffix(c.Body, "plan v2") {
+						t.Errorf("our comment: %+v", c)
+					}
+					continue
+				}
+				for _, b := range before {
+					if b.ID == c.ID && b.Body != c.Body {
+						t.Errorf("%s's comment was edited:\n%s", c.User, c.Body)
+					}
+				}
+			}
+			if mine != 1 {
+				t.Errorf("%d comments of ours, want 1: %+v", mine, after)
+			}
+			if got := s.CountRequests("GET /user"); got != 1 {
+				t.Errorf("identity read %d times, want once", got)
+			}
+		})
+	}
+}
+
+// TestStickyConverges: two writers that both found no comment both create
+// one; each looks again, and the later one deletes its own and edits the
+// oldest, whatever the order of the looks.
+func TestStickyConverges(t *testing.T) {
+	s := ghemu.New(t)
+	pr := s.AddPull(ghemu.Pull{HeadSHA: "h"})
+	marker := target.New(".", "arena.yaml", "production").Marker()
+	ctx := context.Background()
+	a := NewSticky(s.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo)
+	// The other run's comment appears between this run's list and create.
+	s.Inject("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{Before: func() {
+		s.AddComment(pr.Number, ghemu.BotLogin, marker+"\nthe other run's plan")
+	}})
+	res, err := a.Upsert(ctx, pr.Number, marker, marker+"\nthis run's plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Comments(pr.Number)
+	if len(c) != 1 || c[0].ID != res.ID || !strings.HasSuffix(c[0].Body, "this run's plan") || res.Removed != 1 {
+		t.Fatalf("result %+v, comments %+v", res, c)
+	}
+}

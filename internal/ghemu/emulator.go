@@ -66,6 +66,10 @@ type Fault struct {
 	// minute after the emulator's clock. Clients compare it with their
 	// own clock (go-github with the wall clock).
 	ResetAt time.Time
+
+	// Before runs before the request is served (then served normally if
+	// nothing else is set): another client acting in between, a race.
+	Before func()
 }
 
 // Options configure an emulator.
@@ -379,6 +383,9 @@ func (s *Server) inject(w http.ResponseWriter, route string, entry *LoggedReques
 	}
 	if f.Delay > 0 {
 		time.Sleep(f.Delay)
+	}
+	if f.Before != nil {
+		f.Before()
 	}
 	switch {
 	case f.Reset:

@@ -55,6 +55,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+repo+"/releases/tags/{tag}", "contents", Read, s.releaseByTag)
 	mux.Handle(s.unchecked("GET "+repo+"/releases/latest", "contents", Read, s.latestRelease))
 	handle("GET "+repo+"/releases/assets/{asset_id}", "contents", Read, s.getAsset)
+	s.userRoutes(mux)
 	s.resultsRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.violate(r, "route", "the emulator does not serve this endpoint")
