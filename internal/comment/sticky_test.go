@@ -81,7 +81,7 @@ func TestStickyIdentity(t *testing.T) {
 	cases := []struct {
 		name, token, login string
 		seed               func(s *ghemu.Server, pr int) int64 // returns the comment that must end up ours (0: a new one)
-		userCall           bool                               // GET /user answered 200
+		userCall           bool                                // GET /user answered 200
 	}{
 		{name: "GITHUB_TOKEN: a user's copy of the marker is not ours", token: ghemu.DefaultToken, login: ghemu.BotLogin,
 			seed: func(s *ghemu.Server, pr int) int64 {
