@@ -3,7 +3,7 @@
 #   bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-benches='^(BenchmarkRenderPlan10k|BenchmarkDecodePlan10k|BenchmarkPlanRoundTrip10MB|BenchmarkPlanInProcess10MB|BenchmarkServeLocalPlan10MB|BenchmarkServePlan10MB|BenchmarkPlanRun50|BenchmarkAdapterOnly50|BenchmarkApplyRun50|BenchmarkAdapterApplyOnly50|BenchmarkStartUp)$'
+benches='^(BenchmarkRenderPlan10k|BenchmarkCompare10MB|BenchmarkRenderPlanDiff3000|BenchmarkDecodePlan10k|BenchmarkPlanRoundTrip10MB|BenchmarkPlanInProcess10MB|BenchmarkServeLocalPlan10MB|BenchmarkServePlan10MB|BenchmarkPlanRun50|BenchmarkAdapterOnly50|BenchmarkApplyRun50|BenchmarkAdapterApplyOnly50|BenchmarkStartUp)$'
 raw=$(go test -run '^$' -bench "$benches" -benchtime "${BENCHTIME:-20x}" -benchmem ./... 2>&1) || { echo "$raw"; exit 1; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GiB, $(go version | cut -d' ' -f3-4)"

@@ -129,16 +129,20 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintln(w, st.Summary())
 
-	heading(w, "4. Pull request #2 edits a prompt: the plan shows one update")
+	heading(w, "4. Pull request #2 edits a prompt: the plan shows one update and the prompt's diff")
 	pack := filepath.Join(d.runner.Workspace, "support-bot.pack.json")
 	b, err := os.ReadFile(pack)
 	if err != nil {
 		return err
 	}
+	// Pull request #1 put the pack on main: that commit is #2's base, and
+	// its pack is what #2's diff compares with.
+	d.gh.SetFile("main", "support-bot.pack.json", b)
 	if err := os.WriteFile(pack, bytes.Replace(b, []byte("five bullet points"), []byte("three bullet points"), 1), 0o644); err != nil {
 		return err
 	}
-	pr2 := d.gh.AddPull(ghemu.Pull{Title: "Shorter escalation summaries", HeadSHA: "0badc0de0badc0de0badc0de0badc0de0badc0de", HeadRef: "shorter"})
+	pr2 := d.gh.AddPull(ghemu.Pull{Title: "Shorter escalation summaries", HeadSHA: "0badc0de0badc0de0badc0de0badc0de0badc0de", HeadRef: "shorter",
+		BaseSHA: d.gh.Head("main"), User: "monalisa"})
 	if _, err := d.runner.PullRequest(pr2); err != nil {
 		return err
 	}

@@ -16,7 +16,8 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut.String(), out.String())
 	}
-	for _, want := range []string{"+4 to create", "Applied", "[skip ci]", "Arena status of **production**: deployed", "~1 to update", `"environment": "production"`} {
+	for _, want := range []string{"+4 to create", "Applied", "[skip ci]", "Arena status of **production**: deployed", "~1 to update", `"environment": "production"`,
+		"<details open><summary><code>escalation</code> changed · +1 −1</summary>", "+Summarise the conversation for a human agent in three bullet points."} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}

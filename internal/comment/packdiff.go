@@ -49,7 +49,7 @@ func (pd *PackDiff) source(env string) string {
 		if pd.BaseURL != "" && SafeURL(pd.BaseURL) {
 			c = "[" + c + "](" + urlReplacer.Replace(pd.BaseURL) + ")"
 		}
-		return "Compared with the pack at the base commit " + c + ": nothing is recorded as deployed to " + env + " yet."
+		return "Compared with the pack at the base commit " + c + ", which stands in for what is deployed: no applied pack is recorded for " + env + " yet."
 	case BaseNone:
 		return "Nothing is recorded as deployed to " + env + " and the base commit has no pack: every prompt is new."
 	}
@@ -223,9 +223,9 @@ func (pd *PackDiff) block(env string, room int, summary, folded bool) string {
 		if summary {
 			where = "the full diff is in `pack.diff` in the plan artifact"
 		}
-		fmt.Fprintf(&b, "_… and %d more sections not shown here: %s._\n\n", left, where)
+		fmt.Fprintf(&b, "_… and %d more sections not shown here: %s._\n", left, where)
 	}
-	return b.String()
+	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
 // size is what the whole block would take without a budget.

@@ -349,3 +349,26 @@ func TestGFMCheckerCatchesBreakage(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRenderPlanDiff3000 renders the comment and the summary of a
+// 3,000-prompt plan with 200 edited prompts.
+func BenchmarkRenderPlanDiff3000(b *testing.B) {
+	old, cur := packdifftest.Packs(3000, 200, 1200)
+	d, err := packdiff.Compare(old, cur)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var changes []deploy.ResourceChange
+	for _, p := range d.Prompts {
+		changes = append(changes, updated(p.Name))
+	}
+	for range 2800 {
+		changes = append(changes, same("prompt"))
+	}
+	p := diffPlan(d, changes...)
+	b.ResetTimer()
+	for b.Loop() {
+		_ = RenderPlan(p, CommentBudget)
+		_ = RenderPlan(p, SummaryBudget)
+	}
+}
