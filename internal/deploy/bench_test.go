@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"syscall"
 	"testing"
 
@@ -48,4 +50,41 @@ func BenchmarkDecodePlan10k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkEncodePlanRequest9MB is the client's side of a 9 MB plan: the
+// request line written to the adapter's stdin. "stream" escapes the pack
+// while writing (jsonwire); "stdlib" is what the client did before: encode
+// the whole line with encoding/json into a buffer, then write it.
+func BenchmarkEncodePlanRequest9MB(b *testing.B) {
+	req := &PlanRequest{PackJSON: deploytest.BigPack(9 << 20), DeployConfig: `{"target_dir":"out"}`, Environment: "production"}
+	b.Run("stream", func(b *testing.B) {
+		b.SetBytes(int64(len(req.PackJSON)))
+		for i := 0; i < b.N; i++ {
+			r, err := encodeRequest(2, MethodPlan, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := r.writeTo(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("stdlib", func(b *testing.B) {
+		b.SetBytes(int64(len(req.PackJSON)))
+		for i := 0; i < b.N; i++ {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(struct {
+				JSONRPC string       `json:"jsonrpc"`
+				ID      int          `json:"id"`
+				Method  string       `json:"method"`
+				Params  *PlanRequest `json:"params"`
+			}{"2.0", 2, MethodPlan, req}); err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Discard.Write(buf.Bytes())
+		}
+	})
 }

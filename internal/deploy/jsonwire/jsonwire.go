@@ -40,11 +40,57 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// hasZeroByte reports whether any byte of w is 0 (the classic SWAR test).
+func hasZeroByte(w uint64) bool { return (w-lsb)&^w&msb != 0 }
+
+// word is the 8 bytes of s at i, little-endian (the compiler makes it one
+// load).
+func word(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// safeRun returns the index of the first byte at or after i that is not
+// written as it is (with html, '<', '>' and '&' are not either), eight bytes
+// at a time: prompt text is mostly plain ASCII, and this is the hot loop.
+func safeRun(s string, i int, html bool) int {
+	for ; i+8 <= len(s); i += 8 {
+		w := word(s, i)
+		// A byte >= 0x80 or < 0x20, a '"' or a '\\' stops the run.
+		if w&msb != 0 || (w-0x2020202020202020)&^w&msb != 0 ||
+			hasZeroByte(w^(lsb*'"')) || hasZeroByte(w^(lsb*'\\')) {
+			break
+		}
+		if html && (hasZeroByte(w^(lsb*'<')) || hasZeroByte(w^(lsb*'>')) || hasZeroByte(w^(lsb*'&'))) {
+			break
+		}
+	}
+	t := &safe
+	if html {
+		t = &htmlSafe
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf && t[s[i]] {
+		i++
+	}
+	return i
+}
+
 // QuotedLen is len(AppendQuoted(nil, s)), without building it: the client
 // checks a request's size against the adapter's limit before sending.
 func QuotedLen(s string) int {
 	n := 2
 	for i := 0; i < len(s); {
+		j := safeRun(s, i, false)
+		n += j - i
+		if i = j; i >= len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
 			switch {
@@ -88,8 +134,12 @@ func AppendQuotedHTML(dst []byte, s string) []byte {
 
 func appendQuoted(dst []byte, s string, safe *[utf8.RuneSelf]bool) []byte {
 	dst = append(dst, '"')
+	html := safe == &htmlSafe
 	start := 0
 	for i := 0; i < len(s); {
+		if i = safeRun(s, i, html); i >= len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
 			if safe[b] {
@@ -149,7 +199,8 @@ func WriteQuoted(w *bufio.Writer, s string) error {
 	if err := w.WriteByte('"'); err != nil {
 		return err
 	}
-	buf := make([]byte, 0, chunk+16)
+	// An escaped byte takes at most 6: one buffer holds any escaped chunk.
+	buf := make([]byte, 0, 6*chunk+2)
 	for len(s) > 0 {
 		n := chunk
 		if n >= len(s) {
