@@ -12,6 +12,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
+	"github.com/arena-deploy/arena-deploy-action/internal/chown"
 	"github.com/arena-deploy/arena-deploy-action/internal/events"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
@@ -65,6 +66,9 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 			return exitFailure
 		}
 	}
+	if inActions {
+		defer handOver(workspace, rep)()
+	}
 	o, err := options(in, workspace, getenv, environ)
 	if err != nil {
 		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
@@ -104,6 +108,27 @@ var errNoToken = errors.New("input github-token is empty. In GitHub Actions the 
 	"comment, the plan artifact and the deploy state; without one an apply would keep the state only in the runner's " +
 	"throwaway workspace. Pass github-token: ${{ github.token }} (action.yml's default; a docker:// step must pass it " +
 	"itself), with the permissions of the README's \"Permissions per command\"")
+
+// handOver starts handing the files this run creates in the workspace to
+// the workspace's owner (the action runs as root in its container); the
+// returned func finishes it.
+func handOver(workspace string, rep run.Reporter) func() {
+	h, err := chown.Start(workspace)
+	if err != nil {
+		rep.Warningf("Files this run creates in the workspace stay owned by root: %s", err)
+		return func() {}
+	}
+	return func() {
+		n, err := h.Finish()
+		if err != nil {
+			rep.Warningf("Some files this run created in the workspace could not be given to its owner, and stay owned by root: %s", err)
+		}
+		if n > 0 {
+			uid, gid := h.Owner()
+			rep.Infof("Gave the %d files this run created in the workspace to its owner (%d:%d)", n, uid, gid)
+		}
+	}
+}
 
 func lookup(environ []string) func(string) string {
 	m := make(map[string]string, len(environ))
