@@ -81,6 +81,16 @@ func Visible(s string) string {
 }
 
 func needsVisible(s string) bool {
+	// Plain printable ASCII is by far the common case: settle it a byte at
+	// a time before decoding runes.
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf && (s[i] >= 0x20 && s[i] != 0x7f || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	if i == len(s) {
+		return false
+	}
+	s = s[i:]
 	if !utf8.ValidString(s) {
 		return true
 	}
@@ -96,6 +106,9 @@ func needsVisible(s string) bool {
 // characters (Cf: bidi controls, zero-width joiners, soft hyphen, tags),
 // and the line and paragraph separators.
 func hidden(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f
+	}
 	switch r {
 	case '\t', '\n', '\r':
 		return false

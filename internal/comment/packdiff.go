@@ -198,19 +198,24 @@ func (pd *PackDiff) block(env string, room int, summary, folded bool) string {
 		rest, maxLines = "in `pack.diff` in the plan artifact", summaryDiffLines
 	}
 	open := !folded && len(pd.Diff.Prompts) <= openSections
-	var sections []string
-	for i := range pd.Diff.Prompts {
-		sections = append(sections, section(&pd.Diff.Prompts[i], maxLines, open, rest))
-	}
+	// Sections are rendered one at a time and only while they fit: a pack
+	// of thousands of new prompts must not be rendered whole to show ten.
+	total := len(pd.Diff.Prompts)
 	if len(pd.Diff.Pack) > 0 {
-		sections = append(sections, packSection(pd.Diff.Pack, rest))
+		total++
 	}
 	const tail = 300 // the "… and N more" line
 	var b strings.Builder
 	b.WriteString(head)
 	room -= len(head) + tail
 	shown := 0
-	for _, s := range sections {
+	for shown < total {
+		var s string
+		if shown < len(pd.Diff.Prompts) {
+			s = section(&pd.Diff.Prompts[shown], maxLines, open, rest)
+		} else {
+			s = packSection(pd.Diff.Pack, rest)
+		}
 		if len(s)+1 > room {
 			break
 		}
@@ -218,7 +223,7 @@ func (pd *PackDiff) block(env string, room int, summary, folded bool) string {
 		room -= len(s) + 1
 		shown++
 	}
-	if left := len(sections) - shown; left > 0 {
+	if left := total - shown; left > 0 {
 		where := "the full diff is in the job summary and in `pack.diff` in the plan artifact"
 		if summary {
 			where = "the full diff is in `pack.diff` in the plan artifact"
@@ -228,7 +233,8 @@ func (pd *PackDiff) block(env string, room int, summary, folded bool) string {
 	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
-// size is what the whole block would take without a budget.
-func (pd *PackDiff) size(env string, summary bool) int {
-	return len(pd.block(env, 1<<30, summary, false))
+// size is what the whole block would take, or about limit when it would
+// take more: rendering stops there.
+func (pd *PackDiff) size(env string, summary bool, limit int) int {
+	return len(pd.block(env, limit, summary, false))
 }

@@ -227,7 +227,7 @@ func RenderPlan(p *Plan, budget int) string {
 	}
 	// The table and the diff share the budget: the diff may take up to
 	// half, the table the rest; then the diff gets whatever the table left.
-	reserve := min(p.PackDiff.size(p.Target.Env, summary), budget/2)
+	reserve := min(p.PackDiff.size(p.Target.Env, summary, budget/2), budget/2)
 	fit(&v, rows, same, p.Target.Marker(), budget-reserve)
 	room := budget - len(render(v, p.Target.Marker())) - 200
 	v.PackDiff = p.PackDiff.block(p.Target.Env, room, summary, false)
