@@ -275,6 +275,10 @@ func TestCompatibilitySuite(t *testing.T) {
 			if g.warnings != strings.Contains(c[0].Body, "prompt escalation has no fallback model") {
 				t.Errorf("plan warnings shown %v, want %v:\n%s", !g.warnings, g.warnings, c[0].Body)
 			}
+			if g.warnings != (strings.Contains(plan.log, "The plan warns: prompt escalation has no fallback model") &&
+				strings.Contains(plan.log, "The adapter warns about the config: region is not set")) {
+				t.Errorf("plan and config warnings in the log (want %v):\n%s", g.warnings, plan.log)
+			}
 			// arena_config is PromptKit's shape: the SDK helpers find the
 			// tool (base64 bytes) and the scenario's blocklist.
 			checkArenaConfig(t, requests(t, logPath, "plan")[0]["arena_config"].(string))

@@ -107,6 +107,9 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	}
 	res := s.buildPlan(resp, prior)
 	s.d.Report.Infof("%s: %s (plan %s)", s.env, res.Counts.String(), short(res.PlanID, 12))
+	for _, w := range resp.Warnings { // masked by s.plan
+		s.d.Report.Warningf("The plan warns: %s", w)
+	}
 	diff, diffText := s.packDiff(ctx)
 	res.PackDiff = diffText
 

@@ -274,6 +274,7 @@ func (s *session) startAdapter(ctx context.Context) error {
 	}
 	for _, w := range v.Warnings {
 		s.warnings = append(s.warnings, s.masker.String(w))
+		s.d.Report.Warningf("The adapter warns about the config: %s", s.masker.String(w))
 	}
 	if !v.Valid || len(v.Errors) > 0 {
 		msgs := make([]string, len(v.Errors))
