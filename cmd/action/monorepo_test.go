@@ -62,6 +62,7 @@ func TestMonorepoTwoProjectsOneEnvironment(t *testing.T) {
 	}
 
 	h.merge(pr, "monomerg", "Merge pull request #1 from octo-org/both")
+	h.gh.ResetLog()
 	for _, p := range projects {
 		res := h.run(map[string]string{"environment": "production", "working-directory": p})
 		if res.code != 0 || res.outputs["applied"] != "true" || res.outputs["plan-id"] != plans[p].outputs["plan-id"] {
@@ -80,6 +81,11 @@ func TestMonorepoTwoProjectsOneEnvironment(t *testing.T) {
 	c := h.gh.Comments(pr.Number)
 	if len(c) != 2 {
 		t.Fatalf("%d comments after apply, want 2", len(c))
+	}
+	// Each apply writes its comment twice (applying, applied) and reads the
+	// token's identity once.
+	if n := h.gh.CountRequests("GET /user"); n != 2 {
+		t.Errorf("GET /user %d times for two applies, want 2", n)
 	}
 	for _, cm := range c {
 		if !strings.Contains(cm.Body, "Applied") {

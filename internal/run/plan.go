@@ -290,7 +290,10 @@ func (s *session) upsertComment(ctx context.Context, body string) int64 {
 	if !s.o.Comment || s.d.GitHub == nil || g == nil || g.PRNumber == 0 {
 		return 0
 	}
-	sticky := comment.NewSticky(s.d.GitHub, g.Owner, g.Repo)
+	if s.sticky == nil { // one per run: it reads the token's identity once
+		s.sticky = comment.NewSticky(s.d.GitHub, g.Owner, g.Repo)
+	}
+	sticky := s.sticky
 	upsert := func() (comment.Result, error) {
 		if s.commentID != 0 { // found earlier in this run: no need to list again
 			return sticky.Update(ctx, s.commentID, body)

@@ -19,6 +19,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/adaptercheck"
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
 	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/environment"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
@@ -63,6 +64,7 @@ type session struct {
 	reviewedAdapter string
 	installed       *adapterinstall.Result
 	commentID       int64 // the sticky comment, once found or made
+	sticky          *comment.Sticky
 	started         time.Time
 	deployment      *environment.Deployment // create-deployment's, once made
 }
