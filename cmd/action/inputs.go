@@ -33,7 +33,7 @@ var inputDefaults = map[string]string{
 	"command": "auto", "environment": "default", "config": "arena.yaml", "working-directory": ".",
 	"comment": "true", "state-backend": "git", "state-path": ".promptarena/deploy.state",
 	"on-missing-plan": "fail", "on-stale-plan": "fail", "drift-issue": "false", "fail-on-drift": "false",
-	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false",
+	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false", "adapter-oidc": "false",
 }
 
 // inputNames are every input of action.yml, also the CLI's flags.
@@ -42,6 +42,7 @@ var inputNames = []string{
 	"fail-on", "retention-days", "state-backend", "state-path", "on-missing-plan", "on-stale-plan",
 	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout", "adapter-timeout", "create-deployment",
 	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified", "allow-pull-request-target",
+	"mask-env", "adapter-oidc",
 }
 
 // inputs is a lookup of resolved input values.
@@ -112,15 +113,16 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		PackPath: in.get("pack"), AdapterPath: in.get("adapter"), StateBackend: in.get("state-backend"),
 		StatePath: in.get("state-path"), OnMissingPlan: in.get("on-missing-plan"), OnStalePlan: in.get("on-stale-plan"),
 		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), RunnerTemp: getenv("RUNNER_TEMP"), Version: actionVersion(),
-		AdapterEnv: adapterEnv(environ), AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
+		AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
 		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH,
 	}
 	var err error
-	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified, "create-deployment": &o.CreateDeployment} {
+	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified, "create-deployment": &o.CreateDeployment, "adapter-oidc": &o.AdapterOIDC} {
 		if *dst, err = in.bool(name); err != nil {
 			return nil, err
 		}
 	}
+	o.AdapterEnv = adapterEnv(environ, o.AdapterOIDC)
 	rel := in.get("working-directory")
 	o.WorkDir = filepath.Clean(filepath.Join(workspace, rel))
 	if filepath.IsAbs(rel) {
@@ -190,19 +192,28 @@ func parseActions(s string) ([]deploy.Action, error) {
 }
 
 // adapterEnv is the adapter's environment: the runner's, less the GitHub
-// token, the artifact runtime token and our own inputs. Adapters read their
+// token, the artifact runtime token and our own inputs, and less the OIDC
+// request variables unless adapter-oidc allows them (with them, an adapter
+// can mint identity tokens for the workflow). Adapters read their
 // provider's credentials from the environment; GitHub's are not theirs.
-func adapterEnv(environ []string) []string {
+func adapterEnv(environ []string, oidc bool) []string {
 	var out []string
 	for _, kv := range environ {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
 		case strings.HasPrefix(k, "INPUT_"), k == "GITHUB_TOKEN", k == "GH_TOKEN", k == "ACTIONS_RUNTIME_TOKEN":
 			continue
+		case !oidc && (k == "ACTIONS_ID_TOKEN_REQUEST_TOKEN" || k == "ACTIONS_ID_TOKEN_REQUEST_URL"):
+			continue
 		}
 		out = append(out, kv)
 	}
 	return out
+}
+
+// names splits a list input (mask-env) at commas, blanks and line breaks.
+func names(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
 
 // event is the part of the webhook payload the action reads.

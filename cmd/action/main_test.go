@@ -40,6 +40,10 @@ func TestMain(m *testing.M) {
 		promptKitShapedAdapter()
 		os.Exit(0)
 	}
+	if os.Getenv("ARENA_HOSTILE_ADAPTER") == "1" {
+		runHostileAdapter()
+		os.Exit(0)
+	}
 	if filepath.Base(os.Args[0]) == localadapter.BinaryName {
 		if err := localadapter.Serve(version); err != nil {
 			os.Exit(1)

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sethvargo/go-githubactions"
-
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/chown"
 	"github.com/arena-deploy/arena-deploy-action/internal/events"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
+	"github.com/arena-deploy/arena-deploy-action/internal/mask"
+	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
 )
 
@@ -40,31 +40,41 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	inActions := getenv("GITHUB_ACTIONS") == "true"
 	var (
 		in        inputs
-		rep       run.Reporter
+		sink      report.Sink
+		log       = stderr // the adapter's stderr, masked
 		workspace = getenv("GITHUB_WORKSPACE")
 		err       error
 	)
 	if inActions {
 		in = actionInputs(getenv)
-		rep = githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
-		// Without a token an apply would deploy and keep the state only in
-		// the runner's throwaway workspace: refuse before anything else.
-		if githubToken(in, getenv) == "" {
-			rep.SetOutput("failure-reason", run.ReasonInvalidInput)
-			rep.Errorf("%s", errNoToken)
-			return exitUsage
-		}
+		act := report.NewActions(stdout, getenv)
+		// The adapter's log shares the step's stream with our commands,
+		// fenced by stop-commands.
+		sink, log = act, act.Log()
 	} else {
 		if in, err = cliInputs(args, stderr); err != nil {
 			return exitUsage
 		}
 		cli := newCLIReporter(stdout)
 		defer cli.printOutputs()
-		rep = cli
+		sink = cli
 		if workspace, err = os.Getwd(); err != nil {
 			fmt.Fprintln(stderr, "error:", err)
 			return exitFailure
 		}
+	}
+	// One masker for everything the run prints, posts or stores, knowing
+	// the environment's secrets before anything is printed.
+	rep := report.New(sink, mask.NewMasker())
+	for _, v := range mask.EnvSecrets(environ, names(in.get("mask-env"))) {
+		rep.AddMask(v)
+	}
+	// Without a token an apply would deploy and keep the state only in
+	// the runner's throwaway workspace: refuse before anything else.
+	if inActions && githubToken(in, getenv) == "" {
+		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
+		rep.Errorf("%s", errNoToken)
+		return exitUsage
 	}
 	if inActions {
 		defer handOver(workspace, rep)()
@@ -79,7 +89,7 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		rep.Warningf("%s", warning)
 		o.RetentionDays = days
 	}
-	d, err := deps(in, getenv, rep, stderr)
+	d, err := deps(in, getenv, rep, log)
 	if err != nil {
 		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
 		rep.Errorf("%s", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/mergedpr"
+	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
@@ -132,9 +133,7 @@ func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior stri
 	adapterState, err := s.client.Apply(ctx, req, func(e *deploy.ApplyEvent) error {
 		s.logEvent(e)
 		if e.Resource != nil {
-			r := *e.Resource
-			r.Detail = s.masker.String(r.Detail)
-			res.Results = append(res.Results, r)
+			res.Results = append(res.Results, *e.Resource)
 		}
 		return nil
 	})
@@ -175,14 +174,20 @@ func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior stri
 	return err
 }
 
+// logEvent masks an adapter's event in place, before anything keeps or
+// shows it, and logs it.
 func (s *session) logEvent(e *deploy.ApplyEvent) {
+	e.Message = s.masker.String(e.Message)
+	if e.Resource != nil {
+		report.Result(s.masker, e.Resource)
+	}
 	switch {
 	case e.Resource != nil:
-		s.d.Report.Infof("%s %s/%s %s", e.Resource.Status, e.Resource.Type, e.Resource.Name, s.masker.String(e.Resource.Detail))
+		s.d.Report.Infof("%s %s/%s %s", e.Resource.Status, e.Resource.Type, e.Resource.Name, e.Resource.Detail)
 	case e.Type == deploy.EventError:
-		s.d.Report.Warningf("%s", s.masker.String(e.Message))
+		s.d.Report.Warningf("%s", e.Message)
 	case e.Message != "":
-		s.d.Report.Infof("%s", s.masker.String(e.Message))
+		s.d.Report.Infof("%s", e.Message)
 	}
 }
 
@@ -199,6 +204,15 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 		sha = s.d.GH.SHA
 	}
 	msg := fmt.Sprintf("arena-deploy: %s state after %s", s.env, short(sha, 7))
+	if s.masker.Contains(adapterState) {
+		// Committed, the state would publish the secret in the
+		// repository's history for good: keep it where it expires.
+		kept := s.keepState(ctx, st, sha)
+		s.d.Report.Warningf("The adapter's state holds the value of a secret (from the deploy config or the environment), so it was not written to %s; %s. "+
+			"The adapter must not put credentials in its state: fix the adapter, then run refresh to write a clean state.", s.backend.Describe(), kept)
+		res.Notes = append(res.Notes, "The adapter's state holds the value of a secret, so it was not written to "+s.backend.Describe()+"; "+kept+".")
+		return "", nil
+	}
 	// Passing errors are retried by the client (internal/ghclient). Pack:
 	// the exact pack applied, kept beside the state where the backend can
 	// (the state branch), for the next plan's pack diff.

@@ -12,6 +12,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/environment"
+	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
@@ -72,10 +73,7 @@ func (s *session) status(ctx context.Context, kind string) (*StatusResult, error
 		if err != nil {
 			return nil, err
 		}
-		for i := range resp.Resources {
-			resp.Resources[i].Detail = s.masker.String(resp.Resources[i].Detail)
-		}
-		resp.Links = s.maskLinks(resp.Links)
+		report.Status(s.masker, resp)
 		for _, l := range resp.Links {
 			s.d.Report.Infof("%s: %s", l.Label, l.URL)
 		}
@@ -128,7 +126,12 @@ func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
 	if s.deployed() {
 		st := *s.prior.State
 		st.LastRefreshed = s.now().UTC().Format("2006-01-02T15:04:05Z07:00")
-		if res.Response.State != "" {
+		switch {
+		case res.Response.State == "":
+		case s.masker.Contains(res.Response.State):
+			s.d.Report.Warningf("The adapter's refreshed state holds the value of a secret (from the deploy config or the environment), so the stored state was kept in %s. "+
+				"The adapter must not put credentials in its state.", s.backend.Describe())
+		default:
 			st.State = res.Response.State
 		}
 		if _, err := s.backend.Save(ctx, &state.Write{State: &st, Message: "arena-deploy: refresh " + s.env}, s.prior); err != nil {
@@ -156,7 +159,7 @@ func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
 // there is drift, and closes it when there is none.
 func (s *session) syncDriftIssue(ctx context.Context, res *StatusResult) (int, error) {
 	g, gh := s.d.GH, s.d.GitHub
-	title := "Arena drift: " + s.env
+	title := s.masker.String("Arena drift: " + s.env)
 	open, _, err := gh.Issues.ListByRepo(ctx, g.Owner, g.Repo, &github.IssueListByRepoOptions{State: "open", Labels: []string{DriftLabel}, ListOptions: github.ListOptions{PerPage: 100}})
 	if err != nil {
 		return 0, err
@@ -171,13 +174,14 @@ func (s *session) syncDriftIssue(ctx context.Context, res *StatusResult) (int, e
 		if existing == nil {
 			return 0, nil
 		}
-		body := "Drift resolved: every resource of " + comment.Escape(s.env) + " is healthy again. " + s.statusFooter()
+		body := s.masker.String("Drift resolved: every resource of " + comment.Escape(s.env) + " is healthy again. " + s.statusFooter())
 		_, _, err := gh.Issues.Edit(ctx, g.Owner, g.Repo, existing.GetNumber(), &github.IssueRequest{State: github.String("closed"), Body: github.String(body)})
 		s.d.Report.Infof("Closed drift issue #%d", existing.GetNumber())
 		return existing.GetNumber(), err
 	}
 	body := comment.RenderStatus(&comment.Status{Kind: "refresh", Env: s.env, Response: res.Response, Footer: s.statusFooter()}, comment.CommentBudget-2000) +
 		"\n<sub>Opened by arena-deploy-action; closed automatically when a refresh finds no drift.</sub>"
+	body = s.masker.String(body)
 	if existing != nil {
 		if existing.GetBody() != body {
 			_, _, err = gh.Issues.Edit(ctx, g.Owner, g.Repo, existing.GetNumber(), &github.IssueRequest{Body: github.String(body)})

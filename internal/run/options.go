@@ -68,10 +68,12 @@ type Options struct {
 	// the defaults.
 	AdapterTimeouts deploy.Timeouts
 	// AdapterEnv is the adapter's environment: the runner's, without the
-	// GitHub token and the runtime token.
-	AdapterEnv []string
-	HomeDir    string
-	PathEnv    string
+	// GitHub token and the runtime token, and without the OIDC request
+	// variables unless AdapterOIDC (adapter-oidc) allows them.
+	AdapterEnv  []string
+	AdapterOIDC bool
+	HomeDir     string
+	PathEnv     string
 	// RunnerTemp is RUNNER_TEMP: not mounted into the docker action's
 	// container, so an adapter input under it gets its own message.
 	RunnerTemp string

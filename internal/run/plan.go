@@ -262,11 +262,16 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 		expires = s.now().Add(time.Duration(s.o.RetentionDays) * 24 * time.Hour)
 	}
 	res.ArtifactName = s.target.PlanArtifact(s.headSHA())
+	if s.masker.Contains(string(planJSON)) {
+		// Everything else in it was masked at its source: only the pack,
+		// kept byte for byte for apply to verify, can hold it.
+		s.d.Report.Warningf("The pack %s holds the value of a secret; it is uploaded with the plan as it is in the repository. Keep secrets out of packs.", relTo(s.o.WorkDir, s.packPath))
+	}
 	files := []artifacts.File{
-		{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: []byte(res.Markdown)}, {Name: ProvenanceFileName, Data: provJSON},
+		{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: s.masker.Bytes([]byte(res.Markdown))}, {Name: ProvenanceFileName, Data: s.masker.Bytes(provJSON)},
 	}
 	if res.PackDiff != "" {
-		files = append(files, artifacts.File{Name: PackDiffName, Data: []byte(res.PackDiff)})
+		files = append(files, artifacts.File{Name: PackDiffName, Data: s.masker.Bytes([]byte(res.PackDiff))})
 	}
 	res.ArtifactID, _, err = s.d.Uploader.Upload(ctx, res.ArtifactName, files, expires)
 	if err != nil {
@@ -286,6 +291,7 @@ func (s *session) now() time.Time {
 // upsertComment keeps the target's sticky comment current. Not being
 // allowed to comment (fork pull requests) is a warning, not a failure.
 func (s *session) upsertComment(ctx context.Context, body string) int64 {
+	body = s.masker.String(body) // the one way into a comment
 	g := s.d.GH
 	if !s.o.Comment || s.d.GitHub == nil || g == nil || g.PRNumber == 0 {
 		return 0

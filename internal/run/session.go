@@ -1,7 +1,6 @@
 package run
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/adaptercheck"
@@ -24,6 +22,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/environment"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/pack"
+	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
 	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
@@ -38,7 +37,9 @@ type session struct {
 	target target.Key
 	ws     *workspace.Root // every file of the pull request is read through it
 	arena  *deploy.Arena
-	masker *mask.Masker
+	pub    *report.Publisher
+	masker *mask.Masker // pub's
+	stderr *report.LineWriter
 
 	packPath     string
 	pack         []byte
@@ -76,8 +77,18 @@ func newSession(o *Options, d *Deps) *session {
 	if env == "" {
 		env = deploy.DefaultEnvironment
 	}
-	s := &session{o: o, d: d, env: env, masker: mask.NewMasker(),
-		target: target.New(o.WorkDirRel, o.ConfigPath, env)}
+	s := &session{o: o, env: env, target: target.New(o.WorkDirRel, o.ConfigPath, env)}
+	// Every output of the run goes through one publisher and its masker:
+	// the caller's (cmd/action's, which knows the environment's secrets),
+	// or one made here around the caller's reporter.
+	pub, ok := d.Report.(*report.Publisher)
+	if !ok {
+		dd := *d
+		pub = report.New(d.Report, mask.NewMasker())
+		dd.Report = pub
+		d = &dd
+	}
+	s.d, s.pub, s.masker = d, pub, pub.Masker()
 	s.started = s.now()
 	return s
 }
@@ -108,7 +119,6 @@ func (s *session) load() error {
 	s.configJSON = string(raw)
 	redacted, secrets := mask.Redact(any(merged))
 	rb, _ := json.Marshal(redacted)
-	s.redactedConfig = string(rb)
 	// arena_config is what PromptKit's loader sends, read through the
 	// workspace fence and redacted like everything else that leaves.
 	cfg, err := arenacfg.Load(s.ws, filepath.Join(s.o.WorkDir, s.o.ConfigPath), s.o.ConfigPath, s.o.WorkDir)
@@ -123,7 +133,8 @@ func (s *session) load() error {
 	for _, sec := range secrets {
 		s.d.Report.AddMask(sec)
 	}
-	s.masker.Add(secrets...)
+	// Masked too: a plain value may hold a secret of the environment.
+	s.redactedConfig = s.masker.String(string(rb))
 	s.arenaConfig = ac
 	if s.packPath, err = deploy.ResolvePack(s.ws, s.o.WorkDir, s.o.PackPath); err != nil {
 		return err
@@ -260,14 +271,16 @@ func (s *session) startAdapter(ctx context.Context) error {
 	if log == nil {
 		log = io.Discard
 	}
+	s.stderr = report.NewLineWriter(log, s.masker)
 	s.client, err = deploy.NewAdapterClient(ctx, path, deploy.WithDir(s.o.WorkDir), deploy.WithEnv(s.o.AdapterEnv),
-		deploy.WithStderr(newMaskedWriter(log, s.masker)), deploy.WithRedactor(s.masker.String), deploy.WithTimeouts(s.o.AdapterTimeouts))
+		deploy.WithStderr(s.stderr), deploy.WithRedactor(s.masker.String), deploy.WithTimeouts(s.o.AdapterTimeouts))
 	if err != nil {
 		return fail(ReasonAdapterFailed, "The adapter binary could not be started.", err)
 	}
 	if s.info, err = s.client.GetProviderInfo(ctx); err != nil {
 		return failCall(ReasonAdapterFailed, hintAdapterFailed, err)
 	}
+	s.info.Name, s.info.Version = s.masker.String(s.info.Name), s.masker.String(s.info.Version)
 	s.d.Report.Infof("Adapter %s %s (%s, sha256 %s)", s.info.Name, s.info.Version, path, short(s.adapterDigest, 12))
 	s.d.Report.SetOutput("adapter-sha256", s.adapterDigest)
 	v, err := s.client.ValidateConfig(ctx, &deploy.ValidateRequest{Config: s.configJSON})
@@ -297,6 +310,10 @@ func (s *session) close() {
 		if err := s.client.Close(); err != nil {
 			s.d.Report.Warningf("%s", s.masker.String(err.Error()))
 		}
+	}
+	if s.stderr != nil {
+		// The adapter has exited: its last line, if it had no newline.
+		_ = s.stderr.Flush()
 	}
 }
 
@@ -330,11 +347,14 @@ func (s *session) refreshed(ctx context.Context) string {
 }
 
 func (s *session) planRequest(priorState string, redacted bool) *deploy.PlanRequest {
-	cfg := s.configJSON
+	cfg, arenaCfg := s.configJSON, s.arenaConfig
 	if redacted {
-		cfg = s.redactedConfig
+		// What is uploaded: no secret, wherever the adapter or the
+		// config put one. (The pack is the repository's own content and
+		// is kept byte for byte: apply verifies it.)
+		cfg, arenaCfg, priorState = s.redactedConfig, s.masker.String(s.arenaConfig), s.masker.String(priorState)
 	}
-	return &deploy.PlanRequest{PackJSON: string(s.pack), DeployConfig: cfg, ArenaConfig: s.arenaConfig, Environment: s.env, PriorState: priorState}
+	return &deploy.PlanRequest{PackJSON: string(s.pack), DeployConfig: cfg, ArenaConfig: arenaCfg, Environment: s.env, PriorState: priorState}
 }
 
 func (s *session) plan(ctx context.Context, priorState string) (*deploy.PlanResponse, error) {
@@ -345,14 +365,7 @@ func (s *session) plan(ctx context.Context, priorState string) (*deploy.PlanResp
 	if resp.Changes == nil {
 		resp.Changes = []deploy.ResourceChange{}
 	}
-	for i := range resp.Changes {
-		c := &resp.Changes[i]
-		c.Detail = s.masker.String(c.Detail)
-	}
-	for i, w := range resp.Warnings {
-		resp.Warnings[i] = s.masker.String(w)
-	}
-	resp.Summary = s.masker.String(resp.Summary)
+	report.Changes(s.masker, resp)
 	return resp, nil
 }
 
@@ -375,37 +388,4 @@ func short(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-// maskedWriter masks whole lines, so a secret split across two writes by
-// the adapter cannot slip through.
-type maskedWriter struct {
-	mu  sync.Mutex
-	out io.Writer
-	m   *mask.Masker
-	buf bytes.Buffer
-}
-
-func newMaskedWriter(out io.Writer, m *mask.Masker) *maskedWriter {
-	return &maskedWriter{out: out, m: m}
-}
-
-func (w *maskedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	for {
-		i := bytes.IndexByte(w.buf.Bytes(), '\n')
-		if i < 0 {
-			if w.buf.Len() > 64<<10 { // a huge unterminated line: flush it masked
-				_, _ = io.WriteString(w.out, w.m.String(w.buf.String()))
-				w.buf.Reset()
-			}
-			return len(p), nil
-		}
-		line := w.buf.Next(i + 1)
-		if _, err := io.WriteString(w.out, w.m.String(string(line))); err != nil {
-			return len(p), err
-		}
-	}
 }
