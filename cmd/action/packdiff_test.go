@@ -99,3 +99,31 @@ func TestPackDiffFailureIsAWarning(t *testing.T) {
 		t.Errorf("comment:\n%s", body)
 	}
 }
+
+// TestPackDiffMasksSecrets: a deploy-config secret that also appears in a
+// prompt's text is masked in the diff (comment, summary and pack.diff).
+func TestPackDiffMasksSecrets(t *testing.T) {
+	h := newHarness(t)
+	const secret = "sk-live-0123456789abcdef"
+	h.writeFile("arena.yaml", "deploy:\n  provider: local\n  config:\n    target_dir: out\n  environments:\n    production:\n      config:\n        api_token: "+secret+"\n")
+	packPath := filepath.Join(h.workspace, "support-bot.pack.json")
+	orig, err := os.ReadFile(packPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.gh.SetFile("main", "support-bot.pack.json", orig)
+	h.writeFile("support-bot.pack.json", strings.Replace(string(orig), "five bullet points", "five bullet points, key "+secret, 1))
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1111", BaseSHA: h.gh.Head("main")})
+	res := h.planPR(pr, map[string]string{"environment": "production"})
+	id, _ := strconv.ParseInt(res.outputs["artifact-id"], 10, 64)
+	diff := string(h.artifactFiles(id)["pack.diff"])
+	body := h.gh.Comments(pr.Number)[0].Body
+	if !strings.Contains(body, "<code>escalation</code> changed") || !strings.Contains(diff, "escalation") {
+		t.Fatalf("no diff:\n%s", body)
+	}
+	for name, text := range map[string]string{"comment": body, "summary": res.summary, "pack.diff": diff} {
+		if strings.Contains(text, secret) {
+			t.Errorf("secret in the %s", name)
+		}
+	}
+}

@@ -53,13 +53,38 @@ func resultRow(r deploy.ResourceResult) string {
 		EscapeMax(r.Detail, 300) + " | " + links(r.Links) + " |"
 }
 
-// links shows an adapter's links, each through Link.
+// links shows an adapter's links in a table cell: http(s) ones through
+// Link, as [label](url); others (file://, custom schemes) cannot be
+// clicked, so they show as their label and the end of the address, which
+// keeps a long local path from stretching the table.
 func links(ls []deploy.Link) string {
 	var out []string
 	for _, l := range ls {
-		out = append(out, Link(l.Label, l.URL))
+		if SafeURL(l.URL) {
+			out = append(out, Link(l.Label, l.URL))
+			continue
+		}
+		out = append(out, inertLink(l.Label, l.URL))
 	}
 	return strings.Join(out, "<br>")
+}
+
+// inertLink is a link that is not clickable: "label: …/end/of/the/url".
+func inertLink(label, rawURL string) string {
+	const tail = 40
+	r := []rune(rawURL)
+	if len(r) > tail {
+		end := string(r[len(r)-tail+1:])
+		if i := strings.IndexByte(end, '/'); i > 0 {
+			end = end[i:] // start at a path segment
+		}
+		rawURL = "…" + end
+	}
+	label = strings.TrimSpace(label)
+	if label == "" {
+		return Escape(rawURL)
+	}
+	return EscapeMax(label, 40) + ": " + Escape(rawURL)
 }
 
 // DeploymentLinks shows deployment-wide links on one line, each through

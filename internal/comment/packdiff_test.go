@@ -372,3 +372,24 @@ func BenchmarkRenderPlanDiff3000(b *testing.B) {
 		_ = RenderPlan(p, SummaryBudget)
 	}
 }
+
+// TestTableLinks: in a table cell, http(s) links are [label](url); others
+// show their label and the end of the address, never clickable, never
+// long.
+func TestTableLinks(t *testing.T) {
+	cases := []struct {
+		link deploy.Link
+		want string
+	}{
+		{deploy.Link{Label: "Console", URL: "https://console.example.com/p/escalation"}, "[Console](https://console.example.com/p/escalation)"},
+		{deploy.Link{Label: "file", URL: "file:///tmp/arena-deploy-demo-3769621978/repo/.deployed/production/prompts/escalation.json"},
+			"file: …/production/prompts/escalation.json"},
+		{deploy.Link{Label: "run", URL: "javascript:alert(1)"}, "run: javascript:alert(1)"},
+		{deploy.Link{URL: "file:///x"}, "file:" + zwj + "///x"},
+	}
+	for _, tc := range cases {
+		if got := links([]deploy.Link{tc.link}); got != tc.want {
+			t.Errorf("%+v:\n got %q\nwant %q", tc.link, got, tc.want)
+		}
+	}
+}

@@ -40,6 +40,7 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, string) {
 		s.warnf("The pack diff is not shown: %s", s.masker.String(err.Error()))
 		return nil, ""
 	}
+	maskDiff(d, s.masker.String)
 	pd := &comment.PackDiff{Diff: d}
 	label := "the deployed pack"
 	switch found.Source {
@@ -53,7 +54,27 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, string) {
 	if h := s.headSHA(); h != "" {
 		head += " at " + short(h, 7)
 	}
-	return pd, s.masker.String(d.Text(label, head))
+	return pd, d.Text(label, head)
+}
+
+// maskDiff masks secrets of the deploy config wherever pack text shows in
+// the diff, before it is escaped for Markdown (escaping would hide a
+// secret from the masker).
+func maskDiff(d *packdiff.Diff, m func(string) string) {
+	fields := func(fs []packdiff.Field) {
+		for i := range fs {
+			fs[i].Path, fs[i].Old, fs[i].New = m(fs[i].Path), m(fs[i].Old), m(fs[i].New)
+		}
+	}
+	for i := range d.Prompts {
+		p := &d.Prompts[i]
+		p.Name, p.From = m(p.Name), m(p.From)
+		for j := range p.Lines {
+			p.Lines[j] = m(p.Lines[j])
+		}
+		fields(p.Fields)
+	}
+	fields(d.Pack)
 }
 
 // warnf is a warning in the log and in the report.
