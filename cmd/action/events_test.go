@@ -1,9 +1,12 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
+	"github.com/arena-deploy/arena-deploy-action/internal/events"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 )
 
@@ -90,5 +93,30 @@ func TestEventsUnderAuto(t *testing.T) {
 				t.Errorf("artifact calls %d, outputs %v", n, res.outputs)
 			}
 		})
+	}
+}
+
+// TestEveryEventIsInTheReadme keeps the README's Events table in step with
+// internal/events.
+func TestEveryEventIsInTheReadme(t *testing.T) {
+	readme := mustRead(t, filepath.Join(deploytest.RepoRoot(), "README.md"))
+	start := strings.Index(readme, "## Events")
+	if start < 0 {
+		t.Fatal("README has no Events section")
+	}
+	section := readme[start:]
+	if end := strings.Index(section[3:], "\n## "); end > 0 {
+		section = section[:end+3]
+	}
+	var firstCells []string // the event column of each row
+	for _, line := range strings.Split(section, "\n") {
+		if cells := strings.Split(line, "|"); len(cells) > 2 && strings.HasPrefix(line, "|") {
+			firstCells = append(firstCells, cells[1])
+		}
+	}
+	for _, row := range events.Table() {
+		if !strings.Contains(strings.Join(firstCells, "\n"), "`"+row[0]+"`") {
+			t.Errorf("README's Events table lacks %s (%s)", row[0], row[1])
+		}
 	}
 }
