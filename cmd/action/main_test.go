@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "exit=%d vmhwm-kb=%d\n", code, vmHWM())
 		os.Exit(0)
 	}
+	subprocess() // cancel_test.go: the action or a slow adapter, as real processes
 	if os.Getenv("ARENA_TEST_ADAPTER") == "promptkit-limit" {
 		promptKitShapedAdapter()
 		os.Exit(0)

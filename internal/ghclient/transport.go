@@ -190,6 +190,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if !canRepeat || try >= p.tries() {
 			return resp, err
 		}
+		if err == nil && resp.StatusCode < 400 {
+			// Read the answer here, where a cut-off body can still be
+			// asked for again; callers read whole answers anyway.
+			if err = buffer(resp); err != nil {
+				resp = nil
+			}
+		}
 		wait, why, ok := t.decide(req, resp, err, try)
 		if !ok {
 			return resp, err
@@ -210,6 +217,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+}
+
+// buffer reads resp's body into memory; an error means the answer was cut
+// off (the body is closed).
+func buffer(resp *http.Response) error {
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("answer cut off: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return nil
 }
 
 // once makes one attempt, bounded by AttemptTimeout.

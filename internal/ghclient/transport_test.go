@@ -80,7 +80,7 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "501 is not retried", fault: f(ghemu.Fault{Status: 501}), tries: 1, fails: true},
 		{name: "404 is not retried", fault: f(ghemu.Fault{Status: 404}), tries: 1, fails: true},
 		{name: "connection reset", fault: f(ghemu.Fault{Reset: true, Times: 2}), tries: 3, waits: []time.Duration{time.Second, 2 * time.Second}},
-		{name: "truncated answer", fault: f(ghemu.Fault{Truncate: true}), tries: 1, fails: true},
+		{name: "an answer cut off is asked again", fault: f(ghemu.Fault{Truncate: true}), tries: 2, waits: []time.Duration{time.Second}},
 		{name: "a create (POST) is never repeated", route: "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
 			fault: f(ghemu.Fault{Status: 502}), tries: 1, fails: true,
 			call: func(ctx context.Context, gh *github.Client, pr int) error {

@@ -50,7 +50,8 @@ func Apply(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
 	s := newSession(o, d)
 	defer s.close()
 	res := &ApplyResult{}
-	err := s.runApply(ctx, res)
+	err := whenCancelled(ctx, s.runApply(ctx, res), "Anything the adapter did before it was stopped may be missing from the state: "+
+		"re-run this job (the plan is verified again against the state) or run refresh.")
 	// Even cancelled, the run reports what it did: no comment stays
 	// "applying".
 	rctx, cancel := grace.Context(ctx, s.d.Grace)

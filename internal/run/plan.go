@@ -58,6 +58,7 @@ func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
 	s := newSession(o, d)
 	defer s.close()
 	res, err := s.runPlan(ctx)
+	err = whenCancelled(ctx, err, "Re-run this job to plan again.")
 	if err != nil {
 		rctx, cancel := grace.Context(ctx, s.d.Grace)
 		defer cancel()

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+)
+
+// TestMissingTokenIsInvalidInput: in GitHub Actions without a token, an
+// apply would deploy and keep the state only in the throwaway workspace.
+// It is refused before anything else: no adapter, no API call.
+func TestMissingTokenIsInvalidInput(t *testing.T) {
+	for _, event := range []string{"push", "pull_request"} {
+		t.Run(event, func(t *testing.T) {
+			h := newHarness(t)
+			if event == "push" {
+				h.push("direct11", "hotfix")
+			} else {
+				h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"}))
+			}
+			delete(h.env, "INPUT_GITHUB-TOKEN")
+			r := h.run(map[string]string{"on-missing-plan": "plan-and-apply"})
+			if r.code != exitUsage || r.outputs["failure-reason"] != "invalid-input" || !strings.Contains(r.log, "github-token: ${{ github.token }}") {
+				t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+			}
+			if n := len(h.gh.Requests()); n != 0 {
+				t.Errorf("%d requests made before refusing", n)
+			}
+			for _, p := range []string{".deployed", ".promptarena/deploy.state", ".promptarena/deploy.plan"} {
+				if _, err := os.Stat(filepath.Join(h.workspace, p)); err == nil {
+					t.Errorf("%s written without a token", p)
+				}
+			}
+		})
+	}
+}
+
+// TestNoArtifactServiceFailsThePlan: GitHub Enterprise Server before 3.13
+// has no ACTIONS_RESULTS_URL. The plan is shown, but the run fails with its
+// own reason, and the comment does not promise that merging applies it.
+func TestNoArtifactServiceFailsThePlan(t *testing.T) {
+	h := newHarness(t)
+	delete(h.env, "ACTIONS_RESULTS_URL")
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	r := h.run(nil)
+	if r.code != exitFailure || r.outputs["failure-reason"] != "artifact-service-unavailable" || r.outputs["to-create"] != "4" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	body := h.gh.Comments(pr.Number)[0].Body
+	for _, want := range []string{"+4 to create", "does not apply this plan", "no artifact service", "3.13", "plan-and-apply"} {
+		if !strings.Contains(body, want) || !strings.Contains(r.summary, want) {
+			t.Errorf("comment or summary lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "applies exactly this plan") {
+		t.Error("the comment still promises the merge applies the plan")
+	}
+	if !strings.Contains(r.log, "Alternatives") {
+		t.Errorf("the log has no alternatives:\n%s", r.log)
+	}
+	if _, err := os.Stat(filepath.Join(h.workspace, ".promptarena/deploy.plan")); err == nil {
+		t.Error("the plan was kept in the runner's workspace as if it could be applied")
+	}
+}
+
+// TestRerunOfThePlanJob: a re-run is a new job of the same run; its plan
+// replaces the first attempt's artifact of the same name (deleted with
+// that artifact's own ids, as GitHub's toolkit does), even while the
+// service still holds the name for a moment, and the merge applies it.
+func TestRerunOfThePlanJob(t *testing.T) {
+	h := newHarness(t)
+	h.gh.LagDeletes(2)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	first := h.planPR(pr, nil)
+	h.runner.Rerun(h.gh.Runs()[0])
+	second := h.run(nil)
+	if second.code != 0 || second.outputs["artifact-name"] != first.outputs["artifact-name"] || second.outputs["artifact-id"] == first.outputs["artifact-id"] {
+		t.Fatalf("re-run: exit %d %v\n%s", second.code, second.outputs, second.log)
+	}
+	live := 0
+	for _, a := range h.gh.Artifacts() {
+		if a.Name == first.outputs["artifact-name"] && !a.Deleted {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("%d live artifacts named %s, want 1", live, first.outputs["artifact-name"])
+	}
+	h.merge(pr, "merge111", "Merge pull request #1")
+	if r := h.run(nil); r.code != 0 || r.outputs["applied"] != "true" {
+		t.Fatalf("apply after a re-run: %v\n%s", r.outputs, r.log)
+	}
+}
+
+// TestRetentionCappedByRepository: retention-days above the repository's
+// retention is capped with a warning, as actions/upload-artifact does.
+func TestRetentionCappedByRepository(t *testing.T) {
+	h := newHarness(t)
+	h.env["GITHUB_RETENTION_DAYS"] = "30"
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	r := h.planPR(pr, map[string]string{"retention-days": "90"})
+	if !strings.Contains(r.log, "::warning::retention-days is 90, but this repository keeps artifacts at most 30 days") {
+		t.Errorf("no warning:\n%s", r.log)
+	}
+	for _, a := range h.gh.Artifacts() {
+		if a.Name == r.outputs["artifact-name"] {
+			if got := a.ExpiresAt.Sub(a.CreatedAt); got != 30*24*time.Hour {
+				t.Errorf("artifact kept %s, want 30 days", got)
+			}
+		}
+	}
+	// Within the repository's retention: no warning.
+	if r := h.planPR(pr, map[string]string{"retention-days": "7"}); strings.Contains(r.log, "retention-days is") {
+		t.Errorf("warned for a retention within the cap:\n%s", r.log)
+	}
+}
+
+// TestOneFlakyReadNeverFailsTheRun: a single 5xx, 429 or lost connection on
+// any read of an apply (commit→PR lookup, artifact and run lists, the
+// download and its storage, contents, comments) is retried.
+func TestOneFlakyReadNeverFailsTheRun(t *testing.T) {
+	routes := []string{
+		"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+		"GET /repos/{owner}/{repo}/actions/artifacts",
+		"GET /repos/{owner}/{repo}/actions/runs",
+		"GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}",
+		"GET /_blob/download/{key}",
+		"GET /repos/{owner}/{repo}/contents/{path...}",
+		"GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+	}
+	faults := map[string]ghemu.Fault{
+		"502":        {Status: 502},
+		"503":        {Status: 503, RetryAfter: "2"},
+		"429":        {Status: 429, RetryAfter: "1"},
+		"secondary":  {Status: 403, Secondary: true, RetryAfter: "5"},
+		"no answer":  {Reset: true, Times: 2},
+		"rate limit": {Status: 403, Primary: true},
+		"cut off":    {Truncate: true},
+	}
+	for _, route := range routes {
+		for name, f := range faults {
+			t.Run(route+" "+name, func(t *testing.T) {
+				h := newHarness(t)
+				if f.Primary {
+					f.ResetAt = h.gh.Now().Add(30 * time.Second)
+				}
+				pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+				h.planPR(pr, nil)
+				h.merge(pr, "merge111", "Merge pull request #1")
+				h.gh.Inject(route, f)
+				r := h.run(nil)
+				if r.code != 0 || r.outputs["applied"] != "true" {
+					t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+				}
+				if !strings.Contains(r.log, "retry 1 of 4") {
+					t.Errorf("the retry is not in the log:\n%s", r.log)
+				}
+			})
+		}
+	}
+}
+
+// TestRateLimitNeverBlocksTheStateWrite: go-github refuses every call
+// locally after a primary rate limit until its reset. A limit met while
+// the comment says "applying" must not stop the state write after the
+// deploy; and a limit met by the write itself is waited out.
+func TestRateLimitNeverBlocksTheStateWrite(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	// The "applying" edit meets a limit that lasts an hour of wall-clock
+	// time (go-github's clock), far beyond what the policy waits.
+	h.gh.Inject("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", ghemu.Fault{Status: 403, Primary: true, ResetAt: time.Now().Add(time.Hour)})
+	// The state write meets one that resets in five minutes.
+	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 403, Primary: true, ResetAt: h.gh.Now().Add(5 * time.Minute)})
+	r := h.run(nil)
+	if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-sha"] == "" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); !ok {
+		t.Fatal("the state was not written")
+	}
+	// The final comment could not be written (the limit holds): said so,
+	// in the log and in the summary.
+	if !strings.Contains(r.log, "could not be updated with this result") || !strings.Contains(r.summary, "could not be updated with this result") {
+		t.Errorf("the stale comment is not reported:\n%s", r.log)
+	}
+}
+
+// TestLastCommentEditOutageIsReported: a lasting 5xx on the final comment
+// edit leaves the comment as it was; the run says so instead of staying
+// silent.
+func TestLastCommentEditOutageIsReported(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	// The first edit ("applying") passes; the final one meets a lasting 502.
+	h.gh.Inject("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", ghemu.Fault{Delay: time.Millisecond})
+	h.gh.Inject("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", ghemu.Fault{Status: 502, Times: 5})
+	r := h.run(nil)
+	if r.code != 0 || r.outputs["applied"] != "true" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if !strings.Contains(h.gh.Comments(pr.Number)[0].Body, "pplying") {
+		t.Fatalf("the fault did not hold: %s", h.gh.Comments(pr.Number)[0].Body)
+	}
+	for where, text := range map[string]string{"log": r.log, "summary": r.summary} {
+		if !strings.Contains(text, "may still say it is applying") {
+			t.Errorf("the %s does not say the comment is stale:\n%s", where, text)
+		}
+	}
+}
