@@ -148,8 +148,12 @@ func (h *hostile) Destroy(context.Context, *deploy.DestroyRequest, deploy.Destro
 func (h *hostile) Status(_ context.Context, req *deploy.StatusRequest) (*deploy.StatusResponse, error) {
 	e := h.echo(req.DeployConfig)
 	h.log("status", req.DeployConfig)
+	state := req.PriorState
+	if os.Getenv("HOSTILE_STATE") == "refresh" {
+		state = `{"deployed":true,"refreshed_token":` + quote(e) + `}`
+	}
 	return &deploy.StatusResponse{
-		Status: "degraded", State: req.PriorState, Links: h.links(e),
+		Status: "degraded", State: state, Links: h.links(e),
 		Resources: []deploy.ResourceStatus{
 			{Type: "prompt " + e, Name: "drifted " + e + " " + hostilePayload, Status: "unhealthy", Detail: "status " + e + " " + hostilePayload, Links: h.links(e)},
 		},

@@ -33,6 +33,7 @@ func TestHostileInputs(t *testing.T) {
 		inputs  map[string]string
 		secrets []string // what must appear nowhere
 		state   bool     // the adapter puts the secret in its state
+		refresh bool     // the adapter puts the secret in its refreshed state
 		fail    string   // the plan fails with this reason
 		pack    bool     // the pack holds a hostile prompt name
 	}{
@@ -57,6 +58,7 @@ func TestHostileInputs(t *testing.T) {
 		{name: "adapter error names an env secret", env: map[string]string{"OMNIA_API_TOKEN": sec}, echoEnv: "OMNIA_API_TOKEN",
 			fail: "plan-failed"},
 		{name: "adapter state holds a secret", config: "api_token: " + sec, state: true},
+		{name: "refreshed state holds a secret", config: "api_token: " + sec, refresh: true},
 		{name: "hostile prompt name in the pack", config: "api_token: " + sec, pack: true},
 	}
 	for _, tc := range cases {
@@ -77,6 +79,9 @@ func TestHostileInputs(t *testing.T) {
 			h.env["HOSTILE_ECHO_ENV"] = tc.echoEnv
 			if tc.state {
 				h.env["HOSTILE_STATE"] = "secret"
+			}
+			if tc.refresh {
+				h.env["HOSTILE_STATE"] = "refresh"
 			}
 			if tc.fail != "" {
 				h.env["HOSTILE_FAIL"] = "plan"
@@ -117,8 +122,12 @@ func TestHostileInputs(t *testing.T) {
 				for k, v := range in {
 					refresh[k] = v
 				}
-				if r := ch.run("refresh", refresh, 0); r.code != 0 || r.outputs["drift-issue"] == "" && !tc.state {
+				r := ch.run("refresh", refresh, 0)
+				if r.code != 0 || r.outputs["drift-issue"] == "" && !tc.state {
 					t.Fatalf("refresh: exit %d %v\n%s", r.code, r.outputs, r.log)
+				}
+				if tc.refresh && !strings.Contains(r.log, "refreshed state holds the value of a secret") {
+					t.Errorf("refresh: no warning for a state holding a secret\n%s", r.log)
 				}
 			}
 			ch.collectGitHub(tc.state)

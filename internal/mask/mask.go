@@ -37,6 +37,11 @@ const minGuessedLen = 8
 // IsSecretKey reports whether a config key names a secret.
 func IsSecretKey(k string) bool {
 	lk := strings.ToLower(k)
+	// "author" is no credential, and too common (GIT_AUTHOR_NAME) to mask;
+	// "authorization" is one.
+	if !strings.Contains(lk, "authori") {
+		lk = strings.ReplaceAll(lk, "author", "")
+	}
 	for _, w := range secretWords {
 		if strings.Contains(lk, w) {
 			return true
@@ -194,6 +199,11 @@ func RedactJSON(doc string) (string, []string) {
 	return string(b), found
 }
 
+// plainEnv are variables whose names look secret but whose values are
+// not, and are printed everywhere: masking the working directory (PWD)
+// would garble every path.
+var plainEnv = map[string]bool{"PWD": true, "OLDPWD": true, "SSH_AUTH_SOCK": true}
+
 // EnvSecrets returns the values of environ ("NAME=value") that are
 // secrets: those of the variables named in listed (the mask-env input),
 // and those of variables whose names look secret, when long enough to be
@@ -207,6 +217,7 @@ func EnvSecrets(environ []string, listed []string) []string {
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
 		switch {
+		case plainEnv[k] && !named[k]:
 		case named[k] && len(v) >= minSecretLen:
 			out = append(out, v)
 		case IsSecretKey(k) && len(v) >= minGuessedLen:

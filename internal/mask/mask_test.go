@@ -149,6 +149,7 @@ func TestEnvSecrets(t *testing.T) {
 	env := []string{
 		"OMNIA_API_TOKEN=tok-0123456789", "AUTH_ENABLED=true", "DB_PASSWORD=hunter2hunter2",
 		"MY_PLAIN=listed-value", "HOME=/root", "SHORT_KEY=abc", "SESSION_TTL=3600",
+		"PWD=/github/workspace", "GIT_AUTHOR_NAME=github-actions", "SSH_AUTH_SOCK=/tmp/ssh-agent.sock",
 	}
 	got := EnvSecrets(env, []string{"MY_PLAIN"})
 	want := []string{"tok-0123456789", "hunter2hunter2", "listed-value"}
