@@ -109,7 +109,7 @@ func RenderApply(a *Apply, budget int) string {
 	pl := a.Plan
 	pl.verb = "Applied"
 	if a.Status == StatusApplying {
-		pl.verb = "Started"
+		pl.verb, pl.Duration = "Started", 0 // still running: no duration yet
 	}
 	v.Footer = footer(&pl, false)
 	at := ""

@@ -393,3 +393,20 @@ func TestTableLinks(t *testing.T) {
 		}
 	}
 }
+
+func TestProvenanceLine(t *testing.T) {
+	for d, want := range map[time.Duration]string{850 * time.Millisecond: "850 ms", 3200 * time.Millisecond: "3.2 s", 125 * time.Second: "2 min 5 s"} {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+	p := diffPlan(nil)
+	p.Actor = "github-actions[bot]"
+	if got := provenance(p); got != "<sub>Planned by github-actions\\[bot\\] on 2026-11-27 10:04 UTC in 3.2 s</sub>" {
+		t.Errorf("bot actor: %q", got)
+	}
+	a := &Apply{Plan: *diffPlan(nil), Status: StatusApplying}
+	if out := RenderApply(a, CommentBudget); !strings.Contains(out, "<sub>Started by [octocat](https://github.com/octocat) on 2026-11-27 10:04 UTC</sub>") {
+		t.Errorf("applying:\n%s", out)
+	}
+}
