@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -279,6 +280,13 @@ func TestCompatibilitySuite(t *testing.T) {
 				strings.Contains(plan.log, "The adapter warns about the config: region is not set")) {
 				t.Errorf("plan and config warnings in the log (want %v):\n%s", g.warnings, plan.log)
 			}
+			// The artifact's deploy.plan is what PromptKit's LoadPlan reads
+			// (secrets fingerprinted: it is not for promptarena deploy apply).
+			var saved pkSavedPlan
+			checkPromptKitFile(t, h.artifactFiles(atoi64(t, plan.outputs["artifact-id"]))["deploy.plan"], &saved)
+			if strings.Contains(saved.Request.DeployConfig, "compat-secret-token-123") || !strings.Contains(saved.Request.DeployConfig, "redacted:sha256:") {
+				t.Errorf("artifact plan deploy_config: %s", saved.Request.DeployConfig)
+			}
 			// arena_config is PromptKit's shape: the SDK helpers find the
 			// tool (base64 bytes) and the scenario's blocklist.
 			checkArenaConfig(t, requests(t, logPath, "plan")[0]["arena_config"].(string))
@@ -503,4 +511,13 @@ func TestCLISavedPlanIsPromptKits(t *testing.T) {
 	if strings.Contains(string(state), "cli-secret-token-456") {
 		t.Error("the secret reached the state file")
 	}
+}
+
+func atoi64(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
 }
