@@ -89,9 +89,13 @@ func TestRerunReplacesArtifact(t *testing.T) {
 // by listing and deleted with its own job's ids, as GitHub's toolkit does.
 // The create that follows can still meet the name for a moment.
 func TestRerunReplacesEarlierAttempt(t *testing.T) {
-	for _, lag := range []int{0, 2} {
-		t.Run(fmt.Sprintf("name still taken %d times after the delete", lag), func(t *testing.T) {
-			s := ghemu.New(t)
+	for _, tc := range []struct {
+		lag   int
+		camel bool
+	}{{0, false}, {2, false}, {1, true}} {
+		lag := tc.lag
+		t.Run(fmt.Sprintf("name still taken %d times after the delete, camelCase %v", lag, tc.camel), func(t *testing.T) {
+			s := ghemu.New(t, ghemu.Options{CamelCaseTwirp: tc.camel})
 			s.LagDeletes(lag)
 			run := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "h"})
 			first, _, err := uploader(t, s, run).Upload(ctx, "arena-plan-default-h", files, time.Time{})
