@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // splitObject splits a JSON object into its members' raw values in one
@@ -34,7 +35,9 @@ func splitObject(data []byte) (map[string]json.RawMessage, error) {
 			return nil, err
 		}
 		key := string(data[i+1 : end-1])
-		if bytes.IndexByte(data[i:end], '\\') >= 0 {
+		// Escapes, and invalid UTF-8 (which encoding/json turns into
+		// U+FFFD), need the decoder's reading of the key.
+		if bytes.IndexByte(data[i:end], '\\') >= 0 || !utf8.Valid(data[i:end]) {
 			if err := json.Unmarshal(data[i:end], &key); err != nil {
 				return nil, fmt.Errorf("key at offset %d: %w", i, err)
 			}
