@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -77,33 +75,6 @@ func actionInputs(getenv func(string) string) inputs {
 	return in
 }
 
-// cliInputs parses the CLI: a command, then flags named as the inputs.
-func cliInputs(args []string, stderr io.Writer) (inputs, error) {
-	in := inputs{}
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		in["command"], args = args[0], args[1:]
-	}
-	fs := flag.NewFlagSet("arena-deploy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	vals := map[string]*string{}
-	for _, n := range inputNames {
-		if n == "command" {
-			continue
-		}
-		vals[n] = fs.String(n, inputDefaults[n], "see the README's inputs table")
-	}
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: arena-deploy <plan|apply|status|refresh|destroy|demo> [flags]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	for n, v := range vals {
-		in[n] = *v
-	}
-	return in, nil
-}
 
 // options turns inputs into the run's options; workspace is the directory
 // working-directory is relative to.

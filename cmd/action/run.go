@@ -32,7 +32,7 @@ var clock = time.Now
 var sleep func(context.Context, time.Duration) error
 
 // realMain runs one command and returns the exit code.
-func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Writer) (code int) {
 	getenv := lookup(environ)
 	if len(args) > 0 && args[0] == "demo" {
 		return demo(ctx, args[1:], stdout, stderr)
@@ -52,11 +52,15 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		// fenced by stop-commands.
 		sink, log = act, act.Log()
 	} else {
-		if in, err = cliInputs(args, stderr); err != nil {
+		var opt cliOptions
+		if in, opt, err = cliInputs(args, stdout, stderr); err != nil {
+			if errors.Is(err, errHelp) || errors.Is(err, errVersion) {
+				return exitOK
+			}
 			return exitUsage
 		}
-		cli := newCLIReporter(stdout)
-		defer cli.printOutputs()
+		cli := newCLIReporter(stdout, stderr, opt)
+		defer func() { cli.finish(in.get("command"), code) }()
 		sink = cli
 		if workspace, err = os.Getwd(); err != nil {
 			fmt.Fprintln(stderr, "error:", err)
@@ -240,39 +244,4 @@ func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 		return run.Destroy(ctx, o, d)
 	}
 	return fmt.Errorf("%w: command %q is not available yet", errUsage, cmd)
-}
-
-// cliReporter prints what GitHub Actions would show, for CLI use.
-type cliReporter struct {
-	w       io.Writer
-	outputs [][2]string
-}
-
-func newCLIReporter(w io.Writer) *cliReporter { return &cliReporter{w: w} }
-
-func (c *cliReporter) Infof(f string, a ...any)    { fmt.Fprintf(c.w, f+"\n", a...) }
-func (c *cliReporter) Warningf(f string, a ...any) { fmt.Fprintf(c.w, "warning: "+f+"\n", a...) }
-func (c *cliReporter) Errorf(f string, a ...any)   { fmt.Fprintf(c.w, "error: "+f+"\n", a...) }
-func (c *cliReporter) Group(t string)              { fmt.Fprintf(c.w, "── %s\n", t) }
-func (c *cliReporter) EndGroup()                   {}
-func (c *cliReporter) AddMask(string)              {}
-func (c *cliReporter) AddStepSummary(md string)    { fmt.Fprintf(c.w, "\n%s\n", md) }
-func (c *cliReporter) SetOutput(k, v string) {
-	for i := range c.outputs {
-		if c.outputs[i][0] == k {
-			c.outputs[i][1] = v
-			return
-		}
-	}
-	c.outputs = append(c.outputs, [2]string{k, v})
-}
-
-func (c *cliReporter) printOutputs() {
-	if len(c.outputs) == 0 {
-		return
-	}
-	fmt.Fprintln(c.w, "outputs:")
-	for _, kv := range c.outputs {
-		fmt.Fprintf(c.w, "  %s=%s\n", kv[0], kv[1])
-	}
 }

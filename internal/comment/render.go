@@ -50,6 +50,9 @@ type Plan struct {
 	// NotApplicable, when set, says why merging will not apply this plan
 	// (it replaces the promise that it will).
 	NotApplicable string
+	// NoPullRequest: the plan is not a pull request's (the CLI, a direct
+	// push), so nothing is said about merging.
+	NoPullRequest bool
 	// Error and FailureReason are set when planning failed.
 	Error         string
 	FailureReason string
@@ -297,6 +300,7 @@ func footer(p *Plan, mergeNote bool) string {
 		out = by + "\n\n" + out
 	}
 	switch {
+	case p.NoPullRequest:
 	case mergeNote && p.NotApplicable != "":
 		out += "\n\n<sub>Merging this pull request does not apply this plan: " + Escape(p.NotApplicable) + ".</sub>"
 	case mergeNote:

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"strconv"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
@@ -73,7 +74,8 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 	if res.StateRef != "" {
 		if s.o.StateBackend == "artifact" {
 			out("state-artifact", "arena-state-"+artifactSafe(s.env))
-		} else {
+		} else if _, local := s.backend.(*state.File); !local {
+			// A blob sha; a local state file's path is not one.
 			out("state-sha", res.StateRef)
 		}
 	}

@@ -201,30 +201,31 @@ func (s *session) syncDriftIssue(ctx context.Context, res *StatusResult) (int, e
 func Destroy(ctx context.Context, o *Options, d *Deps) error {
 	s := newSession(o, d)
 	defer s.close()
-	err := s.destroy(ctx)
-	destroyed := err == nil
-	s.d.Report.SetOutput("destroyed", strconv.FormatBool(destroyed))
+	destroyed, err := s.destroy(ctx)
+	// Nothing deployed is not "destroyed": a workflow branching on it must
+	// not announce a teardown that never happened.
+	s.d.Report.SetOutput("destroyed", strconv.FormatBool(destroyed && err == nil))
 	if err != nil {
 		s.failOutputs(err)
 	}
 	return err
 }
 
-func (s *session) destroy(ctx context.Context) error {
+func (s *session) destroy(ctx context.Context) (bool, error) {
 	if s.o.Confirm != s.env {
-		return failf(ReasonDestroyRefused, fmt.Sprintf("Set confirm-destroy: %s to destroy it.", s.env),
+		return false, failf(ReasonDestroyRefused, fmt.Sprintf("Set confirm-destroy: %s to destroy it.", s.env),
 			"destroy of %q needs confirm-destroy set to the environment's name (it is %q)", s.env, s.o.Confirm)
 	}
 	if err := s.openForOps(ctx); err != nil {
-		return err
+		return false, err
 	}
 	if !s.deployed() {
 		s.d.Report.Infof("Nothing is deployed to %s: nothing to destroy.", s.env)
-		return nil
+		return false, nil
 	}
 	lock := deploy.NewLocker(filepath.Join(s.o.WorkDir, deploy.DirName))
 	if err := lock.LockWait(ctx, s.o.LockWait); err != nil {
-		return err
+		return false, err
 	}
 	defer func() { _ = lock.Unlock() }()
 	s.d.Report.Group("Destroy " + s.env)
@@ -239,11 +240,11 @@ func (s *session) destroy(ctx context.Context) error {
 		})
 	s.d.Report.EndGroup()
 	if err != nil {
-		return failCall(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
+		return false, failCall(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
 	}
 	if err := s.backend.Delete(ctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
-		return fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)
+		return false, fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)
 	}
 	s.d.Report.AddStepSummary("### 🗑️ Destroyed " + comment.Escape(s.env) + "\n\n" + strings.Join(results, "\n\n") + "\n")
-	return nil
+	return true, nil
 }

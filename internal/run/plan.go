@@ -202,7 +202,8 @@ func (s *session) planView(res *PlanResult) *comment.Plan {
 
 // baseView is what every report of this session shows.
 func (s *session) baseView() *comment.Plan {
-	v := &comment.Plan{Target: s.target, PackChecksum: s.packChecksum, PackID: s.packMeta.ID, PackVersion: s.packMeta.Version, HeadSHA: s.headSHA()}
+	v := &comment.Plan{Target: s.target, PackChecksum: s.packChecksum, PackID: s.packMeta.ID, PackVersion: s.packMeta.Version, HeadSHA: s.headSHA(),
+		NoPullRequest: s.d.GH == nil || s.d.GH.PRNumber == 0 && s.d.GH.EventName != "merge_group"}
 	if s.arena != nil {
 		v.Provider = s.arena.Deploy.Provider
 	}
