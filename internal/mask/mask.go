@@ -234,6 +234,7 @@ type Masker struct {
 	mu      sync.RWMutex // the adapter's stderr is masked while secrets are added
 	values  []string     // as registered
 	secrets []string     // every form, longest first
+	probes  []string     // distinct prefixes of the forms: a cheap first look
 	forms   []func(string) string
 	repl    *strings.Replacer
 }
@@ -307,7 +308,21 @@ func (m *Masker) rebuild() {
 		pairs = append(pairs, s, "***")
 	}
 	m.repl = strings.NewReplacer(pairs...)
+	// The forms of one secret mostly share their first bytes (a JSON or
+	// URL escape comes later, if at all): one probe each, not one per form.
+	probes := map[string]bool{}
+	m.probes = m.probes[:0]
+	for _, f := range m.secrets {
+		p := f[:min(len(f), probeLen)]
+		if !probes[p] {
+			probes[p] = true
+			m.probes = append(m.probes, p)
+		}
+	}
 }
+
+// probeLen is the length of the prefixes looked for first.
+const probeLen = 12
 
 // Secrets returns the registered values and the lines of multi-line ones
 // (for ::add-mask::).
@@ -320,30 +335,38 @@ func (m *Masker) Secrets() []string {
 	return append([]string(nil), m.values...)
 }
 
-func (m *Masker) replacer() *strings.Replacer {
+// snapshot is the replacer, the forms it replaces and their probes, read
+// together.
+func (m *Masker) snapshot() (*strings.Replacer, []string, []string) {
 	if m == nil {
-		return nil
+		return nil, nil, nil
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.repl
+	return m.repl, m.secrets, m.probes
 }
 
-// String scrubs s.
+// String scrubs s. Most text holds no secret, and strings.Contains
+// (vectorised) finds that out far faster than the Replacer's walk
+// (10 MB: ~200 ms), so the Replacer runs only when a probe hits.
 func (m *Masker) String(s string) string {
-	if r := m.replacer(); r != nil {
-		return r.Replace(s)
+	r, _, probes := m.snapshot()
+	if r == nil || !containsAny(s, probes) {
+		return s
 	}
-	return s
+	return r.Replace(s)
 }
 
 // Bytes scrubs b.
 func (m *Masker) Bytes(b []byte) []byte {
-	if r := m.replacer(); r != nil {
-		return []byte(r.Replace(string(b)))
+	if s := string(b); m.Contains(s) {
+		return []byte(m.String(s))
 	}
 	return b
 }
 
 // Contains reports whether s holds a known secret in any of its forms.
-func (m *Masker) Contains(s string) bool { return m.String(s) != s }
+func (m *Masker) Contains(s string) bool {
+	_, secrets, probes := m.snapshot()
+	return containsAny(s, probes) && containsAny(s, secrets)
+}
