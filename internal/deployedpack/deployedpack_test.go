@@ -5,8 +5,11 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
 type recorder struct {
@@ -72,5 +75,43 @@ func TestNoGitHub(t *testing.T) {
 	res, err := (&Finder{}).Find(context.Background(), "abc", "p.pack.json")
 	if err != nil || res.Source != None {
 		t.Fatalf("%v %+v", err, res)
+	}
+}
+
+// The state branch is the backend that records the applied pack.
+var _ Recorder = (*state.Branch)(nil)
+
+// TestRecordedOnTheStateBranch: an apply saved with its pack on the state
+// branch is what the next plan compares with, not the base commit.
+func TestRecordedOnTheStateBranch(t *testing.T) {
+	gh := ghemu.New(t)
+	defer gh.Close()
+	ctx := context.Background()
+	client := gh.GitHubClient(ghemu.DefaultToken)
+	gh.SetFile("main", "p.pack.json", []byte(`{"id":"base"}`))
+	b := &state.Branch{GH: client, Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "arena-deploy-state", Dir: "t1", Env: "prod",
+		Lock: state.LockOptions{Now: gh.Now, Sleep: func(context.Context, time.Duration) error { return nil }}}
+	f := &Finder{Recorder: b, GitHub: client, Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo}
+	if res, err := f.Find(ctx, gh.Head("main"), "p.pack.json"); err != nil || res.Source != BaseCommit {
+		t.Fatalf("before any apply: %v %+v", err, res)
+	}
+	if _, err := b.LockTarget(ctx, state.Holder{RunID: 1, Attempt: 1}, 0); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := b.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := []byte(`{"id":"applied"}`)
+	st := &deploy.State{Version: 1, Provider: "local", Environment: "prod", LastDeployed: "2026-11-27T09:00:00Z", State: "s"}
+	if _, err := b.Save(ctx, &state.Write{State: st, Message: "apply", Commit: "abc1234", Pack: applied}, snap); err != nil {
+		t.Fatal(err)
+	}
+	// The next plan is another run, with a branch store of its own.
+	f = &Finder{Recorder: &state.Branch{GH: client, Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "arena-deploy-state", Dir: "t1", Env: "prod"},
+		GitHub: client, Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo}
+	res, err := f.Find(ctx, gh.Head("main"), "p.pack.json")
+	if err != nil || res.Source != Recorded || string(res.Pack) != string(applied) {
+		t.Fatalf("after the apply: %v %+v", err, res)
 	}
 }
