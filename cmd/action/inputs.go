@@ -75,7 +75,6 @@ func actionInputs(getenv func(string) string) inputs {
 	return in
 }
 
-
 // options turns inputs into the run's options; workspace is the directory
 // working-directory is relative to.
 func options(in inputs, workspace string, getenv func(string) string, environ []string) (*run.Options, error) {

@@ -113,7 +113,9 @@ func (c *AdapterClient) send(ctx context.Context, write func() error) error {
 	select {
 	case err := <-errc:
 		if err != nil {
-			return c.exitCause(fmt.Errorf("send request: %w", err))
+			// The adapter closed its stdin: it exited (or stopped reading)
+			// before taking the request. Say that, not "broken pipe".
+			return c.exitCause(fmt.Errorf("%w: it stopped reading before taking the request (%v)", ErrAdapterExited, err))
 		}
 		return nil
 	case <-ctx.Done():
