@@ -31,3 +31,19 @@ func TestApplyNeverCommentsOnAnUnrelatedPullRequest(t *testing.T) {
 		t.Fatalf("the unrelated pull request's comment changed:\n%s", after[0].Body)
 	}
 }
+
+// TestMergedForkPullRequestIsNotApplied: a fork's pull request is planned
+// into the job summary only; when it merges, apply finds no plan and says
+// why, instead of applying anything a fork made.
+func TestMergedForkPullRequestIsNotApplied(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "forkhd01", HeadRepo: "contributor/app"})
+	if plan := h.planPR(pr, nil); plan.outputs["artifact-id"] != "" {
+		t.Fatalf("a fork's plan was uploaded: %v", plan.outputs)
+	}
+	h.merge(pr, "forkmrg1", "Merge pull request #1 from contributor/app")
+	res := h.run(nil)
+	if res.code != 1 || res.outputs["failure-reason"] != "plan-not-found" || !strings.Contains(res.log, "came from a fork (contributor/app), whose plans are never applied") {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+}

@@ -26,6 +26,10 @@ import (
 type Result struct {
 	Number  int
 	HeadSHA string
+	// HeadRepo is the head's repository; FromFork says it is not this one
+	// (or was deleted).
+	HeadRepo string
+	FromFork bool
 	// How says how it was found, for the log.
 	How string
 }
@@ -110,14 +114,14 @@ func (f *Finder) pick(prs []*github.PullRequest, sha string) (Result, bool) {
 			continue // an open pull request that holds the commit too
 		}
 		if pr.GetMergeCommitSHA() == sha {
-			return Result{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), How: "its merge commit is " + short(sha)}, true
+			return f.result(pr, "its merge commit is "+short(sha)), true
 		}
 		if byHead == nil && pr.GetHead().GetSHA() == sha {
 			byHead = pr
 		}
 	}
 	if byHead != nil {
-		return Result{Number: byHead.GetNumber(), HeadSHA: byHead.GetHead().GetSHA(), How: "its head is " + short(sha) + " (fast-forward)"}, true
+		return f.result(byHead, "its head is "+short(sha)+" (fast-forward)"), true
 	}
 	return Result{}, false
 }
@@ -142,9 +146,15 @@ func (f *Finder) fromMessage(ctx context.Context, sha, message string) (Result, 
 			continue
 		}
 		f.warn("GitHub does not associate %s with a pull request yet; using #%d named in the commit message", short(sha), n)
-		return Result{Number: n, HeadSHA: pr.GetHead().GetSHA(), How: "the commit message names it"}, nil
+		return f.result(pr, "the commit message names it"), nil
 	}
 	return Result{}, nil
+}
+
+func (f *Finder) result(pr *github.PullRequest, how string) Result {
+	head := pr.GetHead().GetRepo().GetFullName()
+	return Result{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), How: how,
+		HeadRepo: head, FromFork: !strings.EqualFold(head, f.Owner+"/"+f.Repo)}
 }
 
 func (f *Finder) sleep(ctx context.Context, d time.Duration) error {

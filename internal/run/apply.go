@@ -259,10 +259,11 @@ func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
 	if s.d.GitHub == nil || s.d.GH == nil {
 		return s.localPlan(res)
 	}
-	n, head, err := s.mergedPR(ctx)
+	merged, err := s.mergedPR(ctx)
 	if err != nil {
 		return err
 	}
+	n, head := merged.Number, merged.HeadSHA
 	if n == 0 {
 		if s.o.OnMissingPlan == "plan-and-apply" {
 			return nil
@@ -276,6 +277,8 @@ func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
 	switch {
 	case errors.Is(err, artifacts.ErrExpired):
 		return fail(ReasonPlanExpired, "Re-run the plan job of pull request #"+strconv.Itoa(n)+" (or raise retention-days), then re-run this job.", err)
+	case errors.Is(err, artifacts.ErrNotFound) && merged.FromFork:
+		return fail(ReasonPlanNotFound, fmt.Sprintf("Pull request #%d came from a fork (%s), whose plans are never applied: push its change to a branch of this repository, review that plan, and merge it.", n, merged.HeadRepo), err)
 	case errors.Is(err, artifacts.ErrNotFound):
 		return fail(ReasonPlanNotFound, fmt.Sprintf("Pull request #%d has no plan for %s at %s: check that its plan job ran with the same environment, working-directory and config, and succeeded, then re-run this job.", n, s.target, short(head, 7)), err)
 	case err != nil:
@@ -359,17 +362,17 @@ func (s *session) localPlan(res *ApplyResult) error {
 
 // mergedPR finds the pull request of this repository that the pushed
 // commit merged, and its head (internal/mergedpr says how).
-func (s *session) mergedPR(ctx context.Context) (int, string, error) {
+func (s *session) mergedPR(ctx context.Context) (mergedpr.Result, error) {
 	g := s.d.GH
 	f := &mergedpr.Finder{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo, Sleep: s.sleep, Warn: s.d.Report.Warningf}
 	r, err := f.Find(ctx, g.SHA, g.HeadCommitMsg)
 	if err != nil {
-		return 0, "", fail(ReasonGitHubAPI, "Check that the token has pull-requests: read (or contents: read).", err)
+		return r, fail(ReasonGitHubAPI, "Check that the token has pull-requests: read (or contents: read).", err)
 	}
 	if r.Number != 0 {
 		s.d.Report.Infof("%s merged pull request #%d (%s)", short(g.SHA, 7), r.Number, r.How)
 	}
-	return r.Number, r.HeadSHA, nil
+	return r, nil
 }
 
 func (s *session) sleep(ctx context.Context, d time.Duration) error {
