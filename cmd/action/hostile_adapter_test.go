@@ -21,10 +21,13 @@ import (
 
 // hostilePayload tries each kind of workflow command and Markdown trick.
 // PWNED follows each line break, as reporttest.Injected expects.
-const hostilePayload = "x\n::error title=PWNED::cmd\r::add-mask::PWNED\r\n::stop-commands::PWNED\n##[set-env name=PWNED;]v" +
+var hostilePayload = "x\n::error title=PWNED::cmd\r::add-mask::PWNED\r\n::stop-commands::PWNED\n##[set-env name=PWNED;]v" +
 	" #1 octo/app#2 GH-3 @admins \u202egnp.exe [click](https://evil.test)"
 
 func runHostileAdapter() {
+	if p := os.Getenv("HOSTILE_PAYLOAD"); p != "" {
+		hostilePayload = p
+	}
 	p := &hostile{echoEnv: strings.Split(os.Getenv("HOSTILE_ECHO_ENV"), ",")}
 	fmt.Fprintln(os.Stderr, "starting "+p.echo("")+" "+hostilePayload)
 	err := adaptersdk.Serve(p)

@@ -36,6 +36,8 @@ func TestHostileInputs(t *testing.T) {
 		refresh bool     // the adapter puts the secret in its refreshed state
 		fail    string   // the plan fails with this reason
 		pack    bool     // the pack holds a hostile prompt name
+		payload string   // the adapter's hostile text, when not hostilePayload
+		steer   []string // Markdown that must not reach a report as is
 	}{
 		{name: "config api_token", config: "api_token: " + sec},
 		{name: "config auth", config: "auth: " + sec},
@@ -60,6 +62,16 @@ func TestHostileInputs(t *testing.T) {
 		{name: "adapter state holds a secret", config: "api_token: " + sec, state: true},
 		{name: "refreshed state holds a secret", config: "api_token: " + sec, refresh: true},
 		{name: "hostile prompt name in the pack", config: "api_token: " + sec, pack: true},
+		// One attack alone per row (the rows above carry them all at once).
+		{name: "attack: command after LF", config: "api_token: " + sec, payload: "ok\n::error title=PWNED::x"},
+		{name: "attack: command after CR", config: "api_token: " + sec, payload: "ok\r::add-mask::PWNED"},
+		{name: "attack: stop-commands", config: "api_token: " + sec, payload: "ok\n::stop-commands::PWNED\n::error::PWNED"},
+		{name: "attack: legacy ##[ command", config: "api_token: " + sec, payload: "ok ##[set-env name=PWNED;]x"},
+		{name: "attack: issue references", config: "api_token: " + sec, payload: "fixes #123, octo/app#7 and GH-9", steer: []string{"#123", "app#7", "GH-9"}},
+		{name: "attack: mention", config: "api_token: " + sec, payload: "cc @octo-org/admins", steer: []string{"@octo-org"}},
+		{name: "attack: bidi override", config: "api_token: " + sec, payload: "open \u202egnp.exe", steer: []string{"\u202e"}},
+		{name: "attack: link and image", config: "api_token: " + sec, payload: "[click](https://evil.test) ![x](https://evil.test/x.png) <a href=https://evil.test>", steer: []string{"[click](", "![x](", "<a href", "https://evil.test"}},
+		{name: "attack: table row from a link URL", config: "api_token: " + sec, payload: "x", steer: []string{"| 🟢 | injected"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,6 +98,7 @@ func TestHostileInputs(t *testing.T) {
 			if tc.fail != "" {
 				h.env["HOSTILE_FAIL"] = "plan"
 			}
+			h.env["HOSTILE_PAYLOAD"] = tc.payload
 			for k, v := range tc.env {
 				h.env[k] = v
 			}
@@ -132,7 +145,11 @@ func TestHostileInputs(t *testing.T) {
 			}
 			ch.collectGitHub(tc.state)
 			ch.checkSecrets(append([]string{sec}, tc.secrets...))
-			ch.checkMarkdown()
+			steer := tc.steer
+			if tc.payload == "" {
+				steer = []string{"#1 octo", "app#2", "GH-3", "@admins", "\u202e", "[click](https://evil.test)", "(https://evil.test", "| 🟢 | injected", "#7 "}
+			}
+			ch.checkMarkdown(steer)
 		})
 	}
 }
@@ -229,7 +246,7 @@ var fenced = regexp.MustCompile("(?s)```+[a-z]*\n.*?\n```+")
 
 // checkMarkdown: nothing the adapter or pack wrote links, mentions,
 // references an issue, hides characters or adds a table row.
-func (c *channels) checkMarkdown() {
+func (c *channels) checkMarkdown(steer []string) {
 	for n, text := range c.texts {
 		if !strings.Contains(n, "comment") && !strings.Contains(n, "summary") && !strings.HasPrefix(n, "issue") {
 			continue
@@ -237,9 +254,9 @@ func (c *channels) checkMarkdown() {
 		if strings.Contains(text, "\u202e") {
 			c.t.Errorf("%s holds a bidi override", n)
 		}
-		// Code blocks (error messages) render nothing: look outside them.
+		// Code blocks (error messages, diffs) render nothing: look outside them.
 		prose := fenced.ReplaceAllString(text, "")
-		for _, bad := range []string{"#1 octo", "app#2", "GH-3", "@admins", "[click](https://evil.test)", "(https://evil.test", "| 🟢 | injected", "#7 "} {
+		for _, bad := range append(steer, "| 🟢 | injected") {
 			if strings.Contains(prose, bad) {
 				c.t.Errorf("%s steered by %q", n, bad)
 			}
