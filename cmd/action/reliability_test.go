@@ -217,3 +217,21 @@ func TestLastCommentEditOutageIsReported(t *testing.T) {
 		}
 	}
 }
+
+// TestLostStateWriteAnswer: GitHub commits the state but the answer is
+// lost; the retried write conflicts with our own commit. That is our
+// write, not another deploy's: the run succeeds, nothing is kept aside.
+func TestLostStateWriteAnswer(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{DropAnswer: true})
+	r := h.run(nil)
+	if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != "" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if n := len(h.gh.Commits("main")); n != 1 {
+		t.Errorf("%d state commits, want 1", n)
+	}
+}

@@ -9,9 +9,10 @@
 // secondary rate limits and connection errors; Retry-After and
 // x-ratelimit-reset honoured up to a cap; and only requests that are safe to
 // repeat: GET, HEAD, OPTIONS, PUT, DELETE, PATCH (every PATCH this action
-// sends sets fields to given values), and POSTs whose caller marks them
-// with Idempotent. A create is never repeated blindly: its caller lists
-// again first (see internal/comment).
+// sends sets fields to given values), POSTs whose caller marks them with
+// Idempotent, and any request refused by a rate limit (it was not carried
+// out). A create is never repeated blindly: its caller lists again first
+// (see internal/comment).
 package ghclient
 
 import (
@@ -175,7 +176,8 @@ func (t *Transport) base() http.RoundTripper {
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := t.Policy
-	canRepeat := idempotent(req) && (req.Body == nil || req.Body == http.NoBody || req.GetBody != nil)
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	safe := idempotent(req)
 	for try := 1; ; try++ {
 		attempt := req
 		if try > 1 && req.GetBody != nil {
@@ -187,7 +189,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			attempt.Body = body
 		}
 		resp, err := t.once(attempt)
-		if !canRepeat || try >= p.tries() {
+		// A rate-limited request was refused before any work was done, so
+		// even a create may be sent again; anything else only if it is
+		// safe to repeat.
+		if !replayable || try >= p.tries() || (!safe && (err != nil || !t.isRateLimit(resp))) {
 			return resp, err
 		}
 		if err == nil && resp.StatusCode < 400 {
@@ -219,15 +224,28 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// buffer reads resp's body into memory; an error means the answer was cut
-// off (the body is closed).
+// bufferLimit is the most of an answer read ahead; a longer one (a large
+// artifact) is passed on as it streams, the first part from memory.
+const bufferLimit = 16 << 20
+
+// buffer reads resp's body (up to bufferLimit) into memory; an error means
+// the answer was cut off (the body is closed).
 func buffer(resp *http.Response) error {
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, bufferLimit+1))
 	if err != nil {
+		resp.Body.Close()
 		return fmt.Errorf("answer cut off: %w", err)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	if len(b) <= bufferLimit {
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		return nil
+	}
+	rest := resp.Body
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), rest), rest}
 	return nil
 }
 
@@ -289,6 +307,12 @@ func (t *Transport) decide(req *http.Request, resp *http.Response, err error, tr
 		return d, "HTTP " + strconv.Itoa(status), true
 	}
 	return 0, "", false
+}
+
+// isRateLimit reports whether resp refuses the request for a rate limit.
+func (t *Transport) isRateLimit(resp *http.Response) bool {
+	limited, _, _ := t.rateLimited(resp)
+	return limited || resp.StatusCode == http.StatusTooManyRequests
 }
 
 // rateLimited reports whether resp is a rate limit (a 429, or a 403 that is

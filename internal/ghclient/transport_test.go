@@ -93,6 +93,12 @@ func TestRetryPolicy(t *testing.T) {
 				_, _, err := gh.Issues.CreateComment(ctx, ghemu.DefaultOwner, ghemu.DefaultRepo, pr, &github.IssueComment{Body: github.String("x")})
 				return err
 			}},
+		{name: "a rate-limited create was refused, so it is sent again", route: "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+			fault: f(ghemu.Fault{Status: 403, Secondary: true, RetryAfter: "3"}), tries: 2, waits: []time.Duration{3 * time.Second},
+			call: func(ctx context.Context, gh *github.Client, pr int) error {
+				_, _, err := gh.Issues.CreateComment(ctx, ghemu.DefaultOwner, ghemu.DefaultRepo, pr, &github.IssueComment{Body: github.String("x")})
+				return err
+			}},
 		{name: "a POST marked idempotent is", route: "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
 			fault: f(ghemu.Fault{Status: 502}), tries: 2, waits: []time.Duration{time.Second},
 			call: func(ctx context.Context, gh *github.Client, pr int) error {
