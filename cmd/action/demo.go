@@ -94,7 +94,10 @@ func (d *demoRun) close(keep bool, w io.Writer) {
 
 func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	heading(w, "1. Pull request #1 opened: the action plans and comments")
-	pr := d.gh.AddPull(ghemu.Pull{Title: "Deploy the support bot", HeadSHA: "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0", HeadRef: "support-bot"})
+	// main holds only a README before #1, which adds the project.
+	d.gh.SetFile("main", "README.md", []byte("# app\n"))
+	pr := d.gh.AddPull(ghemu.Pull{Title: "Deploy the support bot", HeadSHA: "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0", HeadRef: "support-bot",
+		BaseSHA: d.gh.Head("main")})
 	if _, err := d.runner.PullRequest(pr); err != nil {
 		return err
 	}

@@ -130,7 +130,12 @@ func Compare(deployed, proposed []byte) (*Diff, error) {
 	if oldErr != nil {
 		return nil, fmt.Errorf("the deployed pack: %w", oldErr)
 	}
-	d := &Diff{Pack: fieldDiff(decodeMap(oldP.rest), decodeMap(newP.rest))}
+	d := &Diff{}
+	// With nothing deployed every pack field is new: listing them all
+	// would bury the prompts, which are what is reviewed.
+	if len(oldP.rest) > 0 || len(oldP.prompts) > 0 {
+		d.Pack = fieldDiff(decodeMap(oldP.rest), decodeMap(newP.rest))
+	}
 	var added, removed []string
 	for name, raw := range newP.prompts {
 		old, ok := oldP.prompts[name]

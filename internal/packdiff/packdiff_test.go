@@ -154,7 +154,7 @@ func TestNothingDeployed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Prompts) != 3 || d.Unchanged != 0 {
+	if len(d.Prompts) != 3 || d.Unchanged != 0 || len(d.Pack) != 0 {
 		t.Fatalf("got %d prompts, %d unchanged", len(d.Prompts), d.Unchanged)
 	}
 	for _, p := range d.Prompts {

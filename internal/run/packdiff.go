@@ -32,8 +32,8 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, string) {
 		s.warnf("The pack diff is not shown: %s", s.masker.String(err.Error()))
 		return nil, ""
 	}
-	if found.Source == deployedpack.None && f.GitHub == nil {
-		return nil, "" // without GitHub there is no base commit to say "all new" against
+	if found.Source == deployedpack.None && (f.GitHub == nil || base == "") {
+		return nil, "" // no base commit was looked at: "all new" would be a guess
 	}
 	d, err := packdiff.Compare(found.Pack, s.pack)
 	if err != nil {
