@@ -55,15 +55,18 @@ func (s *Sticky) Identity(ctx context.Context) (string, error) {
 	if s.login != "" {
 		return s.login, nil
 	}
-	u, resp, err := s.gh.Users.Get(ctx, "")
-	switch {
-	case err == nil && u.GetLogin() != "":
+	u, _, err := s.gh.Users.Get(ctx, "")
+	if err == nil && u.GetLogin() != "" {
 		s.login, s.sure = u.GetLogin(), true
-	case resp != nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusNotFound):
-		s.login = ActionsBot // "Resource not accessible by integration"
-	case err != nil:
-		return "", fmt.Errorf("read the token's identity: %w", err)
+		return s.login, nil
 	}
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	// Refused ("Resource not accessible by integration") or not answered:
+	// assume GITHUB_TOKEN's bot. A wrong guess costs one comment, made and
+	// deleted again once its author tells who we are (see Upsert).
+	s.login = ActionsBot
 	return s.login, nil
 }
 

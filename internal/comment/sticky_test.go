@@ -171,3 +171,24 @@ func TestStickyConverges(t *testing.T) {
 		t.Fatalf("result %+v, comments %+v", res, c)
 	}
 }
+
+// TestStickyIdentityUnanswered: GET /user failing for good is no reason to
+// lose the comment: the assumed identity is corrected by the first create,
+// and a personal token's earlier comment is kept.
+func TestStickyIdentityUnanswered(t *testing.T) {
+	s := ghemu.New(t)
+	s.AddToken("ghp_deployer", "deploy-user", map[string]string{"issues": ghemu.Write, "pull_requests": ghemu.Write, "metadata": ghemu.Read})
+	pr := s.AddPull(ghemu.Pull{HeadSHA: "h"})
+	marker := target.New(".", "arena.yaml", "production").Marker()
+	old := s.AddComment(pr.Number, "deploy-user", marker+"\nearlier plan")
+	s.Inject("GET /user", ghemu.Fault{Status: 502, Times: 10})
+	st := NewSticky(s.GitHubClient("ghp_deployer"), ghemu.DefaultOwner, ghemu.DefaultRepo)
+	res, err := st.Upsert(context.Background(), pr.Number, marker, marker+"\nnew plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Comments(pr.Number)
+	if len(c) != 1 || c[0].ID != old.ID || res.ID != old.ID || !strings.HasSuffix(c[0].Body, "new plan") {
+		t.Fatalf("result %+v, comments %+v", res, c)
+	}
+}
