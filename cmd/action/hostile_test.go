@@ -154,6 +154,27 @@ func TestHostileInputs(t *testing.T) {
 	}
 }
 
+// TestHostileGitHubText: GitHub's answers are text the action did not
+// write either; an error message holding workflow commands, printed in a
+// warning, stays inert.
+func TestHostileGitHubText(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	msg := "Forbidden\n::error title=PWNED::gh\r::add-mask::PWNED ##[set-env name=PWNED;]x"
+	h.gh.Inject("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{Status: 422, Message: msg})
+	res := h.run(nil)
+	if res.code != 0 || !strings.Contains(res.log, "::warning::") {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if !strings.Contains(res.log, "%0A::error title=PWNED") {
+		t.Fatalf("GitHub's message not in the log (the fault did not reach the action?):\n%s", res.log)
+	}
+	if bad := reporttest.Injected(res.log, "PWNED"); len(bad) > 0 {
+		t.Errorf("commands from GitHub's text: %+v\n%s", bad, res.log)
+	}
+}
+
 // channels gathers every output of the runs of one journey.
 type channels struct {
 	t      *testing.T

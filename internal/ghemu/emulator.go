@@ -70,6 +70,10 @@ type Fault struct {
 	// Before runs before the request is served (then served normally if
 	// nothing else is set): another client acting in between, a race.
 	Before func()
+
+	// Message replaces the error answer's message: GitHub's text is not
+	// ours, and a test can make it hostile.
+	Message string
 }
 
 // Options configure an emulator.
@@ -433,6 +437,9 @@ func (s *Server) inject(w http.ResponseWriter, route string, entry *LoggedReques
 			}
 			w.Header().Set("X-RateLimit-Reset", fmt.Sprint(reset.Unix()))
 			msg = "API rate limit exceeded for installation."
+		}
+		if f.Message != "" {
+			msg = f.Message
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(f.Status)
