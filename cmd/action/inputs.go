@@ -102,6 +102,9 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 	// The fence: the run refuses any path (working-directory included)
 	// that resolves outside it.
 	o.Workspace = workspace
+	if err := checkProjectPaths(o, rel); err != nil {
+		return nil, err
+	}
 	if o.FailOn, err = parseActions(in.get("fail-on")); err != nil {
 		return nil, err
 	}
@@ -142,6 +145,25 @@ func checkChoice(o *run.Options) error {
 		if !strings.Contains(" "+c.allowed+" ", " "+c.val+" ") {
 			return fmt.Errorf("%w: input %s is %q; use one of: %s", errUsage, c.name, c.val, strings.ReplaceAll(c.allowed, " ", ", "))
 		}
+	}
+	return nil
+}
+
+// checkProjectPaths says plainly when working-directory or config name the
+// wrong kind of thing, before anything is read.
+func checkProjectPaths(o *run.Options, rel string) error {
+	fi, err := os.Stat(o.WorkDir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%w: working-directory %s does not exist (it is relative to the repository root %s); set it to the directory holding arena.yaml, or check out the repository first",
+			errUsage, rel, o.Workspace)
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("%w: working-directory %s is a file, not a directory: set working-directory to the directory holding it and config to its name (working-directory: %s, config: %s)",
+			errUsage, rel, filepath.ToSlash(filepath.Dir(rel)), filepath.Base(rel))
+	}
+	if fi, err := os.Stat(filepath.Join(o.WorkDir, o.ConfigPath)); err == nil && fi.IsDir() {
+		return fmt.Errorf("%w: config %s is a directory; set config to the arena file, e.g. %s",
+			errUsage, o.ConfigPath, filepath.ToSlash(filepath.Join(o.ConfigPath, "arena.yaml")))
 	}
 	return nil
 }

@@ -109,9 +109,13 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		return exitUsage
 	}
 	if err := dispatch(ctx, o, d); err != nil {
-		reason, _ := run.Classify(err)
+		reason, hint := run.Classify(err)
 		rep.SetOutput("failure-reason", reason)
-		rep.Errorf("%s", err)
+		msg := err.Error()
+		if hint != "" && !strings.Contains(msg, hint) {
+			msg += "\n" + hint // what to do, for errors that are not a Failure
+		}
+		rep.Errorf("%s", msg)
 		return exitFailure
 	}
 	return exitOK

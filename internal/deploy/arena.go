@@ -21,6 +21,9 @@ const DefaultEnvironment = "default"
 var (
 	ErrConfigNotFound  = errors.New("arena config not found")
 	ErrNoDeploySection = errors.New("no deploy section")
+	// ErrArenaInvalid is matched when arena.yaml is not valid YAML, or its
+	// deploy section has the wrong shape.
+	ErrArenaInvalid = errors.New("invalid arena config")
 	ErrPackNotFound    = errors.New("pack not found")
 )
 
@@ -52,15 +55,22 @@ func LoadArena(ws *workspace.Root, path string) (*Arena, error) {
 	if errors.Is(err, workspace.ErrOutside) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	name := path
+	if rel, rerr := ws.Rel(path); rerr == nil {
+		name = rel
+	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s does not exist; set the config input to your arena file (relative to working-directory)", ErrConfigNotFound, path)
+		return nil, fmt.Errorf("%w: %s does not exist; set the config input to your arena file (relative to working-directory)", ErrConfigNotFound, name)
+	}
+	if err != nil && isDirErr(err) {
+		return nil, fmt.Errorf("%w: config %s is a directory; set the config input to the arena file in it (e.g. %s)", ErrConfigIsDir, name, filepath.ToSlash(filepath.Join(name, "arena.yaml")))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read arena config %s: %w", path, err)
+		return nil, fmt.Errorf("read arena config %s: %w", name, err)
 	}
 	var doc map[string]any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("parse arena config %s: %w", path, err)
+		return nil, yamlError(name, data, err)
 	}
 	spec := doc
 	if s, ok := doc["spec"].(map[string]any); ok {
@@ -71,13 +81,73 @@ func LoadArena(ws *workspace.Root, path string) (*Arena, error) {
 		return nil, fmt.Errorf("%w in %s: add a deploy section with at least a provider (see the README)", ErrNoDeploySection, path)
 	}
 	var section DeploySection
+	if _, isMap := raw.(map[string]any); !isMap {
+		line := lineOfKey(data, "deploy")
+		return nil, fmt.Errorf("%w: %s:%d: deploy must be a mapping (provider, config, environments), not %s; see the README's quickstart",
+			ErrArenaInvalid, name, line, yamlKind(raw))
+	}
 	if err := remarshal(raw, &section); err != nil {
-		return nil, fmt.Errorf("parse deploy section of %s: %w", path, err)
+		return nil, fmt.Errorf("%w: %s: the deploy section: %v; provider is a name, config and environments.<name>.config are mappings",
+			ErrArenaInvalid, name, err)
 	}
 	if section.Provider == "" {
 		return nil, fmt.Errorf("%w in %s: deploy.provider is empty; name the adapter's provider (e.g. provider: omnia)", ErrNoDeploySection, path)
 	}
 	return &Arena{Path: path, Dir: filepath.Dir(path), Spec: spec, Deploy: &section}, nil
+}
+
+// ErrConfigIsDir is matched when the config input names a directory.
+var ErrConfigIsDir = errors.New("config is a directory")
+
+func isDirErr(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "is a directory")
+}
+
+// yamlError places a YAML syntax error. yaml.v3 often reports the line where
+// the enclosing block began (a bad indent on line 4 is "line 1"), so the
+// culprit is found as the first line whose prefix of the document no longer
+// parses; the message keeps the parser's words.
+func yamlError(name string, data []byte, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
+		msg = rest
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	line, col := 0, 1
+	for i := range lines {
+		var v any
+		if yaml.Unmarshal([]byte(strings.Join(lines[:i+1], "")), &v) != nil {
+			line = i + 1
+			col = len(lines[i]) - len(strings.TrimLeft(lines[i], " \t")) + 1
+			break
+		}
+	}
+	if line == 0 { // only the whole document fails: keep the parser's line
+		return fmt.Errorf("%w: %s: YAML: %v; fix the file (indent with spaces, two per level)", ErrArenaInvalid, name, err)
+	}
+	return fmt.Errorf("%w: %s:%d:%d: YAML: %s; fix the file (indent with spaces, two per level)", ErrArenaInvalid, name, line, col, msg)
+}
+
+// lineOfKey is the line of the first "key:" in data (1 if none).
+func lineOfKey(data []byte, key string) int {
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), key+":") {
+			return i + 1
+		}
+	}
+	return 1
+}
+
+func yamlKind(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("the string %q", v)
+	case []any:
+		return "a list"
+	default:
+		return fmt.Sprintf("%v", v)
+	}
 }
 
 func remarshal(in, out any) error {

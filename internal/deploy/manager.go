@@ -47,9 +47,15 @@ func (m *AdapterManager) Discover(provider, explicit string) (string, error) {
 			return filepath.Abs(p)
 		}
 	}
-	return "", fmt.Errorf("%w: no executable %s in:\n  %s\ninstall it with the adapter-install input (e.g. adapter-install: %s), "+
-		"put it in .promptarena/adapters/ of the project, or give its path with the adapter input",
-		ErrAdapterNotFound, name, strings.Join(looked, "\n  "), provider)
+	install := fmt.Sprintf("install it with the adapter-install input (e.g. adapter-install: %s@<version>), ", provider)
+	if !installable(provider) {
+		// adapter-install knows only released providers; suggesting it
+		// for another one sends the user down a dead end.
+		install = "build it and "
+	}
+	return "", fmt.Errorf("%w: no executable %s in:\n  %s\n%sput it in .promptarena/adapters/ of the project, "+
+		"or give its path with the adapter input (--adapter in the CLI; relative to working-directory)",
+		ErrAdapterNotFound, name, strings.Join(looked, "\n  "), install)
 }
 
 func (m *AdapterManager) searchDirs() []string {
@@ -78,4 +84,14 @@ func checkExecutable(p string) error {
 		return fmt.Errorf("%w: not executable (chmod +x it)", exec.ErrNotFound)
 	}
 	return nil
+}
+
+// installable: providers with published release binaries, which
+// adapter-install can fetch (its built-in list; adapter-repo adds others).
+func installable(provider string) bool {
+	switch provider {
+	case "agentcore", "omnia", "foundry", "vertex":
+		return true
+	}
+	return false
 }

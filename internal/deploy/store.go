@@ -136,7 +136,7 @@ func marshalSavedPlan(p *SavedPlan) ([]byte, error) {
 func DecodeState(data []byte, name string) (*State, error) {
 	var st State
 	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("load state %s: %w: %v (restore it from git history or delete it to start over)", name, ErrCorrupt, err)
+		return nil, fmt.Errorf("load state %s: %w: %v (it is the record of what is deployed: restore it from git history, e.g. git log -p -- %s, or from an arena-state artifact; do not delete it)", name, ErrCorrupt, err, name)
 	}
 	if st.Version > StateVersion {
 		return nil, fmt.Errorf("load state %s: %w (version %d): upgrade the action", name, ErrNewerVersion, st.Version)
@@ -153,7 +153,7 @@ func readJSON(path string, v any) (bool, error) {
 		return false, fmt.Errorf("read %s: %w", path, err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return false, fmt.Errorf("read %s: %w: %v (restore it from git history or delete it to start over)", path, ErrCorrupt, err)
+		return false, fmt.Errorf("read %s: %w: %v (restore it from git history, e.g. git log -p -- %s)", path, ErrCorrupt, err, path)
 	}
 	return true, nil
 }

@@ -68,6 +68,9 @@ func Parse(raw []byte) (*Pack, error) {
 			}
 		}
 	}
+	if p.Meta.ID == "" {
+		return nil, fmt.Errorf("%w: it has no \"id\"; every pack packc compiles has one: compile it again with packc (PromptKit's pack compiler)", ErrInvalid)
+	}
 	return p, nil
 }
 

@@ -118,6 +118,36 @@ func failf(reason, hint, format string, args ...any) error {
 // Classify maps any error to its failure reason and hint: the one place
 // where errors become the failure-reason output.
 func Classify(err error) (reason, hint string) {
+	reason, hint = classify(err)
+	if hint == "" {
+		hint = reasonHints[reason]
+	}
+	return reason, hint
+}
+
+// reasonHints are what to do for reasons whose error message names the
+// place but not always the way out: no report ends on an empty hint.
+var reasonHints = map[string]string{
+	ReasonAdapterUnverif:  "Pin the binary with adapter-sha256 (its sha256 from a source you trust), or set adapter-allow-unverified: true to run it anyway.",
+	ReasonAdapterChanged:  "Use the same adapter for plan and apply: pin adapter-install with a version and adapter-sha256, or set allow-adapter-change: true.",
+	ReasonAdapterInstall:  "Check adapter-install (provider@version) and adapter-repo; on a rate limit, re-run after the time the message gives.",
+	ReasonConfigNotFound:  "Set config (relative to working-directory) to the arena file, or working-directory to the project holding arena.yaml.",
+	ReasonNoDeploySection: "Add spec.deploy with at least provider: <name> to the arena file (README: Quickstart).",
+	ReasonInvalidInput:    "Fix the input the message names; the README's inputs table lists the allowed values.",
+	ReasonArenaConfig:     "Fix the arena file at the place the message gives; promptarena would refuse it too.",
+	ReasonPackNotFound:    "Compile the pack with packc (or commit it), or set the pack input to its path.",
+	ReasonAdapterNotFound: "Install the adapter (adapter-install for released providers), put it in .promptarena/adapters/, or set the adapter input to its path.",
+	ReasonLockHeld:        "Another deploy of this target is running: let it finish, or set lock-timeout to wait for it. A crashed run's lock expires and is taken over.",
+	ReasonStateCorrupt:    "Restore the state file from git history (git log -p -- <path>) or an arena-state artifact. Do not delete it: it is the record of what is deployed.",
+	ReasonPlanExpired:     "Re-run the pull request's plan job, then this job; raise retention-days so plans outlive reviews.",
+	ReasonStateExpired:    "Restore the state from an arena-state-<env>-<sha> artifact, or switch to the state branch; schedule refresh runs so it never expires.",
+	ReasonStateOtherEnv:   "Give each environment its own state-path.",
+	ReasonPackInvalid:     "Commit the pack as packc compile writes it: one JSON object, UTF-8.",
+	ReasonGitHubAPI:       "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run.",
+	ReasonInternal:        "This is a bug in arena-deploy-action if it persists; please report it with the log.",
+}
+
+func classify(err error) (reason, hint string) {
 	var f *Failure
 	if errors.As(err, &f) {
 		return f.Reason, f.Hint
@@ -140,6 +170,10 @@ func Classify(err error) (reason, hint string) {
 		return ReasonConfigNotFound, ""
 	case errors.Is(err, deploy.ErrNoDeploySection):
 		return ReasonNoDeploySection, ""
+	case errors.Is(err, deploy.ErrConfigIsDir):
+		return ReasonInvalidInput, ""
+	case errors.Is(err, deploy.ErrArenaInvalid):
+		return ReasonArenaConfig, ""
 	case errors.Is(err, arenacfg.ErrInvalid):
 		return ReasonArenaConfig, "Fix that reference in the arena file: promptarena refuses this config too. Every file it names must exist, parse, and be inside the repository."
 	case errors.Is(err, deploy.ErrPackNotFound):

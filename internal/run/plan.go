@@ -146,6 +146,10 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	if noService {
 		return res, fail(ReasonArtifactService, noArtifactServiceHint, uploadErr)
 	}
+	var saveErr *Failure
+	if errors.As(uploadErr, &saveErr) {
+		return res, uploadErr // the local save's own failure
+	}
 	if uploadErr != nil {
 		return res, fail(ReasonArtifactUpload, "Re-run this job; apply on merge needs the plan artifact.", uploadErr)
 	}
@@ -250,11 +254,14 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 		req.DeployConfig = s.configJSON
 		local.Request = &req
 		store := deploy.NewStateStore(filepath.Join(s.o.WorkDir, deploy.DirName))
-		if err := store.SavePlan(&local); err != nil {
-			return err
+		err := store.SavePlan(&local)
+		if err == nil {
+			err = deploy.WriteFileAtomic(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"), provJSON)
 		}
-		if err := deploy.WriteFileAtomic(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"), provJSON); err != nil {
-			return err
+		if err != nil {
+			dir := relTo(s.o.WorkDir, filepath.Join(s.o.WorkDir, deploy.DirName))
+			return fail(ReasonInvalidInput, "Make "+dir+" writable (the plan is kept there, as promptarena keeps it), or run from a writable copy of the project.",
+				fmt.Errorf("save the plan in %s: %w", dir, err))
 		}
 		s.d.Report.Infof("Saved plan to %s", store.PlanPath())
 		return nil

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 
 	"github.com/google/go-github/v60/github"
 
@@ -86,3 +89,47 @@ func TestClassify(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// TestEveryReasonHasAHint: whatever wraps it, a failure never ends on an
+// empty "what to do".
+func TestEveryReasonHasAHint(t *testing.T) {
+	src, err := os.ReadFile("failure.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := regexp.MustCompile(`Reason\w+\s*=\s*"([a-z-]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(reasons) < 20 {
+		t.Fatalf("found %d reasons: the scan is broken", len(reasons))
+	}
+	for _, m := range reasons {
+		reason := m[1]
+		if _, hint := Classify(fail(reason, "", errString("x"))); hint == "" && reasonHints[reason] == "" {
+			// Reasons always made with their own hint are listed by
+			// the call sites; the others need one in reasonHints.
+			if !hintedAtEveryCallSite(t, reason) {
+				t.Errorf("%s can end with an empty hint: add it to reasonHints", reason)
+			}
+		}
+	}
+}
+
+// hintedAtEveryCallSite: every fail/failf/failCall of the reason's constant
+// in this package passes a non-empty hint.
+func hintedAtEveryCallSite(t *testing.T, reason string) bool {
+	files, _ := filepath.Glob("*.go")
+	name := ""
+	src, _ := os.ReadFile("failure.go")
+	if m := regexp.MustCompile(`(Reason\w+)\s*=\s*"` + regexp.QuoteMeta(reason) + `"`).FindStringSubmatch(string(src)); m != nil {
+		name = m[1]
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, _ := os.ReadFile(f)
+		if regexp.MustCompile(`fail\w*\(` + name + `, ""`).Match(b) {
+			return false
+		}
+	}
+	return true
+}
