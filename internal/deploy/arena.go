@@ -24,7 +24,7 @@ var (
 	// ErrArenaInvalid is matched when arena.yaml is not valid YAML, or its
 	// deploy section has the wrong shape.
 	ErrArenaInvalid = errors.New("invalid arena config")
-	ErrPackNotFound    = errors.New("pack not found")
+	ErrPackNotFound = errors.New("pack not found")
 )
 
 // DeploySection is the deploy section of arena.yaml.
