@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -102,12 +103,13 @@ var lineEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
 
 // EscapeLine makes text one log line the runner reads no command in: %,
 // CR and LF escaped as the toolkit does; a line that would start with ::
-// (after blanks) has its first colon escaped; and the legacy ##[ prefix,
+// (after white space, Unicode's included) has its first colon escaped; and the legacy ##[ prefix,
 // which the runner looks for anywhere in a line, has its bracket escaped.
 func EscapeLine(s string) string {
 	s = lineEscaper.Replace(s)
 	s = strings.ReplaceAll(s, "##[", "##%5B")
-	if t := strings.TrimLeft(s, " \t\v\f"); strings.HasPrefix(t, "::") {
+	// The runner trims with .NET's TrimStart: any Unicode white space.
+	if t := strings.TrimLeftFunc(s, unicode.IsSpace); strings.HasPrefix(t, "::") {
 		i := len(s) - len(t)
 		s = s[:i] + "%3A" + s[i+1:]
 	}

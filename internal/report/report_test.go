@@ -21,6 +21,8 @@ var hostile = []struct{ name, text string }{
 	{"set-output after CRLF", "ok\r\n::set-output name=PWNED::1"},
 	{"leading command", "::error::PWNED"},
 	{"leading blanks", "  \t::warning::PWNED"},
+	{"leading no-break space", "\u00a0::error::PWNED"},
+	{"leading ideographic space", "\u3000\u2003::add-mask::PWNED"},
 	{"legacy form mid-line", "see ##[set-env name=PWNED;]x"},
 	{"escaped newline passed through", "ok%0A::error::PWNED"},
 	{"group", "ok\n::group::PWNED"},

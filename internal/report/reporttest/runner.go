@@ -4,6 +4,7 @@ package reporttest
 
 import (
 	"strings"
+	"unicode"
 )
 
 // Command is one workflow command the runner would execute.
@@ -15,7 +16,7 @@ type Command struct {
 
 // Commands lists the commands the runner would execute in log, following
 // its rules (actions/runner ActionCommandManager): a line is a command
-// when, after leading blanks, it starts with "::name" and has a second
+// when, after leading white space (any Unicode space, as .NET's TrimStart), it starts with "::name" and has a second
 // "::"; the legacy "##[name" form is found anywhere in a line; after
 // ::stop-commands::<token> nothing is a command until the line
 // ::<token>::. Lines end at LF, CR or CRLF, as .NET's ReadLine ends them.
@@ -23,7 +24,7 @@ func Commands(log string) []Command {
 	var out []Command
 	stopToken := ""
 	for i, line := range strings.Split(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(log), "\n") {
-		t := strings.TrimLeft(line, " \t")
+		t := strings.TrimLeftFunc(line, unicode.IsSpace) // .NET's TrimStart
 		if stopToken != "" {
 			if strings.TrimRight(t, " \t\r") == "::"+stopToken+"::" {
 				stopToken = ""
@@ -64,7 +65,7 @@ func Injected(log, marker string) []Command {
 			}
 			continue
 		}
-		t := strings.TrimLeft(c.Text, " \t")[2:]
+		t := strings.TrimLeftFunc(c.Text, unicode.IsSpace)[2:]
 		end := strings.Index(t, "::")
 		head, data := t[:end], t[end+2:]
 		if strings.Contains(head, marker) || strings.HasPrefix(data, marker) {
