@@ -8,10 +8,10 @@ import (
 	"strings"
 )
 
-// JSON-RPC 2.0 error codes. PromptKit's adapter SDK answers a request it
-// cannot parse and params it cannot decode both with -32700, a method it
-// does not serve with -32601 and a provider error with -32603; -32600 and
-// -32602 are JSON-RPC's and other adapters may send them.
+// JSON-RPC 2.0 error codes. PromptKit's adapter SDK (and ours) answers a
+// request it cannot parse and params it cannot decode both with -32700, a
+// method it does not serve (or none) with -32601 and a provider error with
+// -32603; -32600 and -32602 are JSON-RPC's and other adapters may send them.
 const (
 	CodeParseError     = -32700
 	CodeInvalidRequest = -32600

@@ -176,7 +176,9 @@ func handle(ctx context.Context, p deploy.Provider, line []byte) *deploy.RPCResp
 		method = req.Method
 	}
 	if method == "" {
-		return errorResponse(envelopeID(line), deploy.CodeInvalidRequest, "invalid request: no method")
+		// PromptKit's SDK routes a request without a method like an
+		// unknown one: -32601, "method not found: ".
+		return errorResponse(envelopeID(line), deploy.CodeMethodNotFound, "method not found: ")
 	}
 	h, known := handlers[method]
 	if !known {
