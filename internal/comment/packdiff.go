@@ -58,14 +58,26 @@ func (pd *PackDiff) source(env string) string {
 
 // heading is the line above the sections: counts by kind and line totals.
 func (pd *PackDiff) heading() string {
-	n := map[packdiff.Kind]int{}
+	n, frag := map[packdiff.Kind]int{}, map[packdiff.Kind]int{}
 	for _, p := range pd.Diff.Prompts {
-		n[p.Kind]++
+		if p.Fragment {
+			frag[p.Kind]++
+		} else {
+			n[p.Kind]++
+		}
 	}
 	var parts []string
 	for _, k := range []packdiff.Kind{packdiff.Changed, packdiff.Removed, packdiff.Added, packdiff.Renamed} {
 		if n[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
+		}
+	}
+	for _, k := range []packdiff.Kind{packdiff.Changed, packdiff.Removed, packdiff.Added} {
+		switch f := frag[k]; {
+		case f == 1:
+			parts = append(parts, fmt.Sprintf("1 fragment %s", k))
+		case f > 1:
+			parts = append(parts, fmt.Sprintf("%d fragments %s", f, k))
 		}
 	}
 	if len(pd.Diff.Pack) > 0 {
@@ -132,6 +144,9 @@ func section(p *packdiff.Prompt, maxLines int, open bool, rest string) string {
 		b.WriteString(" open")
 	}
 	b.WriteString("><summary><code>" + escapeHTML(Truncate(p.Name, 120)) + "</code> ")
+	if p.Fragment {
+		b.WriteString("fragment ")
+	}
 	switch p.Kind {
 	case packdiff.Renamed:
 		b.WriteString("renamed from <code>" + escapeHTML(Truncate(p.From, 120)) + "</code>")

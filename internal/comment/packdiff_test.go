@@ -221,6 +221,15 @@ func TestRenderPackDiffGolden(t *testing.T) {
 			diffs:   1,
 		},
 		{
+			name: "diff_fragment",
+			edit: func(m map[string]any) {
+				m["fragments"] = map[string]any{"tone": "Be kind.\nBe brief."}
+				promptOf(m, "greeting")["system_template"] = "{{fragments.tone}}\nGreet the customer of {{company}}."
+			},
+			changes: []deploy.ResourceChange{updated("greeting"), same("refund"), same("escalation")},
+			diffs:   2,
+		},
+		{
 			name: "diff_hostile",
 			edit: func(m map[string]any) {
 				p := promptOf(m, "greeting")

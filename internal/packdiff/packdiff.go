@@ -42,6 +42,10 @@ type Field struct {
 // Prompt is one prompt that differs between the packs.
 type Prompt struct {
 	Kind Kind
+	// Fragment marks a shared template fragment (the pack's fragments map)
+	// rather than a prompt: its text is diffed the same way, and every
+	// prompt that includes it changes with it.
+	Fragment bool
 	// Name is the prompt's key in the pull request's pack (the deployed
 	// pack's for a removed prompt); From is the old key of a renamed one.
 	Name, From string
@@ -131,6 +135,7 @@ func Compare(deployed, proposed []byte) (*Diff, error) {
 		return nil, fmt.Errorf("the deployed pack: %w", oldErr)
 	}
 	d := &Diff{}
+	d.Prompts = fragments(oldP.rest, newP.rest)
 	// With nothing deployed every pack field is new: listing them all
 	// would bury the prompts, which are what is reviewed.
 	if len(oldP.rest) > 0 || len(oldP.prompts) > 0 {
@@ -172,6 +177,48 @@ func Compare(deployed, proposed []byte) (*Diff, error) {
 	}
 	sortPrompts(d.Prompts)
 	return d, nil
+}
+
+// fragments diffs the pack's shared template fragments as text, and takes
+// them out of rest (so they are not listed again as pack fields). Values
+// that are not strings stay in rest and are compared as fields.
+func fragments(oldRest, newRest map[string]json.RawMessage) []Prompt {
+	texts := func(rest map[string]json.RawMessage) map[string]string {
+		raw, ok := rest["fragments"]
+		if !ok {
+			return map[string]string{}
+		}
+		var m map[string]string
+		if json.Unmarshal(raw, &m) != nil {
+			return nil
+		}
+		return m
+	}
+	a, b := texts(oldRest), texts(newRest)
+	if a == nil || b == nil {
+		return nil
+	}
+	delete(oldRest, "fragments")
+	delete(newRest, "fragments")
+	var out []Prompt
+	for name, nt := range b {
+		ot, ok := a[name]
+		kind := Changed
+		if !ok {
+			kind = Added
+		} else if ot == nt {
+			continue
+		}
+		lines, add, rm := unified(ot, nt)
+		out = append(out, Prompt{Kind: kind, Fragment: true, Name: name, Lines: lines, Added: add, Removed: rm})
+	}
+	for name, ot := range a {
+		if _, ok := b[name]; !ok {
+			lines, add, rm := unified(ot, "")
+			out = append(out, Prompt{Kind: Removed, Fragment: true, Name: name, Lines: lines, Added: add, Removed: rm})
+		}
+	}
+	return out
 }
 
 // comparePrompt diffs one prompt present on both sides; ok is false when
@@ -254,6 +301,9 @@ func sortPrompts(ps []Prompt) {
 		a, b := ps[i], ps[j]
 		if kindRank(a.Kind) != kindRank(b.Kind) {
 			return kindRank(a.Kind) < kindRank(b.Kind)
+		}
+		if a.Fragment != b.Fragment {
+			return a.Fragment // a fragment changes every prompt that uses it
 		}
 		if a.Kind == Changed {
 			sa, sb := a.Added+a.Removed+len(a.Fields), b.Added+b.Removed+len(b.Fields)

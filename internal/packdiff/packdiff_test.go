@@ -264,3 +264,24 @@ func TestTrailingNewlineOnly(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestFragments(t *testing.T) {
+	old, cur := examplePack(t), examplePack(t)
+	old["fragments"] = map[string]any{"tone": "Be kind.\nBe brief.", "legal": "No advice.", "gone": "x"}
+	cur["fragments"] = map[string]any{"tone": "Be kind.\nBe very brief.", "legal": "No advice.", "new": "y"}
+	d, err := Compare(encode(t, old), encode(t, cur))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Prompt{
+		{Kind: Changed, Fragment: true, Name: "tone", Added: 1, Removed: 1, Lines: []string{"@@ -1,2 +1,2 @@", " Be kind.", "-Be brief.", "+Be very brief."}},
+		{Kind: Removed, Fragment: true, Name: "gone", Removed: 1, Lines: []string{"@@ -1 +0,0 @@", "-x"}},
+		{Kind: Added, Fragment: true, Name: "new", Added: 1, Lines: []string{"@@ -0,0 +1 @@", "+y"}},
+	}
+	if !reflect.DeepEqual(d.Prompts, want) || len(d.Pack) != 0 {
+		t.Errorf("got %#v\npack %#v", d.Prompts, d.Pack)
+	}
+	if text := d.Text("a", "b"); !strings.Contains(text, "## fragment tone (changed): +1 −1\n--- a/fragments/tone\n+++ b/fragments/tone\n") {
+		t.Errorf("text:\n%s", text)
+	}
+}

@@ -140,6 +140,14 @@ func (p *Prompt) Title() string {
 	return p.Name + " (" + string(p.Kind) + ")"
 }
 
+// What is "prompt" or "fragment".
+func (p *Prompt) What() string {
+	if p.Fragment {
+		return "fragment"
+	}
+	return "prompt"
+}
+
 // String is a field change as one line of text.
 func (f Field) String() string {
 	switch {
@@ -162,14 +170,23 @@ func (d *Diff) Text(base, head string) string {
 		return b.String()
 	}
 	added, removed := d.Totals()
-	fmt.Fprintf(&b, "# %d prompts differ (+%d −%d template lines), %d unchanged\n", len(d.Prompts), added, removed, d.Unchanged)
+	frags := 0
 	for _, p := range d.Prompts {
-		fmt.Fprintf(&b, "\n## prompt %s: %s\n", p.Title(), p.Summary())
+		if p.Fragment {
+			frags++
+		}
+	}
+	fmt.Fprintf(&b, "# %d prompts and %d fragments differ (+%d −%d lines), %d prompts unchanged\n", len(d.Prompts)-frags, frags, added, removed, d.Unchanged)
+	for _, p := range d.Prompts {
+		fmt.Fprintf(&b, "\n## %s %s: %s\n", p.What(), p.Title(), p.Summary())
 		for _, f := range p.Fields {
 			b.WriteString("# " + f.String() + "\n")
 		}
 		if len(p.Lines) > 0 {
 			from, to := "a/prompts/"+p.Name+"/"+TemplateField, "b/prompts/"+p.Name+"/"+TemplateField
+			if p.Fragment {
+				from, to = "a/fragments/"+p.Name, "b/fragments/"+p.Name
+			}
 			switch p.Kind {
 			case Added:
 				from = "/dev/null"
