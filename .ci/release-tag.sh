@@ -24,6 +24,8 @@ message=$(git tag -l --format='%(contents)' "$tag")
 pinned=$(mktemp)
 trap 'rm -f "$pinned"' EXIT
 bash .ci/release-action-yml.sh "$image" "$digest" action.yml >"$pinned"
+# Detached: the release commit belongs to the tags only, never to a branch.
+git checkout -q --detach
 cat "$pinned" >action.yml
 git -c user.name='github-actions[bot]' -c user.email='41898282+github-actions[bot]@users.noreply.github.com' \
   commit -q -m "Release $tag: action.yml runs $image@$digest" -- action.yml
