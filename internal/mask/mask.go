@@ -95,7 +95,8 @@ func pairedValueIsSecret(m map[string]any) bool {
 }
 
 // Redact returns a deep copy of v (decoded JSON or YAML) in which secrets
-// are replaced by their fingerprint, and the secret strings found. A value
+// are replaced by their fingerprint, and the secret strings found (for the
+// masker: strings, and numbers of 8 digits or more). A value
 // is secret when it is under a secret-looking key, is the value of a
 // name/value pair whose name looks secret, holds URL credentials, or holds
 // a value found secret elsewhere in v: redaction follows the value, so a
@@ -120,13 +121,20 @@ func collect(v any, secret bool, found *[]string) {
 			collect(val, secret, found)
 		}
 	case nil:
-	default:
-		s := scalar(v)
+	case bool:
+		// Redacted where it stands, but never looked for in text: "true"
+		// is everywhere.
+	case string:
 		if secret {
-			*found = append(*found, s)
+			*found = append(*found, t)
 		}
-		if str, ok := v.(string); ok {
-			*found = append(*found, credentials(str)...)
+		*found = append(*found, credentials(t)...)
+	default:
+		// A number under a secret key is redacted where it stands; looked
+		// for in text only when long enough to be a secret, or a
+		// session_ttl of 3600 would mask every checksum holding 3600.
+		if s := scalar(v); secret && len(s) >= minGuessedLen {
+			*found = append(*found, s)
 		}
 	}
 }

@@ -29,8 +29,10 @@ func TestRedact(t *testing.T) {
 	if !strings.Contains(s, "eu-west-1") || !strings.Contains(s, `"replicas":3`) {
 		t.Errorf("non-secrets lost: %s", s)
 	}
-	if len(found) != 6 {
-		t.Errorf("found %v", found)
+	// The port is redacted in place but not a text secret: 5432 would mask
+	// every checksum that holds it.
+	if len(found) != 5 || strings.Contains(strings.Join(found, ","), "5432") || !strings.Contains(s, `"port":"redacted:`) {
+		t.Errorf("found %v in %s", found, s)
 	}
 	// Stable: the same secret redacts the same way; another one differently.
 	out2, _ := Redact(cfg)
