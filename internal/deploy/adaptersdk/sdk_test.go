@@ -94,7 +94,7 @@ func TestServeErrorCodes(t *testing.T) {
 	check(5, deploy.CodeMethodNotFound)
 	check(6, deploy.CodeInternalError)
 	check(7, deploy.CodeMethodNotFound) // no method: as PromptKit's SDK answers
-	check(8, 0) // params before method
+	check(8, 0)                         // params before method
 	// No login here: answered as PromptKit's SDK answers for a provider
 	// without LoginProvider, which clients read as ErrMethodNotSupported.
 	check(9, deploy.CodeMethodNotFound)
