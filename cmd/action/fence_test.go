@@ -69,6 +69,20 @@ func TestWorkspaceFence(t *testing.T) {
 			h.symlink(filepath.Join(outside, "promptarena-deploy-local"), ".promptarena/adapters/promptarena-deploy-local")
 			return nil
 		}, "promptarena-deploy-local"},
+		{"tools: names /proc/self/environ", func(h *harness, _ string) map[string]string {
+			h.writeFile("arena.yaml", strings.Replace(mustRead(h.t, h.workspace+"/arena.yaml"), "- file: tools/lookup_order.yaml", "- file: /proc/self/environ", 1))
+			return nil
+		}, "/proc/self/environ"},
+		{"tools: file symlinked outside", func(h *harness, outside string) map[string]string {
+			_ = os.Remove(filepath.Join(h.workspace, "tools/lookup_order.yaml"))
+			h.symlink(filepath.Join(outside, "arena.yaml"), "tools/lookup_order.yaml")
+			return nil
+		}, "tools/lookup_order.yaml"},
+		{"prompt file with ..", func(h *harness, outside string) map[string]string {
+			rel, _ := filepath.Rel(h.workspace, filepath.Join(outside, "arena.yaml"))
+			h.writeFile("arena.yaml", strings.Replace(mustRead(h.t, h.workspace+"/arena.yaml"), "file: prompts/greeting.yaml", "file: "+rel, 1))
+			return nil
+		}, "arena.yaml"},
 		{"relative adapter input with ..", func(h *harness, outside string) map[string]string {
 			rel, _ := filepath.Rel(h.workspace, filepath.Join(outside, "promptarena-deploy-local"))
 			return map[string]string{"adapter": rel}

@@ -129,7 +129,9 @@ func (l *loader) read(kind, file string) (string, []byte, error) {
 	full := resolve(l.path, file)
 	data, err := l.files.ReadFile(full)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: %s: %s %s: %v; fix the path in %s (files must be inside the repository)", ErrInvalid, l.rel, kind, file, err, l.rel)
+		// %w twice: a path outside the workspace is invalid-input, as for
+		// every path (workspace.ErrOutside), not a config PromptKit refuses.
+		return "", nil, fmt.Errorf("%w: %s: %s %s: %w; fix the path in %s (files must be inside the repository)", ErrInvalid, l.rel, kind, file, err, l.rel)
 	}
 	return full, data, nil
 }

@@ -165,7 +165,7 @@ func classify(err error) (reason, hint string) {
 	case errors.Is(err, adapterinstall.ErrUnknownProvider), errors.Is(err, adapterinstall.ErrNotFound), errors.Is(err, adapterinstall.ErrRateLimited):
 		return ReasonAdapterInstall, ""
 	case errors.Is(err, workspace.ErrOutside):
-		return ReasonInvalidInput, "Keep config, pack, working-directory, state-path and the project's adapters inside the repository; a symlink must point inside it too (a relative link to a file of the checkout)."
+		return ReasonInvalidInput, "Keep config, pack, working-directory, state-path, the project's adapters and every file arena.yaml names inside the repository; a symlink must point inside it too (a relative link to a file of the checkout)."
 	case errors.Is(err, deploy.ErrConfigNotFound):
 		return ReasonConfigNotFound, ""
 	case errors.Is(err, deploy.ErrNoDeploySection):
