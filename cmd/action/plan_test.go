@@ -164,7 +164,9 @@ func TestPlanFailuresHaveReasons(t *testing.T) {
 			h.writeFile("arena.yaml", "kind: Arena\nspec: {}\n")
 			return nil
 		}},
-		{"tool file outside the repository", "invalid-arena-config", func(h *harness) map[string]string {
+		// Outside the workspace is invalid-input for every path (#12's fence),
+		// whichever file named it.
+		{"tool file outside the repository", "invalid-input", func(h *harness) map[string]string {
 			h.writeFile("arena.yaml", strings.Replace(mustRead(h.t, h.workspace+"/arena.yaml"), "tools/lookup_order.yaml", "../../../../../etc/passwd", 1))
 			return nil
 		}},
