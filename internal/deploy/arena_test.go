@@ -101,12 +101,13 @@ func TestLoadArenaErrors(t *testing.T) {
 		if tc.content != "" {
 			writeFile(t, dir, tc.name+".yaml", tc.content)
 		}
+		// Named so the user finds the file.
 		_, err := LoadArena(ws, path)
-		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), path) {
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.name+".yaml") {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
-	if _, err := LoadArena(ws, writeFile(t, dir, "bad.yaml", "deploy: [\n")); err == nil || !strings.Contains(err.Error(), "parse arena config") {
+	if _, err := LoadArena(ws, writeFile(t, dir, "bad.yaml", "deploy: [\n")); err == nil || !strings.Contains(err.Error(), "bad.yaml:1:1") {
 		t.Errorf("bad yaml: %v", err)
 	}
 }
