@@ -419,3 +419,27 @@ func TestProvenanceLine(t *testing.T) {
 		t.Errorf("applying:\n%s", out)
 	}
 }
+
+// TestBudgetHoldsWithDiff: the worst of both, a 20,000-row plan and a diff
+// of 3,000 prompts whose text is all backticks and escapes, stays within
+// both budgets, and keeps the table's changes first.
+func TestBudgetHoldsWithDiff(t *testing.T) {
+	old, cur := map[string]any{"prompts": map[string]any{}}, map[string]any{"prompts": map[string]any{}}
+	for i := range 3000 {
+		name := fmt.Sprintf("p%04d<@#1>", i)
+		old["prompts"].(map[string]any)[name] = map[string]any{"system_template": strings.Repeat("`|<@#1\n", 30)}
+		cur["prompts"].(map[string]any)[name] = map[string]any{"system_template": strings.Repeat("``|<@#2\n", 30), "variables": []any{map[string]any{"name": "v", "default": strings.Repeat("<", 400)}}}
+	}
+	p := bigPlan(20000)
+	p.PackDiff = &PackDiff{Diff: diffOf(t, old, cur), Base: BaseDeployed}
+	for _, budget := range []int{CommentBudget, SummaryBudget} {
+		out := RenderPlan(p, budget)
+		if len(out) > budget {
+			t.Errorf("budget %d: %d bytes", budget, len(out))
+		}
+		if !strings.Contains(out, "| 🔴 | **delete** | prompt | prompt-00003 |") || !strings.Contains(out, "#### Prompts: 3000 changed") {
+			t.Errorf("budget %d: table or diff missing", budget)
+		}
+		checkGFM(t, out)
+	}
+}
