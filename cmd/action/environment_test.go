@@ -71,6 +71,14 @@ func TestEnvironmentURLAndDeployment(t *testing.T) {
 			if tc.code == 0 && res.outputs["environment-url"] != consoleURL {
 				t.Errorf("environment-url %q", res.outputs["environment-url"])
 			}
+			if tc.name == "output only" {
+				// status reports the same URL, from the adapter's status links.
+				h.checkout()
+				st := h.dispatch(map[string]string{"environment": "production", "command": "status"})
+				if st.code != 0 || st.outputs["environment-url"] != consoleURL {
+					t.Errorf("status: exit %d, environment-url %q\n%s", st.code, st.outputs["environment-url"], st.log)
+				}
+			}
 			deps := h.gh.Deployments()
 			if tc.states == nil {
 				if len(deps) != 0 {
