@@ -78,7 +78,7 @@ func LoadArena(ws *workspace.Root, path string) (*Arena, error) {
 	}
 	raw, ok := spec["deploy"]
 	if !ok || raw == nil {
-		return nil, fmt.Errorf("%w in %s: add a deploy section with at least a provider (see the README)", ErrNoDeploySection, path)
+		return nil, fmt.Errorf("%w in %s: add a deploy section with at least a provider (see the README)", ErrNoDeploySection, name)
 	}
 	var section DeploySection
 	if _, isMap := raw.(map[string]any); !isMap {
@@ -91,7 +91,7 @@ func LoadArena(ws *workspace.Root, path string) (*Arena, error) {
 			ErrArenaInvalid, name, err)
 	}
 	if section.Provider == "" {
-		return nil, fmt.Errorf("%w in %s: deploy.provider is empty; name the adapter's provider (e.g. provider: omnia)", ErrNoDeploySection, path)
+		return nil, fmt.Errorf("%w in %s: deploy.provider is empty; name the adapter's provider (e.g. provider: omnia)", ErrNoDeploySection, name)
 	}
 	return &Arena{Path: path, Dir: filepath.Dir(path), Spec: spec, Deploy: &section}, nil
 }

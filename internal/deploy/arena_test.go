@@ -103,11 +103,12 @@ func TestLoadArenaErrors(t *testing.T) {
 		}
 		// Named so the user finds the file.
 		_, err := LoadArena(ws, path)
-		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.name+".yaml") {
+		// The file is named as the user knows it: relative to the workspace.
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.name+".yaml") || strings.Contains(err.Error(), dir) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
-	if _, err := LoadArena(ws, writeFile(t, dir, "bad.yaml", "deploy: [\n")); err == nil || !strings.Contains(err.Error(), "bad.yaml:1:1") {
+	if _, err := LoadArena(ws, writeFile(t, dir, "bad.yaml", "deploy: [\n")); !errors.Is(err, ErrArenaInvalid) || !strings.Contains(err.Error(), "bad.yaml:1:1: YAML:") {
 		t.Errorf("bad yaml: %v", err)
 	}
 }
