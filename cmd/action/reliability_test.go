@@ -120,9 +120,11 @@ func TestRetentionCappedByRepository(t *testing.T) {
 	}
 }
 
-// TestOneFlakyReadNeverFailsTheRun: a single 5xx, 429 or lost connection on
-// any read of an apply (commit→PR lookup, artifact and run lists, the
-// download and its storage, contents, comments) is retried.
+// TestOneFlakyReadNeverFailsTheRun: passing faults on any read of an apply
+// (commit→PR lookup, artifact and run lists, the download and its storage,
+// contents, comments) are retried: a 5xx, a 429 with Retry-After, a lost
+// connection and an answer cut off, one after the other on the same read;
+// then a secondary and a primary rate limit that reset within the cap.
 func TestOneFlakyReadNeverFailsTheRun(t *testing.T) {
 	routes := []string{
 		"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
@@ -133,29 +135,38 @@ func TestOneFlakyReadNeverFailsTheRun(t *testing.T) {
 		"GET /repos/{owner}/{repo}/contents/{path...}",
 		"GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
 	}
-	faults := map[string]ghemu.Fault{
-		"502":        {Status: 502},
-		"503":        {Status: 503, RetryAfter: "2"},
-		"429":        {Status: 429, RetryAfter: "1"},
-		"secondary":  {Status: 403, Secondary: true, RetryAfter: "5"},
-		"no answer":  {Reset: true, Times: 2},
-		"rate limit": {Status: 403, Primary: true},
-		"cut off":    {Truncate: true},
+	series := map[string]func(h *harness) []ghemu.Fault{
+		"5xx, 429, no answer, cut off": func(*harness) []ghemu.Fault {
+			return []ghemu.Fault{{Status: 502}, {Status: 429, RetryAfter: "1"}, {Reset: true}, {Truncate: true}}
+		},
+		"rate limits": func(h *harness) []ghemu.Fault {
+			return []ghemu.Fault{{Status: 403, Secondary: true, RetryAfter: "5"}, {Status: 403, Primary: true, ResetAt: h.gh.Now().Add(30 * time.Second)}}
+		},
 	}
 	for _, route := range routes {
-		for name, f := range faults {
+		for name, faults := range series {
 			t.Run(route+" "+name, func(t *testing.T) {
 				h := newHarness(t)
-				if f.Primary {
-					f.ResetAt = h.gh.Now().Add(30 * time.Second)
-				}
 				pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
 				h.planPR(pr, nil)
 				h.merge(pr, "merge111", "Merge pull request #1")
-				h.gh.Inject(route, f)
+				fs := faults(h)
+				for _, f := range fs {
+					h.gh.Inject(route, f)
+				}
+				h.gh.ResetLog()
 				r := h.run(nil)
 				if r.code != 0 || r.outputs["applied"] != "true" {
 					t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+				}
+				n := 0
+				for _, req := range h.gh.Requests() {
+					if req.Route == route {
+						n++
+					}
+				}
+				if n <= len(fs) {
+					t.Errorf("%d requests reached %s: not every fault was met", n, route)
 				}
 				if !strings.Contains(r.log, "retry 1 of 4") {
 					t.Errorf("the retry is not in the log:\n%s", r.log)
