@@ -33,7 +33,7 @@ func TestApplyAfterMerge(t *testing.T) {
 			if o["applied"] != "true" || o["created"] != "4" || o["plan-id"] != plan.outputs["plan-id"] || o["state-sha"] == "" {
 				t.Errorf("outputs %v", o)
 			}
-			raw, ok := h.gh.GetFile("main", ".promptarena/deploy.state")
+			raw, ok := h.stateOf(".", "production")
 			if !ok {
 				t.Fatal("no state committed")
 			}
@@ -43,8 +43,10 @@ func TestApplyAfterMerge(t *testing.T) {
 			if err := dec.Decode(&st); err != nil || st.Environment != "production" || st.State == "" || st.PackChecksum != plan.outputs["pack-checksum"] {
 				t.Fatalf("state: %s %v", raw, err)
 			}
-			commits := h.gh.Commits("main")
-			if len(commits) != 1 || !strings.Contains(commits[0].Message, "[skip ci]") {
+			// The orphan branch's first commit holds the lock; the second, the
+			// state, and frees it. Nothing is committed to main.
+			commits := h.gh.Commits(stateBranch)
+			if len(commits) != 2 || !strings.Contains(commits[1].Message, "[skip ci]") || len(h.gh.Commits("main")) != 0 {
 				t.Errorf("commits %+v", commits)
 			}
 			if _, err := os.Stat(filepath.Join(h.workspace, ".deployed/production/prompts/greeting.json")); err != nil {
@@ -131,7 +133,7 @@ func TestApplyRefusals(t *testing.T) {
 			if !strings.Contains(res.log, tc.inLog) {
 				t.Errorf("log lacks %q:\n%s", tc.inLog, res.log)
 			}
-			if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+			if h.anyState() {
 				t.Error("state written by a refused apply")
 			}
 			if _, err := os.Stat(filepath.Join(h.workspace, ".deployed")); err == nil {
@@ -179,7 +181,7 @@ func TestStalePlans(t *testing.T) {
 		}
 		// The stored adapter state is rewritten with the same meaning (as an
 		// adapter recording new metadata would): its digest changes.
-		raw, _ := h.gh.GetFile("main", ".promptarena/deploy.state")
+		raw, _ := h.stateOf(".", "default")
 		var st deploy.State
 		if err := json.Unmarshal(raw, &st); err != nil {
 			t.Fatal(err)
@@ -190,7 +192,7 @@ func TestStalePlans(t *testing.T) {
 		pretty, _ := json.MarshalIndent(v, "", "    ")
 		st.State = base64.StdEncoding.EncodeToString(pretty)
 		b, _ := json.MarshalIndent(st, "", "  ")
-		h.gh.SetFile("main", ".promptarena/deploy.state", b)
+		h.setStateOf(".", "default", b)
 		h.merge(pr, "merge222", "Merge pull request #2")
 		r := h.run(nil)
 		if r.code != 0 || r.outputs["updated"] != "1" {
@@ -239,11 +241,18 @@ func TestStateConflictLosesNothing(t *testing.T) {
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
 	h.planPR(pr, nil)
 	h.merge(pr, "merge111", "Merge pull request #1")
-	// Another deploy commits state after ours read it: our write is refused.
-	h.gh.Inject("GET /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Delay: time.Millisecond})
-	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 409})
+	// While this run deploys, another run takes its lock over (as if this one
+	// had outlived the lock) and writes its own state: ours must not
+	// overwrite it.
+	theirs := []byte(`{"version":1,"provider":"local","environment":"default","state":"theirs"}`)
+	dir := target.New(".", "arena.yaml", "default").StateDir()
+	h.gh.Inject("POST /repos/{owner}/{repo}/git/trees", ghemu.Fault{}) // the new branch's
+	h.gh.Inject("POST /repos/{owner}/{repo}/git/trees", ghemu.Fault{Before: func() {
+		h.gh.SetFile(stateBranch, dir+"/lock.json", []byte(`{"run_id": 77, "run_attempt": 1, "started": "2026-11-27T09:00:00Z", "expires": "2026-11-27T10:00:00Z"}`))
+		h.setStateOf(".", "default", theirs)
+	}})
 	res := h.run(nil)
-	if res.code != 1 || res.outputs["failure-reason"] != "state-conflict" || res.outputs["state-artifact"] != "arena-state-default-merge111" {
+	if res.code != 1 || res.outputs["failure-reason"] != "state-conflict" || res.outputs["state-artifact"] != "arena-state-default-merge111" || res.outputs["applied"] != "true" {
 		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
 	}
 	var kept bool
@@ -252,6 +261,9 @@ func TestStateConflictLosesNothing(t *testing.T) {
 	}
 	if !kept {
 		t.Fatal("our state was not kept as an artifact")
+	}
+	if got, _ := h.stateOf(".", "default"); string(got) != string(theirs) {
+		t.Fatalf("their state was overwritten: %s", got)
 	}
 	if !strings.Contains(res.log, "To recover") {
 		t.Errorf("no recovery steps:\n%s", res.log)
@@ -271,7 +283,7 @@ func TestAdapterFailsMidApply(t *testing.T) {
 	if res.code != 1 || res.outputs["failure-reason"] != "apply-failed" {
 		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
 	}
-	raw, ok := h.gh.GetFile("main", ".promptarena/deploy.state")
+	raw, ok := h.stateOf(".", "default")
 	if !ok || !strings.Contains(res.log, "partial state was saved") && !strings.Contains(h.gh.Comments(pr.Number)[0].Body, "partial state was saved") {
 		t.Fatalf("partial state not saved: %v %s", ok, raw)
 	}
@@ -285,21 +297,33 @@ func TestApplyWithHeldLock(t *testing.T) {
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
 	h.planPR(pr, nil)
 	h.merge(pr, "merge111", "Merge pull request #1")
-	lock := deploy.NewLocker(filepath.Join(h.workspace, ".promptarena"))
-	if err := lock.Lock(); err != nil {
-		t.Fatal(err)
-	}
-	r := h.run(nil)
-	_ = lock.Unlock()
+	// A run on another runner holds the target's lock.
+	lock := "default-" + target.New(".", "arena.yaml", "default").ID() + "/lock.json"
+	h.gh.SetFile(stateBranch, lock, []byte(`{"run_id": 4242, "run_attempt": 2, "run_url": "https://github.com/octo-org/app/actions/runs/4242",
+  "actor": "hubot", "commit": "merge000", "started": "2026-11-27T08:59:00Z", "expires": "2026-11-27T09:59:00Z"}`))
+	r := h.run(map[string]string{"lock-timeout": "30s"})
 	if r.code != 1 || r.outputs["failure-reason"] != "lock-held" || !strings.Contains(r.log, "concurrency") {
 		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
-	if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+	for _, want := range []string{"run 4242 (attempt 2) by hubot", "actions/runs/4242"} {
+		if !strings.Contains(r.log, want) {
+			t.Errorf("the holder is not named (%q):\n%s", want, r.log)
+		}
+	}
+	if h.anyState() {
 		t.Fatal("state written while the lock was held")
 	}
-	// Released: the same job re-run succeeds.
-	if r := h.run(nil); r.code != 0 {
-		t.Fatalf("after release: %v\n%s", r.outputs, r.log)
+	if _, err := os.Stat(filepath.Join(h.workspace, ".deployed")); err == nil {
+		t.Fatal("deployed while the lock was held")
+	}
+	// The holder died: once its lock expired, it is taken over, with a warning.
+	h.gh.Advance(time.Hour)
+	r = h.run(nil)
+	if r.code != 0 || !strings.Contains(r.log, "Took over the deploy lock of run 4242") {
+		t.Fatalf("after expiry: %v\n%s", r.outputs, r.log)
+	}
+	if _, ok := h.gh.GetFile(stateBranch, lock); ok {
+		t.Error("lock not released")
 	}
 }
 
@@ -321,7 +345,7 @@ func TestStateWriteOutageLosesNothing(t *testing.T) {
 	h.planPR(pr, nil)
 	h.merge(pr, "merge111", "Merge pull request #1")
 	// One 502 is retried and the write lands.
-	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 502})
+	h.gh.Inject("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", ghemu.Fault{Status: 502})
 	if r := h.run(nil); r.code != 0 || r.outputs["state-sha"] == "" {
 		t.Fatalf("transient: %v\n%s", r.outputs, r.log)
 	}
@@ -331,7 +355,7 @@ func TestStateWriteOutageLosesNothing(t *testing.T) {
 	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
 	h.planPR(pr2, nil)
 	h.merge(pr2, "merge222", "Merge pull request #2")
-	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 503, Times: 5}) // every try of the policy
+	h.gh.Inject("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", ghemu.Fault{Status: 503, Times: 100}) // every try of the retry policy and of the ref update
 	r := h.run(nil)
 	if r.code != 1 || r.outputs["failure-reason"] != "github-api-error" || r.outputs["state-artifact"] != "arena-state-default-merge222" {
 		t.Fatalf("outage: exit %d %v\n%s", r.code, r.outputs, r.log)

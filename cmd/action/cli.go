@@ -98,6 +98,11 @@ func cliInputs(args []string, stdout, stderr io.Writer) (inputs, cliOptions, err
 	for n, v := range vals {
 		in[n] = *v
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if _, input := vals[f.Name]; input && f.Value.String() == "" {
+			in[f.Name] = emptyInput // --state-branch= means "none", not the default
+		}
+	})
 	return in, opt, nil
 }
 

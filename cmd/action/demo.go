@@ -16,6 +16,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // demo runs the whole journey on the bundled example: a pull request is
@@ -106,7 +107,7 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	}
 	d.showComment(w, pr.Number)
 
-	heading(w, "2. Merged (squash): the action verifies the reviewed plan, applies it, commits the state")
+	heading(w, "2. Merged (squash): the action locks the target, verifies the reviewed plan, applies it, commits the state to its branch")
 	d.gh.MergePull(pr.Number, "f00dfeedcafe0123456789abcdef0123456789ab")
 	if _, err := d.runner.Push("f00dfeedcafe0123456789abcdef0123456789ab", "Deploy the support bot (#1)"); err != nil {
 		return err
@@ -115,8 +116,8 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	d.showComment(w, pr.Number)
-	for _, c := range d.gh.Commits("main") {
-		fmt.Fprintf(w, "Commit on main: %q (%s)\n", c.Message, c.Path)
+	for _, c := range d.gh.Commits("arena-deploy-state") {
+		fmt.Fprintf(w, "Commit on arena-deploy-state: %q\n", c.Message)
 	}
 
 	heading(w, "3. Status of production")
@@ -154,8 +155,9 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	}
 	d.showComment(w, pr2.Number)
 
-	heading(w, "Final state: .promptarena/deploy.state on main")
-	state, _ := d.gh.GetFile("main", ".promptarena/deploy.state")
+	dir := target.New(".", "arena.yaml", "production").StateDir()
+	heading(w, "Final state: "+dir+"/deploy.state on the branch arena-deploy-state")
+	state, _ := d.gh.GetFile("arena-deploy-state", dir+"/deploy.state")
 	fmt.Fprintln(w, string(state))
 	if v := d.gh.Violations(); len(v) > 0 {
 		return fmt.Errorf("%d requests broke GitHub's API contract, first: %+v", len(v), v[0])

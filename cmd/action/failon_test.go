@@ -65,7 +65,7 @@ func TestFailOnIsDecidedBeforeTheUpload(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(h.workspace, ".deployed")); err == nil {
 				t.Error("a plan failing fail-on was deployed")
 			}
-			if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+			if h.anyState() {
 				t.Error("state written")
 			}
 		})

@@ -16,6 +16,8 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // harness runs the action as the runner would (ghemu.Runner), with the
@@ -159,6 +161,40 @@ func (h *harness) merge(pr *ghemu.Pull, sha, message string) *ghemu.Run {
 
 // push makes the context of a push to main.
 func (h *harness) push(sha, message string) *ghemu.Run { return h.must(h.runner.Push(sha, message)) }
+
+// stateBranch is the state branch's default name.
+const stateBranch = "arena-deploy-state"
+
+// stateOf is the deploy.state of a target (working-directory, arena.yaml,
+// env) on the state branch.
+func (h *harness) stateOf(workdir, env string) ([]byte, bool) {
+	return h.gh.GetFile(stateBranch, target.New(workdir, "arena.yaml", env).StateDir()+"/deploy.state")
+}
+
+// anyState says whether any target has a state on the state branch or main.
+func (h *harness) anyState() bool {
+	for _, env := range []string{"default", "production", "staging"} {
+		if _, ok := h.stateOf(".", env); ok {
+			return true
+		}
+	}
+	_, ok := h.gh.GetFile("main", ".promptarena/deploy.state")
+	return ok
+}
+
+// setStateOf replaces a target's state by hand, as someone editing the
+// state branch would: record.json carries the state's bytes too.
+func (h *harness) setStateOf(workdir, env string, raw []byte) {
+	h.t.Helper()
+	dir := target.New(workdir, "arena.yaml", env).StateDir()
+	recRaw, _ := h.gh.GetFile(stateBranch, dir+"/record.json")
+	var rec state.Record
+	_ = json.Unmarshal(recRaw, &rec)
+	rec.State = string(raw)
+	b, _ := json.Marshal(rec)
+	h.gh.SetFile(stateBranch, dir+"/record.json", b)
+	h.gh.SetFile(stateBranch, dir+"/deploy.state", raw)
+}
 
 // checkout copies main's state file into the workspace.
 func (h *harness) checkout() {

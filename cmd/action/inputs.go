@@ -32,6 +32,7 @@ var inputDefaults = map[string]string{
 	"comment": "true", "state-backend": "git", "state-path": ".promptarena/deploy.state",
 	"on-missing-plan": "fail", "on-stale-plan": "fail", "drift-issue": "false", "fail-on-drift": "false",
 	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false", "adapter-oidc": "false",
+	"state-branch": "arena-deploy-state",
 }
 
 // inputNames are every input of action.yml, also the CLI's flags.
@@ -41,12 +42,35 @@ var inputNames = []string{
 	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout", "adapter-timeout", "create-deployment",
 	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified", "allow-pull-request-target",
 	"mask-env", "adapter-oidc",
+	"state-branch",
+}
+
+// emptyInput marks an input given as an empty string on purpose, where
+// empty means something other than the default (state-branch).
+const emptyInput = "\x00empty"
+
+// explicitlyEmpty says whether name was set to "" rather than left out:
+// the runner passes every input, so INPUT_<NAME>= present and empty is a
+// choice; on the CLI, the flag given with no value.
+func explicitlyEmpty(in inputs, environ []string, name string) bool {
+	if in[name] == emptyInput {
+		return true
+	}
+	for _, kv := range environ {
+		if kv == "INPUT_"+strings.ToUpper(name)+"=" {
+			return true
+		}
+	}
+	return false
 }
 
 // inputs is a lookup of resolved input values.
 type inputs map[string]string
 
 func (in inputs) get(name string) string {
+	if in[name] == emptyInput {
+		return ""
+	}
 	if v := strings.TrimSpace(in[name]); v != "" {
 		return v
 	}
@@ -115,6 +139,9 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 	}
 	if o.AdapterTimeouts, err = deploy.ParseTimeouts(in.get("adapter-timeout")); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if o.StateBranch = in.get("state-branch"); explicitlyEmpty(in, environ, "state-branch") {
+		o.StateBranch = ""
 	}
 	if o.LockWait, err = time.ParseDuration(in.get("lock-timeout")); err != nil {
 		return nil, fmt.Errorf("%w: lock-timeout must be a duration such as 30s or 5m, not %q", errUsage, in.get("lock-timeout"))
@@ -233,6 +260,10 @@ type event struct {
 		BaseSHA string `json:"base_sha"`
 		BaseRef string `json:"base_ref"`
 	} `json:"merge_group"`
+	Before     string `json:"before"` // push: the branch's commit before it
+	Repository *struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
 }
 
 // githubContext reads the runner's variables and the event payload.
@@ -268,6 +299,10 @@ func githubContext(getenv func(string) string) (*run.GitHubContext, error) {
 	}
 	if mg := ev.MergeGroup; mg != nil {
 		g.HeadSHA, g.BaseSHA, g.BaseRef = mg.HeadSHA, mg.BaseSHA, strings.TrimPrefix(mg.BaseRef, "refs/heads/")
+	}
+	g.Before = ev.Before
+	if ev.Repository != nil {
+		g.DefaultBranch = ev.Repository.DefaultBranch
 	}
 	return g, nil
 }

@@ -68,7 +68,7 @@ func TestMonorepoTwoProjectsOneEnvironment(t *testing.T) {
 		if res.code != 0 || res.outputs["applied"] != "true" || res.outputs["plan-id"] != plans[p].outputs["plan-id"] {
 			t.Fatalf("apply %s: exit %d %v\n%s", p, res.code, res.outputs, res.log)
 		}
-		if _, ok := h.gh.GetFile("main", p+"/.promptarena/deploy.state"); !ok {
+		if _, ok := h.stateOf(p, "production"); !ok {
 			t.Errorf("%s: no state committed", p)
 		}
 		if _, err := os.Stat(filepath.Join(h.workspace, p, ".deployed/production/prompts/greeting.json")); err != nil {

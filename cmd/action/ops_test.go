@@ -37,6 +37,7 @@ func TestStatusAndRefreshWithDriftIssue(t *testing.T) {
 		t.Fatalf("status: %v\n%s", r.outputs, r.summary)
 	}
 	// Someone edits a deployed file by hand.
+	commits := len(h.gh.Commits(stateBranch))
 	h.writeFile(".deployed/default/prompts/refund.json", `{"tampered": true}`)
 	in := map[string]string{"command": "refresh", "drift-issue": "true"}
 	r = h.dispatch(in)
@@ -47,9 +48,10 @@ func TestStatusAndRefreshWithDriftIssue(t *testing.T) {
 	if len(issues) != 1 || issues[0].State != "open" || issues[0].Labels[0] != "arena-drift" || !strings.Contains(issues[0].Body, "refund") {
 		t.Fatalf("issues: %+v", issues)
 	}
-	raw, _ := h.gh.GetFile("main", ".promptarena/deploy.state")
-	if !strings.Contains(string(raw), "last_refreshed") {
-		t.Error("last_refreshed not recorded")
+	// The adapter's state did not change: refresh writes nothing (an
+	// hourly schedule would otherwise commit 24 times a day).
+	if n := len(h.gh.Commits(stateBranch)); n != commits {
+		t.Errorf("refresh committed %d times with nothing changed", n-commits)
 	}
 	h.checkout()
 	// Again: the same issue, not a second one; with fail-on-drift, a failure.
@@ -91,7 +93,7 @@ func TestDestroyNeedsConfirmation(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(h.workspace, ".deployed/default")); !os.IsNotExist(err) {
 		t.Error("deployment left behind")
 	}
-	if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+	if _, ok := h.stateOf(".", "default"); ok {
 		t.Error("state not deleted")
 	}
 }
@@ -108,7 +110,7 @@ func TestArtifactStateBackend(t *testing.T) {
 	if state != 1 {
 		t.Fatalf("state artifacts %d", state)
 	}
-	if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+	if h.anyState() {
 		t.Fatal("artifact backend committed a file")
 	}
 	// The next PR's plan reads that state: nothing to do.

@@ -44,11 +44,15 @@ func TestPlanOnPullRequest(t *testing.T) {
 	}
 	// API calls: the token's identity, one list page, one write for the
 	// comment and one list after it (a racing run may have made it too);
-	// two Twirp calls and two blob PUTs for the artifact.
+	// one read of the state branch; two Twirp calls and two blob PUTs for the artifact.
 	if n := h.gh.CountRequests("GET /user"); n != 1 {
 		t.Errorf("identity calls %d", n)
 	}
-	if n := h.gh.CountRequests("GET /repos/"); n != 2 {
+	dir := target.New(".", "arena.yaml", "production").StateDir()
+	if n := h.gh.CountRequests("GET /repos/octo-org/app/contents/" + dir + "/record.json"); n != 1 {
+		t.Errorf("state reads %d", n)
+	}
+	if n := h.gh.CountRequests("GET /repos/octo-org/app/issues/"); n != 2 {
 		t.Errorf("comment list calls %d", n)
 	}
 	if n := h.gh.CountRequests("POST /repos/"); n != 1 {
@@ -277,7 +281,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if apply.code != 0 {
 		t.Fatalf("apply: exit %d %v\n%s", apply.code, apply.outputs, apply.log)
 	}
-	state, _ := h.gh.GetFile("main", ".promptarena/deploy.state")
+	state, _ := h.stateOf(".", "production")
 	after := map[string]string{"apply summary": apply.summary, "apply outputs": fmt.Sprint(apply.outputs),
 		"apply comment": h.gh.Comments(pr.Number)[0].Body, "state": string(state),
 		"apply log": strings.ReplaceAll(apply.log, "::add-mask::"+secret, "")}

@@ -41,6 +41,8 @@ type ApplyResult struct {
 	ResultsFromPlan bool
 	// Links are the deployment-wide links the adapter reports after apply.
 	Links []deploy.Link
+	// AlreadyApplied: a re-run; the state already records this plan.
+	AlreadyApplied bool
 }
 
 // Apply finds the plan reviewed on the merged pull request, proves it still
@@ -72,8 +74,19 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 			return err
 		}
 	}
+	// find plan → lock → load state → verify → apply: the state is read
+	// under the lock, and the lock write proves the store takes writes
+	// before the adapter is called.
 	s.backend = s.stateBackendFor(true)
+	release, err := s.lockState(ctx, s.o.LockWait)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := s.loadState(ctx); err != nil {
+		return err
+	}
+	if done, err := s.checkOrder(ctx, res); done || err != nil {
 		return err
 	}
 	if res.Prov != nil {
@@ -90,15 +103,6 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 	if err != nil {
 		return err
 	}
-	lock := deploy.NewLocker(filepath.Join(s.o.WorkDir, deploy.DirName))
-	if err := lock.LockWait(ctx, s.o.LockWait); err != nil {
-		return err
-	}
-	defer func() {
-		if err := lock.Unlock(); err != nil {
-			s.d.Report.Warningf("%s", err)
-		}
-	}()
 	for _, w := range res.Saved.Plan.Warnings {
 		s.d.Report.Warningf("The reviewed plan warned: %s", s.masker.String(w))
 	}
@@ -217,12 +221,16 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 	// Passing errors are retried by the client (internal/ghclient). Pack:
 	// the exact pack applied, kept beside the state where the backend can
 	// (the state branch), for the next plan's pack diff.
-	ref, err := s.backend.Save(ctx, &state.Write{State: st, Message: msg, Pack: s.pack}, s.prior)
+	ref, err := s.backend.Save(ctx, s.stateWrite(st, msg, res), s.prior)
 	if err == nil {
 		s.d.Report.Infof("State written to %s (%s)", s.backend.Describe(), ref)
 		return ref, nil
 	}
 	kept := s.keepState(ctx, st, sha)
+	if errors.Is(err, state.ErrNotWritable) {
+		return "", fail(ReasonStateNotWritable, "The deploy happened; its state was not written to "+s.backend.Describe()+" but "+kept+
+			". Put it there before the next deploy. "+notWritableHint[len("Nothing was deployed. "):], fmt.Errorf("save state: %w", err))
+	}
 	if errors.Is(err, state.ErrConflict) {
 		return "", failf(ReasonStateConflict,
 			"Another deploy wrote the state while this one ran, and its state was not overwritten; "+kept+". "+
@@ -232,6 +240,19 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 	}
 	return "", fail(ReasonGitHubAPI, "The deploy happened but its state could not be written to "+s.backend.Describe()+"; "+kept+
 		". Put that file at "+s.backend.Describe()+" before the next deploy.", fmt.Errorf("save state: %w", err))
+}
+
+// stateWrite is what an apply stores: the state, and in the record the
+// commit and plan applied and the exact pack bytes.
+func (s *session) stateWrite(st *deploy.State, msg string, res *ApplyResult) *state.Write {
+	w := &state.Write{State: st, Message: msg, Pack: s.pack, Now: s.now()}
+	if g := s.d.GH; g != nil {
+		w.Commit, w.RunID, w.RunAttempt = g.SHA, g.RunID, g.RunAttempt
+	}
+	if res.Prov != nil {
+		w.PlanID = res.Prov.PlanID
+	}
+	return w
 }
 
 // keepState keeps a state that could not be written where it belongs, and
@@ -401,6 +422,7 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 	if s.d.GitHub == nil || g == nil || s.o.StateBackend == "file" {
 		return local
 	}
+	lockOpts := state.LockOptions{Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}
 	switch s.o.StateBackend {
 	case "artifact":
 		a := &state.Artifact{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Name: "arena-state-" + artifactSafe(s.env),
@@ -409,18 +431,31 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 			a.Uploader = s.d.Uploader
 		}
 		return a
-	default: // git: plans read the checkout; writers go through the API
-		if !write {
-			return local
+	default: // git
+		checkedOut := strings.TrimPrefix(g.Ref, "refs/heads/")
+		if checkedOut == "" || strings.HasPrefix(checkedOut, "refs/") {
+			checkedOut = g.BaseRef
 		}
-		branch := strings.TrimPrefix(g.Ref, "refs/heads/")
-		if branch == "" || strings.HasPrefix(branch, "refs/") {
-			branch = g.BaseRef
-		}
+		file := path.Clean(path.Join(s.o.WorkDirRel, rel))
+		// Writes go through the state's own client (StateGitHub), reads
+		// too, so they agree.
 		gh := s.d.StateGitHub
 		if gh == nil {
 			gh = s.d.GitHub
 		}
-		return &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: branch, Path: path.Clean(path.Join(s.o.WorkDirRel, rel)), Env: s.env}
+		if s.o.StateBranch == "" {
+			if !write { // plans read the checkout; writers go through the API
+				return local
+			}
+			return &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env, Lock: lockOpts}
+		}
+		// The state of earlier versions, carried over once: writers read it
+		// from the branch, plans from the checkout.
+		var legacy state.Backend = local
+		if write {
+			legacy = &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env}
+		}
+		return &state.Branch{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: s.o.StateBranch, Dir: s.target.StateDir(), Env: s.env,
+			Legacy: legacy, Lock: lockOpts}
 	}
 }

@@ -64,7 +64,7 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 	}
 	s.d.Report.AddStepSummary(comment.RenderApply(view, comment.SummaryBudget))
 	out := s.d.Report.SetOutput
-	out("applied", strconv.FormatBool(res.Applied && err == nil))
+	out("applied", strconv.FormatBool(res.Applied)) // what was deployed stays reported, whatever failed after
 	if res.Prov != nil {
 		out("plan-id", res.Prov.PlanID)
 	}

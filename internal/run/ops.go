@@ -2,8 +2,8 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -27,12 +27,20 @@ type StatusResult struct {
 }
 
 // openForOps loads what status, refresh and destroy need: config, the
-// state (read-write) and the adapter.
-func (s *session) openForOps(ctx context.Context) error {
+// state (read-write) and the adapter. Those that write (lock) load the
+// state under the deploy lock, which the session frees when it closes.
+func (s *session) openForOps(ctx context.Context, lock bool) error {
 	if err := s.load(); err != nil {
 		return err
 	}
 	s.backend = s.stateBackendFor(true)
+	if lock {
+		release, err := s.lockState(ctx, s.o.LockWait)
+		if err != nil {
+			return err
+		}
+		s.unlock = release
+	}
 	if err := s.loadState(ctx); err != nil {
 		return err
 	}
@@ -47,13 +55,20 @@ func (s *session) deployed() bool {
 func Status(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 	s := newSession(o, d)
 	defer s.close()
-	res, err := s.status(ctx, "status")
+	res, err := s.status(ctx, "status", false)
 	if err != nil {
 		s.failOutputs(err)
 		return res, err
 	}
-	// Artifact state must be uploaded again now and then, or it expires.
+	// Artifact state must be uploaded again now and then, or it expires;
+	// only under the lock, and only if no apply uploaded a newer one.
 	if o.StateBackend == "artifact" && s.deployed() {
+		release, err := s.lockState(ctx, 0)
+		if err != nil {
+			s.d.Report.Warningf("The state artifact was not uploaded again: %s", err)
+			return res, nil
+		}
+		defer release()
 		if _, err := s.backend.Save(ctx, &state.Write{State: s.prior.State, Message: "status"}, s.prior); err != nil {
 			s.d.Report.Warningf("Could not upload the state artifact again: %s", err)
 		}
@@ -61,8 +76,8 @@ func Status(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 	return res, nil
 }
 
-func (s *session) status(ctx context.Context, kind string) (*StatusResult, error) {
-	if err := s.openForOps(ctx); err != nil {
+func (s *session) status(ctx context.Context, kind string, lock bool) (*StatusResult, error) {
+	if err := s.openForOps(ctx, lock); err != nil {
 		return nil, err
 	}
 	res := &StatusResult{}
@@ -119,24 +134,12 @@ func Refresh(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 }
 
 func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
-	res, err := s.status(ctx, "refresh")
+	res, err := s.status(ctx, "refresh", false)
 	if err != nil {
 		return nil, err
 	}
-	if s.deployed() {
-		st := *s.prior.State
-		st.LastRefreshed = s.now().UTC().Format("2006-01-02T15:04:05Z07:00")
-		switch {
-		case res.Response.State == "":
-		case s.masker.Contains(res.Response.State):
-			s.d.Report.Warningf("The adapter's refreshed state holds the value of a secret (from the deploy config or the environment), so the stored state was kept in %s. "+
-				"The adapter must not put credentials in its state.", s.backend.Describe())
-		default:
-			st.State = res.Response.State
-		}
-		if _, err := s.backend.Save(ctx, &state.Write{State: &st, Message: "arena-deploy: refresh " + s.env}, s.prior); err != nil {
-			return res, fail(ReasonGitHubAPI, "The refresh result was not recorded; re-run it.", err)
-		}
+	if err := s.recordRefresh(ctx, res); err != nil {
+		return res, err
 	}
 	if s.o.DriftIssue && s.d.GitHub != nil {
 		n, err := s.syncDriftIssue(ctx, res)
@@ -153,6 +156,48 @@ func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
 			"%d resources of %s drifted from the deployed state", len(res.Drifted), s.env)
 	}
 	return res, nil
+}
+
+// recordRefresh writes the refreshed state only when the adapter's state
+// changed, so an hourly refresh of an unchanged deploy makes no commit, not
+// even a lock's. Then it locks, and writes only if no apply landed since
+// the state was read.
+func (s *session) recordRefresh(ctx context.Context, res *StatusResult) error {
+	if !s.deployed() {
+		return nil
+	}
+	if res.Response.State == "" || res.Response.State == s.prior.State.State {
+		s.d.Report.Infof("Nothing changed since the state was written: it was left as it is.")
+		return nil
+	}
+	if s.masker.Contains(res.Response.State) {
+		s.d.Report.Warningf("The adapter's refreshed state holds the value of a secret (from the deploy config or the environment), so the stored state was kept in %s. "+
+			"The adapter must not put credentials in its state.", s.backend.Describe())
+		return nil
+	}
+	release, err := s.lockState(ctx, s.o.LockWait)
+	if err != nil {
+		return err
+	}
+	defer release()
+	cur, err := s.backend.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if cur.Version != s.prior.Version {
+		s.d.Report.Warningf("A deploy wrote the state while this refresh ran; its state is newer, so the refresh result was not recorded.")
+		return nil
+	}
+	st := *s.prior.State
+	st.LastRefreshed = s.now().UTC().Format("2006-01-02T15:04:05Z07:00")
+	st.State = res.Response.State
+	if _, err := s.backend.Save(ctx, &state.Write{State: &st, Message: "arena-deploy: refresh " + s.env, Now: s.now()}, cur); err != nil {
+		if errors.Is(err, state.ErrNotWritable) {
+			return fail(ReasonStateNotWritable, notWritableHint, err)
+		}
+		return fail(ReasonGitHubAPI, "The refresh result was not recorded; re-run it.", err)
+	}
+	return nil
 }
 
 // syncDriftIssue opens or updates the environment's drift issue while
@@ -216,18 +261,13 @@ func (s *session) destroy(ctx context.Context) (bool, error) {
 		return false, failf(ReasonDestroyRefused, fmt.Sprintf("Set confirm-destroy: %s to destroy it.", s.env),
 			"destroy of %q needs confirm-destroy set to the environment's name (it is %q)", s.env, s.o.Confirm)
 	}
-	if err := s.openForOps(ctx); err != nil {
+	if err := s.openForOps(ctx, true); err != nil {
 		return false, err
 	}
 	if !s.deployed() {
 		s.d.Report.Infof("Nothing is deployed to %s: nothing to destroy.", s.env)
 		return false, nil
 	}
-	lock := deploy.NewLocker(filepath.Join(s.o.WorkDir, deploy.DirName))
-	if err := lock.LockWait(ctx, s.o.LockWait); err != nil {
-		return false, err
-	}
-	defer func() { _ = lock.Unlock() }()
 	s.d.Report.Group("Destroy " + s.env)
 	var results []string
 	err := s.client.Destroy(ctx, &deploy.DestroyRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: s.prior.State.State},

@@ -42,11 +42,14 @@ type Options struct {
 	// ReviewOnly, when set, says why this plan must not be applied on
 	// merge (a fork, merge_group, pull_request_target): it is not uploaded
 	// as the artifact apply trusts, and the report says so.
-	ReviewOnly         string
-	FailOn             []deploy.Action
-	RetentionDays      int
-	StateBackend       string // git | artifact | file
-	StatePath          string // relative to WorkDir
+	ReviewOnly    string
+	FailOn        []deploy.Action
+	RetentionDays int
+	StateBackend  string // git | artifact | file
+	StatePath     string // relative to WorkDir
+	// StateBranch holds every target's state (git backend; the lock of the
+	// artifact backend); empty: the checked-out branch, at StatePath.
+	StateBranch        string
 	OnMissingPlan      string // fail | plan-and-apply
 	OnStalePlan        string // fail | replan
 	Confirm            string // confirm-destroy
@@ -96,6 +99,8 @@ type GitHubContext struct {
 	RunAttempt    int
 	ServerURL     string
 	Actor         string // GITHUB_ACTOR: who started the run
+	Before        string // push: the branch's commit before this push
+	DefaultBranch string // from the event's repository, when it says
 }
 
 // RunURL links the workflow run.

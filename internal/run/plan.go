@@ -93,7 +93,7 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 		return nil, err
 	}
 	s.backend = s.stateBackendFor(false)
-	if err := s.loadState(ctx); err != nil {
+	if err := s.loadPlanState(ctx); err != nil {
 		return nil, err
 	}
 	if err := s.startAdapter(ctx); err != nil {

@@ -59,6 +59,7 @@ type session struct {
 
 	backend state.Backend
 	prior   *state.Snapshot
+	unlock  func() // frees the deploy lock an op took, when the session closes
 
 	reviewedHead string // apply: the head SHA of the merged pull request
 	// reviewedAdapter is the adapter version the reviewed plan recorded.
@@ -314,6 +315,9 @@ func (s *session) close() {
 	if s.stderr != nil {
 		// The adapter has exited: its last line, if it had no newline.
 		_ = s.stderr.Flush()
+	}
+	if s.unlock != nil {
+		s.unlock()
 	}
 }
 

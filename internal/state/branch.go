@@ -41,7 +41,7 @@ type Branch struct {
 	Env         string
 	// Legacy is the state file of earlier versions (.promptarena/deploy.state
 	// on the default branch), read once when the folder has no record yet.
-	Legacy *Git
+	Legacy Backend
 	Lock   LockOptions
 
 	held *heldLock

@@ -162,6 +162,7 @@ func notWritable(where string, err error) error {
 // lock takes the lock, waiting up to wait while another run holds it.
 func (l *contentsLock) lock(ctx context.Context, h Holder, wait time.Duration) (*heldLock, error) {
 	deadline := l.opts.now().Add(wait)
+	var waited time.Duration // the pauses, for clocks that stand still (tests)
 	where := l.path + " on " + l.branch
 	for try := 0; ; try++ {
 		now := l.opts.now()
@@ -213,13 +214,14 @@ func (l *contentsLock) lock(ctx context.Context, h Holder, wait time.Duration) (
 			}
 			continue
 		}
-		if !l.opts.now().Before(deadline) {
+		if waited >= wait || !l.opts.now().Before(deadline) {
 			return nil, fmt.Errorf("%w: %s is held by %s (expires %s). Wait for that run or cancel it; lock-timeout waits for it, and a concurrency group per environment queues deploys instead",
 				deploy.ErrLocked, where, cur.describe(), cur.Expires)
 		}
 		if err := l.opts.sleep(ctx, pollEvery(wait)); err != nil {
 			return nil, err
 		}
+		waited += pollEvery(wait)
 	}
 }
 

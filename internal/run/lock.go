@@ -1,0 +1,142 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+)
+
+// notWritableHint is the way out of a store that refuses writes.
+const notWritableHint = "Nothing was deployed. Three ways out: keep the state on its own branch (state-branch, the default arena-deploy-state; " +
+	"let the workflow's token push to it: permissions: contents: write, and no ruleset or protection on that branch); " +
+	"give github-token an App or personal access token allowed to push where the state lives; or use state-backend: artifact."
+
+// lockState takes the target's deploy lock on the state store before
+// anything is loaded or deployed: a record on the state branch (or next to
+// the state file on the checked-out branch), flock for the CLI's local
+// file. Being the run's first write, it is also the proof that the store
+// takes writes. The returned release runs even when the run was cancelled.
+func (s *session) lockState(ctx context.Context, wait time.Duration) (func(), error) {
+	var locker state.Locker
+	switch b := s.backend.(type) {
+	case state.Locker:
+		locker = b
+	case *state.Artifact:
+		locker = s.artifactLock()
+	}
+	if locker == nil {
+		lock := deploy.NewLocker(filepath.Join(s.o.WorkDir, deploy.DirName))
+		if err := lock.LockWait(ctx, wait); err != nil {
+			return nil, err
+		}
+		return func() {
+			if err := lock.Unlock(); err != nil {
+				s.d.Report.Warningf("%s", err)
+			}
+		}, nil
+	}
+	lease, err := locker.LockTarget(ctx, s.holder(), wait)
+	if errors.Is(err, state.ErrNotWritable) {
+		if _, artifact := s.backend.(*state.Artifact); artifact {
+			s.d.Report.Warningf("No deploy lock: this token cannot write the state branch %s (%s). Racing applies are detected after the state artifact is uploaded, and fail state-conflict.", s.o.StateBranch, err)
+			return func() {}, nil
+		}
+		return nil, fail(ReasonStateNotWritable, notWritableHint, fmt.Errorf("the deploy lock could not be written, so the state could not be either: %w", err))
+	}
+	if err != nil {
+		if errors.Is(err, deploy.ErrLocked) {
+			return nil, err
+		}
+		return nil, fail(ReasonGitHubAPI, "Nothing was deployed; re-run the job.", fmt.Errorf("take the deploy lock: %w", err))
+	}
+	return func() {
+		// A cancelled run still frees its lock.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := lease.Release(rctx); err != nil {
+			s.d.Report.Warningf("%s; it expires by itself in %s", err, state.LockTTL)
+		}
+	}, nil
+}
+
+// artifactLock is the lock of the artifact backend: on the state branch,
+// when the token may write it.
+func (s *session) artifactLock() state.Locker {
+	g := s.d.GH
+	if s.o.StateBranch == "" || s.d.GitHub == nil || g == nil {
+		return nil
+	}
+	return &state.Branch{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo, Branch: s.o.StateBranch, Dir: s.target.StateDir(), Env: s.env,
+		Lock: state.LockOptions{Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}}
+}
+
+// loadPlanState reads the state a plan starts from. A token that may not
+// read the state branch (a fork's, without contents: read) plans against
+// the checked-out state instead, with a warning: apply proves the state
+// again under its lock, so such a plan cannot be applied to another state.
+func (s *session) loadPlanState(ctx context.Context) error {
+	err := s.loadState(ctx)
+	var er *github.ErrorResponse
+	b, onBranch := s.backend.(*state.Branch)
+	if err == nil || !onBranch || !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusForbidden {
+		return err
+	}
+	s.d.Report.Warningf("This token may not read the state branch %s (%s); planning against %s instead. Grant contents: read to plan against the deployed state.",
+		b.Branch, er.Message, b.Legacy.Describe())
+	s.backend = b.Legacy
+	return s.loadState(ctx)
+}
+
+func (s *session) holder() state.Holder {
+	h := state.Holder{Target: s.target.StateDir()}
+	if g := s.d.GH; g != nil {
+		h.RunID, h.Attempt, h.RunURL, h.Commit, h.Actor = g.RunID, g.RunAttempt, g.RunURL(), g.SHA, g.Actor
+		if h.Attempt == 0 {
+			h.Attempt = 1
+		}
+	}
+	return h
+}
+
+// checkOrder stops an apply the record says is done (a re-run: applied,
+// nothing to do) or older than what is deployed (superseded: never a
+// rollback, whatever on-stale-plan says). true: nothing more to do.
+func (s *session) checkOrder(ctx context.Context, res *ApplyResult) (bool, error) {
+	g := s.d.GH
+	if s.prior == nil || s.prior.Record == nil || g == nil || s.d.GitHub == nil {
+		return false, nil
+	}
+	rec := s.prior.Record
+	planID := ""
+	if res.Prov != nil {
+		planID = res.Prov.PlanID
+	}
+	verdict, note, err := state.Order(ctx, s.d.GitHub, g.Owner, g.Repo, rec, g.SHA, g.Before, planID)
+	if err != nil {
+		return false, fail(ReasonGitHubAPI, "Nothing was deployed; re-run the job.", err)
+	}
+	if note != "" {
+		s.d.Report.Warningf("%s", note)
+		res.Notes = append(res.Notes, note)
+	}
+	switch verdict {
+	case state.AlreadyApplied:
+		res.Applied, res.AlreadyApplied = true, true
+		res.StateRef = s.prior.Version
+		res.Notes = append(res.Notes, fmt.Sprintf("Already applied: the state records plan %s applied from %s (serial %d), so nothing was deployed again.", planID, short(rec.Commit, 7), rec.Serial))
+		s.d.Report.Infof("Already applied: %s records plan %s from %s", s.backend.Describe(), planID, short(rec.Commit, 7))
+		return true, nil
+	case state.Superseded:
+		return true, failf(ReasonSuperseded, "Nothing was deployed: the newer commit stays. To deploy this change again, merge it anew (a revert of the newer change, or a new pull request).",
+			"%w: %s is applied to %s and comes after this commit %s; applying this one would roll it back", state.ErrSuperseded, short(rec.Commit, 7), s.env, short(g.SHA, 7))
+	}
+	return false, nil
+}
