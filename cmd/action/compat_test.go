@@ -323,7 +323,7 @@ func TestCompatibilitySuite(t *testing.T) {
 				t.Error("the secret leaked into a report")
 			}
 			// The committed state is PromptKit's file, byte for byte.
-			raw, ok := h.gh.GetFile("main", ".promptarena/deploy.state")
+			raw, ok := h.stateOf(".", "production")
 			if !ok {
 				t.Fatal("no state")
 			}
@@ -349,7 +349,7 @@ func TestCompatibilitySuite(t *testing.T) {
 			if destroy.code != 0 || destroy.outputs["destroyed"] != "true" {
 				t.Fatalf("destroy: %v\n%s", destroy.outputs, destroy.log)
 			}
-			if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+			if _, ok := h.stateOf(".", "production"); ok {
 				t.Error("state not deleted after destroy")
 			}
 		})

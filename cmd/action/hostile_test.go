@@ -12,6 +12,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 	"github.com/arena-deploy/arena-deploy-action/internal/report/reporttest"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // TestHostileInputs runs the real action (plan on the pull request, apply
@@ -229,8 +230,14 @@ func (c *channels) collectGitHub(stateKept bool) {
 	for _, is := range c.h.gh.Issues() {
 		c.add(fmt.Sprintf("issue #%d", is.Number), is.Title+"\n"+is.Body)
 	}
-	if st, ok := c.h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+	if st, ok := c.h.stateOf(".", "production"); ok {
 		c.add("committed state", string(st))
+	}
+	dir := target.New(".", "arena.yaml", "production").StateDir()
+	for _, f := range []string{"record.json", "deployed.pack.json"} {
+		if b, ok := c.h.gh.GetFile(stateBranch, dir+"/"+f); ok {
+			c.add("state branch "+f, string(b))
+		}
 	}
 	f := artifacts.NewFinder(c.h.gh.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo, c.h.gh.Client())
 	for _, a := range c.h.gh.Artifacts() {
@@ -288,7 +295,7 @@ func (c *channels) checkMarkdown(steer []string) {
 // checkStateKept: a state holding a secret is not committed but kept as
 // an artifact, with a warning that says why.
 func (c *channels) checkStateKept(apply result) {
-	if _, ok := c.h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+	if c.h.anyState() {
 		c.t.Error("a state holding a secret was committed")
 	}
 	c.keptAs = apply.outputs["state-artifact"]
