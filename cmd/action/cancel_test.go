@@ -15,6 +15,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/adaptersdk"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // subprocess turns the test binary into a real process of the journey:
@@ -125,8 +126,13 @@ func TestSIGTERMDuringApply(t *testing.T) {
 	if !strings.Contains(step.Summary(), "cancelled") {
 		t.Errorf("no summary of the cancelled run:\n%s", step.Summary())
 	}
-	if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); ok {
+	if h.anyState() {
 		t.Error("a state was written for an apply that was stopped")
+	}
+	// The cancelled run freed its deploy lock: the next run need not wait
+	// for it to expire.
+	if _, ok := h.gh.GetFile(stateBranch, target.New(".", "arena.yaml", "default").StateDir()+"/lock.json"); ok {
+		t.Error("the cancelled run left its deploy lock behind")
 	}
 }
 

@@ -188,13 +188,13 @@ func TestRateLimitNeverBlocksTheStateWrite(t *testing.T) {
 	// The "applying" edit meets a limit that lasts an hour of wall-clock
 	// time (go-github's clock), far beyond what the policy waits.
 	h.gh.Inject("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", ghemu.Fault{Status: 403, Primary: true, ResetAt: time.Now().Add(time.Hour)})
-	// The state write meets one that resets in five minutes.
-	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 403, Primary: true, ResetAt: h.gh.Now().Add(5 * time.Minute)})
+	// The state write (its ref update) meets one that resets in five minutes.
+	h.gh.Inject("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", ghemu.Fault{Status: 403, Primary: true, ResetAt: h.gh.Now().Add(5 * time.Minute)})
 	r := h.run(nil)
 	if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-sha"] == "" {
 		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
-	if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state"); !ok {
+	if _, ok := h.stateOf(".", "default"); !ok {
 		t.Fatal("the state was not written")
 	}
 	// The final comment could not be written (the limit holds): said so,

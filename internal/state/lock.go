@@ -136,8 +136,10 @@ func (h *heldLock) Release(ctx context.Context) error {
 // refusal says whether a failed write was refused by the store's rules or
 // the token's permissions (as opposed to a conflict or an outage).
 func refusal(resp *github.Response, err error) bool {
-	if resp == nil {
-		return false
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	if resp == nil || errors.As(err, &rl) || errors.As(err, &abuse) {
+		return false // a rate limit is a wait, not a refusal
 	}
 	msg := ""
 	var er *github.ErrorResponse
