@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // TestMissingTokenIsInvalidInput: in GitHub Actions without a token, an
@@ -229,20 +230,39 @@ func TestLastCommentEditOutageIsReported(t *testing.T) {
 	}
 }
 
-// TestLostStateWriteAnswer: GitHub commits the state but the answer is
-// lost; the retried write conflicts with our own commit. That is our
-// write, not another deploy's: the run succeeds, nothing is kept aside.
+// TestLostStateWriteAnswer: GitHub does the write but the answer is lost;
+// the retried write meets our own commit. That is our write, not another
+// deploy's: the run succeeds, nothing is kept aside. The same for the lock
+// record: finding our own lock is holding it.
 func TestLostStateWriteAnswer(t *testing.T) {
-	h := newHarness(t)
-	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
-	h.planPR(pr, nil)
-	h.merge(pr, "merge111", "Merge pull request #1")
-	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{DropAnswer: true})
-	r := h.run(nil)
-	if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != "" {
-		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
-	}
-	if n := len(h.gh.Commits("main")); n != 1 {
-		t.Errorf("%d state commits, want 1", n)
+	for _, tc := range []struct {
+		name, route string
+		commits     int // made on the state branch: the lock, the state
+	}{
+		{"state write (ref update)", "PATCH /repos/{owner}/{repo}/git/refs/{ref...}", 2},
+		{"lock write", "PUT /repos/{owner}/{repo}/contents/{path...}", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			// The state branch exists (another target's state is on it).
+			h.gh.SetFile(stateBranch, "staging-00000000/record.json", []byte(`{"version":1,"serial":1}`))
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			h.planPR(pr, nil)
+			h.merge(pr, "merge111", "Merge pull request #1")
+			h.gh.Inject(tc.route, ghemu.Fault{DropAnswer: true})
+			r := h.run(nil)
+			if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != "" {
+				t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+			}
+			if n := len(h.gh.Commits(stateBranch)); n != tc.commits {
+				t.Errorf("%d commits on the state branch, want %d", n, tc.commits)
+			}
+			if _, ok := h.stateOf(".", "default"); !ok {
+				t.Error("no state")
+			}
+			if _, ok := h.gh.GetFile(stateBranch, target.New(".", "arena.yaml", "default").StateDir()+"/lock.json"); ok {
+				t.Error("lock left behind")
+			}
+		})
 	}
 }
