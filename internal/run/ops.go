@@ -12,6 +12,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/environment"
+	"github.com/arena-deploy/arena-deploy-action/internal/grace"
 	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
@@ -282,7 +283,10 @@ func (s *session) destroy(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, failCall(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
 	}
-	if err := s.backend.Delete(ctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
+	// What was destroyed is recorded even if the run is being cancelled.
+	gctx, cancel := grace.Context(ctx, s.d.Grace)
+	defer cancel()
+	if err := s.backend.Delete(gctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
 		return false, fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)
 	}
 	s.d.Report.AddStepSummary("### 🗑️ Destroyed " + comment.Escape(s.env) + "\n\n" + strings.Join(results, "\n\n") + "\n")
