@@ -14,8 +14,11 @@ func whenCancelled(ctx context.Context, err error, hint string) error {
 		return err
 	}
 	var f *Failure
-	if errors.As(err, &f) && f.Reason == ReasonStateConflict {
-		return err // more telling than the cancellation
+	if errors.As(err, &f) {
+		if f.Reason == ReasonStateConflict {
+			return err // more telling than the cancellation
+		}
+		err = f.Err // its hint is for another cause
 	}
 	return fail(ReasonCancelled, hint, fmt.Errorf("the run was cancelled: %w", err))
 }
