@@ -139,8 +139,8 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Pull request #1 put the pack on main: that commit is #2's base, and
-	// its pack is what #2's diff compares with.
+	// Pull request #1 put the pack on main: that commit is #2's base. The
+	// diff compares with the pack #1's apply recorded on the state branch.
 	d.gh.SetFile("main", "support-bot.pack.json", b)
 	if err := os.WriteFile(pack, bytes.Replace(b, []byte("five bullet points"), []byte("three bullet points"), 1), 0o644); err != nil {
 		return err

@@ -60,6 +60,21 @@ func TestPlanShowsThePackDiff(t *testing.T) {
 	if !strings.Contains(body, "<details><summary>Reviewed pack diff</summary>") || !strings.Contains(body, "+Summarise the conversation for a human agent in three bullet points.") {
 		t.Errorf("apply comment lacks the folded reviewed diff:\n%s", body)
 	}
+
+	// The apply recorded the pack it applied: the next pull request is
+	// compared with that, not with its base commit (here an older pack).
+	h.gh.SetFile("main", "support-bot.pack.json", orig)
+	applied, _ := os.ReadFile(packPath)
+	h.writeFile("support-bot.pack.json", strings.Replace(string(applied), "three bullet points", "two bullet points", 1))
+	pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2222", BaseSHA: h.gh.Head("main")})
+	h.planPR(pr2, map[string]string{"environment": "production"})
+	body = h.gh.Comments(pr2.Number)[0].Body
+	for _, want := range []string{"Compared with the pack last applied to production.",
+		"-Summarise the conversation for a human agent in three bullet points.\n+Summarise the conversation for a human agent in two bullet points."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("second plan lacks %q:\n%s", want, body)
+		}
+	}
 	if v := h.gh.Violations(); len(v) > 0 {
 		t.Errorf("API contract: %+v", v)
 	}
