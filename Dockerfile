@@ -9,6 +9,8 @@
 #                                               built beforehand with
 #                                               CGO_ENABLED=0 (release, CI)
 # Both end in the same final stage, so CI tests the image the release ships.
+# Podman 4 (buildah) skips the source stage unless the argument is given:
+# there, build from source with --build-arg BINARIES=source.
 ARG BINARIES=source
 
 FROM golang:1.26-bookworm AS source
