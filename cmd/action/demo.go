@@ -5,24 +5,36 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
+	"github.com/arena-deploy/arena-deploy-action/internal/report/reporttest"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // demo runs the whole journey on the bundled example: a pull request is
-// planned, merged and applied, then its status is read and a second pull
-// request changes a prompt. GitHub is the in-repo emulator on loopback and
-// the adapter is the reference one: no network, no cloud, no prior build.
+// planned, merged and applied, its status is read, a second pull request
+// changes a prompt, and its apply is refused because the pack changed on
+// main after the review. Each step is shown as a person sees it on GitHub
+// (the log with its commands executed, the outputs, the comment or
+// summary), and the state decoded. GitHub is the in-repo emulator on
+// loopback and the adapter is the reference one: no network, no cloud, no
+// prior build.
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -93,72 +105,124 @@ func (d *demoRun) close(keep bool, w io.Writer) {
 	_ = os.RemoveAll(d.dir)
 }
 
+// The demo's commits: pull request heads and what lands on main.
+const (
+	demoHead1   = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0"
+	demoMerge1  = "f00dfeedcafe0123456789abcdef0123456789ab"
+	demoHead2   = "0badc0de0badc0de0badc0de0badc0de0badc0de"
+	demoHotfix  = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+	demoMerge2  = "decade00decade00decade00decade00decade00"
+	demoEnv     = "production"
+	demoPackRel = "support-bot.pack.json"
+)
+
 func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
-	heading(w, "1. Pull request #1 opened: the action plans and comments")
+	prod := map[string]string{"environment": demoEnv}
+	fmt.Fprintln(w, "arena-deploy-action, start to finish: two pull requests to one environment, one of them refused.")
+	fmt.Fprintln(w, "GitHub is an emulator on loopback and the adapter the reference one, which deploys into a folder.")
+
+	heading(w, "1. Pull request #1 adds a support bot: the action plans it and comments")
+	explain(w, "The plan is what the adapter would do; the comment is the review. The plan is saved as an artifact.")
 	// main holds only a README before #1, which adds the project.
 	d.gh.SetFile("main", "README.md", []byte("# app\n"))
-	pr := d.gh.AddPull(ghemu.Pull{Title: "Deploy the support bot", HeadSHA: "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0", HeadRef: "support-bot",
-		BaseSHA: d.gh.Head("main")})
+	pr := d.gh.AddPull(ghemu.Pull{Title: "Deploy the support bot", HeadSHA: demoHead1, HeadRef: "support-bot", BaseSHA: d.gh.Head("main")})
 	if _, err := d.runner.PullRequest(pr); err != nil {
 		return err
 	}
-	if _, err := d.step(ctx, w, map[string]string{"environment": "production"}); err != nil {
+	if _, err := d.step(ctx, w, prod, 0); err != nil {
 		return err
 	}
 	d.showComment(w, pr.Number)
 
-	heading(w, "2. Merged (squash): the action locks the target, verifies the reviewed plan, applies it, commits the state to its branch")
-	d.gh.MergePull(pr.Number, "f00dfeedcafe0123456789abcdef0123456789ab")
-	if _, err := d.runner.Push("f00dfeedcafe0123456789abcdef0123456789ab", "Deploy the support bot (#1)"); err != nil {
+	heading(w, "2. Pull request #1 is merged: the action applies exactly the reviewed plan")
+	explain(w, "It locks production, finds #1's plan, checks that the pack, config, adapter and deployed state still match it,")
+	explain(w, "applies it, and records the new state on a branch of its own.")
+	d.gh.MergePull(pr.Number, demoMerge1)
+	if _, err := d.runner.Push(demoMerge1, "Deploy the support bot (#1)"); err != nil {
 		return err
 	}
-	if _, err := d.step(ctx, w, map[string]string{"environment": "production"}); err != nil {
-		return err
-	}
-	d.showComment(w, pr.Number)
-	for _, c := range d.gh.Commits("arena-deploy-state") {
-		fmt.Fprintf(w, "Commit on arena-deploy-state: %q\n", c.Message)
-	}
-
-	heading(w, "3. Status of production")
-	if err := d.runner.Checkout(".promptarena/deploy.state"); err != nil {
-		return err
-	}
-	if _, err := d.runner.Dispatch("f00dfeedcafe0123456789abcdef0123456789ab"); err != nil {
-		return err
-	}
-	st, err := d.step(ctx, w, map[string]string{"environment": "production", "command": "status"})
+	st, err := d.step(ctx, w, prod, 0)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, st.Summary())
+	d.showComment(w, pr.Number)
+	outs, err := st.Outputs()
+	if err != nil {
+		return err
+	}
+	applied, err := d.showState(w, outs["state-sha"])
+	if err != nil {
+		return err
+	}
+
+	heading(w, "3. Anyone can ask for the status (workflow_dispatch, command: status)")
+	explain(w, "The adapter checks each deployed resource; the job summary is the report.")
+	if _, err := d.runner.Dispatch(demoMerge1); err != nil {
+		return err
+	}
+	if _, err := d.step(ctx, w, map[string]string{"environment": demoEnv, "command": "status"}, 0, summaryLines(12)); err != nil {
+		return err
+	}
 
 	heading(w, "4. Pull request #2 edits a prompt: the plan shows one update and the prompt's diff")
-	pack := filepath.Join(d.runner.Workspace, "support-bot.pack.json")
-	b, err := os.ReadFile(pack)
+	explain(w, "Reviewers see what changes in production and the prompt's text, compared with what is deployed.")
+	pack := filepath.Join(d.runner.Workspace, demoPackRel)
+	reviewedMain, err := os.ReadFile(pack)
 	if err != nil {
 		return err
 	}
 	// Pull request #1 put the pack on main: that commit is #2's base. The
 	// diff compares with the pack #1's apply recorded on the state branch.
-	d.gh.SetFile("main", "support-bot.pack.json", b)
-	if err := os.WriteFile(pack, bytes.Replace(b, []byte("five bullet points"), []byte("three bullet points"), 1), 0o644); err != nil {
+	d.gh.SetFile("main", demoPackRel, reviewedMain)
+	reviewed := bytes.Replace(reviewedMain, []byte("five bullet points"), []byte("three bullet points"), 1)
+	if err := os.WriteFile(pack, reviewed, 0o644); err != nil {
 		return err
 	}
-	pr2 := d.gh.AddPull(ghemu.Pull{Title: "Shorter escalation summaries", HeadSHA: "0badc0de0badc0de0badc0de0badc0de0badc0de", HeadRef: "shorter",
+	pr2 := d.gh.AddPull(ghemu.Pull{Title: "Shorter escalation summaries", HeadSHA: demoHead2, HeadRef: "shorter",
 		BaseSHA: d.gh.Head("main"), User: "monalisa"})
 	if _, err := d.runner.PullRequest(pr2); err != nil {
 		return err
 	}
-	if _, err := d.step(ctx, w, map[string]string{"environment": "production"}); err != nil {
+	if _, err := d.step(ctx, w, prod, 0); err != nil {
 		return err
 	}
 	d.showComment(w, pr2.Number)
 
-	dir := target.New(".", "arena.yaml", "production").StateDir()
-	heading(w, "Final state: "+dir+"/deploy.state on the branch arena-deploy-state")
-	state, _ := d.gh.GetFile("arena-deploy-state", dir+"/deploy.state")
-	fmt.Fprintln(w, string(state))
+	heading(w, "5. The pack changes after the review: merging #2 is refused")
+	explain(w, "Before #2 merges, a teammate pushes a refund-prompt edit straight to main. The merge commit's pack")
+	explain(w, "is then #2's reviewed pack plus an edit nobody reviewed: the action applies nothing and says why.")
+	hotfix := bytes.Replace(reviewedMain, []byte("Never promise a refund above"), []byte("Always offer a refund up to"), 1)
+	if bytes.Equal(hotfix, reviewedMain) {
+		return errors.New("the example's refund prompt changed: update the demo's edit")
+	}
+	d.gh.SetFile("main", demoPackRel, hotfix)
+	merged := bytes.Replace(hotfix, []byte("five bullet points"), []byte("three bullet points"), 1)
+	if err := os.WriteFile(pack, merged, 0o644); err != nil {
+		return err
+	}
+	d.gh.MergePull(pr2.Number, demoMerge2)
+	if _, err := d.runner.Push(demoMerge2, "Shorter escalation summaries (#2)"); err != nil {
+		return err
+	}
+	st, err = d.step(ctx, w, prod, exitFailure)
+	if err != nil {
+		return err
+	}
+	if out, _ := st.Outputs(); out["failure-reason"] != "pack-mismatch" {
+		return fmt.Errorf("the altered pack was not refused as pack-mismatch: outputs %v", out)
+	}
+	d.showComment(w, pr2.Number)
+	now, _, _, err := d.loadState()
+	if err != nil {
+		return err
+	}
+	if now.PackChecksum != applied.PackChecksum {
+		return fmt.Errorf("the refused apply changed the state: %s, was %s", now.PackChecksum, applied.PackChecksum)
+	}
+	fmt.Fprintf(w, "\nProduction is untouched: its state still records pull request #1's pack (%.19s…).\n", applied.PackChecksum)
+	explain(w, "The fix is the hint above: open a pull request with main's pack, review its plan, merge it.")
+
+	heading(w, "The end")
 	if v := d.gh.Violations(); len(v) > 0 {
 		return fmt.Errorf("%d requests broke GitHub's API contract, first: %+v", len(v), v[0])
 	}
@@ -172,33 +236,264 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
-// step runs the action once and shows its log indented.
-func (d *demoRun) step(ctx context.Context, w io.Writer, inputs map[string]string) (*ghemu.Step, error) {
+type stepOption func(*stepView)
+
+type stepView struct{ summary int }
+
+// summaryLines shows the first n lines of the step's job summary.
+func summaryLines(n int) stepOption { return func(v *stepView) { v.summary = n } }
+
+// step runs the action once, as the runner would, and shows what a person
+// sees of it on GitHub: its log (commands executed, not printed), the
+// outputs the runner collected and, if asked, the job summary's start.
+// want is the exit code the story expects.
+func (d *demoRun) step(ctx context.Context, w io.Writer, inputs map[string]string, want int, opts ...stepOption) (*ghemu.Step, error) {
+	var v stepView
+	for _, o := range opts {
+		o(&v)
+	}
 	env, st, err := d.runner.Environ(inputs)
 	if err != nil {
 		return nil, err
 	}
 	var log bytes.Buffer
 	code := realMain(ctx, nil, env, &log, &log)
-	for _, line := range strings.Split(strings.TrimRight(log.String(), "\n"), "\n") {
-		if !strings.HasPrefix(line, "::add-mask::") {
-			fmt.Fprintln(w, "  │ "+line)
-		}
+	fmt.Fprintln(w, "The step's log:")
+	for _, line := range reporttest.View(log.String()) {
+		fmt.Fprintln(w, "  │ "+d.tidy(line))
 	}
-	if code != 0 {
-		return st, errors.New("the action failed; its log is above")
+	if code != want {
+		return st, fmt.Errorf("the action exited %d, the story expects %d; its log is above", code, want)
+	}
+	outs, err := orderedOutputs(st.OutputPath)
+	if err != nil {
+		return st, err
+	}
+	fmt.Fprintln(w, "Its outputs (steps.<id>.outputs; empty ones left out):")
+	for _, line := range wrapPairs(outs, 100) {
+		fmt.Fprintln(w, "  "+line)
+	}
+	if v.summary > 0 {
+		lines := strings.Split(strings.TrimSpace(st.Summary()), "\n")
+		fmt.Fprintf(w, "Its job summary (the first %d of %d lines):\n", min(v.summary, len(lines)), len(lines))
+		for _, l := range lines[:min(v.summary, len(lines))] {
+			fmt.Fprintln(w, "  ┃ "+d.tidy(l))
+		}
 	}
 	return st, nil
 }
 
+// tidy shortens the demo's temporary directory, which means nothing to a
+// reader.
+func (d *demoRun) tidy(s string) string {
+	return strings.ReplaceAll(s, d.dir, "$DEMO")
+}
+
+type output struct{ name, value string }
+
+// orderedOutputs reads GITHUB_OUTPUT (heredoc entries) in the order the
+// action wrote it, which groups related outputs.
+func orderedOutputs(path string) ([]output, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the step's outputs: %w", err)
+	}
+	var out []output
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		v := strings.Join(val, "\n")
+		// Written twice, the runner keeps the last value.
+		if i := slices.IndexFunc(out, func(o output) bool { return o.name == name }); i >= 0 {
+			out[i].value = v
+			continue
+		}
+		out = append(out, output{name, v})
+	}
+	return slices.DeleteFunc(out, func(o output) bool { return o.value == "" }), nil
+}
+
+// wrapPairs lays name=value pairs out on lines of about width columns.
+func wrapPairs(outs []output, width int) []string {
+	var lines []string
+	var cur string
+	for _, o := range outs {
+		pair := o.name + "=" + strings.ReplaceAll(o.value, "\n", `\n`)
+		if cur != "" && len(cur)+3+len(pair) > width {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += "   "
+		}
+		cur += pair
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+// showComment prints the pull request's comment as GitHub shows it: the
+// hidden marker left out, closed <details> folded to their summary.
 func (d *demoRun) showComment(w io.Writer, pr int) {
 	cs := d.gh.Comments(pr)
 	if len(cs) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nThe comment on pull request #%d:\n\n%s\n", pr, cs[len(cs)-1].Body)
+	fmt.Fprintf(w, "The comment on pull request #%d (▸ is a folded section):\n", pr)
+	for _, l := range renderComment(cs[len(cs)-1].Body) {
+		fmt.Fprintln(w, "  ║ "+d.tidy(l))
+	}
+}
+
+var (
+	hiddenLine  = regexp.MustCompile(`^<!--.*-->$`)
+	detailsOpen = regexp.MustCompile(`^<details( open)?><summary>(.*)</summary>$`)
+	inlineTags  = strings.NewReplacer("<code>", "`", "</code>", "`", "<sub>", "", "</sub>", "")
+)
+
+// renderComment reads a comment's Markdown as a person sees it on GitHub,
+// where it matters for following the story: HTML comments are invisible,
+// a <details> without open shows only its summary, inline tags are
+// formatting. Blank lines do not pile up.
+func renderComment(body string) []string {
+	var out []string
+	closed := 0 // depth inside folded <details>
+	depth := 0  // depth of open <details>, whose closing tags are dropped
+	for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
+		t := strings.TrimSpace(l)
+		if m := detailsOpen.FindStringSubmatch(t); m != nil {
+			if closed > 0 {
+				closed++
+				continue
+			}
+			if m[1] == "" {
+				out = append(out, "▸ "+inlineTags.Replace(m[2]))
+				closed = 1
+				continue
+			}
+			out = append(out, "▾ "+inlineTags.Replace(m[2]))
+			depth++
+			continue
+		}
+		if t == "</details>" {
+			switch {
+			case closed > 0:
+				closed--
+			case depth > 0:
+				depth--
+			}
+			continue
+		}
+		if closed > 0 || hiddenLine.MatchString(t) {
+			continue
+		}
+		l = inlineTags.Replace(l)
+		if l == "" && (len(out) == 0 || out[len(out)-1] == "") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// stateLocation is where a state file is: a path on a branch.
+type stateLocation struct{ branch, path string }
+
+func (l stateLocation) String() string { return l.path + " on branch " + l.branch }
+
+// loadState finds production's state where the action keeps it: its
+// decoded form, its bytes and where that is.
+func (d *demoRun) loadState() (*deploy.State, []byte, stateLocation, error) {
+	key := target.New(".", "arena.yaml", demoEnv)
+	places := []stateLocation{
+		// The state branch by default; a committed file on main (the
+		// legacy place) otherwise.
+		{inputDefaults["state-branch"], path.Join(key.StateDir(), deploy.StateFile)},
+		{"main", path.Join(deploy.DirName, deploy.StateFile)},
+	}
+	for _, p := range places {
+		raw, ok := d.gh.GetFile(p.branch, p.path)
+		if !ok {
+			continue
+		}
+		var st deploy.State
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return nil, nil, p, fmt.Errorf("the state at %s: %w", p, err)
+		}
+		return &st, raw, p, nil
+	}
+	return nil, nil, stateLocation{}, errors.New("no state was written")
+}
+
+// showState prints where the state is, the commit that wrote it (the
+// apply's state-sha output) and the state file with the adapter's opaque
+// state decoded.
+func (d *demoRun) showState(w io.Writer, stateSHA string) (*deploy.State, error) {
+	sf, raw, loc, err := d.loadState()
+	if err != nil {
+		return nil, err
+	}
+	dir := path.Dir(loc.path)
+	fmt.Fprintf(w, "The deploy state is kept in %s/ on branch %s", dir, loc.branch)
+	for _, c := range d.gh.Commits(loc.branch) {
+		if c.SHA == stateSHA {
+			fmt.Fprintf(w, ",\ncommitted as %q (%.7s, the state-sha output)", c.Message, c.SHA)
+		}
+	}
+	fmt.Fprintln(w, ":")
+	files := []struct{ name, what string }{
+		{path.Base(loc.path), "PromptKit's state file, below"},
+		{state.RecordFile, "the action's record: serial, applied commit, plan id"},
+		{state.DeployedPackFile, "the pack applied, which the next plans diff against"},
+		{state.LockRecordFile, "the lock, while a run holds it"},
+	}
+	for _, f := range files {
+		if _, ok := d.gh.GetFile(loc.branch, path.Join(dir, f.name)); ok {
+			fmt.Fprintf(w, "  %-20s %s\n", f.name, f.what)
+		}
+	}
+	fmt.Fprintf(w, "%s:\n", path.Base(loc.path))
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, raw, "  ", "  "); err != nil {
+		return nil, fmt.Errorf("the state at %s: %w", loc, err)
+	}
+	text := pretty.String()
+	opaque := sf.State
+	if opaque != "" {
+		quoted, _ := json.Marshal(opaque)
+		text = strings.Replace(text, string(quoted), fmt.Sprintf("<%d characters of base64: the adapter's own state, decoded below>", len(opaque)), 1)
+	}
+	fmt.Fprintln(w, "  "+text)
+	if opaque == "" {
+		return sf, nil
+	}
+	dec, err := base64.StdEncoding.DecodeString(opaque)
+	if err != nil {
+		return nil, fmt.Errorf("the state's adapter state is not base64: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, dec, "  ", "  "); err != nil {
+		buf.Reset()
+		buf.Write(dec) // not JSON: the adapter's business, shown as is
+	}
+	fmt.Fprintln(w, "The adapter's state, decoded (only the adapter reads it; the action keeps it safe):")
+	fmt.Fprintln(w, "  "+d.tidy(buf.String()))
+	return sf, nil
 }
 
 func heading(w io.Writer, s string) {
-	fmt.Fprintf(w, "\n━━━ %s\n\n", s)
+	fmt.Fprintf(w, "\n━━━ %s\n", s)
+}
+
+func explain(w io.Writer, s string) {
+	fmt.Fprintln(w, "    "+s)
 }

@@ -5,21 +5,103 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/report/reporttest"
 )
 
-// TestDemo runs the README's first command in process.
+// TestDemo runs the README's first command in process and checks that the
+// story a newcomer reads is told: each step's log as GitHub shows it, its
+// outputs, the decoded state and the refused apply.
 func TestDemo(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := demo(context.Background(), nil, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut.String(), out.String())
 	}
-	for _, want := range []string{"+4 to create", "Applied", "[skip ci]", "Arena status of **production**: deployed", "~1 to update", `"environment": "production"`,
-		"<details open><summary><code>escalation</code> changed · +1 −1</summary>", "+Summarise the conversation for a human agent in three bullet points."} {
-		if !strings.Contains(out.String(), want) {
+	text := out.String()
+	for _, want := range []string{
+		// 1: the plan, its outputs and comment.
+		"━━━ 1. Pull request #1", "  │ ▸ Plan production", "to-create=4", "has-changes=true", "+4 to create",
+		// 2: the apply, folded sections of its comment, the state decoded.
+		"  │ ▾ Apply production", "  │   created prompt/greeting", "applied=true", "created=4", "✅ **Applied**",
+		"  ║ ▸ Reviewed plan: +4 to create", "[skip ci]", `"environment": "production"`,
+		"characters of base64: the adapter's own state, decoded below>", "The adapter's state, decoded", `"prompt/escalation": {`,
+		// 3: status and its job summary.
+		"status=deployed", "Its job summary", "Arena status of **production**: deployed",
+		// 4: the second plan with the prompt's diff.
+		"~1 to update", "▾ `escalation` changed · +1 −1", "+Summarise the conversation for a human agent in three bullet points.",
+		// 5: the refusal.
+		"━━━ 5. The pack changes after the review: merging #2 is refused", "  │ Error: the pack at this commit (support-bot.pack.json",
+		"is not the pack that was reviewed", "failure-reason=pack-mismatch", "applied=false", "❌ **Failed**", "(`pack-mismatch`)",
+		"Production is untouched",
+	} {
+		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	for _, unwanted := range []string{"::group::", "::endgroup::", "::add-mask::", "::stop-commands::", "<!--", "<details", "</details>", "eyJ"} {
+		if strings.Contains(text, unwanted) {
+			t.Errorf("demo output shows %q, which a reader on GitHub never sees", unwanted)
+		}
+	}
+	if cmds := reporttest.Commands(text); len(cmds) > 0 {
+		t.Errorf("demo output holds workflow commands: %+v", cmds)
+	}
+	if strings.Contains(text, os.TempDir()) {
+		t.Error("demo output shows its temporary directory instead of $DEMO")
+	}
+	if n := strings.Count(text, "\n"); n > 320 {
+		t.Errorf("demo output is %d lines: too long to read", n)
+	}
+	if t.Failed() {
+		t.Log(text)
+	}
+}
+
+func TestRenderComment(t *testing.T) {
+	cases := []struct {
+		name, body string
+		want       []string
+	}{
+		{name: "marker hidden", body: "<!-- arena-deploy-action target=x -->\n### Plan\n", want: []string{"### Plan"}},
+		{name: "closed details fold to their summary", body: "a\n\n<details><summary>3 unchanged</summary>\n\n| x |\n\n</details>\n\nb",
+			want: []string{"a", "", "▸ 3 unchanged", "", "b"}},
+		{name: "open details show their content", body: "<details open><summary><code>p</code> changed</summary>\n\n```diff\n-x\n```\n\n</details>",
+			want: []string{"▾ `p` changed", "", "```diff", "-x", "```", ""}},
+		{name: "nested details inside a folded one stay folded", body: "<details><summary>outer</summary>\n<details open><summary>inner</summary>\nx\n</details>\ny\n</details>\nz",
+			want: []string{"▸ outer", "z"}},
+		{name: "inline tags", body: "<sub>Planned by <code>me</code></sub>", want: []string{"Planned by `me`"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := renderComment(c.body); !slices.Equal(got, c.want) {
+				t.Errorf("got %q\nwant %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestOrderedOutputs(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "output")
+	// As go-githubactions writes them: heredocs, a value set twice, an empty one.
+	file := "applied<<D1\nfalse\nD1\nfailure-reason<<D2\n\nD2\nnote<<D3\ntwo\nlines\nD3\nfailure-reason<<D4\npack-mismatch\nD4\n"
+	if err := os.WriteFile(p, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := orderedOutputs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []output{{"applied", "false"}, {"failure-reason", "pack-mismatch"}, {"note", "two\nlines"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if lines := wrapPairs(got, 30); !slices.Equal(lines, []string{"applied=false", "failure-reason=pack-mismatch", `note=two\nlines`}) {
+		t.Errorf("wrapPairs: %q", lines)
 	}
 }
