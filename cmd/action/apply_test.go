@@ -371,3 +371,41 @@ func TestStateWriteOutageLosesNothing(t *testing.T) {
 		t.Fatal("the new state was lost")
 	}
 }
+
+// TestApplyAPICalls: the lock and the state branch cost at most three API
+// calls per apply beyond the ten of an apply that committed its state to
+// the checked-out branch (BENCHMARKS.md): lock record, record read, and
+// tree, commit and ref update for the state, in place of a state read and
+// a state write. The compare API is not asked when the push came right
+// after the applied commit.
+func TestApplyAPICalls(t *testing.T) {
+	h := deployed(t, nil)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+	h.planPR(pr, nil)
+	h.merge(pr, "merge222", "Merge pull request #2")
+	h.gh.ResetLog()
+	if r := h.run(nil); r.code != 0 || r.outputs["updated"] != "1" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	var calls []string
+	state := 0
+	for _, r := range h.gh.Requests() {
+		if !strings.HasPrefix(r.Path, "/repos/") && r.Path != "/user" {
+			continue // the artifact service and blob storage are not the REST API
+		}
+		calls = append(calls, r.Method+" "+r.Route)
+		if strings.Contains(r.Path, "/git/") || strings.Contains(r.Path, "/contents/") || strings.Contains(r.Path, "/compare/") {
+			state++
+		}
+	}
+	t.Logf("%d REST calls, %d for the lock and the state:\n%s", len(calls), state, strings.Join(calls, "\n"))
+	if state != 5 {
+		t.Errorf("%d calls for the lock and the state, want 5 (lock, record, tree, commit, ref)", state)
+	}
+	// Today's other calls: commit→PR, artifact list, run list, download,
+	// the token's identity, comment list, comment edit ×2.
+	if others := len(calls) - state; others != 8 {
+		t.Errorf("%d other calls, want 8", others)
+	}
+}

@@ -556,10 +556,8 @@ func (s *Server) putContents(c *call) (int, any) {
 	if old != nil {
 		status = 200
 	}
-	return status, map[string]any{"content": c.contentJSON(f, branch), "commit": map[string]any{
-		"sha": commit.SHA, "message": commit.Message, "url": c.base() + "/git/commits/" + commit.SHA,
-		"html_url": "https://github.com/" + c.repo.FullName() + "/commit/" + commit.SHA,
-	}}
+	// The commit as GitHub describes it, with its real tree.
+	return status, map[string]any{"content": c.contentJSON(f, branch), "commit": c.commitJSON(c.repo.gitdb().commits[commit.SHA])}
 }
 
 func (s *Server) deleteContents(c *call) (int, any) {
