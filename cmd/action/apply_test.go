@@ -409,3 +409,109 @@ func TestApplyAPICalls(t *testing.T) {
 		t.Errorf("%d other calls, want 8", others)
 	}
 }
+
+// TestStateNotWritable: a store that refuses writes (a ruleset's 409, a
+// classic protection's 422, a token that may not push) fails the lock
+// write, before the adapter is even started: nothing deployed, no state,
+// the way out in the message.
+func TestStateNotWritable(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		branch string // the state-branch input
+		setup  func(h *harness)
+	}{
+		{"ruleset on the state branch", "", func(h *harness) { h.gh.Protect(stateBranch, 409) }},
+		{"protected state branch", "", func(h *harness) { h.gh.Protect(stateBranch, 422) }},
+		{"token may not push", "", func(h *harness) { h.gh.Protect(stateBranch, 403) }},
+		{"read-only token", "", func(h *harness) {
+			h.gh.AddToken("ghs_ro", ghemu.BotLogin, map[string]string{"contents": ghemu.Read, "pull_requests": ghemu.Write, "issues": ghemu.Write, "actions": ghemu.Read})
+			h.env["INPUT_GITHUB-TOKEN"] = "ghs_ro"
+		}},
+		{"ruleset on the default branch, state-branch ''", "''", func(h *harness) { h.gh.Protect("main", 409) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			in := map[string]string{}
+			if tc.branch == "''" {
+				in["state-branch"] = ""
+			}
+			h.planPR(pr, in)
+			// The adapter leaves a mark when it is started at all.
+			mark := filepath.Join(t.TempDir(), "started")
+			h.writeFile("bin/promptarena-deploy-local", "#!/bin/sh\ntouch "+mark+"\nexec "+h.adapterTarget()+" \"$@\"\n")
+			_ = os.Chmod(filepath.Join(h.workspace, "bin/promptarena-deploy-local"), 0o755)
+			h.env["PATH"] = filepath.Join(h.workspace, "bin") + ":" + h.env["PATH"]
+			tc.setup(h)
+			h.merge(pr, "merge111", "Merge pull request #1")
+			r := h.run(in)
+			if r.code != 1 || r.outputs["failure-reason"] != "state-not-writable" || r.outputs["applied"] != "false" {
+				t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+			}
+			for _, want := range []string{"Nothing was deployed", "state-backend: artifact", "App or personal access token"} {
+				if !strings.Contains(r.log, want) {
+					t.Errorf("log lacks %q:\n%s", want, r.log)
+				}
+			}
+			if _, err := os.Stat(mark); err == nil {
+				t.Error("the adapter was started")
+			}
+			if _, err := os.Stat(filepath.Join(h.workspace, ".deployed")); err == nil {
+				t.Error("something was deployed")
+			}
+			if h.anyState() {
+				t.Error("a state was written")
+			}
+		})
+	}
+}
+
+// TestRerunAndOutOfOrderApplies: a re-run of a successful apply is
+// "already applied" (no deploy, comment stays applied); an older merge's
+// apply running after a newer one's is superseded, with on-stale-plan:
+// replan too, and production keeps the newer pack.
+func TestRerunAndOutOfOrderApplies(t *testing.T) {
+	h := newHarness(t)
+	pack := h.workspace + "/support-bot.pack.json"
+	pr1 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr1, nil)
+	pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, pack), "five bullet points", "three bullet points", 1))
+	h.planPR(pr2, nil)
+	newer := mustRead(t, pack)
+	h.gh.MergePull(pr1.Number, "merge111")
+	h.gh.MergePull(pr2.Number, "merge222")
+	// The newer merge's apply runs first.
+	h.push("merge222", "Merge pull request #2")
+	if r := h.run(nil); r.code != 0 || r.outputs["applied"] != "true" {
+		t.Fatalf("newer: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	deployed := mustRead(t, filepath.Join(h.workspace, ".deployed/default/prompts/escalation.json"))
+	commits := len(h.gh.Commits(stateBranch))
+
+	// Its re-run: already applied.
+	r := h.run(nil)
+	if r.code != 0 || r.outputs["applied"] != "true" || !strings.Contains(r.summary, "Already applied") {
+		t.Fatalf("re-run: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if c := h.gh.Comments(pr2.Number); !strings.Contains(c[len(c)-1].Body, "Applied") || strings.Contains(c[len(c)-1].Body, "Failed") {
+		t.Errorf("re-run comment: %s", c[len(c)-1].Body)
+	}
+
+	// The older merge's apply, late, even with on-stale-plan: replan.
+	h.push("merge111", "Merge pull request #1")
+	r = h.run(map[string]string{"on-stale-plan": "replan"})
+	if r.code != 1 || r.outputs["failure-reason"] != "superseded" || r.outputs["applied"] != "false" {
+		t.Fatalf("older: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if got := mustRead(t, filepath.Join(h.workspace, ".deployed/default/prompts/escalation.json")); got != deployed {
+		t.Error("production rolled back to the older pack")
+	}
+	if n := len(h.gh.Commits(stateBranch)); n != commits+4 { // each run's lock and its release
+		t.Errorf("%d commits since the apply, want only the two runs' locks and releases", n-commits)
+	}
+	raw, _ := h.gh.GetFile(stateBranch, target.New(".", "arena.yaml", "default").StateDir()+"/deployed.pack.json")
+	if string(raw) != newer {
+		t.Error("the recorded pack is not the newer one")
+	}
+}
