@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 )
 
@@ -128,5 +131,95 @@ func TestArtifactStateBackend(t *testing.T) {
 	r = h.dispatch(map[string]string{"command": "status", "state-backend": "artifact"})
 	if r.code != 0 || r.outputs["status"] != "deployed" {
 		t.Fatalf("after the old one expired: %v\n%s", r.outputs, r.log)
+	}
+}
+
+// uploadAs uploads an artifact from run's context, as that run's workflow
+// could.
+func (h *harness) uploadAs(run *ghemu.Run, name string, files map[string]string) {
+	h.t.Helper()
+	up, err := artifacts.NewUploader(h.gh.ResultsURL(), h.gh.RuntimeToken(run), h.gh.Client())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var list []artifacts.File
+	for n, c := range files {
+		list = append(list, artifacts.File{Name: n, Data: []byte(c)})
+	}
+	if _, _, err := up.Upload(context.Background(), name, list, time.Time{}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// TestPlantedStateArtifactIgnored: a pull request's workflow uploads a
+// "state" artifact naming files outside the deploy; apply, refresh and
+// destroy trust only the state of push, dispatch and schedule runs on the
+// default branch.
+func TestPlantedStateArtifactIgnored(t *testing.T) {
+	in := map[string]string{"state-backend": "artifact"}
+	h := deployed(t, in)
+	outside := filepath.Join(t.TempDir(), "precious.txt")
+	if err := os.WriteFile(outside, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	planted := `{"version":1,"provider":"local","environment":"default","state":"` +
+		base64.StdEncoding.EncodeToString([]byte(`{"target_dir":"`+filepath.Dir(outside)+`","resources":{"prompt/x":{"type":"prompt","name":"x","path":"`+outside+`"}}}`)) + `"}`
+	for _, ev := range []string{"pull_request", "pull_request_target"} {
+		run := h.gh.AddRun(ghemu.Run{Event: ev, HeadSHA: "evil1", HeadBranch: "main"})
+		h.uploadAs(run, "arena-state-default", map[string]string{"deploy.state": planted})
+	}
+	fork := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "evil2", HeadBranch: "main", HeadRepo: "mallory/app"})
+	h.uploadAs(fork, "arena-state-default", map[string]string{"deploy.state": planted})
+	other := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "evil3", HeadBranch: "feature"})
+	h.uploadAs(other, "arena-state-default", map[string]string{"deploy.state": planted})
+
+	r := h.dispatch(map[string]string{"command": "refresh", "state-backend": "artifact"})
+	if r.code != 0 || r.outputs["status"] != "deployed" || !strings.Contains(r.log, "Ignored the state artifact") {
+		t.Fatalf("refresh: %v\n%s", r.outputs, r.log)
+	}
+	r = h.dispatch(map[string]string{"command": "destroy", "confirm-destroy": "default", "state-backend": "artifact"})
+	if r.code != 0 || r.outputs["destroyed"] != "true" {
+		t.Fatalf("destroy: %v\n%s", r.outputs, r.log)
+	}
+	if b, err := os.ReadFile(outside); err != nil || string(b) != "keep me" {
+		t.Fatalf("a file outside the deploy was touched: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(h.workspace, ".deployed/default/prompts")); !os.IsNotExist(err) {
+		t.Error("the real deployment was not destroyed")
+	}
+}
+
+// TestArtifactRacingWriterDetected: without the lock (the token may not
+// push to the state branch), a state artifact uploaded by another run
+// while this one saved is found when listing again: state-conflict, exit
+// 1, both states kept; not a silent lost update.
+func TestArtifactRacingWriterDetected(t *testing.T) {
+	h := newHarness(t)
+	h.gh.AddToken("ghs_nopush", ghemu.BotLogin, map[string]string{"contents": ghemu.Read, "pull_requests": ghemu.Write, "issues": ghemu.Write, "actions": ghemu.Read})
+	h.env["INPUT_GITHUB-TOKEN"] = "ghs_nopush"
+	in := map[string]string{"state-backend": "artifact"}
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, in)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	racer := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "merge000", HeadBranch: "main"})
+	theirs := `{"version":1,"provider":"local","environment":"default","state":"theirs"}`
+	h.gh.Inject("POST "+ghemu.TwirpPrefix+"FinalizeArtifact", ghemu.Fault{Before: func() {
+		h.uploadAs(racer, "arena-state-default", map[string]string{"deploy.state": theirs})
+	}})
+	r := h.run(in)
+	if r.code != 1 || r.outputs["failure-reason"] != "state-conflict" || r.outputs["applied"] != "true" || !strings.Contains(r.log, "No deploy lock") {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if !strings.Contains(r.log, "both are kept") {
+		t.Errorf("log does not say both are kept:\n%s", r.log)
+	}
+	states := 0
+	for _, a := range h.gh.Artifacts() {
+		if a.Name == "arena-state-default" && a.Finalized {
+			states++
+		}
+	}
+	if states != 2 {
+		t.Errorf("%d state artifacts, want ours and theirs", states)
 	}
 }

@@ -67,6 +67,9 @@ func (r *Runner) Dispatch(sha string) (*Run, error) {
 func (r *Runner) event(name string, run *Run, sha, ref string, payload map[string]any) error {
 	r.n++
 	path := filepath.Join(r.tmp, fmt.Sprintf("event-%d.json", r.n))
+	if _, ok := payload["repository"]; !ok {
+		payload["repository"] = map[string]any{"full_name": DefaultOwner + "/" + DefaultRepo, "default_branch": "main"}
+	}
 	b, _ := json.Marshal(payload)
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return err

@@ -410,6 +410,22 @@ func (s *session) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// defaultBranch is the repository's default branch: the event says so;
+// else the branch a push, dispatch or schedule run is on, or a pull
+// request's base.
+func defaultBranch(g *GitHubContext) string {
+	if g.DefaultBranch != "" {
+		return g.DefaultBranch
+	}
+	if b, ok := strings.CutPrefix(g.Ref, "refs/heads/"); ok && g.PRNumber == 0 {
+		return b
+	}
+	if g.BaseRef != "" {
+		return g.BaseRef
+	}
+	return "main"
+}
+
 // stateBackendFor picks the state backend; write says whether this run may
 // write state (apply, status, refresh, destroy) or only read it (plan).
 func (s *session) stateBackendFor(write bool) state.Backend {
@@ -426,7 +442,8 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 	switch s.o.StateBackend {
 	case "artifact":
 		a := &state.Artifact{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Name: "arena-state-" + artifactSafe(s.env),
-			Env: s.env, RetentionDays: s.o.RetentionDays, Now: s.now, Warn: s.d.Report.Warningf}
+			Env: s.env, RetentionDays: s.o.RetentionDays, Now: s.now, Warn: s.d.Report.Warningf,
+			Runs: &state.GitHubRuns{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo}, Repo: g.Owner + "/" + g.Repo, DefaultBranch: defaultBranch(g)}
 		if write && s.d.Uploader != nil {
 			a.Uploader = s.d.Uploader
 		}

@@ -2,9 +2,13 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -19,37 +23,146 @@ type uploader interface {
 
 // Artifact keeps state in a workflow artifact named arena-state-<env>,
 // uploaded again by every run that loads it so it never expires silently.
+//
+// It has one trusted writer: only artifacts of this repository's runs on
+// the default branch, triggered by push, workflow_dispatch or schedule,
+// are read. A pull request's run (pull_request, pull_request_target, a
+// fork, another branch) can upload an artifact of that name; it is never
+// taken for the state. Artifacts have no compare-and-swap: beside
+// deploy.state each holds record.json with a serial one above the state it
+// replaced, and after uploading, the writer lists the state artifacts
+// again: another upload since the state it read is a racing writer, and
+// the save fails ErrConflict with both kept.
 type Artifact struct {
 	Finder        *artifacts.Finder
-	Uploader      uploader // nil: read-only (pull request runs)
+	Runs          RunLister // the runs behind artifacts, for trust
+	Uploader      uploader  // nil: read-only (pull request runs)
 	Name          string
 	Env           string
+	DefaultBranch string
+	Repo          string // owner/name
 	RetentionDays int
 	Now           func() time.Time
 	Warn          func(format string, args ...any)
+
+	trusted map[int64]bool // run id → trusted, asked once per run
 }
 
 // Describe implements Backend.
 func (a *Artifact) Describe() string { return "artifact " + a.Name }
 
-// newest is the newest usable state artifact of this repository.
-func (a *Artifact) newest(ctx context.Context) (*artifacts.Info, error) {
+// RunLister lists the workflow runs of a commit.
+type RunLister interface {
+	RunsOf(ctx context.Context, headSHA string) ([]Run, error)
+}
+
+// GitHubRuns lists runs through the REST API.
+type GitHubRuns struct {
+	GH          *github.Client
+	Owner, Repo string
+}
+
+// RunsOf implements RunLister.
+func (g *GitHubRuns) RunsOf(ctx context.Context, headSHA string) ([]Run, error) {
+	var out []Run
+	opt := &github.ListWorkflowRunsOptions{HeadSHA: headSHA, ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		runs, resp, err := g.GH.Actions.ListRepositoryWorkflowRuns(ctx, g.Owner, g.Repo, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs.WorkflowRuns {
+			out = append(out, Run{ID: r.GetID(), Event: r.GetEvent(), HeadBranch: r.GetHeadBranch(), HeadRepo: r.GetHeadRepository().GetFullName()})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// Run is what trust needs to know of a workflow run.
+type Run struct {
+	ID         int64
+	Event      string
+	HeadBranch string
+	HeadRepo   string // owner/name
+}
+
+// trustedEvents are the events whose runs on the default branch may write
+// state: never a pull request's.
+var trustedEvents = map[string]bool{"push": true, "workflow_dispatch": true, "schedule": true}
+
+// Trusted says whether a run may have written state.
+func (a *Artifact) Trusted(r Run) bool {
+	return trustedEvents[r.Event] && r.HeadBranch == a.DefaultBranch && (a.Repo == "" || r.HeadRepo == "" || r.HeadRepo == a.Repo)
+}
+
+func (a *Artifact) trust(ctx context.Context, info *artifacts.Info) (bool, error) {
+	if info.FromFork || info.RunID == 0 {
+		return false, nil
+	}
+	if ok, seen := a.trusted[info.RunID]; seen {
+		return ok, nil
+	}
+	if a.trusted == nil {
+		a.trusted = map[int64]bool{}
+	}
+	if a.Runs == nil {
+		return false, nil
+	}
+	runs, err := a.Runs.RunsOf(ctx, info.HeadSHA)
+	if err != nil {
+		return false, fmt.Errorf("check who wrote the state artifact %d: %w", info.ID, err)
+	}
+	for _, r := range runs {
+		a.trusted[r.ID] = a.Trusted(r)
+	}
+	if !a.trusted[info.RunID] && a.Warn != nil {
+		a.Warn("Ignored the state artifact %d: its run %d is not a push, workflow_dispatch or schedule run of %s on %s (a pull request's artifact is never trusted as state).",
+			info.ID, info.RunID, a.Repo, a.DefaultBranch)
+	}
+	return a.trusted[info.RunID], nil
+}
+
+// candidates are the trusted, unexpired state artifacts, newest first; it
+// fails ErrExpired when trusted ones exist but all expired.
+func (a *Artifact) candidates(ctx context.Context) ([]artifacts.Info, error) {
 	list, err := a.Finder.List(ctx, a.Name)
 	if err != nil {
 		return nil, err
 	}
+	var live []artifacts.Info
+	var expired *artifacts.Info
 	for i := range list {
-		if !list[i].FromFork && !list[i].Expired {
-			return &list[i], nil
+		ok, err := a.trust(ctx, &list[i])
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case !ok:
+		case list[i].Expired:
+			if expired == nil {
+				expired = &list[i]
+			}
+		default:
+			live = append(live, list[i])
 		}
 	}
-	for i := range list {
-		if !list[i].FromFork {
-			return nil, fmt.Errorf("%w: the state artifact %s expired at %s; restore the state from a state-conflict or apply artifact, or switch to state-backend: git",
-				ErrExpired, a.Name, list[i].ExpiresAt.Format(time.RFC3339))
-		}
+	if len(live) == 0 && expired != nil {
+		return nil, fmt.Errorf("%w: the state artifact %s expired at %s; restore the state from a state-conflict or apply artifact, or switch to state-backend: git",
+			ErrExpired, a.Name, expired.ExpiresAt.Format(time.RFC3339))
 	}
-	return nil, nil
+	return live, nil
+}
+
+// newest is the newest trusted state artifact.
+func (a *Artifact) newest(ctx context.Context) (*artifacts.Info, error) {
+	live, err := a.candidates(ctx)
+	if err != nil || len(live) == 0 {
+		return nil, err
+	}
+	return &live[0], nil
 }
 
 // Load implements Backend.
@@ -78,14 +191,22 @@ func (a *Artifact) Load(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Snapshot{State: st, Raw: raw, Version: fmt.Sprint(info.ID)}, nil
+	snap := &Snapshot{State: st, Raw: raw, Version: fmt.Sprint(info.ID)}
+	if recRaw, ok := files[RecordFile]; ok {
+		var rec Record
+		if err := json.Unmarshal(recRaw, &rec); err != nil {
+			return nil, fmt.Errorf("load state %s: %w: %s is not JSON (%v)", a.Describe(), deploy.ErrCorrupt, RecordFile, err)
+		}
+		snap.Record = &rec
+	}
+	return snap, nil
 }
 
-// Save implements Backend. Artifacts have no compare-and-swap, so it
-// checks that the newest state is still the one loaded; the deploy lock and
-// the workflow's concurrency group close the remaining window.
+// Save implements Backend. Artifacts have no compare-and-swap: it checks
+// that the newest state is still the one loaded, uploads with the next
+// serial, then lists again: an upload by another run since the state it
+// read is a racing writer (the deploy lock, when held, rules that out).
 func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, error) {
-	st := w.State
 	if a.Uploader == nil {
 		return "", errors.New("state artifacts are written only by apply, status and refresh runs")
 	}
@@ -93,26 +214,63 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 	if err != nil && !errors.Is(err, ErrExpired) {
 		return "", err
 	}
-	want := ""
-	if base != nil {
-		want = base.Version
-	}
+	want := versionOf(base)
 	if cur != nil && fmt.Sprint(cur.ID) != want {
 		return "", fmt.Errorf("%w: a newer %s (id %d) was uploaded by another run", ErrConflict, a.Name, cur.ID)
 	}
-	raw, err := encode(st)
+	raw, err := encode(w.State)
 	if err != nil {
 		return "", err
+	}
+	rec := nextRecord(base, w, raw)
+	rec.State = "" // deploy.state is beside it
+	recRaw, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	files := []artifacts.File{{Name: deploy.StateFile, Data: raw}, {Name: RecordFile, Data: recRaw}}
+	if w.Pack != nil {
+		files = append(files, artifacts.File{Name: DeployedPackFile, Data: w.Pack})
 	}
 	var expires time.Time
 	if a.RetentionDays > 0 {
 		expires = a.Now().Add(time.Duration(a.RetentionDays) * 24 * time.Hour)
 	}
-	id, _, err := a.Uploader.Upload(ctx, a.Name, []artifacts.File{{Name: deploy.StateFile, Data: raw}}, expires)
+	id, _, err := a.Uploader.Upload(ctx, a.Name, files, expires)
 	if err != nil {
 		return "", fmt.Errorf("save state %s: %w", a.Describe(), err)
 	}
+	// Racing writers: any other state artifact since the one we read.
+	live, err := a.candidates(ctx)
+	if err != nil {
+		return "", fmt.Errorf("save state %s: list it again after the upload: %w", a.Describe(), err)
+	}
+	baseID, _ := strconv.ParseInt(want, 10, 64) // "" (no state yet): 0
+	for _, o := range live {
+		if o.ID != id && o.ID > baseID {
+			return "", fmt.Errorf("%w: %s: run %d uploaded state (artifact %d) from the same state (serial %d) as this run (artifact %d, serial %d); both are kept",
+				ErrConflict, a.Name, o.RunID, o.ID, base.Serial(), id, rec.Serial)
+		}
+	}
 	return fmt.Sprint(id), nil
+}
+
+// LoadDeployedPack is the pack recorded beside the newest trusted state
+// (nil when none).
+func (a *Artifact) LoadDeployedPack(ctx context.Context) ([]byte, error) {
+	info, err := a.newest(ctx)
+	if err != nil || info == nil {
+		return nil, err
+	}
+	data, err := a.Finder.Download(ctx, info.ID)
+	if err != nil {
+		return nil, err
+	}
+	files, err := artifacts.Unzip(data, artifacts.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	return files[DeployedPackFile], nil
 }
 
 // Delete implements Backend: it uploads an empty state, since deleting
