@@ -18,6 +18,8 @@ package ghclient
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -280,8 +282,8 @@ func (c *cancelOnClose) Close() error {
 func (t *Transport) decide(req *http.Request, resp *http.Response, err error, try int) (time.Duration, string, bool) {
 	p := t.Policy
 	if err != nil {
-		if req.Context().Err() != nil {
-			return 0, "", false // cancelled: no retry
+		if req.Context().Err() != nil || Untrusted(err) {
+			return 0, "", false // cancelled, or a certificate no retry will make trusted
 		}
 		return p.Backoff(try), "no answer (" + errorText(err) + ")", true
 	}
@@ -400,5 +402,19 @@ func Transient(err error) bool {
 		return c == http.StatusTooManyRequests || (c >= 500 && c != http.StatusNotImplemented)
 	}
 	var ue *url.Error
-	return errors.As(err, &ue)
+	return errors.As(err, &ue) && !Untrusted(err)
+}
+
+// Untrusted reports whether err is the server's certificate failing
+// verification: behind a private CA (GitHub Enterprise Server with an
+// internal CA, a TLS-intercepting proxy) every try fails the same way, so
+// it is not retried, and the caller can say what fixes it (SSL_CERT_FILE).
+func Untrusted(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		invalid  x509.CertificateInvalidError
+		hostname x509.HostnameError
+	)
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &invalid) || errors.As(err, &hostname)
 }

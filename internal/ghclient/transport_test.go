@@ -3,9 +3,14 @@ package ghclient_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,5 +270,34 @@ func TestLogNamesNoSecret(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(logged.String(), "/_blob/download/k") || strings.Contains(logged.String(), "SECRET") {
 		t.Errorf("log: %q", logged.String())
+	}
+}
+
+// TestUntrustedCertificateIsNotRetried: a server whose certificate no root
+// trusts fails the same way on every try (a private CA without
+// SSL_CERT_FILE), so the call fails at once and says why.
+func TestUntrustedCertificateIsNotRetried(t *testing.T) {
+	var tries atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tries.Add(1) }))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	var z sleeps
+	// The system's roots (not the test server's CA), as in the action.
+	c := ghclient.Client(&http.Transport{}, ghclient.Policy{Sleep: z.sleep})
+	resp, err := c.Get(srv.URL)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("an untrusted certificate was accepted")
+	}
+	if !ghclient.Untrusted(err) || ghclient.Transient(err) {
+		t.Errorf("Untrusted %v, Transient %v for %v", ghclient.Untrusted(err), ghclient.Transient(err), err)
+	}
+	if len(z.all()) != 0 || tries.Load() != 0 {
+		t.Errorf("retried %d times (waits %v), reached the handler %d times", len(z.all()), z.all(), tries.Load())
+	}
+	// A refused connection is still worth another try.
+	if !ghclient.Transient(&url.Error{Op: "Get", URL: srv.URL, Err: errors.New("connection refused")}) {
+		t.Error("a refused connection is no longer transient")
 	}
 }

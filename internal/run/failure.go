@@ -13,6 +13,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
 )
@@ -200,6 +201,8 @@ func classify(err error) (reason, hint string) {
 		return ReasonAdapterFailed, hintTimedOut
 	case errors.As(err, &call):
 		return ReasonAdapterFailed, hintAdapterFailed
+	case ghclient.Untrusted(err):
+		return ReasonGitHubAPI, "The server's TLS certificate is not trusted. Behind a private CA (GitHub Enterprise Server, a TLS-intercepting proxy) set SSL_CERT_FILE to a PEM file in the workspace (README: Private certificate authorities)."
 	case isGitHubError(err):
 		return ReasonGitHubAPI, "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run."
 	}
