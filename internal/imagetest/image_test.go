@@ -22,6 +22,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // The knobs, all set by .ci/run:
@@ -256,10 +257,11 @@ func TestPlanAndApplyInImage(t *testing.T) {
 	if o["applied"] != "true" || o["created"] != "4" || o["plan-id"] != plan.outputs["plan-id"] || o["state-sha"] == "" {
 		t.Errorf("apply outputs %v", o)
 	}
-	raw, ok := r.gh.GetFile("main", ".promptarena/deploy.state")
+	// The state is committed to the state branch, under the target's folder.
+	raw, ok := r.gh.GetFile("arena-deploy-state", target.New(".", "arena.yaml", "production").StateDir()+"/deploy.state")
 	var state deploy.State
 	if err := json.Unmarshal(raw, &state); !ok || err != nil || state.Environment != "production" || state.PackChecksum != plan.outputs["pack-checksum"] {
-		t.Errorf("state on main (%v): %s", err, raw)
+		t.Errorf("state on the state branch (%v): %s", err, raw)
 	}
 	if _, err := os.Stat(filepath.Join(r.workspace, ".deployed", "production", "prompts", "greeting.json")); err != nil {
 		t.Errorf("the reference adapter did not deploy into the workspace: %v", err)
