@@ -135,8 +135,8 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	d.showComment(w, pr.Number)
 
 	heading(w, "2. Pull request #1 is merged: the action applies exactly the reviewed plan")
-	explain(w, "It locks production, finds #1's plan, checks that the pack, config, adapter and deployed state still match it,")
-	explain(w, "applies it, and records the new state on a branch of its own.")
+	explain(w, "It locks production, finds #1's plan, checks that the pack, config, adapter and deployed")
+	explain(w, "state still match it, applies it, and records the new state on a branch of its own.")
 	d.gh.MergePull(pr.Number, demoMerge1)
 	if _, err := d.runner.Push(demoMerge1, "Deploy the support bot (#1)"); err != nil {
 		return err
@@ -188,14 +188,30 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	}
 	d.showComment(w, pr2.Number)
 
-	heading(w, "5. The pack changes after the review: merging #2 is refused")
-	explain(w, "Before #2 merges, a teammate pushes a refund-prompt edit straight to main. The merge commit's pack")
-	explain(w, "is then #2's reviewed pack plus an edit nobody reviewed: the action applies nothing and says why.")
+	heading(w, "5. A teammate pushes a refund-prompt edit straight to main, before #2 merges")
+	explain(w, "That push runs the workflow too. No pull request, so no reviewed plan: nothing is deployed.")
 	hotfix := bytes.Replace(reviewedMain, []byte("Never promise a refund above"), []byte("Always offer a refund up to"), 1)
 	if bytes.Equal(hotfix, reviewedMain) {
 		return errors.New("the example's refund prompt changed: update the demo's edit")
 	}
 	d.gh.SetFile("main", demoPackRel, hotfix)
+	if err := os.WriteFile(pack, hotfix, 0o644); err != nil {
+		return err
+	}
+	if _, err := d.runner.Push(demoHotfix, "Refunds: always offer up to the limit"); err != nil {
+		return err
+	}
+	st, err = d.step(ctx, w, prod, exitFailure)
+	if err != nil {
+		return err
+	}
+	if out, _ := st.Outputs(); out["failure-reason"] != "plan-not-found" {
+		return fmt.Errorf("the direct push was not refused as plan-not-found: outputs %v", out)
+	}
+
+	heading(w, "6. Pull request #2 is merged: the pack is not the one reviewed, so the apply is refused")
+	explain(w, "The merge commit's pack is #2's reviewed pack plus the teammate's edit, which nobody reviewed")
+	explain(w, "in #2. The action applies nothing and says why, on the pull request.")
 	merged := bytes.Replace(hotfix, []byte("five bullet points"), []byte("three bullet points"), 1)
 	if err := os.WriteFile(pack, merged, 0o644); err != nil {
 		return err
@@ -219,8 +235,16 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	if now.PackChecksum != applied.PackChecksum {
 		return fmt.Errorf("the refused apply changed the state: %s, was %s", now.PackChecksum, applied.PackChecksum)
 	}
-	fmt.Fprintf(w, "\nProduction is untouched: its state still records pull request #1's pack (%.19s…).\n", applied.PackChecksum)
-	explain(w, "The fix is the hint above: open a pull request with main's pack, review its plan, merge it.")
+	deployed, err := os.ReadFile(filepath.Join(d.runner.Workspace, ".deployed", demoEnv, "prompts", "escalation.json"))
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(deployed, []byte("five bullet points")) {
+		return errors.New("the refused apply changed the deployed escalation prompt")
+	}
+	fmt.Fprintf(w, "\nProduction is untouched: its state still records pull request #1's pack (%.19s…),\n", applied.PackChecksum)
+	fmt.Fprintln(w, "and the deployed escalation prompt still asks for five bullet points.")
+	explain(w, "The way forward is the hint: a pull request whose pack is main's, its plan reviewed, then merged.")
 
 	heading(w, "The end")
 	if v := d.gh.Violations(); len(v) > 0 {

@@ -35,10 +35,12 @@ func TestDemo(t *testing.T) {
 		"status=deployed", "Its job summary", "Arena status of **production**: deployed",
 		// 4: the second plan with the prompt's diff.
 		"~1 to update", "▾ `escalation` changed · +1 −1", "+Summarise the conversation for a human agent in three bullet points.",
-		// 5: the refusal.
-		"━━━ 5. The pack changes after the review: merging #2 is refused", "  │ Error: the pack at this commit (support-bot.pack.json",
+		// 5: a direct push deploys nothing.
+		"━━━ 5. A teammate pushes", "  │ Error: no merged pull request is associated with", "failure-reason=plan-not-found",
+		// 6: the refusal.
+		"━━━ 6. Pull request #2 is merged: the pack is not the one reviewed, so the apply is refused", "  │ Error: the pack at this commit (support-bot.pack.json",
 		"is not the pack that was reviewed", "failure-reason=pack-mismatch", "applied=false", "❌ **Failed**", "(`pack-mismatch`)",
-		"Production is untouched",
+		"Production is untouched", "still asks for five bullet points",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q", want)
