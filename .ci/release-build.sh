@@ -24,7 +24,7 @@ for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
   os=${target%/*} arch=${target#*/}
   name="arena-deploy_${version}_${os}_${arch}"
   mkdir -p "$stage/$name"
-  GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -tags nodemo -trimpath \
+  GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -tags nodemo,nethttpomithttp2 -trimpath \
     -ldflags="-s -w -X main.version=${version}" -o "$stage/$name/arena-deploy" ./cmd/action
   cp README.md "$stage/$name/"
   # Fixed owner, mode and time, sorted: the archive's bytes depend only on

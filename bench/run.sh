@@ -18,7 +18,7 @@ echo "$raw" | awk '/^Benchmark/ {
 
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-CGO_ENABLED=0 go build -tags nodemo -trimpath -ldflags="-s -w" -o "$bin/arena-deploy" ./cmd/action
+CGO_ENABLED=0 go build -tags nodemo,nethttpomithttp2 -trimpath -ldflags="-s -w" -o "$bin/arena-deploy" ./cmd/action
 echo
 # The image holds this one binary; the reference adapter is a link to it.
 echo "image payload (one static binary, FROM scratch): $(du -b "$bin/arena-deploy" | cut -f1) bytes"

@@ -175,7 +175,7 @@ func BenchmarkAdapterOnly50(b *testing.B) {
 // BenchmarkStartUp is the static binary's start-up: exec to exit.
 func BenchmarkStartUp(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "arena-deploy")
-	build := exec.Command("go", "build", "-tags", "nodemo", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/action")
+	build := exec.Command("go", "build", "-tags", "nodemo,nethttpomithttp2", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/action")
 	build.Dir, build.Env = deploytest.RepoRoot(), append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("%v\n%s", err, out)
