@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/clock"
 )
 
 // Defaults of the policy; a zero Policy field means its default.
@@ -90,17 +92,7 @@ func (p Policy) now() time.Time {
 }
 
 func (p Policy) sleep(ctx context.Context, d time.Duration) error {
-	if p.Sleep != nil {
-		return p.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return clock.Sleep(ctx, d, p.Sleep)
 }
 
 // Backoff is the jittered delay before retry n (1-based): Base·2^(n-1),

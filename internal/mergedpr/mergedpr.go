@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/clock"
 )
 
 // Result is the pull request found; Number 0 means none.
@@ -158,17 +160,7 @@ func (f *Finder) result(pr *github.PullRequest, how string) Result {
 }
 
 func (f *Finder) sleep(ctx context.Context, d time.Duration) error {
-	if f.Sleep != nil {
-		return f.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return clock.Sleep(ctx, d, f.Sleep)
 }
 
 func (f *Finder) warn(format string, args ...any) {
