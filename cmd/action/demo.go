@@ -120,6 +120,8 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	prod := map[string]string{"environment": demoEnv}
 	fmt.Fprintln(w, "arena-deploy-action, start to finish: two pull requests to one environment, one of them refused.")
 	fmt.Fprintln(w, "GitHub is an emulator on loopback and the adapter the reference one, which deploys into a folder.")
+	fmt.Fprintln(w, "Each run is shown as GitHub shows it: its log (│), its outputs, the pull request's comment (║)")
+	fmt.Fprintln(w, "or the job summary (┃). $DEMO is the demo's temporary directory.")
 
 	heading(w, "1. Pull request #1 adds a support bot: the action plans it and comments")
 	explain(w, "The plan is what the adapter would do; the comment is the review. The plan is saved as an artifact.")
