@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -75,4 +76,69 @@ func TestDocsMatchTheContract(t *testing.T) {
 	if len(set) < 15 {
 		t.Errorf("found only %d outputs set in code: the scan is broken", len(set))
 	}
+}
+
+// TestDocsReadmeLinksResolve keeps the README's own links true: every
+// in-page anchor names a heading (as GitHub derives anchors), and every
+// relative link names a file or folder of the repository. A renamed
+// section once left "[below](#faster-starts-pin-the-prebuilt-image)"
+// pointing at nothing.
+func TestDocsReadmeLinksResolve(t *testing.T) {
+	root := deploytest.RepoRoot()
+	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Text outside fenced blocks and inline code: a "# comment" in a
+	// block is no heading, and `[label](url)` in code is no link.
+	var prose strings.Builder
+	fenced := false
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			fenced = !fenced
+			continue
+		}
+		if !fenced {
+			prose.WriteString(regexp.MustCompile("`[^`]*`").ReplaceAllString(line, "") + "\n")
+		}
+	}
+	anchors := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^#{1,6} (.+)$`).FindAllStringSubmatch(prose.String(), -1) {
+		anchors[githubAnchor(m[1])] = true
+	}
+	links := regexp.MustCompile(`\]\(([^)\s]+)\)`).FindAllStringSubmatch(prose.String(), -1)
+	if len(links) < 20 {
+		t.Fatalf("found only %d links: the scan is broken", len(links))
+	}
+	for _, m := range links {
+		target := m[1]
+		switch {
+		case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
+		case strings.HasPrefix(target, "#"):
+			if !anchors[target[1:]] {
+				t.Errorf("README links to %s, but no heading has that anchor", target)
+			}
+		default:
+			file, _, _ := strings.Cut(target, "#")
+			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(file))); err != nil {
+				t.Errorf("README links to %s: %v", target, err)
+			}
+		}
+	}
+}
+
+// githubAnchor is the anchor GitHub gives a heading: lower case, spaces to
+// hyphens, and every character but letters, digits, hyphens and
+// underscores dropped (Markdown emphasis included).
+func githubAnchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteByte('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
