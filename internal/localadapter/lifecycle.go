@@ -110,7 +110,10 @@ func (p *Provider) prepare(req *deploy.PlanRequest) (config, *state, []desired, 
 		return cfg, nil, nil, err
 	}
 	want, err := desiredResources(req.PackJSON, cfg)
-	return cfg, prior, want, err
+	if err != nil {
+		return cfg, prior, want, err
+	}
+	return cfg, prior, want, p.fence(cfg, prior, want)
 }
 
 // Plan implements deploy.Provider.
@@ -248,6 +251,13 @@ func (p *Provider) Status(_ context.Context, req *deploy.StatusRequest) (*deploy
 	if err != nil {
 		return nil, err
 	}
+	if cfg, err := parseConfig(req.DeployConfig); err == nil {
+		if err := p.fence(cfg, prior, nil); err != nil {
+			return nil, err
+		}
+	} else if len(prior.Resources) > 0 {
+		return nil, err
+	}
 	if len(prior.Resources) == 0 {
 		return &deploy.StatusResponse{Status: "not_deployed", State: req.PriorState}, nil
 	}
@@ -294,6 +304,13 @@ func (p *Provider) Destroy(_ context.Context, req *deploy.DestroyRequest, cb dep
 	if err != nil {
 		return err
 	}
+	cfg, err := parseConfig(req.DeployConfig)
+	if err != nil {
+		return err
+	}
+	if err := p.fence(cfg, prior, nil); err != nil {
+		return err
+	}
 	var errs []error
 	dirs := map[string]bool{}
 	for _, k := range sortedKeys(prior.Resources) {
@@ -337,6 +354,9 @@ func (p *Provider) Import(_ context.Context, req *deploy.ImportRequest) (*deploy
 	}
 	prior, err := decodeState(req.PriorState)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.fence(cfg, prior, nil); err != nil {
 		return nil, err
 	}
 	rel := req.Identifier

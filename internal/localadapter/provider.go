@@ -280,7 +280,8 @@ func digest(b []byte) string {
 // marker that matches no digest if something else (a directory) is there.
 func (p *Provider) onDisk(rel string) (string, error) {
 	abs := p.abs(rel)
-	if fi, err := os.Stat(abs); err == nil && !fi.Mode().IsRegular() {
+	// Lstat: a symbolic link is not this adapter's file, and is not followed.
+	if fi, err := os.Lstat(abs); err == nil && !fi.Mode().IsRegular() {
 		return "not-a-regular-file", nil
 	}
 	b, err := os.ReadFile(abs)
