@@ -142,3 +142,54 @@ func githubAnchor(heading string) string {
 	}
 	return b.String()
 }
+
+// TestDocsDevelopmentMapListsEveryPackage keeps the README's map of the
+// code complete: a newcomer looking for where a thing lives should find
+// every package of cmd/ and internal/ there (test helpers named *test
+// excepted, unless they hold tests of their own).
+func TestDocsDevelopmentMapListsEveryPackage(t *testing.T) {
+	root := deploytest.RepoRoot()
+	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dev, ok := strings.Cut(string(raw), "\n## Development\n")
+	if !ok {
+		t.Fatal("README has no Development section")
+	}
+	block := regexp.MustCompile("(?s)```\n(.*?)```").FindStringSubmatch(dev)
+	if block == nil {
+		t.Fatal("README's Development section has no map of the code")
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(block[1], "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			listed[strings.TrimSuffix(f[0], "/")] = true
+		}
+	}
+	found := 0
+	for _, top := range []string{"cmd", "internal"} {
+		filepath.WalkDir(filepath.Join(root, top), func(p string, d os.DirEntry, err error) error {
+			if err != nil || !d.IsDir() || d.Name() == "testdata" {
+				if err == nil && d.IsDir() {
+					return filepath.SkipDir
+				}
+				return err
+			}
+			src, _ := filepath.Glob(filepath.Join(p, "*.go"))
+			tests, _ := filepath.Glob(filepath.Join(p, "*_test.go"))
+			if len(src) == len(tests) || (strings.HasSuffix(d.Name(), "test") && len(tests) == 0) {
+				return nil // no package, or a test helper
+			}
+			rel, _ := filepath.Rel(root, p)
+			found++
+			if !listed[filepath.ToSlash(rel)] {
+				t.Errorf("README's Development map does not list %s/", filepath.ToSlash(rel))
+			}
+			return nil
+		})
+	}
+	if found < 20 {
+		t.Fatalf("found only %d packages: the walk is broken", found)
+	}
+}
