@@ -243,13 +243,18 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 }
 
 // stateWrite is what an apply stores: the state, and in the record the
-// commit and plan applied and the exact pack bytes.
+// commit and plan applied (the plan only once all of it was) and the exact
+// pack bytes.
 func (s *session) stateWrite(st *deploy.State, msg string, res *ApplyResult) *state.Write {
 	w := &state.Write{State: st, Message: msg, Pack: s.pack, Now: s.now()}
 	if g := s.d.GH; g != nil {
 		w.Commit, w.RunID, w.RunAttempt = g.SHA, g.RunID, g.RunAttempt
 	}
-	if res.Prov != nil {
+	// The plan id is what makes a re-run "already applied": a partial
+	// state (the adapter failed part-way) records the commit, so nothing
+	// older is applied after it, but not the plan, so the re-run deploys
+	// the rest.
+	if res.Prov != nil && res.Applied {
 		w.PlanID = res.Prov.PlanID
 	}
 	return w
