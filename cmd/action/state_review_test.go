@@ -39,3 +39,36 @@ func TestRerunAfterPartialApplyIsNotAlreadyApplied(t *testing.T) {
 		t.Errorf("refund.json never deployed: %v", err)
 	}
 }
+
+// TestRerunAfterDestroyIsNotAlreadyApplied: after a destroy, re-running
+// the apply of the commit last applied must not report "already applied"
+// (applied=true) while nothing is deployed.
+func TestRerunAfterDestroyIsNotAlreadyApplied(t *testing.T) {
+	for _, backend := range []string{"git", "artifact"} {
+		t.Run(backend, func(t *testing.T) {
+			in := map[string]string{"state-backend": backend}
+			h := newHarness(t)
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			h.planPR(pr, in)
+			apply := h.merge(pr, "merge111", "Merge pull request #1")
+			if r := h.run(in); r.code != 0 {
+				t.Fatalf("apply: %v\n%s", r.outputs, r.log)
+			}
+			if r := h.dispatch(map[string]string{"state-backend": backend, "command": "destroy", "confirm-destroy": "default"}); r.code != 0 || r.outputs["destroyed"] != "true" {
+				t.Fatalf("destroy: %v\n%s", r.outputs, r.log)
+			}
+			h.runner.Rerun(apply)
+			h.must(h.runner.Push("merge111", "Merge pull request #1"))
+			r := h.run(map[string]string{"state-backend": backend, "on-stale-plan": "replan"})
+			if strings.Contains(r.summary+r.log, "Already applied") {
+				t.Fatalf("the re-run after a destroy reported already applied (exit %d %v)\n%s", r.code, r.outputs, r.log)
+			}
+			if r.code != 0 || r.outputs["applied"] != "true" {
+				t.Fatalf("re-run: exit %d %v\n%s", r.code, r.outputs, r.log)
+			}
+			if _, err := os.Stat(filepath.Join(h.workspace, ".deployed/default/prompts/refund.json")); err != nil {
+				t.Errorf("nothing deployed: %v", err)
+			}
+		})
+	}
+}

@@ -104,6 +104,12 @@ func nextRecord(base *Snapshot, w *Write, stateRaw []byte) *Record {
 	if w.State == nil {
 		rec.PackSHA = ""
 	}
+	// Nothing deployed (a destroy) is nothing "already applied": the
+	// commit stays, so nothing older is applied by mistake, the plan goes,
+	// so a re-run of the last apply deploys again.
+	if w.State == nil || w.State.State == "" {
+		rec.PlanID = ""
+	}
 	rec.State = string(stateRaw)
 	return rec
 }
