@@ -126,7 +126,7 @@ func marshalSavedPlan(p *SavedPlan) ([]byte, error) {
 	if i < 0 || bytes.Count(shell, quoted) != 1 {
 		return json.MarshalIndent(p, "", "  ") // cannot happen; never guess
 	}
-	out := make([]byte, 0, len(shell)+len(p.Request.PackJSON)*9/8)
+	out := make([]byte, 0, len(shell)-len(quoted)+jsonwire.QuotedLenHTML(p.Request.PackJSON))
 	out = append(out, shell[:i]...)
 	out = jsonwire.AppendQuotedHTML(out, p.Request.PackJSON)
 	return append(out, shell[i+len(quoted):]...), nil

@@ -271,7 +271,7 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 		expires = s.now().Add(time.Duration(s.o.RetentionDays) * 24 * time.Hour)
 	}
 	res.ArtifactName = s.target.PlanArtifact(s.headSHA())
-	if s.masker.Contains(string(planJSON)) {
+	if s.masker.ContainsBytes(planJSON) {
 		// Everything else in it was masked at its source: only the pack,
 		// kept byte for byte for apply to verify, can hold it.
 		s.d.Report.Warningf("The pack %s holds the value of a secret; it is uploaded with the plan as it is in the repository. Keep secrets out of packs.", relTo(s.o.WorkDir, s.packPath))

@@ -43,6 +43,7 @@ type session struct {
 
 	packPath     string
 	pack         []byte
+	packText     string // pack as a string, made once: every request carries it
 	packChecksum string
 	packParsed   *pack.Pack
 	packMeta     deploy.PackMeta
@@ -140,9 +141,11 @@ func (s *session) load() error {
 	if s.packPath, err = deploy.ResolvePack(s.ws, s.o.WorkDir, s.o.PackPath); err != nil {
 		return err
 	}
-	if s.pack, err = s.ws.ReadFile(s.packPath); err != nil {
+	packBytes, err := s.ws.ReadFile(s.packPath)
+	if err != nil {
 		return fmt.Errorf("read pack: %w", err)
 	}
+	s.setPack(packBytes)
 	// One parse for the run: validation, metadata and (when asked) the
 	// content digest all come from it.
 	if s.packParsed, err = pack.Parse(s.pack); err != nil {
@@ -358,7 +361,7 @@ func (s *session) planRequest(priorState string, redacted bool) *deploy.PlanRequ
 		// is kept byte for byte: apply verifies it.)
 		cfg, arenaCfg, priorState = s.redactedConfig, s.masker.String(s.arenaConfig), s.masker.String(priorState)
 	}
-	return &deploy.PlanRequest{PackJSON: string(s.pack), DeployConfig: cfg, ArenaConfig: arenaCfg, Environment: s.env, PriorState: priorState}
+	return &deploy.PlanRequest{PackJSON: s.packText, DeployConfig: cfg, ArenaConfig: arenaCfg, Environment: s.env, PriorState: priorState}
 }
 
 func (s *session) plan(ctx context.Context, priorState string) (*deploy.PlanResponse, error) {
@@ -392,4 +395,10 @@ func short(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// setPack makes b the pack of this run (the file, or the reviewed bytes an
+// apply uses instead); its string form is made here once, not per request.
+func (s *session) setPack(b []byte) {
+	s.pack, s.packText = b, string(b)
 }

@@ -55,7 +55,7 @@ func (s *session) verifyPack(saved *deploy.SavedPlan, res *ApplyResult) error {
 		return nil
 	}
 	if reviewed.ContentDigest() == s.packParsed.ContentDigest() {
-		s.pack = reviewedBytes
+		s.setPack(reviewedBytes)
 		res.Notes = append(res.Notes, fmt.Sprintf("The pack at this commit (%s) was recompiled since the review; only its compilation block differs, so the reviewed bytes (%s) were applied.",
 			short(s.packChecksum, 12), short(saved.PackChecksum, 12)))
 		s.packChecksum = saved.PackChecksum

@@ -225,5 +225,8 @@ func TestQuoteHTMLMatchesMarshal(t *testing.T) {
 		if got := AppendQuotedHTML(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("AppendQuotedHTML(%q) = %s, json.Marshal %s", s, got, want)
 		}
+		if got := QuotedLenHTML(s); got != len(want) {
+			t.Fatalf("QuotedLenHTML(%q) = %d, want %d", s, got, len(want))
+		}
 	}
 }
