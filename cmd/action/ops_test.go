@@ -11,6 +11,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // deployed plans a PR, merges it and applies; the workspace is then a
@@ -106,7 +107,7 @@ func TestArtifactStateBackend(t *testing.T) {
 	h := deployed(t, in)
 	var state int
 	for _, a := range h.gh.Artifacts() {
-		if a.Name == "arena-state-default" && a.Finalized {
+		if a.Name == defaultStateArtifact && a.Finalized {
 			state++
 		}
 	}
@@ -131,6 +132,38 @@ func TestArtifactStateBackend(t *testing.T) {
 	r = h.dispatch(map[string]string{"command": "status", "state-backend": "artifact"})
 	if r.code != 0 || r.outputs["status"] != "deployed" {
 		t.Fatalf("after the old one expired: %v\n%s", r.outputs, r.log)
+	}
+}
+
+// defaultStateArtifact is the default target's state artifact name.
+var defaultStateArtifact = target.New(".", "arena.yaml", "default").StateArtifact()
+
+// TestArtifactStateMigratesFromTheEnvironmentName: a state artifact named
+// as before targets (arena-state-<env>) is read when the target's has none,
+// and carried over by the next write.
+func TestArtifactStateMigratesFromTheEnvironmentName(t *testing.T) {
+	in := map[string]string{"state-backend": "artifact"}
+	h := deployed(t, in)
+	h.renamePlanArtifact(defaultStateArtifact, "arena-state-default")
+	h.gh.AddToken("ghs_admin", "octocat", map[string]string{"actions": ghemu.Write})
+	for _, a := range h.gh.Artifacts() {
+		if a.Name == defaultStateArtifact {
+			if _, err := h.gh.GitHubClient("ghs_admin").Actions.DeleteArtifact(context.Background(), ghemu.DefaultOwner, ghemu.DefaultRepo, a.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := h.dispatch(map[string]string{"command": "status", "state-backend": "artifact"})
+	if r.code != 0 || r.outputs["status"] != "deployed" || !strings.Contains(r.log, "Carrying the state over from the artifact arena-state-default") {
+		t.Fatalf("status: %v\n%s", r.outputs, r.log)
+	}
+	// The status run uploaded it again under the target's name.
+	found := false
+	for _, a := range h.gh.Artifacts() {
+		found = found || (a.Name == defaultStateArtifact && a.Finalized && !a.Deleted)
+	}
+	if !found {
+		t.Error("not carried over to " + defaultStateArtifact)
 	}
 }
 
@@ -166,12 +199,13 @@ func TestPlantedStateArtifactIgnored(t *testing.T) {
 		base64.StdEncoding.EncodeToString([]byte(`{"target_dir":"`+filepath.Dir(outside)+`","resources":{"prompt/x":{"type":"prompt","name":"x","path":"`+outside+`"}}}`)) + `"}`
 	for _, ev := range []string{"pull_request", "pull_request_target"} {
 		run := h.gh.AddRun(ghemu.Run{Event: ev, HeadSHA: "evil1", HeadBranch: "main"})
+		h.uploadAs(run, defaultStateArtifact, map[string]string{"deploy.state": planted})
 		h.uploadAs(run, "arena-state-default", map[string]string{"deploy.state": planted})
 	}
 	fork := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "evil2", HeadBranch: "main", HeadRepo: "mallory/app"})
-	h.uploadAs(fork, "arena-state-default", map[string]string{"deploy.state": planted})
+	h.uploadAs(fork, defaultStateArtifact, map[string]string{"deploy.state": planted})
 	other := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "evil3", HeadBranch: "feature"})
-	h.uploadAs(other, "arena-state-default", map[string]string{"deploy.state": planted})
+	h.uploadAs(other, defaultStateArtifact, map[string]string{"deploy.state": planted})
 
 	r := h.dispatch(map[string]string{"command": "refresh", "state-backend": "artifact"})
 	if r.code != 0 || r.outputs["status"] != "deployed" || !strings.Contains(r.log, "Ignored the state artifact") {
@@ -204,7 +238,7 @@ func TestArtifactRacingWriterDetected(t *testing.T) {
 	racer := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "merge000", HeadBranch: "main"})
 	theirs := `{"version":1,"provider":"local","environment":"default","state":"theirs"}`
 	h.gh.Inject("POST "+ghemu.TwirpPrefix+"FinalizeArtifact", ghemu.Fault{Before: func() {
-		h.uploadAs(racer, "arena-state-default", map[string]string{"deploy.state": theirs})
+		h.uploadAs(racer, defaultStateArtifact, map[string]string{"deploy.state": theirs})
 	}})
 	r := h.run(in)
 	if r.code != 1 || r.outputs["failure-reason"] != "state-conflict" || r.outputs["applied"] != "true" || !strings.Contains(r.log, "No deploy lock") {
@@ -215,7 +249,7 @@ func TestArtifactRacingWriterDetected(t *testing.T) {
 	}
 	states := 0
 	for _, a := range h.gh.Artifacts() {
-		if a.Name == "arena-state-default" && a.Finalized {
+		if a.Name == defaultStateArtifact && a.Finalized {
 			states++
 		}
 	}

@@ -180,7 +180,7 @@ func recordOf(t *testing.T, h *harness, backend string) (*state.Record, []byte) 
 	}
 	var newest *ghemu.Artifact
 	for _, a := range h.gh.Artifacts() {
-		if a.Name == "arena-state-default" && a.Finalized && !a.Deleted && (newest == nil || a.ID > newest.ID) {
+		if a.Name == defaultStateArtifact && a.Finalized && !a.Deleted && (newest == nil || a.ID > newest.ID) {
 			a := a
 			newest = &a
 		}

@@ -446,7 +446,7 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 	lockOpts := state.LockOptions{Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}
 	switch s.o.StateBackend {
 	case "artifact":
-		a := &state.Artifact{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Name: "arena-state-" + artifactSafe(s.env),
+		a := &state.Artifact{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Name: s.target.StateArtifact(), LegacyName: s.target.LegacyStateArtifact(),
 			Env: s.env, RetentionDays: s.o.RetentionDays, Now: s.now, Warn: s.d.Report.Warningf,
 			Runs: &state.GitHubRuns{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo}, Repo: g.Owner + "/" + g.Repo, DefaultBranch: defaultBranch(g)}
 		if write && s.d.Uploader != nil {

@@ -73,7 +73,7 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 	}
 	if res.StateRef != "" {
 		if s.o.StateBackend == "artifact" {
-			out("state-artifact", "arena-state-"+artifactSafe(s.env))
+			out("state-artifact", s.target.StateArtifact())
 		} else if _, local := s.backend.(*state.File); !local {
 			// A blob sha; a local state file's path is not one.
 			out("state-sha", res.StateRef)

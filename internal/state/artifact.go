@@ -34,10 +34,13 @@ type uploader interface {
 // again: another upload since the state it read is a racing writer, and
 // the save fails ErrConflict with both kept.
 type Artifact struct {
-	Finder        *artifacts.Finder
-	Runs          RunLister // the runs behind artifacts, for trust
-	Uploader      uploader  // nil: read-only (pull request runs)
-	Name          string
+	Finder   *artifacts.Finder
+	Runs     RunLister // the runs behind artifacts, for trust
+	Uploader uploader  // nil: read-only (pull request runs)
+	Name     string
+	// LegacyName is the name before targets (arena-state-<env>): read
+	// when no state has the target's name yet, so it is carried over once.
+	LegacyName    string
 	Env           string
 	DefaultBranch string
 	Repo          string // owner/name
@@ -128,7 +131,17 @@ func (a *Artifact) trust(ctx context.Context, info *artifacts.Info) (bool, error
 // candidates are the trusted, unexpired state artifacts, newest first; it
 // fails ErrExpired when trusted ones exist but all expired.
 func (a *Artifact) candidates(ctx context.Context) ([]artifacts.Info, error) {
-	list, err := a.Finder.List(ctx, a.Name)
+	live, err := a.candidatesNamed(ctx, a.Name)
+	if err == nil && len(live) == 0 && a.LegacyName != "" && a.LegacyName != a.Name {
+		if live, err = a.candidatesNamed(ctx, a.LegacyName); len(live) > 0 && a.Warn != nil {
+			a.Warn("Carrying the state over from the artifact %s (before targets) to %s.", a.LegacyName, a.Name)
+		}
+	}
+	return live, err
+}
+
+func (a *Artifact) candidatesNamed(ctx context.Context, name string) ([]artifacts.Info, error) {
+	list, err := a.Finder.List(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +254,7 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 		return "", fmt.Errorf("save state %s: %w", a.Describe(), err)
 	}
 	// Racing writers: any other state artifact since the one we read.
-	live, err := a.candidates(ctx)
+	live, err := a.candidatesNamed(ctx, a.Name)
 	if err != nil {
 		return "", fmt.Errorf("save state %s: list it again after the upload: %w", a.Describe(), err)
 	}
