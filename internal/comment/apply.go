@@ -107,9 +107,13 @@ func DeploymentLinks(ls []deploy.Link) string {
 func RenderApply(a *Apply, budget int) string {
 	v := applyView{Env: "**" + Escape(a.Target.Env) + "**", Footer: footer(&a.Plan, false)}
 	pl := a.Plan
-	pl.verb = "Applied"
-	if a.Status == StatusApplying {
+	switch a.Status {
+	case StatusApplying:
 		pl.verb, pl.Duration = "Started", 0 // still running: no duration yet
+	case StatusFailed:
+		pl.verb = "Run" // a refused or failed apply applied nothing
+	default:
+		pl.verb = "Applied"
 	}
 	v.Footer = footer(&pl, false)
 	at := ""

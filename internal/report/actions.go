@@ -97,23 +97,31 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// lineEscaper escapes as the toolkit's escapeData (command.ts): % first,
-// then the line breaks, so a message is one line and unambiguous.
-var lineEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
-
-// EscapeLine makes text one log line the runner reads no command in: %,
-// CR and LF escaped as the toolkit does; a line that would start with ::
-// (after white space, Unicode's included) has its first colon escaped; and the legacy ##[ prefix,
-// which the runner looks for anywhere in a line, has its bracket escaped.
+// EscapeLine makes text log lines the runner reads no command in, shown
+// as written. The runner reads each line on its own (a line ends at LF, CR
+// or CRLF, as .NET's ReadLine) and prints a plain line as it is: "50%" or a
+// line break must not turn into "50%25" or "%0A" on the page. So only what
+// the runner would act on is changed: a line that would start with "::"
+// (after any Unicode white space: it trims with .NET's TrimStart) has its
+// first colon written "%3A", and the legacy "##[" prefix, which the runner
+// looks for anywhere in a line, has its bracket written "%5B".
 func EscapeLine(s string) string {
-	s = lineEscaper.Replace(s)
 	s = strings.ReplaceAll(s, "##[", "##%5B")
-	// The runner trims with .NET's TrimStart: any Unicode white space.
-	if t := strings.TrimLeftFunc(s, unicode.IsSpace); strings.HasPrefix(t, "::") {
-		i := len(s) - len(t)
-		s = s[:i] + "%3A" + s[i+1:]
+	var b strings.Builder
+	for len(s) > 0 {
+		end := strings.IndexAny(s, "\r\n")
+		line, rest := s, ""
+		if end >= 0 {
+			line, rest = s[:end+1], s[end+1:]
+		}
+		if t := strings.TrimLeftFunc(line, unicode.IsSpace); strings.HasPrefix(t, "::") {
+			i := len(line) - len(t)
+			line = line[:i] + "%3A" + line[i+1:]
+		}
+		b.WriteString(line)
+		s = rest
 	}
-	return s
+	return b.String()
 }
 
 // LineWriter masks whole lines, so a secret split across two writes by

@@ -75,13 +75,16 @@ func TestNoCommandFromText(t *testing.T) {
 
 func TestEscapeLine(t *testing.T) {
 	for in, want := range map[string]string{
-		"50% done":          "50%25 done",
-		"a\nb\r\nc":         "a%0Ab%0D%0Ac",
-		"::error::x":        "%3A:error::x",
-		"  ::x::":           "  %3A:x::",
-		"a ##[cmd]b":        "a ##%5Bcmd]b",
-		"plain: a::b":       "plain: a::b",
-		"%0A already there": "%250A already there",
+		"50% done":            "50% done",
+		"a\nb\r\nc":           "a\nb\r\nc",
+		"ok\n::error::x":      "ok\n%3A:error::x",
+		"ok\r::error::x":      "ok\r%3A:error::x",
+		"ok\r\n  ::warning::": "ok\r\n  %3A:warning::",
+		"::error::x":          "%3A:error::x",
+		"  ::x::":             "  %3A:x::",
+		"a ##[cmd]b":          "a ##%5Bcmd]b",
+		"plain: a::b":         "plain: a::b",
+		"%0A already there":   "%0A already there",
 	} {
 		if got := EscapeLine(in); got != want {
 			t.Errorf("EscapeLine(%q) = %q, want %q", in, got, want)
