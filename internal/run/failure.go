@@ -193,6 +193,8 @@ func classify(err error) (reason, hint string) {
 		return ReasonStateOtherEnv, "Give each environment its own state-path."
 	case errors.Is(err, state.ErrNotWritable):
 		return ReasonStateNotWritable, notWritableHint
+	case errors.Is(err, state.ErrConflict):
+		return ReasonStateConflict, "Two runs wrote the state from the same one; the message says which to keep. A concurrency group per environment, or the deploy lock, prevents this."
 	case errors.Is(err, state.ErrSuperseded):
 		return ReasonSuperseded, ""
 	case errors.Is(err, state.ErrExpired):

@@ -72,6 +72,7 @@ func TestClassify(t *testing.T) {
 		errString("boom"): ReasonInternal,
 		fmt.Errorf("load: %w", state.ErrOtherEnvironment):                                            ReasonStateOtherEnv,
 		fmt.Errorf("load: %w", state.ErrExpired):                                                     ReasonStateExpired,
+		fmt.Errorf("load: %w", state.ErrConflict):                                                    ReasonStateConflict,
 		fmt.Errorf("get: %w", &github.ErrorResponse{Response: &http.Response{StatusCode: 403}}):      ReasonGitHubAPI,
 		fmt.Errorf("get: %w", &url.Error{Op: "Get", URL: "x", Err: errString("connection refused")}): ReasonGitHubAPI,
 		fmt.Errorf("x: %w", deploy.ErrLocked):                                                        ReasonLockHeld,

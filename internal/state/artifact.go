@@ -180,10 +180,11 @@ func (a *Artifact) newest(ctx context.Context) (*artifacts.Info, error) {
 
 // Load implements Backend.
 func (a *Artifact) Load(ctx context.Context) (*Snapshot, error) {
-	info, err := a.newest(ctx)
-	if err != nil || info == nil {
+	live, err := a.candidates(ctx)
+	if err != nil || len(live) == 0 {
 		return &Snapshot{}, err
 	}
+	info := &live[0]
 	if left := info.ExpiresAt.Sub(a.Now()); left < ExpiryWarning && a.Warn != nil {
 		a.Warn("The state artifact %s expires in %s (at %s). Every apply, status and refresh run uploads it again; "+
 			"schedule a refresh run if deploys are rare, or use state-backend: git.", a.Name, left.Round(time.Hour), info.ExpiresAt.Format(time.RFC3339))
@@ -211,8 +212,30 @@ func (a *Artifact) Load(ctx context.Context) (*Snapshot, error) {
 			return nil, fmt.Errorf("load state %s: %w: %s is not JSON (%v)", a.Describe(), deploy.ErrCorrupt, RecordFile, err)
 		}
 		snap.Record = &rec
+		if err := a.forked(live, info, &rec); err != nil {
+			return nil, err
+		}
 	}
 	return snap, nil
+}
+
+// forked fails ErrConflict when another trusted state artifact is newer
+// than the one the newest replaced: two runs wrote from the same state
+// without the lock. The later upload saw the other and failed, but it is
+// the newest; loading it would drop the other's update without a word.
+func (a *Artifact) forked(live []artifacts.Info, newest *artifacts.Info, rec *Record) error {
+	if rec.BaseArtifact == nil {
+		return nil // written before records named their base
+	}
+	for _, o := range live {
+		if o.ID != newest.ID && o.ID > *rec.BaseArtifact {
+			return fmt.Errorf("%w: %s: artifacts %d (run %d) and %d (run %d) were both written from the same state (artifact %d) by runs that raced without the deploy lock; "+
+				"one of them failed state-conflict. Keep the state that matches what is deployed: delete the other artifact "+
+				"(gh api -X DELETE repos/%s/actions/artifacts/<id>), then re-run. The deploy lock on the state branch (a token that may push to it) prevents this",
+				ErrConflict, a.Name, newest.ID, newest.RunID, o.ID, o.RunID, *rec.BaseArtifact, a.Repo)
+		}
+	}
+	return nil
 }
 
 // Save implements Backend. Artifacts have no compare-and-swap: it checks
@@ -235,8 +258,10 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 	if err != nil {
 		return "", err
 	}
+	baseID, _ := strconv.ParseInt(want, 10, 64) // "" (no state yet): 0
 	rec := nextRecord(base, w, raw)
 	rec.State = "" // deploy.state is beside it
+	rec.BaseArtifact = &baseID
 	recRaw, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return "", err
@@ -258,7 +283,6 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 	if err != nil {
 		return "", fmt.Errorf("save state %s: list it again after the upload: %w", a.Describe(), err)
 	}
-	baseID, _ := strconv.ParseInt(want, 10, 64) // "" (no state yet): 0
 	for _, o := range live {
 		if o.ID != id && o.ID > baseID {
 			return "", fmt.Errorf("%w: %s: run %d uploaded state (artifact %d) from the same state (serial %d) as this run (artifact %d, serial %d); both are kept",

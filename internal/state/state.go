@@ -54,6 +54,11 @@ type Record struct {
 	Written    string `json:"written_at,omitempty"`
 	// PackSHA is the git blob sha of deployed.pack.json, when one is kept.
 	PackSHA string `json:"deployed_pack_sha,omitempty"`
+	// BaseArtifact is the state artifact this one replaced (0: none), set
+	// by the artifact backend: a trusted state artifact newer than it, but
+	// not this one, was written from the same state by a racing run.
+	// Absent in records written before it existed.
+	BaseArtifact *int64 `json:"base_artifact,omitempty"`
 	// State is deploy.state's exact bytes: one read loads record and
 	// state, which keeps a state-branch apply within its API budget.
 	State string `json:"state,omitempty"`
