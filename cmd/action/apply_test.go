@@ -515,3 +515,23 @@ func TestRerunAndOutOfOrderApplies(t *testing.T) {
 		t.Error("the recorded pack is not the newer one")
 	}
 }
+
+// TestStateRefusedAfterTheDeploy: the store takes the lock but refuses the
+// final write (a ruleset added meanwhile): state-not-writable, the deploy
+// is reported as applied, and its state is kept as an artifact.
+func TestStateRefusedAfterTheDeploy(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	h.gh.Inject("POST /repos/{owner}/{repo}/git/trees", ghemu.Fault{}) // the new branch's
+	h.gh.Inject("POST /repos/{owner}/{repo}/git/trees", ghemu.Fault{Before: func() { h.gh.Protect(stateBranch, 409) }})
+	r := h.run(nil)
+	if r.code != 1 || r.outputs["failure-reason"] != "state-not-writable" || r.outputs["applied"] != "true" || r.outputs["created"] != "4" ||
+		r.outputs["state-artifact"] != "arena-state-default-merge111" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if !strings.Contains(r.log, "The deploy happened") {
+		t.Errorf("log:\n%s", r.log)
+	}
+}

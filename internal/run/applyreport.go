@@ -55,7 +55,9 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 		s.d.Report.SetOutput("failure-reason", reason)
 	}
 	view := s.applyView(res, status, err)
-	if !s.commentApply(ctx, res, status, err) {
+	// A re-run of an apply already done leaves the pull request's comment
+	// as that apply wrote it: applied, with its results.
+	if !res.AlreadyApplied && !s.commentApply(ctx, res, status, err) {
 		// Said loudly: the comment may still say "applying".
 		msg := "The comment on pull request #" + strconv.Itoa(res.PRNumber) + " could not be updated with this result " +
 			"(see the warning above) and may still say it is applying: this job's summary is the result."
