@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/adaptercheck"
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
@@ -398,7 +399,13 @@ func short(s string, n int) string {
 }
 
 // setPack makes b the pack of this run (the file, or the reviewed bytes an
-// apply uses instead); its string form is made here once, not per request.
+// apply uses instead). Its string form shares b's memory instead of copying
+// a 10 MB pack a second time: b is never written after this (setPack is the
+// only writer of s.pack, and every reader only reads), which is what
+// unsafe.String requires.
 func (s *session) setPack(b []byte) {
-	s.pack, s.packText = b, string(b)
+	s.pack, s.packText = b, ""
+	if len(b) > 0 {
+		s.packText = unsafe.String(&b[0], len(b))
+	}
 }
