@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/report"
 )
 
 // Commands.
@@ -112,17 +113,9 @@ func (g *GitHubContext) RunURL() string {
 }
 
 // Reporter is where a run reports: the workflow log, outputs, masks and
-// the job summary. *githubactions.Action implements it.
-type Reporter interface {
-	Infof(format string, args ...any)
-	Warningf(format string, args ...any)
-	Errorf(format string, args ...any)
-	Group(title string)
-	EndGroup()
-	AddMask(s string)
-	SetOutput(k, v string)
-	AddStepSummary(markdown string)
-}
+// the job summary. cmd/action hands in a report.Publisher, which masks
+// everything on its way to the runner (or the terminal).
+type Reporter = report.Sink
 
 // Deps are the run's collaborators. GitHub nil means no GitHub: a plain CLI
 // run that keeps plans and state in the project directory.
