@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // TestRerunAfterPartialApplyIsNotAlreadyApplied: an apply that failed
@@ -70,5 +76,33 @@ func TestRerunAfterDestroyIsNotAlreadyApplied(t *testing.T) {
 				t.Errorf("nothing deployed: %v", err)
 			}
 		})
+	}
+}
+
+// TestLockOutlastsTheAdapterTimeouts: an apply allowed two hours
+// (adapter-timeout: apply=2h) that takes more than an hour keeps its lock:
+// another run meeting the lock then must wait (lock-held), not take it
+// over as a dead run's and deploy beside the living one.
+func TestLockOutlastsTheAdapterTimeouts(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	dir := target.New(".", "arena.yaml", "default").StateDir()
+	other := &state.Branch{GH: h.gh.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: stateBranch, Dir: dir, Env: "default",
+		Lock: state.LockOptions{Now: h.gh.Now}}
+	var takeover error
+	// The comment turns "applying" just before the adapter applies: the
+	// apply then takes 61 minutes, and another run tries the lock.
+	h.gh.Inject("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", ghemu.Fault{Before: func() {
+		h.gh.Advance(61 * time.Minute)
+		_, takeover = other.LockTarget(context.Background(), state.Holder{RunID: 999, Attempt: 1, Target: dir}, 0)
+	}})
+	r := h.run(map[string]string{"adapter-timeout": "apply=2h"})
+	if !errors.Is(takeover, deploy.ErrLocked) {
+		t.Fatalf("another run took the lock of a run still within its apply timeout: %v", takeover)
+	}
+	if r.code != 0 || r.outputs["applied"] != "true" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
 }

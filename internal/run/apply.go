@@ -443,7 +443,7 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 	if s.d.GitHub == nil || g == nil || s.o.StateBackend == "file" {
 		return local
 	}
-	lockOpts := state.LockOptions{Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}
+	lockOpts := state.LockOptions{TTL: s.lockTTL(), Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}
 	switch s.o.StateBackend {
 	case "artifact":
 		a := &state.Artifact{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Name: s.target.StateArtifact(), LegacyName: s.target.LegacyStateArtifact(),

@@ -62,7 +62,7 @@ func (s *session) lockState(ctx context.Context, wait time.Duration) (func(), er
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		if err := lease.Release(rctx); err != nil {
-			s.d.Report.Warningf("%s; it expires by itself in %s", err, state.LockTTL)
+			s.d.Report.Warningf("%s; it expires by itself in %s", err, s.lockTTL())
 		}
 	}, nil
 }
@@ -75,7 +75,23 @@ func (s *session) artifactLock() state.Locker {
 		return nil
 	}
 	return &state.Branch{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo, Branch: s.o.StateBranch, Dir: s.target.StateDir(), Env: s.env,
-		Lock: state.LockOptions{Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}}
+		Lock: state.LockOptions{TTL: s.lockTTL(), Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}}
+}
+
+// lockTTL is how long this run's lock holds before another run may take
+// it over as a dead run's: past the longest this run may take under its
+// adapter timeouts (the calls made under the lock, plus a margin for
+// GitHub and the adapter's start), and never less than state.LockTTL. A
+// shorter lock lets a living run's lock be taken over by a run that then
+// deploys beside it.
+func (s *session) lockTTL() time.Duration {
+	t := s.o.AdapterTimeouts
+	d := 10 * time.Minute
+	for _, m := range []string{deploy.MethodGetProviderInfo, deploy.MethodValidateConfig, deploy.MethodStatus, deploy.MethodPlan} {
+		d += t.For(m)
+	}
+	d += max(t.For(deploy.MethodApply), t.For(deploy.MethodDestroy))
+	return max(d, state.LockTTL)
 }
 
 // loadPlanState reads the state a plan starts from. A token that may not

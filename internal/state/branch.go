@@ -322,7 +322,7 @@ func (b *Branch) commit(ctx context.Context, files map[string][]byte, deletes []
 		if b.held != nil {
 			_, lockSHA, lerr := b.readAt(ctx, LockRecordFile, newHead)
 			if lerr == nil && lockSHA != b.held.sha {
-				return "", fmt.Errorf("%w: %s: our lock was taken over while this run deployed (it outlived %s)", ErrConflict, b.Describe(), LockTTL)
+				return "", fmt.Errorf("%w: %s: our lock was taken over while this run deployed (it outlived %s)", ErrConflict, b.Describe(), b.Lock.ttl())
 			}
 		}
 		head, tree = newHead, newTree

@@ -64,11 +64,22 @@ type Locker interface {
 	LockTarget(ctx context.Context, h Holder, wait time.Duration) (Lease, error)
 }
 
-// LockOptions are the clock and the pause between polls.
+// LockOptions are the clock, the pause between polls and how long a lock
+// holds.
 type LockOptions struct {
+	// TTL is how long a lock record holds before another run may take it
+	// over (0: LockTTL). It must outlast the holder's longest run.
+	TTL   time.Duration
 	Now   func() time.Time
 	Sleep func(context.Context, time.Duration) error
 	Warn  func(format string, args ...any)
+}
+
+func (o *LockOptions) ttl() time.Duration {
+	if o.TTL > 0 {
+		return o.TTL
+	}
+	return LockTTL
 }
 
 func (o *LockOptions) now() time.Time {
@@ -168,7 +179,7 @@ func (l *contentsLock) lock(ctx context.Context, h Holder, wait time.Duration) (
 	where := l.path + " on " + l.branch
 	for try := 0; ; try++ {
 		now := l.opts.now()
-		h.Started, h.Expires = now.UTC().Format(time.RFC3339), now.Add(LockTTL).UTC().Format(time.RFC3339)
+		h.Started, h.Expires = now.UTC().Format(time.RFC3339), now.Add(l.opts.ttl()).UTC().Format(time.RFC3339)
 		body, _ := json.MarshalIndent(h, "", "  ")
 		res, resp, err := l.gh.Repositories.CreateFile(ctx, l.owner, l.repo, l.path, &github.RepositoryContentFileOptions{
 			Message: github.String("arena-deploy: lock " + h.Target + " [skip ci]"), Content: body, Branch: github.String(l.branch)})
