@@ -24,7 +24,7 @@ tag="localhost/arena-deploy:bench-$$"
 src="localhost/arena-deploy:bench-src-$$"
 standin=""
 cleanup() {
-  podman rmi -f "$tag" "$src" >/dev/null 2>&1 || true
+  podman rmi -f "$tag" "$src" "${id:-}" >/dev/null 2>&1 || true
   [ -z "$standin" ] || podman rmi -f "$standin" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -48,6 +48,7 @@ echo "image size: $size bytes uncompressed, $compressed bytes as pulled (gzip la
 # The pulled layers must not be in the store already: remove the image,
 # pull it back, and keep the pulled one for the runs below.
 pulls=()
+id=""
 id=$(podman image inspect --format '{{.Id}}' "$tag")
 for _ in 1 2 3; do
   podman rmi -f "$id" >/dev/null
