@@ -286,3 +286,22 @@ func TestBranchLargeState(t *testing.T) {
 		t.Error("not read through the blobs API")
 	}
 }
+
+// TestLockReleaseRetried: a release refused once (another target committed
+// at that moment) is tried again, so a failed run does not block deploys
+// until its lock expires.
+func TestLockReleaseRetried(t *testing.T) {
+	s := ghemu.New(t)
+	apply(t, newBranch(s, dir), 1, "s1", nil)
+	lease, err := newBranch(s, dir).LockTarget(ctx, holder(2), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Inject("DELETE /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{Status: 409})
+	if err := lease.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.GetFile(stateBranch, dir+"/lock.json"); ok {
+		t.Error("lock not released")
+	}
+}

@@ -135,13 +135,23 @@ func (h *heldLock) Release(ctx context.Context) error {
 	if h == nil || h.done {
 		return nil
 	}
-	_, _, err := h.l.gh.Repositories.DeleteFile(ctx, h.l.owner, h.l.repo, h.l.path, &github.RepositoryContentFileOptions{
-		Message: github.String("arena-deploy: release lock [skip ci]"), SHA: github.String(h.sha), Branch: github.String(h.l.branch)})
-	if err != nil {
-		return fmt.Errorf("release the deploy lock %s on %s: %w", h.l.path, h.l.branch, err)
+	var err error
+	for try := 0; try < 3; try++ {
+		// A concurrent commit to the branch (another target) can refuse
+		// the delete: look again, and delete only while the lock is ours.
+		_, _, err = h.l.gh.Repositories.DeleteFile(ctx, h.l.owner, h.l.repo, h.l.path, &github.RepositoryContentFileOptions{
+			Message: github.String("arena-deploy: release lock [skip ci]"), SHA: github.String(h.sha), Branch: github.String(h.l.branch)})
+		if err == nil {
+			h.done = true
+			return nil
+		}
+		_, sha, rerr := h.l.read(ctx)
+		if rerr == nil && sha != h.sha {
+			h.done = true // gone, or taken over: not ours to free
+			return nil
+		}
 	}
-	h.done = true
-	return nil
+	return fmt.Errorf("release the deploy lock %s on %s: %w", h.l.path, h.l.branch, err)
 }
 
 // refusal says whether a failed write was refused by the store's rules or
