@@ -213,11 +213,16 @@ func (l *contentsLock) lock(ctx context.Context, h Holder, wait time.Duration) (
 			return nil, fmt.Errorf("take the deploy lock %s: %w", where, err)
 		}
 		// Someone holds it, or our create landed and its answer was lost.
+		writeErr := err
 		cur, sha, err := l.read(ctx)
 		if err != nil {
 			return nil, err
 		}
 		switch {
+		case cur == nil && try > 5:
+			// Not a lock: a conflict that persists with no lock record
+			// (an empty repository's 409, say) is the answer.
+			return nil, fmt.Errorf("take the deploy lock %s: %w", where, writeErr)
 		case cur == nil:
 			continue // released meanwhile
 		case cur.same(&h):
