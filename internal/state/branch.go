@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"path"
 	"time"
@@ -278,7 +279,11 @@ func (b *Branch) commit(ctx context.Context, files map[string][]byte, deletes []
 		}
 	}
 	want := BlobSHA(files[RecordFile])
-	for try := 0; ; try++ {
+	// A refused ref update while the head moves is another target's write
+	// landing: progress, so it does not count against the tries (with
+	// sixteen targets saving at once, six tries left some unwritten);
+	// failures with the head standing still do.
+	for try, stuck := 0, 0; ; try++ {
 		entries := make([]*github.TreeEntry, 0, len(files)+3)
 		for _, name := range sortedKeys(files) {
 			entries = append(entries, blobEntry(b.file(name), files[name]))
@@ -301,13 +306,22 @@ func (b *Branch) commit(ctx context.Context, files map[string][]byte, deletes []
 		if refusal(resp, err) {
 			return "", notWritable(b.Describe(), err)
 		}
-		if try >= 6 || ctx.Err() != nil {
+		if stuck >= 6 || try >= 200 || ctx.Err() != nil {
 			return "", fmt.Errorf("save state %s: %w", b.Describe(), err)
+		}
+		if try > 0 { // a little apart, so racing targets do not collide again
+			if serr := b.Lock.sleep(ctx, time.Duration(rand.IntN(50*min(try, 10)))*time.Millisecond); serr != nil {
+				return "", fmt.Errorf("save state %s: %w", b.Describe(), err)
+			}
 		}
 		// Where is the branch now, and is our record already there?
 		newHead, newTree, herr := b.head(ctx)
 		if herr != nil {
+			stuck++
 			continue
+		}
+		if newHead == head {
+			stuck++
 		}
 		cur, curSHA, rerr := b.readAt(ctx, RecordFile, newHead)
 		if rerr == nil && curSHA == want {
