@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	cryptorand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,10 +35,13 @@ type Holder struct {
 	Target  string `json:"target,omitempty"`
 	Started string `json:"started"`
 	Expires string `json:"expires"`
+	// Nonce is new for every take: the jobs of one run attempt share its
+	// id and attempt, and only our own write (its answer lost) is ours.
+	Nonce string `json:"nonce,omitempty"`
 }
 
 func (h *Holder) same(o *Holder) bool {
-	return h.RunID == o.RunID && h.Attempt == o.Attempt && h.Target == o.Target
+	return h.RunID == o.RunID && h.Attempt == o.Attempt && h.Target == o.Target && h.Nonce == o.Nonce
 }
 
 func (h *Holder) describe() string {
@@ -187,6 +192,9 @@ func (l *contentsLock) lock(ctx context.Context, h Holder, wait time.Duration) (
 	deadline := l.opts.now().Add(wait)
 	var waited time.Duration // the pauses, for clocks that stand still (tests)
 	where := l.path + " on " + l.branch
+	nonce := make([]byte, 8)
+	_, _ = cryptorand.Read(nonce)
+	h.Nonce = hex.EncodeToString(nonce)
 	for try := 0; ; try++ {
 		now := l.opts.now()
 		h.Started, h.Expires = now.UTC().Format(time.RFC3339), now.Add(l.opts.ttl()).UTC().Format(time.RFC3339)

@@ -1,8 +1,10 @@
 package state
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 )
 
@@ -18,5 +20,19 @@ func TestLockGivesUpOnAPersistentConflict(t *testing.T) {
 	_, err := newBranch(s, dir).LockTarget(ctx, holder(1), 0)
 	if err == nil || puts > 10 {
 		t.Fatalf("%d lock writes, then %v: want an error within a few tries", puts, err)
+	}
+}
+
+// TestLockTwoJobsOfOneRun: two jobs of one workflow run attempt share its
+// run id and attempt; the second must not take the first's lock record for
+// its own lost answer and deploy beside it.
+func TestLockTwoJobsOfOneRun(t *testing.T) {
+	s := ghemu.New(t)
+	if _, err := newBranch(s, dir).LockTarget(ctx, holder(1), 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := newBranch(s, dir).LockTarget(ctx, holder(1), 0)
+	if !errors.Is(err, deploy.ErrLocked) {
+		t.Fatalf("second job of the run: %v, want ErrLocked", err)
 	}
 }
