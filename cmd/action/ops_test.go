@@ -234,6 +234,7 @@ func TestArtifactRacingWriterDetected(t *testing.T) {
 	in := map[string]string{"state-backend": "artifact"}
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
 	h.planPR(pr, in)
+	h.gh.Mainline("merge000") // the racer's commit: main's, before ours
 	h.merge(pr, "merge111", "Merge pull request #1")
 	racer := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "merge000", HeadBranch: "main"})
 	theirs := `{"version":1,"provider":"local","environment":"default","state":"theirs"}`

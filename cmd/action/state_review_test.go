@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -104,5 +105,32 @@ func TestLockOutlastsTheAdapterTimeouts(t *testing.T) {
 	}
 	if r.code != 0 || r.outputs["applied"] != "true" {
 		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+}
+
+// TestStateArtifactFromATagNamedMainIgnored: a push of a tag named "main"
+// (or a dispatch on it) runs that commit's own workflow with head_branch
+// "main", as a push to the default branch does; a writer who may push tags
+// but not to the protected default branch then uploads a "state". Only a
+// commit in the default branch's history writes state.
+func TestStateArtifactFromATagNamedMainIgnored(t *testing.T) {
+	in := map[string]string{"state-backend": "artifact"}
+	h := deployed(t, in)
+	outside := filepath.Join(t.TempDir(), "precious.txt")
+	if err := os.WriteFile(outside, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	planted := `{"version":1,"provider":"local","environment":"default","state":"` +
+		base64.StdEncoding.EncodeToString([]byte(`{"target_dir":"`+filepath.Dir(outside)+`","resources":{"prompt/x":{"type":"prompt","name":"x","path":"`+outside+`"}}}`)) + `"}`
+	for _, ev := range []string{"push", "workflow_dispatch"} {
+		run := h.gh.AddRun(ghemu.Run{Event: ev, HeadSHA: "tagged" + ev, HeadBranch: "main"})
+		h.uploadAs(run, target.New(".", "arena.yaml", "default").StateArtifact(), map[string]string{"deploy.state": planted})
+	}
+	r := h.dispatch(map[string]string{"command": "destroy", "confirm-destroy": "default", "state-backend": "artifact"})
+	if b, err := os.ReadFile(outside); err != nil || string(b) != "keep me" {
+		t.Fatalf("the planted state was trusted: %q %v (exit %d %v)\n%s", b, err, r.code, r.outputs, r.log)
+	}
+	if r.code != 0 || r.outputs["destroyed"] != "true" || !strings.Contains(r.log, "Ignored the state artifact") {
+		t.Fatalf("destroy: %v\n%s", r.outputs, r.log)
 	}
 }

@@ -492,6 +492,13 @@ func (s *Server) compare(c *call) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g := c.repo.gitdb()
+	// A branch name is its head: the default branch's is the newest of
+	// its history.
+	for _, ref := range []*string{&base, &head} {
+		if *ref == c.repo.DefaultBranch && len(g.mainline) > 0 {
+			*ref = g.mainline[len(g.mainline)-1]
+		}
+	}
 	bi, hi := -1, -1
 	for i, m := range g.mainline {
 		if m == base {

@@ -446,9 +446,10 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 	lockOpts := state.LockOptions{TTL: s.lockTTL(), Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}
 	switch s.o.StateBackend {
 	case "artifact":
+		runs := &state.GitHubRuns{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo}
 		a := &state.Artifact{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Name: s.target.StateArtifact(), LegacyName: s.target.LegacyStateArtifact(),
 			Env: s.env, RetentionDays: s.o.RetentionDays, Now: s.now, Warn: s.d.Report.Warningf,
-			Runs: &state.GitHubRuns{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo}, Repo: g.Owner + "/" + g.Repo, DefaultBranch: defaultBranch(g)}
+			Runs: runs, History: runs, Repo: g.Owner + "/" + g.Repo, DefaultBranch: defaultBranch(g)}
 		if write && s.d.Uploader != nil {
 			a.Uploader = s.d.Uploader
 		}

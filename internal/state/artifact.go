@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -34,9 +35,13 @@ type uploader interface {
 // again: another upload since the state it read is a racing writer, and
 // the save fails ErrConflict with both kept.
 type Artifact struct {
-	Finder   *artifacts.Finder
-	Runs     RunLister // the runs behind artifacts, for trust
-	Uploader uploader  // nil: read-only (pull request runs)
+	Finder *artifacts.Finder
+	Runs   RunLister // the runs behind artifacts, for trust
+	// History says whether the commit of the state's run is in the default
+	// branch's history (nil: not asked). A tag named like the default branch
+	// runs its own commit's workflow with that head_branch.
+	History  History
+	Uploader uploader // nil: read-only (pull request runs)
 	Name     string
 	// LegacyName is the name before targets (arena-state-<env>): read
 	// when no state has the target's name yet, so it is carried over once.
@@ -48,7 +53,8 @@ type Artifact struct {
 	Now           func() time.Time
 	Warn          func(format string, args ...any)
 
-	trusted map[int64]bool // run id → trusted, asked once per run
+	trusted  map[int64]bool  // run id → trusted, asked once per run
+	onBranch map[string]bool // commit → in the default branch's history
 }
 
 // Describe implements Backend.
@@ -82,6 +88,23 @@ func (g *GitHubRuns) RunsOf(ctx context.Context, headSHA string) ([]Run, error) 
 		}
 		opt.Page = resp.NextPage
 	}
+}
+
+// History says whether a commit is in a branch's history.
+type History interface {
+	OnBranch(ctx context.Context, sha, branch string) (bool, error)
+}
+
+// OnBranch implements History: the branch is the commit or comes after it.
+func (g *GitHubRuns) OnBranch(ctx context.Context, sha, branch string) (bool, error) {
+	cmp, resp, err := g.GH.Repositories.CompareCommits(ctx, g.Owner, g.Repo, sha, branch, &github.ListOptions{PerPage: 1})
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return cmp.GetStatus() == "ahead" || cmp.GetStatus() == "identical", nil
 }
 
 // Run is what trust needs to know of a workflow run.
@@ -128,6 +151,28 @@ func (a *Artifact) trust(ctx context.Context, info *artifacts.Info) (bool, error
 	return a.trusted[info.RunID], nil
 }
 
+func (a *Artifact) onDefaultBranch(ctx context.Context, info *artifacts.Info) (bool, error) {
+	if a.History == nil {
+		return true, nil
+	}
+	if ok, seen := a.onBranch[info.HeadSHA]; seen {
+		return ok, nil
+	}
+	ok, err := a.History.OnBranch(ctx, info.HeadSHA, a.DefaultBranch)
+	if err != nil {
+		return false, fmt.Errorf("check the commit of the state artifact %d: %w", info.ID, err)
+	}
+	if a.onBranch == nil {
+		a.onBranch = map[string]bool{}
+	}
+	a.onBranch[info.HeadSHA] = ok
+	if !ok && a.Warn != nil {
+		a.Warn("Ignored the state artifact %d: the commit %s of its run %d is not in %s's history (a tag or another ref named %s runs its own workflow).",
+			info.ID, short(info.HeadSHA), info.RunID, a.DefaultBranch, a.DefaultBranch)
+	}
+	return ok, nil
+}
+
 // candidates are the trusted, unexpired state artifacts, newest first; it
 // fails ErrExpired when trusted ones exist but all expired.
 func (a *Artifact) candidates(ctx context.Context) ([]artifacts.Info, error) {
@@ -161,6 +206,18 @@ func (a *Artifact) candidatesNamed(ctx context.Context, name string) ([]artifact
 		default:
 			live = append(live, list[i])
 		}
+	}
+	// The newest is the one read: its commit must be the default branch's
+	// (asked of it alone, once per commit, to keep the API calls few).
+	for len(live) > 0 {
+		ok, err := a.onDefaultBranch(ctx, &live[0])
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			break
+		}
+		live = live[1:]
 	}
 	if len(live) == 0 && expired != nil {
 		return nil, fmt.Errorf("%w: the state artifact %s expired at %s; restore the state from a state-conflict or apply artifact, or switch to state-backend: git",
@@ -212,7 +269,7 @@ func (a *Artifact) Load(ctx context.Context) (*Snapshot, error) {
 			return nil, fmt.Errorf("load state %s: %w: %s is not JSON (%v)", a.Describe(), deploy.ErrCorrupt, RecordFile, err)
 		}
 		snap.Record = &rec
-		if err := a.forked(live, info, &rec); err != nil {
+		if err := a.forked(ctx, live, info, &rec); err != nil {
 			return nil, err
 		}
 	}
@@ -223,17 +280,25 @@ func (a *Artifact) Load(ctx context.Context) (*Snapshot, error) {
 // than the one the newest replaced: two runs wrote from the same state
 // without the lock. The later upload saw the other and failed, but it is
 // the newest; loading it would drop the other's update without a word.
-func (a *Artifact) forked(live []artifacts.Info, newest *artifacts.Info, rec *Record) error {
+func (a *Artifact) forked(ctx context.Context, live []artifacts.Info, newest *artifacts.Info, rec *Record) error {
 	if rec.BaseArtifact == nil {
 		return nil // written before records named their base
 	}
 	for _, o := range live {
-		if o.ID != newest.ID && o.ID > *rec.BaseArtifact {
-			return fmt.Errorf("%w: %s: artifacts %d (run %d) and %d (run %d) were both written from the same state (artifact %d) by runs that raced without the deploy lock; "+
-				"one of them failed state-conflict. Keep the state that matches what is deployed: delete the other artifact "+
-				"(gh api -X DELETE repos/%s/actions/artifacts/<id>), then re-run. The deploy lock on the state branch (a token that may push to it) prevents this",
-				ErrConflict, a.Name, newest.ID, newest.RunID, o.ID, o.RunID, *rec.BaseArtifact, a.Repo)
+		if o.ID == newest.ID || o.ID <= *rec.BaseArtifact {
+			continue
 		}
+		ok, err := a.onDefaultBranch(ctx, &o)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		return fmt.Errorf("%w: %s: artifacts %d (run %d) and %d (run %d) were both written from the same state (artifact %d) by runs that raced without the deploy lock; "+
+			"one of them failed state-conflict. Keep the state that matches what is deployed: delete the other artifact "+
+			"(gh api -X DELETE repos/%s/actions/artifacts/<id>), then re-run. The deploy lock on the state branch (a token that may push to it) prevents this",
+			ErrConflict, a.Name, newest.ID, newest.RunID, o.ID, o.RunID, *rec.BaseArtifact, a.Repo)
 	}
 	return nil
 }
@@ -284,7 +349,12 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 		return "", fmt.Errorf("save state %s: list it again after the upload: %w", a.Describe(), err)
 	}
 	for _, o := range live {
-		if o.ID != id && o.ID > baseID {
+		if o.ID == id || o.ID <= baseID {
+			continue
+		}
+		if ok, err := a.onDefaultBranch(ctx, &o); err != nil {
+			return "", fmt.Errorf("save state %s: %w", a.Describe(), err)
+		} else if ok {
 			return "", fmt.Errorf("%w: %s: run %d uploaded state (artifact %d) from the same state (serial %d) as this run (artifact %d, serial %d); both are kept",
 				ErrConflict, a.Name, o.RunID, o.ID, base.Serial(), id, rec.Serial)
 		}
