@@ -252,12 +252,12 @@ func TestStateConflictLosesNothing(t *testing.T) {
 		h.setStateOf(".", "default", theirs)
 	}})
 	res := h.run(nil)
-	if res.code != 1 || res.outputs["failure-reason"] != "state-conflict" || res.outputs["state-artifact"] != "arena-state-default-merge111" || res.outputs["applied"] != "true" {
+	if res.code != 1 || res.outputs["failure-reason"] != "state-conflict" || res.outputs["state-artifact"] != target.New(".", "arena.yaml", "default").KeptStateArtifact("merge111") || res.outputs["applied"] != "true" {
 		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
 	}
 	var kept bool
 	for _, a := range h.gh.Artifacts() {
-		kept = kept || (a.Name == "arena-state-default-merge111" && a.Finalized)
+		kept = kept || (a.Name == target.New(".", "arena.yaml", "default").KeptStateArtifact("merge111") && a.Finalized)
 	}
 	if !kept {
 		t.Fatal("our state was not kept as an artifact")
@@ -357,12 +357,12 @@ func TestStateWriteOutageLosesNothing(t *testing.T) {
 	h.merge(pr2, "merge222", "Merge pull request #2")
 	h.gh.Inject("PATCH /repos/{owner}/{repo}/git/refs/{ref...}", ghemu.Fault{Status: 503, Times: 100}) // every try of the retry policy and of the ref update
 	r := h.run(nil)
-	if r.code != 1 || r.outputs["failure-reason"] != "github-api-error" || r.outputs["state-artifact"] != "arena-state-default-merge222" {
+	if r.code != 1 || r.outputs["failure-reason"] != "github-api-error" || r.outputs["state-artifact"] != target.New(".", "arena.yaml", "default").KeptStateArtifact("merge222") {
 		t.Fatalf("outage: exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
 	var kept bool
 	for _, a := range h.gh.Artifacts() {
-		if a.Name == "arena-state-default-merge222" && a.Finalized {
+		if a.Name == target.New(".", "arena.yaml", "default").KeptStateArtifact("merge222") && a.Finalized {
 			files := h.artifactFiles(a.ID)
 			kept = strings.Contains(string(files["deploy.state"]), `"environment": "default"`)
 		}
@@ -528,7 +528,7 @@ func TestStateRefusedAfterTheDeploy(t *testing.T) {
 	h.gh.Inject("POST /repos/{owner}/{repo}/git/trees", ghemu.Fault{Before: func() { h.gh.Protect(stateBranch, 409) }})
 	r := h.run(nil)
 	if r.code != 1 || r.outputs["failure-reason"] != "state-not-writable" || r.outputs["applied"] != "true" || r.outputs["created"] != "4" ||
-		r.outputs["state-artifact"] != "arena-state-default-merge111" {
+		r.outputs["state-artifact"] != target.New(".", "arena.yaml", "default").KeptStateArtifact("merge111") {
 		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
 	if !strings.Contains(r.log, "The deploy happened") {

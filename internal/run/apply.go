@@ -264,7 +264,7 @@ func (s *session) stateWrite(st *deploy.State, msg string, res *ApplyResult) *st
 // says where it went.
 func (s *session) keepState(ctx context.Context, st *deploy.State, sha string) string {
 	raw, _ := deploy.MarshalFile(st)
-	name := "arena-state-" + artifactSafe(s.env) + "-" + sha
+	name := s.target.KeptStateArtifact(sha)
 	if s.d.Uploader != nil {
 		if _, _, err := s.d.Uploader.Upload(ctx, name, []artifacts.File{{Name: deploy.StateFile, Data: raw}}, time.Time{}); err == nil {
 			s.d.Report.SetOutput("state-artifact", name)

@@ -42,16 +42,6 @@ type PlanResult struct {
 	ArtifactID   int64
 }
 
-// artifactSafe replaces characters artifact names may not hold.
-func artifactSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if strings.ContainsRune("\"<>|*?\r\n\\/: ", r) {
-			return '-'
-		}
-		return r
-	}, s)
-}
-
 // Plan plans the deployment and reports it: job summary, PR comment, plan
 // artifact and outputs. A failure is reported the same ways.
 func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
