@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
+	"github.com/arena-deploy/arena-deploy-action/internal/clock"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
@@ -402,17 +403,7 @@ func (s *session) mergedPR(ctx context.Context) (mergedpr.Result, error) {
 }
 
 func (s *session) sleep(ctx context.Context, d time.Duration) error {
-	if s.d.Sleep != nil {
-		return s.d.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return clock.Sleep(ctx, d, s.d.Sleep)
 }
 
 // defaultBranch is the repository's default branch: the event says so;

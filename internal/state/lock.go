@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/clock"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 )
 
@@ -95,17 +96,7 @@ func (o *LockOptions) now() time.Time {
 }
 
 func (o *LockOptions) sleep(ctx context.Context, d time.Duration) error {
-	if o.Sleep != nil {
-		return o.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return clock.Sleep(ctx, d, o.Sleep)
 }
 
 // pollEvery is polite: a twentieth of the wait, between 200 ms and 15 s.
