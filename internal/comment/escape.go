@@ -34,11 +34,28 @@ var cellReplacer = strings.NewReplacer(
 // ghRef is GitHub's other issue-reference form, GH-123 (any case).
 var ghRef = regexp.MustCompile(`(?i)\b(gh)(-\d)`)
 
+// breakGHRefs puts a zero-width joiner inside every GH-123. The regular
+// expression runs only on text that has a "gh-" at all: it was half the
+// time of rendering a 10,000-row plan.
+func breakGHRefs(s string) string {
+	for i := strings.IndexByte(s, '-'); i >= 0; {
+		if i >= 2 && s[i-1]|0x20 == 'h' && s[i-2]|0x20 == 'g' {
+			return ghRef.ReplaceAllString(s, "${1}"+zwj+"${2}")
+		}
+		j := strings.IndexByte(s[i+1:], '-')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return s
+}
+
 // Escape makes untrusted text safe inside a Markdown table cell or line:
 // it cannot format, link, mention, reference an issue, break the table or
 // hide characters (bidi and other invisible controls are shown as <U+XXXX>).
 func Escape(s string) string {
-	return cellReplacer.Replace(ghRef.ReplaceAllString(Visible(s), "${1}"+zwj+"${2}"))
+	return cellReplacer.Replace(breakGHRefs(Visible(s)))
 }
 
 // EscapeMax escapes s after cutting it to at most n runes.

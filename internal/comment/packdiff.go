@@ -97,7 +97,7 @@ func (pd *PackDiff) heading() string {
 var htmlText = strings.NewReplacer("#", "#"+zwj, "@", "@"+zwsp, "://", ":"+zwj+"//")
 
 func escapeHTML(s string) string {
-	return htmlText.Replace(ghRef.ReplaceAllString(html.EscapeString(Visible(s)), "${1}"+zwj+"${2}"))
+	return htmlText.Replace(breakGHRefs(html.EscapeString(Visible(s))))
 }
 
 // fieldLine is one changed field as a list item, every part escaped.
