@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -218,12 +219,18 @@ func (l *contentsLock) lock(ctx context.Context, h Holder, wait time.Duration) (
 			return nil, err
 		}
 		switch {
-		case cur == nil && try > 5:
+		case cur == nil && try > 20:
 			// Not a lock: a conflict that persists with no lock record
 			// (an empty repository's 409, say) is the answer.
 			return nil, fmt.Errorf("take the deploy lock %s: %w", where, writeErr)
 		case cur == nil:
-			continue // released meanwhile
+			// Released meanwhile, or another target's write moved the
+			// branch under ours (GitHub's 409 "is at … but expected …"):
+			// again, a little apart.
+			if err := l.opts.sleep(ctx, time.Duration(rand.IntN(50*min(try+1, 10)))*time.Millisecond); err != nil {
+				return nil, err
+			}
+			continue
 		case cur.same(&h):
 			return &heldLock{l: l, sha: sha}, nil
 		case expired(cur, l.opts.now()):
