@@ -277,6 +277,18 @@ func (b *Branch) commit(ctx context.Context, files map[string][]byte, deletes []
 		if want := versionOf(base); cur != want {
 			return "", fmt.Errorf("%w: %s: the record is %q, not the %q this run loaded", ErrConflict, b.Describe(), cur, want)
 		}
+		// Held by its record alone (the lock write's answer was lost):
+		// the lock must still be ours, or this commit would free another
+		// run's lock and write over the state it deploys from.
+		if b.held != nil {
+			_, lockSHA, err := b.readAt(ctx, LockRecordFile, head)
+			if err != nil {
+				return "", fmt.Errorf("save state %s: %w", b.Describe(), err)
+			}
+			if lockSHA != b.held.sha {
+				return "", fmt.Errorf("%w: %s: our lock was taken over while this run deployed (it outlived %s)", ErrConflict, b.Describe(), b.Lock.ttl())
+			}
+		}
 	}
 	want := BlobSHA(files[RecordFile])
 	// A refused ref update while the head moves is another target's write
