@@ -3,6 +3,7 @@ package artifacts
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,12 @@ func Zip(files []File) ([]byte, error) {
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	// Fastest deflate: a 12 MB saved plan compresses in a third of the
+	// time of the default level, and JSON still shrinks many times over
+	// (upload-artifact's compression-level allows the same choice).
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
 	for _, f := range sorted {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: zipTime})
 		if err != nil {

@@ -82,6 +82,7 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
+	s.packParsed.Prepare() // the provenance's content digest, while the adapter plans
 	s.backend = s.stateBackendFor(false)
 	if err := s.loadPlanState(ctx); err != nil {
 		return nil, err
