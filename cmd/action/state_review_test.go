@@ -134,3 +134,19 @@ func TestStateArtifactFromATagNamedMainIgnored(t *testing.T) {
 		t.Fatalf("destroy: %v\n%s", r.outputs, r.log)
 	}
 }
+
+// TestScheduledRefreshKeepsTheStateArtifact: the expiry warning tells
+// users whose deploys are rare to schedule refresh; a refresh that finds
+// nothing changed must still upload the state artifact again, or the
+// state expires under the schedule meant to keep it.
+func TestScheduledRefreshKeepsTheStateArtifact(t *testing.T) {
+	in := map[string]string{"state-backend": "artifact"}
+	h := deployed(t, in)
+	for day := 0; day < 120; day += 30 {
+		h.gh.Advance(30 * 24 * time.Hour)
+		r := h.dispatch(map[string]string{"command": "refresh", "state-backend": "artifact"})
+		if r.code != 0 || r.outputs["status"] != "deployed" {
+			t.Fatalf("refresh after %d days: exit %d %v\n%s", day+30, r.code, r.outputs, r.log)
+		}
+	}
+}

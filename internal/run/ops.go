@@ -61,20 +61,26 @@ func Status(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 		s.failOutputs(err)
 		return res, err
 	}
-	// Artifact state must be uploaded again now and then, or it expires;
-	// only under the lock, and only if no apply uploaded a newer one.
-	if o.StateBackend == "artifact" && s.deployed() {
-		release, err := s.lockState(ctx, 0)
-		if err != nil {
-			s.d.Report.Warningf("The state artifact was not uploaded again: %s", err)
-			return res, nil
-		}
-		defer release()
-		if _, err := s.backend.Save(ctx, &state.Write{State: s.prior.State, Message: "status"}, s.prior); err != nil {
-			s.d.Report.Warningf("Could not upload the state artifact again: %s", err)
-		}
-	}
+	s.keepStateArtifact(ctx, "status")
 	return res, nil
+}
+
+// keepStateArtifact uploads the state artifact again, or it expires: status
+// and refresh runs (the schedule the expiry warning asks for) keep it;
+// only under the lock, and only if no apply uploaded a newer one.
+func (s *session) keepStateArtifact(ctx context.Context, kind string) {
+	if s.o.StateBackend != "artifact" || !s.deployed() {
+		return
+	}
+	release, err := s.lockState(ctx, 0)
+	if err != nil {
+		s.d.Report.Warningf("The state artifact was not uploaded again: %s", err)
+		return
+	}
+	defer release()
+	if _, err := s.backend.Save(ctx, &state.Write{State: s.prior.State, Message: kind}, s.prior); err != nil {
+		s.d.Report.Warningf("Could not upload the state artifact again: %s", err)
+	}
 }
 
 func (s *session) status(ctx context.Context, kind string, lock bool) (*StatusResult, error) {
@@ -139,8 +145,12 @@ func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.recordRefresh(ctx, res); err != nil {
+	written, err := s.recordRefresh(ctx, res)
+	if err != nil {
 		return res, err
+	}
+	if !written {
+		s.keepStateArtifact(ctx, "refresh")
 	}
 	if s.o.DriftIssue && s.d.GitHub != nil {
 		n, err := s.syncDriftIssue(ctx, res)
@@ -159,46 +169,48 @@ func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
 	return res, nil
 }
 
-// recordRefresh writes the refreshed state only when the adapter's state
-// changed, so an hourly refresh of an unchanged deploy makes no commit, not
-// even a lock's. Then it locks, and writes only if no apply landed since
-// the state was read.
-func (s *session) recordRefresh(ctx context.Context, res *StatusResult) error {
+// recordRefresh (true: a state newer than the one read is stored) writes
+// the refreshed state only when the adapter's state changed, so an hourly
+// refresh of an unchanged deploy makes no state commit (the artifact
+// backend's is uploaded again all the same, as by status, or it expires).
+// Then it locks, and writes only if no apply landed since the state was
+// read.
+func (s *session) recordRefresh(ctx context.Context, res *StatusResult) (bool, error) {
 	if !s.deployed() {
-		return nil
+		return false, nil
 	}
 	if res.Response.State == "" || res.Response.State == s.prior.State.State {
 		s.d.Report.Infof("Nothing changed since the state was written: it was left as it is.")
-		return nil
+		return false, nil
 	}
 	if s.masker.Contains(res.Response.State) {
 		s.d.Report.Warningf("The adapter's refreshed state holds the value of a secret (from the deploy config or the environment), so the stored state was kept in %s. "+
 			"The adapter must not put credentials in its state.", s.backend.Describe())
-		return nil
+		return false, nil
 	}
 	release, err := s.lockState(ctx, s.o.LockWait)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer release()
 	cur, err := s.backend.Load(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if cur.Version != s.prior.Version {
 		s.d.Report.Warningf("A deploy wrote the state while this refresh ran; its state is newer, so the refresh result was not recorded.")
-		return nil
+		return true, nil // a newer state is there: nothing to keep alive
 	}
 	st := *s.prior.State
 	st.LastRefreshed = s.now().UTC().Format("2006-01-02T15:04:05Z07:00")
 	st.State = res.Response.State
 	if _, err := s.backend.Save(ctx, &state.Write{State: &st, Message: "arena-deploy: refresh " + s.env, Now: s.now()}, cur); err != nil {
 		if errors.Is(err, state.ErrNotWritable) {
-			return fail(ReasonStateNotWritable, notWritableHint, err)
+			return false, fail(ReasonStateNotWritable, notWritableHint, err)
 		}
-		return fail(ReasonGitHubAPI, "The refresh result was not recorded; re-run it.", err)
+		return false, fail(ReasonGitHubAPI, "The refresh result was not recorded; re-run it.", err)
 	}
-	return nil
+	return true, nil
 }
 
 // syncDriftIssue opens or updates the environment's drift issue while
