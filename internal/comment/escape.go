@@ -140,17 +140,26 @@ func hidden(r rune) bool {
 // hidden characters are made visible, as code is read too.
 func Fence(text string) string {
 	text = Visible(text)
-	longest, run := 0, 0
-	for _, c := range text {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
+	f := fenceFor(text)
+	return f + "text\n" + strings.TrimRight(text, "\n") + "\n" + f
+}
+
+// fenceFor is a code fence longer than any backtick run in the texts, so
+// none of them can close it.
+func fenceFor(texts ...string) string {
+	longest := 0
+	for _, t := range texts {
+		run := 0
+		for _, c := range t {
+			if c == '`' {
+				run++
+				longest = max(longest, run)
+			} else {
+				run = 0
+			}
 		}
 	}
-	f := strings.Repeat("`", max(3, longest+1))
-	return f + "text\n" + strings.TrimRight(text, "\n") + "\n" + f
+	return strings.Repeat("`", max(3, longest+1))
 }
 
 // Link renders an adapter's link as [label](url) when the URL is an

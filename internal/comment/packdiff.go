@@ -116,21 +116,10 @@ func fieldLine(f packdiff.Field) string {
 // run in them, so no pack text can close it (or the <details> around it);
 // hidden characters are made visible.
 func diffFence(lines []string) string {
-	longest := 0
 	for i, l := range lines {
-		l = Visible(strings.ReplaceAll(l, "\r", "␍"))
-		lines[i] = l
-		run := 0
-		for _, c := range l {
-			if c == '`' {
-				run++
-				longest = max(longest, run)
-			} else {
-				run = 0
-			}
-		}
+		lines[i] = Visible(strings.ReplaceAll(l, "\r", "␍"))
 	}
-	f := strings.Repeat("`", max(3, longest+1))
+	f := fenceFor(lines...)
 	return f + "diff\n" + strings.Join(lines, "\n") + "\n" + f
 }
 

@@ -302,17 +302,7 @@ func skipString(b []byte, i int) int {
 	}
 }
 
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
+func skipSpace(b []byte, i int) int { return jsonwire.SkipSpace(b, i) }
 
 func invalidUTF8At(b []byte) int {
 	for i := 0; i < len(b); {

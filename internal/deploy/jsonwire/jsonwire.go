@@ -511,6 +511,10 @@ func hasNonASCII(s string) bool {
 	return false
 }
 
+// SkipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func SkipSpace(b []byte, i int) int { return skipSpace(b, i) }
+
 func skipSpace(b []byte, i int) int {
 	for i < len(b) {
 		switch b[i] {
