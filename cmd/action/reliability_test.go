@@ -266,3 +266,27 @@ func TestLostStateWriteAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestLostLegacyStateWriteAnswer: with state-branch: "" (the contents API
+// on the checked-out branch), a state write whose answer was lost is our
+// own write, and state-sha is its commit, as for an answered write.
+func TestLostLegacyStateWriteAnswer(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, map[string]string{"state-branch": ""})
+	h.merge(pr, "merge111", "Merge pull request #1")
+	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{DropAnswer: true})
+	r := h.run(map[string]string{"state-branch": ""})
+	if r.code != 0 || r.outputs["applied"] != "true" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	want := ""
+	for _, c := range h.gh.Commits("main") {
+		if c.Path == ".promptarena/deploy.state" {
+			want = c.SHA
+		}
+	}
+	if want == "" || r.outputs["state-sha"] != want {
+		t.Errorf("state-sha %q, want the state's commit %q (%+v)", r.outputs["state-sha"], want, h.gh.Commits("main"))
+	}
+}

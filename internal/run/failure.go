@@ -143,7 +143,7 @@ var reasonHints = map[string]string{
 	ReasonLockHeld:        "Another deploy of this target is running: let it finish, or set lock-timeout to wait for it. A crashed run's lock expires and is taken over.",
 	ReasonStateCorrupt:    "Restore the state file from git history (git log -p -- <path>) or an arena-state artifact. Do not delete it: it is the record of what is deployed.",
 	ReasonPlanExpired:     "Re-run the pull request's plan job, then this job; raise retention-days so plans outlive reviews.",
-	ReasonStateExpired:    "Restore the state from an arena-state-<env>-<sha> artifact, or switch to the state branch; schedule refresh runs so it never expires.",
+	ReasonStateExpired:    "Restore the state from an arena-state-<env>-<target>-<sha> artifact, or switch to the state branch; schedule refresh runs so it never expires.",
 	ReasonStateOtherEnv:   "Give each environment its own state-path.",
 	ReasonPackInvalid:     "Commit the pack as packc compile writes it: one JSON object, UTF-8.",
 	ReasonGitHubAPI:       "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run.",

@@ -86,6 +86,11 @@ func (g *Git) Save(ctx context.Context, w *Write, base *Snapshot) (string, error
 		// A retried write whose first answer was lost conflicts with
 		// itself: if the file holds exactly our bytes, it is our write.
 		if cur, lerr := g.Load(ctx); lerr == nil && bytes.Equal(cur.Raw, b) {
+			// Report the commit, as a write that was answered does (the
+			// state-sha output): our write is the branch's head.
+			if br, _, berr := g.GH.Repositories.GetBranch(ctx, g.Owner, g.Repo, g.Branch, 1); berr == nil && br.GetCommit().GetSHA() != "" {
+				return br.GetCommit().GetSHA(), nil
+			}
 			return cur.Version, nil
 		}
 		return "", fmt.Errorf("%w: %s: %v", ErrConflict, g.Describe(), err)
