@@ -191,12 +191,7 @@ func (h *harness) uploadAs(run *ghemu.Run, name string, files map[string]string)
 func TestPlantedStateArtifactIgnored(t *testing.T) {
 	in := map[string]string{"state-backend": "artifact"}
 	h := deployed(t, in)
-	outside := filepath.Join(t.TempDir(), "precious.txt")
-	if err := os.WriteFile(outside, []byte("keep me"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	planted := `{"version":1,"provider":"local","environment":"default","state":"` +
-		base64.StdEncoding.EncodeToString([]byte(`{"target_dir":"`+filepath.Dir(outside)+`","resources":{"prompt/x":{"type":"prompt","name":"x","path":"`+outside+`"}}}`)) + `"}`
+	outside, planted := plantedState(t)
 	for _, ev := range []string{"pull_request", "pull_request_target"} {
 		run := h.gh.AddRun(ghemu.Run{Event: ev, HeadSHA: "evil1", HeadBranch: "main"})
 		h.uploadAs(run, defaultStateArtifact, map[string]string{"deploy.state": planted})
@@ -257,4 +252,17 @@ func TestArtifactRacingWriterDetected(t *testing.T) {
 	if states != 2 {
 		t.Errorf("%d state artifacts, want ours and theirs", states)
 	}
+}
+
+// plantedState is a deploy state an attacker would plant: the reference
+// adapter's state naming a file outside any deploy (created, to be kept).
+func plantedState(t *testing.T) (outside, state string) {
+	t.Helper()
+	outside = filepath.Join(t.TempDir(), "precious.txt")
+	if err := os.WriteFile(outside, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	adapterState := `{"target_dir":"` + filepath.Dir(outside) + `","resources":{"prompt/x":{"type":"prompt","name":"x","path":"` + outside + `"}}}`
+	return outside, `{"version":1,"provider":"local","environment":"default","state":"` +
+		base64.StdEncoding.EncodeToString([]byte(adapterState)) + `"}`
 }

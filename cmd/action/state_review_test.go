@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -116,12 +115,7 @@ func TestLockOutlastsTheAdapterTimeouts(t *testing.T) {
 func TestStateArtifactFromATagNamedMainIgnored(t *testing.T) {
 	in := map[string]string{"state-backend": "artifact"}
 	h := deployed(t, in)
-	outside := filepath.Join(t.TempDir(), "precious.txt")
-	if err := os.WriteFile(outside, []byte("keep me"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	planted := `{"version":1,"provider":"local","environment":"default","state":"` +
-		base64.StdEncoding.EncodeToString([]byte(`{"target_dir":"`+filepath.Dir(outside)+`","resources":{"prompt/x":{"type":"prompt","name":"x","path":"`+outside+`"}}}`)) + `"}`
+	outside, planted := plantedState(t)
 	for _, ev := range []string{"push", "workflow_dispatch"} {
 		run := h.gh.AddRun(ghemu.Run{Event: ev, HeadSHA: "tagged" + ev, HeadBranch: "main"})
 		h.uploadAs(run, target.New(".", "arena.yaml", "default").StateArtifact(), map[string]string{"deploy.state": planted})
