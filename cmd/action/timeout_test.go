@@ -2,15 +2,20 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 )
 
@@ -90,7 +95,7 @@ func TestHungAdapterTimesOut(t *testing.T) {
 			if res.code != 1 || res.outputs["failure-reason"] != "adapter-failed" {
 				t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
 			}
-			for _, want := range []string{tc.hang + ": timed out after 500ms", "raise adapter-timeout", "waiting for the provider in " + tc.hang} {
+			for _, want := range []string{tc.hang + ": ", "timed out after 500ms", "raise adapter-timeout", "waiting for the provider in " + tc.hang} {
 				if !strings.Contains(res.log, want) {
 					t.Errorf("log lacks %q:\n%s", want, res.log)
 				}
@@ -128,4 +133,46 @@ func zombie(pid int) bool {
 	s := string(b)
 	st := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(st) > 0 && (st[0] == "Z" || st[0] == "X")
+}
+
+// TestNotAnAdapterFailsFast: a program that is not an adapter fails the
+// handshake in seconds, with the default limits, saying it does not speak
+// the adapter protocol: one that waits for input (/bin/sh reads the request
+// as a command and waits for the next), one that prints something else
+// (yes), one that exits (true).
+func TestNotAnAdapterFailsFast(t *testing.T) {
+	if deploy.DefaultTimeouts.For(deploy.MethodGetProviderInfo) > 15*time.Second || deploy.DefaultTimeouts.For(deploy.MethodValidateConfig) > time.Minute {
+		t.Errorf("the handshake's default limits are not seconds: %s", deploy.DefaultTimeouts)
+	}
+	ws := deploytest.CopyExample(t)
+	for _, tc := range []struct {
+		adapter string
+		want    []string
+	}{
+		{"/bin/sh", []string{"does not speak the adapter protocol", "timed out after 10s", "get_provider_info"}},
+		{"yes", []string{"does not speak the adapter protocol", `not JSON-RPC`}},
+		{"true", []string{"adapter exited before answering"}},
+	} {
+		t.Run(tc.adapter, func(t *testing.T) {
+			path, err := exec.LookPath(tc.adapter)
+			if err != nil {
+				t.Skip(err)
+			}
+			// A bound on the whole run, far above the handshake's limit: the
+			// run must end on the handshake's own timeout, not this one.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			t.Chdir(ws)
+			var out, errb bytes.Buffer
+			code := realMain(ctx, []string{"plan", "--adapter", path, "--json"}, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, &out, &errb)
+			if code != exitFailure || !strings.Contains(out.String(), `"failure-reason": "adapter-failed"`) {
+				t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("the error lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
 }

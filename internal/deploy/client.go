@@ -35,6 +35,12 @@ var ErrAdapterExited = errors.New("adapter exited before answering")
 // not a JSON-RPC response to the request in flight.
 var ErrMalformedResponse = errors.New("malformed adapter response")
 
+// ErrNotAdapter is matched when the program did not answer the handshake
+// (get_provider_info, the first call) in time or answered something that is
+// not JSON-RPC: it does not speak the adapter protocol (a shell, a script
+// that waits for input, the wrong binary).
+var ErrNotAdapter = errors.New("it does not speak the adapter protocol")
+
 // CallError is a failed call: which adapter, which method, why, and the tail
 // of what the adapter wrote to stderr.
 type CallError struct {
@@ -468,6 +474,19 @@ func (c *AdapterClient) Close() error {
 func (c *AdapterClient) GetProviderInfo(ctx context.Context) (*ProviderInfo, error) {
 	var out ProviderInfo
 	if err := c.call(ctx, MethodGetProviderInfo, nil, &out); err != nil {
+		// Silence or text that is not JSON-RPC in answer to the first
+		// request: what a program that is not an adapter does. (An
+		// adapter that exits or answers a JSON-RPC error speaks the
+		// protocol; its own message says what went wrong.)
+		var ce *CallError
+		const protocol = "(JSON-RPC 2.0, one message a line on stdin and stdout; an adapter answers " + MethodGetProviderInfo + " at once)"
+		switch {
+		case !errors.As(err, &ce):
+		case errors.Is(err, ErrTimedOut):
+			ce.Err = fmt.Errorf("no answer: %w %s, or it hung at start: %w", ErrNotAdapter, protocol, ce.Err)
+		case errors.Is(err, ErrMalformedResponse):
+			ce.Err = fmt.Errorf("%w %s: %w", ErrNotAdapter, protocol, ce.Err)
+		}
 		return nil, err
 	}
 	c.mu.Lock()

@@ -120,7 +120,7 @@ func TestCallTimeout(t *testing.T) {
 			start := time.Now()
 			err = tc.call(c)
 			took := time.Since(start)
-			if !errors.Is(err, ErrTimedOut) || !strings.Contains(err.Error(), tc.method+": timed out after 300ms") {
+			if !errors.Is(err, ErrTimedOut) || !strings.Contains(err.Error(), tc.method+": ") || !strings.Contains(err.Error(), "timed out after 300ms") {
 				t.Fatalf("got %v", err)
 			}
 			var ce *CallError
@@ -229,9 +229,9 @@ func TestParseTimeouts(t *testing.T) {
 	cases := []struct {
 		in, want, err string
 	}{
-		{"", "apply=30m0s,destroy=30m0s,get_provider_info=5m0s,import=5m0s,plan=30m0s,status=5m0s,validate_config=5m0s", ""},
+		{"", "apply=30m0s,destroy=30m0s,get_provider_info=10s,import=5m0s,plan=30m0s,status=5m0s,validate_config=30s", ""},
 		{"10m", "apply=10m0s,destroy=10m0s,get_provider_info=10m0s,import=10m0s,plan=10m0s,status=10m0s,validate_config=10m0s", ""},
-		{"plan=45m, apply=1h", "apply=1h0m0s,destroy=30m0s,get_provider_info=5m0s,import=5m0s,plan=45m0s,status=5m0s,validate_config=5m0s", ""},
+		{"plan=45m, apply=1h", "apply=1h0m0s,destroy=30m0s,get_provider_info=10s,import=5m0s,plan=45m0s,status=5m0s,validate_config=30s", ""},
 		{"apply=1h,90s", "apply=1h0m0s,destroy=1m30s,get_provider_info=1m30s,import=1m30s,plan=1m30s,status=1m30s,validate_config=1m30s", ""},
 		{"5", "", `"5" is not a positive duration`},
 		{"0s", "", `"0s" is not a positive duration`},

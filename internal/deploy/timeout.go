@@ -17,19 +17,27 @@ var ErrTimedOut = errors.New("timed out")
 // not listed takes the longest default. The zero value means the defaults.
 type Timeouts map[string]time.Duration
 
-// DefaultTimeouts are generous: a healthy adapter answers the quick calls
-// in seconds, and a deploy that takes half an hour is unusual; the limits
-// only exist so that a hung adapter cannot hold the job until GitHub's
-// six-hour limit.
+// DefaultTimeouts: the handshake (get_provider_info, then validate_config)
+// is short, since an adapter answers it from memory at once (every SDK
+// generation does, and AltairaLabs' adapters validate without a network
+// call): a program that is not an adapter, or one that hangs at start,
+// fails in seconds instead of holding the run for minutes. The other calls
+// reach the provider and are generous: the limits only exist so that a
+// hung adapter cannot hold the job until GitHub's six-hour limit.
 var DefaultTimeouts = Timeouts{
-	MethodGetProviderInfo: 5 * time.Minute,
-	MethodValidateConfig:  5 * time.Minute,
+	MethodGetProviderInfo: HandshakeTimeout,
+	MethodValidateConfig:  30 * time.Second,
 	MethodStatus:          5 * time.Minute,
 	MethodImport:          5 * time.Minute,
 	MethodPlan:            30 * time.Minute,
 	MethodApply:           30 * time.Minute,
 	MethodDestroy:         30 * time.Minute,
 }
+
+// HandshakeTimeout is the default limit of get_provider_info: the process's
+// start and its first answer. Interpreted adapters (Python, Node) start in
+// a second or two, ten on a loaded runner.
+const HandshakeTimeout = 10 * time.Second
 
 // For is the timeout of method.
 func (t Timeouts) For(method string) time.Duration {

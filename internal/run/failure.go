@@ -91,6 +91,9 @@ func (f *Failure) Unwrap() error { return f.Err }
 // because it was too large for the adapter, or the call timed out: those
 // have their own reason and cure, whichever step sent it.
 func failCall(reason, hint string, err error) error {
+	if errors.Is(err, deploy.ErrNotAdapter) {
+		return fail(ReasonAdapterFailed, hintNotAdapter, err)
+	}
 	if errors.Is(err, deploy.ErrTimedOut) {
 		return fail(ReasonAdapterFailed, hintTimedOut, err)
 	}
@@ -109,6 +112,11 @@ func fail(reason, hint string, err error) error {
 
 // hintAdapterFailed is the hint of an adapter that crashed or misbehaved.
 const hintAdapterFailed = "The adapter failed; its stderr is above. Check its config and credentials, then re-run."
+
+// hintNotAdapter is the hint of a program that did not answer the
+// handshake as an adapter does.
+const hintNotAdapter = "Point the adapter input at the provider's adapter (promptarena-deploy-<provider>), or leave it out to find " +
+	"the adapter in .promptarena/adapters/, ~/.promptarena/adapters/ or PATH. An adapter that needs longer to start: raise adapter-timeout (e.g. get_provider_info=1m)."
 
 // hintTimedOut is the hint of an adapter call that ran out of time.
 const hintTimedOut = "The adapter did not answer within adapter-timeout and was killed with every process it started. " +
@@ -199,6 +207,8 @@ func classify(err error) (reason, hint string) {
 		return ReasonSuperseded, ""
 	case errors.Is(err, state.ErrExpired):
 		return ReasonStateExpired, ""
+	case errors.Is(err, deploy.ErrNotAdapter):
+		return ReasonAdapterFailed, hintNotAdapter
 	case errors.Is(err, deploy.ErrTimedOut):
 		return ReasonAdapterFailed, hintTimedOut
 	case errors.As(err, &call):
