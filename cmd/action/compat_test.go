@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -22,26 +23,41 @@ import (
 )
 
 // The compatibility suite: adapters answering as adapters built on each
-// generation of PromptKit's adaptersdk do, driven through plan, apply,
-// status, destroy and the pull request comment; and the files PromptKit
-// reads (state, saved plan) checked against PromptKit's exact formatting.
+// generation of the deploy protocol's adapter SDK do, driven through plan,
+// apply, status, refresh, destroy and the pull request comment; and the
+// files the promptarena CLI reads (state, saved plan) checked against its
+// exact formatting.
 //
-// Generations (PromptKit's runtime/deploy and adaptersdk):
-//   - v1.3.5: apply returns adapter_state and no events; no warnings, no
-//     links, no login.
-//   - head (after v1.5.11): events with per-resource links, plan and
-//     validate warnings, deployment-wide status links, login methods
-//     answered -32601 by adapters that do not implement login.
+// Generations of the SDK (docs/compatibility.md):
+//   - v1.3.5: PromptKit's runtime/deploy and adaptersdk at v1.3.5: apply
+//     returns adapter_state and no events; no warnings, no links, no login.
+//   - head (PromptKit after v1.5.11, its last runtime before the move):
+//     events with per-resource links, plan and validate warnings,
+//     deployment-wide status links, login methods answered -32601 by
+//     adapters that do not implement login.
+//   - promptarena (github.com/AltairaLabs/promptarena/deploy/adaptersdk at
+//     e90d58d, the protocol's home since promptarena v1.5.9): head's, plus
+//     resource events on destroy as well as apply ({status, events}),
+//     ReconcilePriorState drift (a resource of the prior state gone at the
+//     provider is a DRIFT change with the SDK's detail), -32601 for import
+//     and for login when the provider is no LoginProvider.
 //   - docs: apply's state under "state", as PromptKit's docs once said.
 type sdkGeneration struct {
 	name, version           string
 	events, warnings, links bool
 	stateKey                string
+	// destroyEvents: destroy answers {status, events} with a resource
+	// event per deleted resource (promptarena's serve.go destroyResult).
+	destroyEvents bool
+	// reconcile: plan probes the prior state's resources and reports the
+	// ones gone at the provider as DRIFT (adaptersdk.ReconcilePriorState).
+	reconcile bool
 }
 
 var generations = []sdkGeneration{
 	{name: "v1.3.5", version: "1.3.5", stateKey: "adapter_state"},
 	{name: "head", version: "1.5.11", events: true, warnings: true, links: true, stateKey: "adapter_state"},
+	{name: "promptarena", version: "1.5.9", events: true, warnings: true, links: true, stateKey: "adapter_state", destroyEvents: true, reconcile: true},
 	{name: "docs", version: "0.9.0", stateKey: "state"},
 }
 
@@ -54,14 +70,47 @@ func generation(name string) sdkGeneration {
 	panic("unknown SDK generation " + name)
 }
 
-// compatAdapter serves the deploy protocol as an adapter on PromptKit's
-// SDK of generation gen: one JSON object per line, responses written with
-// a json.Encoder, -32700 for lines and params it cannot decode, -32601 for
+// Quirks of AltairaLabs' real adapters, switched on in the compat adapter
+// by $ARENA_COMPAT_QUIRKS (comma-separated); docs/compatibility.md says
+// which adapter does what.
+const (
+	// quirkValidErrors: validate_config answers valid with advisories in
+	// errors (agentcore: "warning: …placeholder account ID…").
+	quirkValidErrors = "valid-errors"
+	// quirkSummaryDrift: drift reported only in the plan's summary, with
+	// no DRIFT change (agentcore's verifiedPriorState).
+	quirkSummaryDrift = "summary-drift"
+	// quirkPlanned: apply reports every resource "planned" (omnia with
+	// dry_run: true deploys nothing).
+	quirkPlanned = "planned"
+	// quirkNoStatus, quirkNoDestroy: -32601 for status or destroy (Vertex
+	// serves neither, per promptarena's target-capabilities reference).
+	quirkNoStatus  = "no-status"
+	quirkNoDestroy = "no-destroy"
+	// quirkMetadataProbe: before answering plan, apply, status or destroy
+	// the adapter asks the cloud's metadata endpoint for credentials, as
+	// provider SDKs do (AWS's IMDS, Azure's managed identity, GCE's
+	// metadata server), at $AWS_EC2_METADATA_SERVICE_ENDPOINT unless
+	// $AWS_EC2_METADATA_DISABLED is true. It waits as long as the endpoint
+	// does: only the action's adapter timeout ends a silent one.
+	quirkMetadataProbe = "metadata-probe"
+)
+
+// compatAdapter serves the deploy protocol as an adapter on the SDK of
+// generation gen: one JSON object per line, responses written with a
+// json.Encoder, -32700 for lines and params it cannot decode, -32601 for
 // methods it does not serve, -32603 for provider errors. It deploys the
 // pack's prompts into its state (a JSON map of prompt name to digest) and
-// logs every request it gets to $ARENA_COMPAT_LOG.
+// logs every request it gets to $ARENA_COMPAT_LOG. Prompts named in
+// $ARENA_COMPAT_GONE were deleted at the provider behind its back.
 func compatAdapter(gen string) {
-	g := generation(gen)
+	a := compat{sdkGeneration: generation(gen), quirks: map[string]bool{}, gone: map[string]bool{}}
+	for _, q := range strings.Split(os.Getenv("ARENA_COMPAT_QUIRKS"), ",") {
+		a.quirks[strings.TrimSpace(q)] = true
+	}
+	for _, n := range strings.Split(os.Getenv("ARENA_COMPAT_GONE"), ",") {
+		a.gone[strings.TrimSpace(n)] = true
+	}
 	enc := json.NewEncoder(os.Stdout)
 	logf, _ := os.OpenFile(os.Getenv("ARENA_COMPAT_LOG"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	sc := bufio.NewScanner(os.Stdin)
@@ -102,7 +151,7 @@ func compatAdapter(gen string) {
 				continue
 			}
 		}
-		result, code, msg := g.handle(req.Method, p.PackJSON, p.PriorState)
+		result, code, msg := a.handle(req.Method, p.PackJSON, p.PriorState)
 		if code != 0 {
 			_ = enc.Encode(response{JSONRPC: "2.0", Error: &rpcErr{code, msg}, ID: req.ID})
 			continue
@@ -111,7 +160,29 @@ func compatAdapter(gen string) {
 	}
 }
 
-func (g sdkGeneration) handle(method, packJSON, prior string) (any, int, string) {
+// compat is one compat adapter process: its generation and quirks.
+type compat struct {
+	sdkGeneration
+	quirks map[string]bool
+	gone   map[string]bool
+}
+
+// probeMetadata asks the metadata endpoint, as a provider SDK looking for
+// credentials does; an endpoint that never answers holds the call.
+func probeMetadata() {
+	if os.Getenv("AWS_EC2_METADATA_DISABLED") == "true" {
+		return
+	}
+	endpoint := os.Getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+	if endpoint == "" {
+		return // never the real 169.254.169.254 from a test
+	}
+	if resp, err := http.Get(endpoint + "/latest/api/token"); err == nil {
+		resp.Body.Close()
+	}
+}
+
+func (g compat) handle(method, packJSON, prior string) (any, int, string) {
 	link := func(label, url string) []map[string]string {
 		if !g.links {
 			return nil
@@ -120,6 +191,18 @@ func (g sdkGeneration) handle(method, packJSON, prior string) (any, int, string)
 	}
 	old := map[string]string{}
 	_ = json.Unmarshal([]byte(prior), &old)
+	// ReconcilePriorState: what is gone at the provider is dropped from the
+	// prior state and reported as drift; agentcore's summary-only drift
+	// drops it too but says so only in the summary.
+	var drift []string
+	if g.reconcile || g.quirks[quirkSummaryDrift] {
+		for _, name := range sortedNames(old, nil) {
+			if g.gone[name] {
+				delete(old, name)
+				drift = append(drift, name)
+			}
+		}
+	}
 	want := map[string]string{}
 	var pack struct {
 		Prompts map[string]json.RawMessage `json:"prompts"`
@@ -136,6 +219,11 @@ func (g sdkGeneration) handle(method, packJSON, prior string) (any, int, string)
 		Detail string `json:"detail,omitempty"`
 	}
 	changes := []change{}
+	for _, name := range drift {
+		if g.reconcile {
+			changes = append(changes, change{"agent_prompt", name, "DRIFT", name + " no longer exists at the provider; it was removed outside promptarena"})
+		}
+	}
 	for _, name := range sortedNames(want, old) {
 		switch w, o := want[name], old[name]; {
 		case o == "":
@@ -148,6 +236,9 @@ func (g sdkGeneration) handle(method, packJSON, prior string) (any, int, string)
 			changes = append(changes, change{"agent_prompt", name, "NO_CHANGE", ""})
 		}
 	}
+	if g.quirks[quirkMetadataProbe] && method != "get_provider_info" && method != "validate_config" {
+		probeMetadata()
+	}
 	switch method {
 	case "get_provider_info":
 		return map[string]any{"name": "compat", "version": g.version, "capabilities": []string{"plan", "apply", "destroy", "status"}}, 0, ""
@@ -156,9 +247,23 @@ func (g sdkGeneration) handle(method, packJSON, prior string) (any, int, string)
 		if g.warnings {
 			v["warnings"] = []string{"region is not set: using the default region"}
 		}
+		if g.quirks[quirkValidErrors] {
+			v["errors"] = []string{"warning: account_id 123456789012 looks like a placeholder account ID", "warning: episodic memory is in preview"}
+		}
 		return v, 0, ""
 	case "plan":
-		r := map[string]any{"changes": changes, "summary": fmt.Sprintf("%d changes", len(changes))}
+		summary := fmt.Sprintf("%d changes", len(changes))
+		if g.quirks[quirkSummaryDrift] {
+			n := map[string]int{}
+			for _, ch := range changes {
+				n[ch.Action]++
+			}
+			summary = fmt.Sprintf("Plan: %d to create, %d to update, %d to delete", n["CREATE"], n["UPDATE"], n["DELETE"])
+			for _, name := range drift {
+				summary += fmt.Sprintf("\nDrift detected: agent_prompt %q no longer exists and will be recreated", name)
+			}
+		}
+		r := map[string]any{"changes": changes, "summary": summary}
 		if g.warnings {
 			r["warnings"] = []string{"prompt escalation has no fallback model"}
 		}
@@ -169,9 +274,13 @@ func (g sdkGeneration) handle(method, packJSON, prior string) (any, int, string)
 		if g.events {
 			events := []map[string]any{{"type": "progress", "message": "deploying to the compat cloud"}}
 			for _, c := range changes {
-				status := map[string]string{"CREATE": "created", "UPDATE": "updated", "DELETE": "deleted"}[c.Action]
+				status := map[string]string{"CREATE": "created", "UPDATE": "updated", "DELETE": "deleted", "DRIFT": "created"}[c.Action]
 				if status == "" {
 					continue
+				}
+				if g.quirks[quirkPlanned] {
+					status = "planned"
+					events = append(events, map[string]any{"type": "progress", "message": "Planned " + c.Type + ": " + c.Name})
 				}
 				events = append(events, map[string]any{"type": "resource", "resource": map[string]any{
 					"type": c.Type, "name": c.Name, "action": c.Action, "status": status, "detail": c.Detail,
@@ -182,22 +291,42 @@ func (g sdkGeneration) handle(method, packJSON, prior string) (any, int, string)
 		}
 		return r, 0, ""
 	case "status":
-		if len(old) == 0 {
+		if g.quirks[quirkNoStatus] {
+			break
+		}
+		if len(old) == 0 && len(drift) == 0 {
 			return map[string]any{"status": "not_deployed"}, 0, ""
 		}
 		var res []map[string]any
 		for _, name := range sortedNames(old, nil) {
 			res = append(res, map[string]any{"type": "agent_prompt", "name": name, "status": "healthy"})
 		}
+		for _, name := range drift {
+			res = append(res, map[string]any{"type": "agent_prompt", "name": name, "status": "missing", "detail": "deleted outside promptarena"})
+		}
 		r := map[string]any{"status": "deployed", "resources": res, "state": prior}
+		if len(drift) > 0 {
+			r["status"] = "degraded"
+		}
 		if l := link("Dashboard", "https://console.compat.example/dashboard"); l != nil {
 			r["links"] = l
 		}
 		return r, 0, ""
 	case "destroy":
+		if g.quirks[quirkNoDestroy] {
+			break
+		}
 		r := map[string]any{"status": "destroyed"}
 		if g.events {
-			r["events"] = []map[string]any{{"type": "complete", "message": "destroyed"}}
+			var events []map[string]any
+			if g.destroyEvents {
+				for _, name := range sortedNames(old, nil) {
+					events = append(events, map[string]any{"type": "resource", "resource": map[string]any{
+						"type": "agent_prompt", "name": name, "action": "DELETE", "status": "deleted", "detail": "deleted " + name,
+					}})
+				}
+			}
+			r["events"] = append(events, map[string]any{"type": "complete", "message": "destroyed"})
 		}
 		return r, 0, ""
 	}

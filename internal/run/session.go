@@ -292,14 +292,24 @@ func (s *session) startAdapter(ctx context.Context) error {
 	if err != nil {
 		return failCall(ReasonAdapterFailed, hintAdapterFailed, err)
 	}
-	for _, w := range v.Warnings {
+	// valid decides, as in the protocol (promptarena's `deploy config
+	// import` checks only it): errors of a valid config are advisories,
+	// such as agentcore's "warning: …placeholder account ID…".
+	advisories := v.Warnings
+	if v.Valid {
+		advisories = append(advisories[:len(advisories):len(advisories)], v.Errors...)
+	}
+	for _, w := range advisories {
 		s.warnings = append(s.warnings, s.masker.String(w))
 		s.d.Report.Warningf("The adapter warns about the config: %s", s.masker.String(w))
 	}
-	if !v.Valid || len(v.Errors) > 0 {
+	if !v.Valid {
 		msgs := make([]string, len(v.Errors))
 		for i, e := range v.Errors {
 			msgs[i] = "- " + s.masker.String(e)
+		}
+		if len(msgs) == 0 {
+			msgs = []string{"(it gave no reason)"}
 		}
 		return failf(ReasonInvalidConfig, "Fix deploy.config (and deploy.environments."+s.env+".config) in "+s.o.ConfigPath+".",
 			"the %s adapter rejected the deploy config of %q:\n%s", s.info.Name, s.env, strings.Join(msgs, "\n"))
