@@ -48,3 +48,53 @@ func TestValidConfigWithErrorsIsValid(t *testing.T) {
 		t.Fatalf("apply: exit %d %v\n%s", apply.code, apply.outputs, apply.log)
 	}
 }
+
+// deployWith plans pull request #1 and applies it on merge with the quirky
+// adapter: the target is deployed, its state on the state branch.
+func deployWith(t *testing.T, gen string, quirks ...string) (*harness, string) {
+	t.Helper()
+	h, logPath := quirkHarness(t, gen, quirks...)
+	in := map[string]string{"environment": "production"}
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, in)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	if r := h.run(in); r.code != 0 {
+		t.Fatalf("apply: %v\n%s", r.outputs, r.log)
+	}
+	h.checkout()
+	return h, logPath
+}
+
+// TestAdapterWithoutStatusOrDestroy: an adapter that answers -32601 for
+// status and destroy (Vertex serves neither) still plans against the
+// stored state, as promptarena does; status, refresh and destroy fail
+// method-not-supported, naming the adapter and the command, and destroy
+// keeps the state.
+func TestAdapterWithoutStatusOrDestroy(t *testing.T) {
+	h, _ := deployWith(t, "promptarena", quirkNoStatus, quirkNoDestroy)
+	// A second pull request plans against the deployed state.
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	plan := h.planPR(pr, map[string]string{"environment": "production"})
+	if plan.outputs["unchanged"] != "3" || strings.Contains(plan.log, "::warning::refresh of the prior state failed") ||
+		!strings.Contains(plan.log, "the compat adapter (promptarena-deploy-compat 1.5.9) does not offer status, so the prior state was not refreshed") {
+		t.Errorf("plan with a deployed state: %v\n%s", plan.outputs, plan.log)
+	}
+	for _, cmd := range []string{"status", "refresh", "destroy"} {
+		in := map[string]string{"command": cmd, "environment": "production", "confirm-destroy": "production"}
+		r := h.dispatch(in)
+		method := map[string]string{"status": "status", "refresh": "status", "destroy": "destroy"}[cmd]
+		want := "the compat adapter (promptarena-deploy-compat 1.5.9) does not offer " + cmd + ": it answered the " + method + " request with -32601 (method not found)"
+		if r.code != 1 || r.outputs["failure-reason"] != "method-not-supported" || !strings.Contains(r.log, want) {
+			t.Errorf("%s: exit %d %v\n%s", cmd, r.code, r.outputs, r.log)
+		}
+		if strings.Contains(r.log, "Check its config and credentials") || strings.Contains(r.log, "fix the cause and re-run destroy") {
+			t.Errorf("%s: the hint is for a broken adapter:\n%s", cmd, r.log)
+		}
+		if r.outputs["destroyed"] == "true" {
+			t.Errorf("%s: destroyed", cmd)
+		}
+	}
+	if _, ok := h.stateOf(".", "production"); !ok {
+		t.Error("the state was deleted by a destroy the adapter does not offer")
+	}
+}

@@ -60,6 +60,9 @@ const (
 	ReasonStateExpired     = "state-expired"
 	ReasonPackTooLarge     = "pack-too-large"
 	ReasonPackInvalid      = "pack-invalid"
+	// ReasonMethodNotSupported: the adapter does not offer the command
+	// (it answered -32601): Vertex has neither status nor destroy.
+	ReasonMethodNotSupported = "method-not-supported"
 )
 
 // Failure reasons of runs that GitHub leaves without an artifact service,
@@ -104,6 +107,33 @@ func failCall(reason, hint string, err error) error {
 			"<bytes>; adapters built on this project's SDK read 64 MiB).", err)
 	}
 	return fail(reason, hint, err)
+}
+
+// notOffered is the failure of a command the adapter does not offer: it
+// answered the command's request with -32601 (method not found). command
+// is what the user ran (status, refresh, destroy, import); the message
+// names the adapter ("the compat adapter (promptarena-deploy-compat
+// 1.5.9)") and the request it refused.
+func notOffered(adapter, command string, err error) error {
+	method := command
+	var call *deploy.CallError
+	if errors.As(err, &call) {
+		method = call.Method
+	}
+	hint := notOfferedHints[command]
+	if hint == "" {
+		hint = reasonHints[ReasonMethodNotSupported]
+	}
+	return &Failure{Reason: ReasonMethodNotSupported, Hint: hint,
+		Err: fmt.Errorf("%s does not offer %s: it answered the %s request with -32601 (method not found): %w", adapter, command, method, err)}
+}
+
+// notOfferedHints say what to do instead, per command.
+var notOfferedHints = map[string]string{
+	"status":  "Nothing was changed. This adapter cannot report the deployment's health; look at it in the provider's console. plan and apply still work (they plan against the stored state, as promptarena does).",
+	"refresh": "Nothing was changed. This adapter cannot report the deployment's health, so drift cannot be checked: remove the scheduled refresh for this target, and look at the deployment in the provider's console.",
+	"destroy": "Nothing was destroyed and the state was kept. Remove the deployment with the provider's own tools (its console or CLI), then delete the state.",
+	"import":  "Nothing was imported. Create the resources through plan and apply instead.",
 }
 
 func fail(reason, hint string, err error) error {
@@ -156,6 +186,8 @@ var reasonHints = map[string]string{
 	ReasonPackInvalid:     "Commit the pack as packc compile writes it: one JSON object, UTF-8.",
 	ReasonGitHubAPI:       "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run.",
 	ReasonInternal:        "This is a bug in arena-deploy-action if it persists; please report it with the log.",
+	ReasonMethodNotSupported: "The adapter does not offer this command (it answered -32601, method not found); use the provider's own tools for it. " +
+		"Nothing was changed.",
 }
 
 func classify(err error) (reason, hint string) {
@@ -211,6 +243,8 @@ func classify(err error) (reason, hint string) {
 		return ReasonAdapterFailed, hintNotAdapter
 	case errors.Is(err, deploy.ErrTimedOut):
 		return ReasonAdapterFailed, hintTimedOut
+	case errors.Is(err, deploy.ErrMethodNotSupported):
+		return ReasonMethodNotSupported, ""
 	case errors.As(err, &call):
 		return ReasonAdapterFailed, hintAdapterFailed
 	case ghclient.Untrusted(err):

@@ -59,6 +59,7 @@ func Status(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 	res, err := s.status(ctx, "status", false)
 	if err != nil {
 		s.failOutputs(err)
+		s.keepStateIfNotOffered(ctx, "status", err)
 		return res, err
 	}
 	s.keepStateArtifact(ctx, "status")
@@ -92,6 +93,9 @@ func (s *session) status(ctx context.Context, kind string, lock bool) (*StatusRe
 	if s.deployed() {
 		view.LastDeployed = s.prior.State.LastDeployed
 		resp, err := s.client.Status(ctx, &deploy.StatusRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: s.prior.State.State})
+		if errors.Is(err, deploy.ErrMethodNotSupported) {
+			return nil, notOffered(s.adapterLabel(), kind, err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -136,8 +140,18 @@ func Refresh(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 	res, err := s.refresh(ctx)
 	if err != nil {
 		s.failOutputs(err)
+		s.keepStateIfNotOffered(ctx, "refresh", err)
 	}
 	return res, err
+}
+
+// keepStateIfNotOffered keeps the state artifact alive when the adapter
+// has no status: the run cannot check the deployment, but the state it
+// read is as good as before, and must not expire for want of a refresh.
+func (s *session) keepStateIfNotOffered(ctx context.Context, kind string, err error) {
+	if errors.Is(err, deploy.ErrMethodNotSupported) && s.backend != nil {
+		s.keepStateArtifact(ctx, kind)
+	}
 }
 
 func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
@@ -292,6 +306,9 @@ func (s *session) destroy(ctx context.Context) (bool, error) {
 			return nil
 		})
 	s.d.Report.EndGroup()
+	if errors.Is(err, deploy.ErrMethodNotSupported) {
+		return false, notOffered(s.adapterLabel(), "destroy", err)
+	}
 	if err != nil {
 		return false, failCall(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
 	}

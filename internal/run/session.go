@@ -317,6 +317,15 @@ func (s *session) startAdapter(ctx context.Context) error {
 	return nil
 }
 
+// adapterLabel names the adapter in messages: "the compat adapter
+// (promptarena-deploy-compat 1.5.9)".
+func (s *session) adapterLabel() string {
+	if s.info == nil {
+		return "the adapter"
+	}
+	return fmt.Sprintf("the %s adapter (%s %s)", s.info.Name, filepath.Base(s.adapterPath), s.info.Version)
+}
+
 func (s *session) close() {
 	if s.ws != nil {
 		_ = s.ws.Close()
@@ -354,6 +363,12 @@ func (s *session) refreshed(ctx context.Context) string {
 	}
 	st := s.prior.State.State
 	resp, err := s.client.Status(ctx, &deploy.StatusRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: st})
+	if errors.Is(err, deploy.ErrMethodNotSupported) {
+		// Vertex's: no status at all. promptarena plans against the stored
+		// state then, without a word; so do we, with one.
+		s.d.Report.Infof("%s does not offer status, so the prior state was not refreshed: planning against the stored state, as promptarena does.", s.adapterLabel())
+		return st
+	}
 	if err != nil {
 		s.d.Report.Warningf("refresh of the prior state failed, planning against the stored state: %s", s.masker.String(err.Error()))
 		return st
