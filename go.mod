@@ -3,6 +3,7 @@ module github.com/arena-deploy/arena-deploy-action
 go 1.26.0
 
 require (
+	github.com/bmatcuk/doublestar/v4 v4.10.4
 	github.com/getkin/kin-openapi v0.133.0
 	github.com/gofrs/flock v0.13.0
 	github.com/google/go-github/v60 v60.0.0

@@ -22,6 +22,7 @@ var commands = [][2]string{
 	{"status", "show what is deployed"},
 	{"refresh", "check for drift and record the deployed state"},
 	{"destroy", "tear the environment down (needs --confirm-destroy <environment>)"},
+	{"targets", "list the repository's deploy targets (arena files and their environments)"},
 	{"demo", "run the whole journey on the bundled example, with a GitHub emulator"},
 }
 

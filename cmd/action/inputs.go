@@ -14,6 +14,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/buildinfo"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
+	"github.com/arena-deploy/arena-deploy-action/internal/targets"
 )
 
 // version is stamped at build time with -ldflags "-X main.version=..."
@@ -33,6 +34,7 @@ var inputDefaults = map[string]string{
 	"on-missing-plan": "fail", "on-stale-plan": "fail", "drift-issue": "false", "fail-on-drift": "false",
 	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false", "adapter-oidc": "false",
 	"state-branch": "arena-deploy-state",
+	"configs":      "**/arena.yaml", "shared-files": ".github/workflows/**", "all-targets": "false",
 }
 
 // inputNames are every input of action.yml, also the CLI's flags.
@@ -43,6 +45,7 @@ var inputNames = []string{
 	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified", "allow-pull-request-target",
 	"mask-env", "adapter-oidc",
 	"state-branch",
+	"configs", "environments", "follows", "shared-files", "all-targets",
 }
 
 // emptyInput marks an input given as an empty string on purpose, where
@@ -117,6 +120,9 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		}
 	}
 	o.AdapterEnv = adapterEnv(environ, o.AdapterOIDC)
+	if o.Targets, err = targetsOptions(in); err != nil {
+		return nil, err
+	}
 	rel := in.get("working-directory")
 	o.WorkDir = filepath.Clean(filepath.Join(workspace, rel))
 	if filepath.IsAbs(rel) {
@@ -163,7 +169,7 @@ func capRetention(days int, repoMax string) (int, string) {
 
 func checkChoice(o *run.Options) error {
 	choices := []struct{ name, val, allowed string }{
-		{"command", o.Command, "auto plan apply status refresh destroy"},
+		{"command", o.Command, "auto plan apply status refresh destroy targets"},
 		{"state-backend", o.StateBackend, "git artifact file"},
 		{"on-missing-plan", o.OnMissingPlan, "fail plan-and-apply"},
 		{"on-stale-plan", o.OnStalePlan, "fail replan"},
@@ -193,6 +199,23 @@ func checkProjectPaths(o *run.Options, rel string) error {
 			errUsage, o.ConfigPath, filepath.ToSlash(filepath.Join(o.ConfigPath, "arena.yaml")))
 	}
 	return nil
+}
+
+// targetsOptions reads the inputs of command targets (follows orders
+// plans too).
+func targetsOptions(in inputs) (run.TargetsOptions, error) {
+	var err error
+	to := run.TargetsOptions{Patterns: names(in.get("configs")), Environments: names(in.get("environments")), Shared: names(in.get("shared-files"))}
+	if to.All, err = in.bool("all-targets"); err != nil {
+		return to, err
+	}
+	if to.Follows, err = targets.ParseFollows(in.get("follows")); err != nil {
+		return to, fmt.Errorf("%w: input %v", errUsage, strings.TrimPrefix(err.Error(), targets.ErrInvalid.Error()+": "))
+	}
+	if err := targets.CheckPatterns(to.Patterns); err != nil {
+		return to, fmt.Errorf("%w: input configs: %v", errUsage, strings.TrimPrefix(err.Error(), targets.ErrInvalid.Error()+": "))
+	}
+	return to, nil
 }
 
 // parseActions reads fail-on: "delete,drift" or "DELETE, DRIFT".

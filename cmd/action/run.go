@@ -246,6 +246,9 @@ func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 		return err
 	case run.CommandDestroy:
 		return run.Destroy(ctx, o, d)
+	case run.CommandTargets:
+		_, err := run.Targets(ctx, o, d)
+		return err
 	}
 	return fmt.Errorf("%w: command %q is not available yet", errUsage, cmd)
 }

@@ -45,6 +45,9 @@ type Arena struct {
 	Dir    string         // its directory: the project directory
 	Spec   map[string]any // spec (current shape) or the whole document (older shape)
 	Deploy *DeploySection
+	// Annotations are metadata.annotations: the place promptarena's schema
+	// leaves for tools' own settings (arena-deploy/follows).
+	Annotations map[string]string
 }
 
 // LoadArena reads arena.yaml at path (absolute, or relative to the
@@ -93,7 +96,24 @@ func LoadArena(ws *workspace.Root, path string) (*Arena, error) {
 	if section.Provider == "" {
 		return nil, fmt.Errorf("%w in %s: deploy.provider is empty; name the adapter's provider (e.g. provider: omnia)", ErrNoDeploySection, name)
 	}
-	return &Arena{Path: path, Dir: filepath.Dir(path), Spec: spec, Deploy: &section}, nil
+	return &Arena{Path: path, Dir: filepath.Dir(path), Spec: spec, Deploy: &section, Annotations: annotations(doc)}, nil
+}
+
+// annotations reads metadata.annotations; values that are not strings
+// (promptarena's schema refuses them) are left out.
+func annotations(doc map[string]any) map[string]string {
+	meta, _ := doc["metadata"].(map[string]any)
+	raw, _ := meta["annotations"].(map[string]any)
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
 }
 
 // ErrConfigIsDir is matched when the config input names a directory.

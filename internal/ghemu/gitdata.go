@@ -534,7 +534,13 @@ func (s *Server) compare(c *call) (int, any) {
 		return c.fail(404, "No common ancestor between "+base+" and "+head+".")
 	}
 	u := "https://github.com/" + c.repo.FullName() + "/compare/" + base + "..." + head
-	return 200, map[string]any{"url": c.base() + "/compare/" + base + "..." + head, "html_url": u, "permalink_url": u,
+	out := map[string]any{"url": c.base() + "/compare/" + base + "..." + head, "html_url": u, "permalink_url": u,
 		"diff_url": u + ".diff", "patch_url": u + ".patch", "status": status, "ahead_by": ahead, "behind_by": behind,
 		"total_commits": ahead, "commits": []any{}}
+	// Commits with trees (CommitTree) list the files their change touched.
+	if files, mergeBase, ok := c.compareFiles(g, base, head); ok {
+		out["files"] = files
+		out["merge_base_commit"] = map[string]any{"sha": mergeBase}
+	}
+	return 200, out
 }

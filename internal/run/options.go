@@ -23,6 +23,7 @@ const (
 	CommandStatus  = "status"
 	CommandRefresh = "refresh"
 	CommandDestroy = "destroy"
+	CommandTargets = "targets"
 )
 
 // Options are the resolved inputs of one run. The zero value of each field
@@ -82,6 +83,8 @@ type Options struct {
 	// container, so an adapter input under it gets its own message.
 	RunnerTemp string
 	Version    string // of this action
+	// Targets are the targets command's inputs.
+	Targets TargetsOptions
 }
 
 // GitHubContext is what the run knows of the workflow run and its event.

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+)
+
+// monorepo is a repository of n projects under services/, each deploying
+// staging then production (arena-deploy/follows) with one prompt of its
+// own; every fourth also names shared/tone.yaml.
+func monorepo(n int) map[string][]byte {
+	files := map[string][]byte{
+		"shared/tone.yaml":             []byte(prompt("tone")),
+		"README.md":                    []byte("# the monorepo\n"),
+		".github/workflows/deploy.yml": []byte("on: pull_request\n"),
+	}
+	for i := 0; i < n; i++ {
+		dir := fmt.Sprintf("services/svc-%03d/", i)
+		prompts := "    - id: main\n      file: prompts/main.yaml\n"
+		if i%4 == 0 {
+			prompts += "    - id: tone\n      file: ../../shared/tone.yaml\n"
+		}
+		files[dir+"arena.yaml"] = []byte(fmt.Sprintf(`apiVersion: promptkit.altairalabs.ai/v1alpha1
+kind: Arena
+metadata:
+  name: svc-%03d
+  annotations:
+    arena-deploy/follows: "production: staging"
+spec:
+  prompt_configs:
+%s  deploy:
+    provider: local
+    config:
+      target_dir: .deployed/default
+    environments:
+      staging:
+        config:
+          target_dir: .deployed/staging
+      production:
+        config:
+          target_dir: .deployed/production
+`, i, prompts))
+		files[dir+"prompts/main.yaml"] = []byte(prompt(fmt.Sprintf("main-%03d", i)))
+		files[dir+"bot.pack.json"] = []byte(fmt.Sprintf(`{"id":"svc-%03d","prompts":{}}`, i))
+	}
+	return files
+}
+
+func prompt(name string) string {
+	return "apiVersion: promptkit.altairalabs.ai/v1alpha1\nkind: PromptConfig\nmetadata:\n  name: " + name +
+		"\nspec:\n  task_type: " + name + "\n  system_template: Hello from " + name + "\n"
+}
+
+// checkoutFiles makes the workspace hold exactly files (the head's checkout).
+func (h *harness) checkoutFiles(files map[string][]byte) {
+	h.t.Helper()
+	entries, _ := os.ReadDir(h.workspace)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(h.workspace, e.Name()))
+	}
+	for p, b := range files {
+		if b != nil {
+			h.writeFile(p, string(b))
+		}
+	}
+}
+
+type matrixEntry struct {
+	WorkingDirectory string `json:"working-directory"`
+	Config           string `json:"config"`
+	Environment      string `json:"environment"`
+	Wave             int    `json:"wave"`
+	Follows          string `json:"follows"`
+	Reason           string `json:"reason"`
+}
+
+func parseMatrix(t *testing.T, s string) []matrixEntry {
+	t.Helper()
+	if s == "" {
+		return nil
+	}
+	var m struct{ Include []matrixEntry }
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatalf("matrix %q: %v", s, err)
+	}
+	return m.Include
+}
+
+func entryNames(entries []matrixEntry) []string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.WorkingDirectory+" "+e.Environment)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestTargetsMonorepo: a repository of 200 targets (100 projects, staging
+// then production); a pull request touching three projects' prompts yields
+// exactly their six targets, staging in wave 1 and production in wave 2,
+// from one API request; one touching the shared file yields every project
+// that names it.
+func TestTargetsMonorepo(t *testing.T) {
+	h := newHarness(t)
+	files := monorepo(100)
+	base := h.gh.CommitTree("main", files, "the monorepo")
+
+	edit := map[string][]byte{}
+	for _, i := range []int{7, 42, 99} {
+		p := fmt.Sprintf("services/svc-%03d/prompts/main.yaml", i)
+		edit[p] = []byte(prompt(fmt.Sprintf("main-%03d", i)) + "  description: edited\n")
+	}
+	edit["README.md"] = []byte("# edited, not an input of any target\n")
+	head := h.gh.CommitTree("edit-prompts", edit, "edit three prompts")
+	for p, b := range edit {
+		files[p] = b
+	}
+	h.checkoutFiles(files)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: head, BaseSHA: base, HeadRef: "edit-prompts"})
+	h.pullRequest(pr)
+	h.gh.ResetLog()
+	res := h.run(map[string]string{"command": "targets"})
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.log)
+	}
+	all := parseMatrix(t, res.outputs["matrix"])
+	want := []string{"services/svc-007 production", "services/svc-007 staging", "services/svc-042 production", "services/svc-042 staging",
+		"services/svc-099 production", "services/svc-099 staging"}
+	if got := entryNames(all); !reflect.DeepEqual(got, want) {
+		t.Fatalf("matrix = %q, want %q", got, want)
+	}
+	for _, e := range all {
+		wantWave, follows := 1, ""
+		if e.Environment == "production" {
+			wantWave, follows = 2, "staging"
+		}
+		if e.Wave != wantWave || e.Follows != follows || e.Config != "arena.yaml" || !strings.HasSuffix(e.Reason, "/prompts/main.yaml changed") {
+			t.Errorf("%+v: want wave %d following %q, config arena.yaml, the prompt as the reason", e, wantWave, follows)
+		}
+	}
+	w1, w2 := parseMatrix(t, res.outputs["wave-1"]), parseMatrix(t, res.outputs["wave-2"])
+	if len(w1) != 3 || len(w2) != 3 || res.outputs["wave-3"] != "" || res.outputs["target-count"] != "6" {
+		t.Errorf("waves: %d, %d, %q; count %s; want 3, 3, empty; 6", len(w1), len(w2), res.outputs["wave-3"], res.outputs["target-count"])
+	}
+	for _, e := range w1 {
+		if e.Environment != "staging" {
+			t.Errorf("wave 1 holds %+v", e)
+		}
+	}
+	// The bound: one compare request, nothing else.
+	if n := len(h.gh.Requests()); n != 1 {
+		t.Errorf("%d API requests, want 1 (the compare): %v", n, h.gh.Requests())
+	}
+	if !strings.Contains(res.summary, "6 of 200 changed") || !strings.Contains(res.summary, "services/svc-042/arena.yaml") {
+		t.Errorf("summary:\n%s", res.summary)
+	}
+
+	// The shared file: every project naming it (25 of them), both waves.
+	shared := h.gh.CommitTree("edit-shared", map[string][]byte{"shared/tone.yaml": []byte(prompt("tone") + "  description: calmer\n")}, "calmer tone")
+	pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: shared, BaseSHA: base, HeadRef: "edit-shared"})
+	h.pullRequest(pr2)
+	res = h.run(map[string]string{"command": "targets"})
+	got := parseMatrix(t, res.outputs["matrix"])
+	if len(got) != 50 {
+		t.Fatalf("shared edit: %d targets, want 50 (25 projects x 2)", len(got))
+	}
+	for _, e := range got {
+		var i int
+		fmt.Sscanf(e.WorkingDirectory, "services/svc-%03d", &i)
+		if i%4 != 0 || e.Reason != "shared/tone.yaml changed" {
+			t.Errorf("%+v: not a project naming shared/tone.yaml", e)
+		}
+	}
+
+	// The workflow: every target (it pins the adapter and the inputs).
+	wf := h.gh.CommitTree("edit-workflow", map[string][]byte{".github/workflows/deploy.yml": []byte("on: [pull_request]\n")}, "workflow")
+	h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: wf, BaseSHA: base, HeadRef: "edit-workflow"}))
+	res = h.run(map[string]string{"command": "targets"})
+	if n := len(parseMatrix(t, res.outputs["matrix"])); n != 200 {
+		t.Errorf("workflow edit: %d targets, want all 200", n)
+	}
+	if v := h.gh.Violations(); len(v) > 0 {
+		t.Errorf("outside GitHub's description: %v", v)
+	}
+}
+
+// TestTargetsOnPushAndDispatch: the merge's push compares with the commit
+// before it; a dispatch (no change to compare) or all-targets lists all.
+func TestTargetsOnPushAndDispatch(t *testing.T) {
+	h := newHarness(t)
+	files := monorepo(4)
+	h.gh.CommitTree("main", files, "the monorepo")
+	edit := map[string][]byte{"services/svc-002/prompts/main.yaml": []byte(prompt("main-002") + "  description: merged\n")}
+	merged := h.gh.CommitTree("main", edit, "merge pull request #1")
+	for p, b := range edit {
+		files[p] = b
+	}
+	h.checkoutFiles(files)
+	h.push(merged, "merge pull request #1")
+	res := h.run(map[string]string{"command": "targets", "environments": "production"})
+	if got := entryNames(parseMatrix(t, res.outputs["matrix"])); !reflect.DeepEqual(got, []string{"services/svc-002 production"}) {
+		t.Errorf("push: %q, want svc-002 production only\n%s", got, res.log)
+	}
+	if res.outputs["wave-1"] != "" || res.outputs["wave-2"] == "" {
+		t.Errorf("production follows staging: wave-1 %q, wave-2 %q", res.outputs["wave-1"], res.outputs["wave-2"])
+	}
+	h.must(h.runner.Dispatch(merged))
+	res = h.run(map[string]string{"command": "targets"})
+	if n := len(parseMatrix(t, res.outputs["matrix"])); n != 8 || !strings.Contains(res.summary, "run has no change to compare") {
+		t.Errorf("dispatch: %d targets, want 8, and why\n%s", n, res.summary)
+	}
+	h.push(merged, "merge pull request #1")
+	res = h.run(map[string]string{"command": "targets", "all-targets": "true"})
+	if n := len(parseMatrix(t, res.outputs["matrix"])); n != 8 {
+		t.Errorf("all-targets: %d targets, want 8", n)
+	}
+}
+
+// TestTargetsBadInputs: each mistake is invalid-input naming the input.
+func TestTargetsBadInputs(t *testing.T) {
+	h := newHarness(t)
+	h.checkoutFiles(monorepo(2))
+	h.must(h.runner.Dispatch("abc"))
+	for _, c := range []struct {
+		inputs map[string]string
+		want   string
+	}{
+		{map[string]string{"follows": "production"}, "follows takes pairs"},
+		{map[string]string{"follows": "a: b, b: a"}, "cycle"},
+		{map[string]string{"configs": "../**/arena.yaml"}, "inside the repository"},
+		{map[string]string{"all-targets": "maybe"}, "all-targets must be true or false"},
+	} {
+		in := map[string]string{"command": "targets"}
+		for k, v := range c.inputs {
+			in[k] = v
+		}
+		res := h.run(in)
+		if res.code != 2 || res.outputs["failure-reason"] != "invalid-input" || (c.want != "" && !strings.Contains(res.log, c.want)) {
+			t.Errorf("%v: exit %d, reason %q, want 2 invalid-input saying %q\n%s", c.inputs, res.code, res.outputs["failure-reason"], c.want, res.log)
+		}
+	}
+}

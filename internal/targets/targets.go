@@ -1,0 +1,273 @@
+// Package targets finds every deploy target of a repository (an arena file
+// with a deploy section, and each environment it deploys to), the files
+// each target's plan reads, and which targets a change touched: what a
+// monorepo's workflow needs to fan out only the plans and applies that
+// matter, in the order environments follow each other.
+package targets
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
+)
+
+// DefaultPatterns find the arena files of a repository.
+var DefaultPatterns = []string{"**/arena.yaml"}
+
+// FollowsAnnotation is the arena file's metadata.annotations key that
+// orders its environments ("production: staging"): promptarena's schema
+// allows no field of ours in the deploy section, and annotations are the
+// place it leaves for tools.
+const FollowsAnnotation = "arena-deploy/follows"
+
+// ErrInvalid is matched by a pattern or follows list that cannot be used.
+var ErrInvalid = errors.New("invalid targets input")
+
+// ErrArenaFollows is matched by an arena file whose arena-deploy/follows
+// annotation cannot be used.
+var ErrArenaFollows = errors.New("invalid arena-deploy/follows annotation")
+
+// Options say where to look and what to keep.
+type Options struct {
+	// Patterns are globs (with **) of arena files, slash-separated and
+	// relative to the workspace root; empty: DefaultPatterns.
+	Patterns []string
+	// Environments keeps only these; empty: each arena file's listed
+	// environments (and the default one when it lists none).
+	Environments []string
+	// Follows orders environments for every project (the follows input);
+	// a project's own annotation adds to it and wins where both name an
+	// environment.
+	Follows Follows
+}
+
+// Target is one deploy target: the matrix entry a workflow fans out.
+type Target struct {
+	WorkingDirectory string `json:"working-directory"`
+	Config           string `json:"config"`
+	Environment      string `json:"environment"`
+	// Wave is 1 for environments that follow none, and one more than the
+	// wave of the environment followed.
+	Wave    int    `json:"wave"`
+	Follows string `json:"follows,omitempty"`
+	// Reason says why the target is in the matrix (what changed).
+	Reason string `json:"reason,omitempty"`
+	// Inputs are the files the target's plan reads (slash-separated,
+	// relative to the workspace root), sorted: the arena file, every file
+	// it names, the pack and the project's adapters folder.
+	Inputs []string `json:"-"`
+	// Problem is set when the arena file or a file it names does not load:
+	// the target is kept, so its plan job says what is wrong.
+	Problem string `json:"-"`
+}
+
+// Skipped is an arena file that matched but is not a deploy target.
+type Skipped struct {
+	Path string
+	Why  string
+}
+
+// Found is what Discover found.
+type Found struct {
+	Targets []Target
+	Skipped []Skipped
+}
+
+// skipDirs are never searched: VCS data, dependencies and the action's own
+// folder.
+var skipDirs = map[string]bool{".git": true, "node_modules": true, deploy.DirName: true}
+
+// Discover walks the workspace for arena files matching the patterns and
+// returns their targets, sorted by working directory, config and wave.
+func Discover(ws *workspace.Root, o Options) (*Found, error) {
+	patterns := o.Patterns
+	if len(patterns) == 0 {
+		patterns = DefaultPatterns
+	}
+	if err := CheckPatterns(patterns); err != nil {
+		return nil, err
+	}
+	root := ws.Dir()
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel != "." && skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		for _, pat := range patterns {
+			if ok, _ := doublestar.Match(pat, rel); ok {
+				files = append(files, rel)
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search the workspace for arena files: %w", err)
+	}
+	sort.Strings(files)
+	found := &Found{}
+	for _, rel := range files {
+		ts, skip, err := load(ws, rel, o)
+		if err != nil {
+			return nil, err
+		}
+		if skip != "" {
+			found.Skipped = append(found.Skipped, Skipped{Path: rel, Why: skip})
+			continue
+		}
+		found.Targets = append(found.Targets, ts...)
+	}
+	return found, nil
+}
+
+// CheckPatterns says whether every pattern is a glob of files inside the
+// repository.
+func CheckPatterns(patterns []string) error {
+	for _, p := range patterns {
+		if !doublestar.ValidatePattern(p) || strings.HasPrefix(p, "/") || hasDotDot(p) {
+			return fmt.Errorf("%w: %q is not a glob of files inside the repository (e.g. **/arena.yaml, services/*/arena.yaml)", ErrInvalid, p)
+		}
+	}
+	return nil
+}
+
+func hasDotDot(p string) bool {
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// load makes the targets of one arena file; skip says why it is none.
+func load(ws *workspace.Root, rel string, o Options) ([]Target, string, error) {
+	abs := filepath.Join(ws.Dir(), filepath.FromSlash(rel))
+	dir, config := path.Split(rel)
+	dir = path.Clean(dir)
+	rec := &recorder{ws: ws, read: map[string]bool{rel: true}}
+	problem := ""
+	var envs []string
+	follows := o.Follows
+	arena, err := deploy.LoadArena(ws, abs)
+	switch {
+	case errors.Is(err, deploy.ErrNoDeploySection):
+		return nil, "it has no deploy section (an arena for tests only)", nil
+	case errors.Is(err, workspace.ErrOutside):
+		return nil, "it resolves outside the workspace", nil
+	case err != nil:
+		problem = err.Error()
+	default:
+		envs = arena.Deploy.EnvironmentNames()[1:] // the listed ones; [0] is always "default"
+		own, ferr := ParseFollows(arena.Annotations[FollowsAnnotation])
+		if ferr == nil {
+			follows = follows.With(own)
+			_, ferr = follows.Waves()
+		}
+		if ferr != nil {
+			return nil, "", fmt.Errorf("%w: %s: metadata.annotations[%q]: %v", ErrArenaFollows, rel, FollowsAnnotation, strings.TrimPrefix(ferr.Error(), ErrInvalid.Error()+": "))
+		}
+		// Every file the plan's arena_config reads, as PromptKit's loader
+		// reads them: prompts, tools, scenarios, evals, providers, judges,
+		// and shared files they name from other folders.
+		if _, lerr := arenacfg.Load(rec, abs, config, filepath.Dir(abs)); lerr != nil {
+			problem = lerr.Error()
+		}
+	}
+	if len(o.Environments) > 0 {
+		envs = keep(envs, o.Environments, arena)
+	} else if len(envs) == 0 {
+		envs = []string{deploy.DefaultEnvironment}
+	}
+	// The pack (the only *.pack.json, or all of them when several: the
+	// pack input picks one) and the project's adapters, which pin what
+	// runs.
+	packs, _ := filepath.Glob(filepath.Join(filepath.Dir(abs), "*.pack.json"))
+	for _, p := range packs {
+		rec.add(p)
+	}
+	inputs := rec.paths()
+	adapters := path.Join(dir, deploy.DirName, "adapters") + "/"
+	if dir == "." {
+		adapters = deploy.DirName + "/adapters/"
+	}
+	inputs = append(inputs, adapters)
+	waves, _ := follows.Waves() // checked above and by ParseFollows
+	out := make([]Target, 0, len(envs))
+	for _, env := range envs {
+		w := waves[env]
+		if w == 0 {
+			w = 1
+		}
+		out = append(out, Target{WorkingDirectory: dir, Config: config, Environment: env, Wave: w, Follows: follows[env],
+			Inputs: inputs, Problem: problem})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Wave != out[j].Wave {
+			return out[i].Wave < out[j].Wave
+		}
+		return out[i].Environment < out[j].Environment
+	})
+	return out, "", nil
+}
+
+// keep is the environments input applied to one arena file: a name it
+// lists, or any name when it lists none (the base config deploys
+// everywhere, as promptarena does).
+func keep(listed, wanted []string, arena *deploy.Arena) []string {
+	var out []string
+	for _, w := range wanted {
+		if len(listed) == 0 || (arena != nil && arena.Deploy.HasEnvironment(w)) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// recorder reads files through the workspace and remembers which.
+type recorder struct {
+	ws   *workspace.Root
+	read map[string]bool
+}
+
+func (r *recorder) ReadFile(name string) ([]byte, error) {
+	b, err := r.ws.ReadFile(name)
+	r.add(name)
+	return b, err
+}
+
+func (r *recorder) add(name string) {
+	if rel, err := r.ws.Rel(name); err == nil {
+		r.read[filepath.ToSlash(rel)] = true
+	}
+}
+
+func (r *recorder) paths() []string {
+	out := make([]string, 0, len(r.read))
+	for p := range r.read {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
