@@ -177,6 +177,42 @@ func TestContentsCompareAndSwap(t *testing.T) {
 	}
 }
 
+// TestContentsDirectory: a folder's path answers its listing, as GitHub
+// does: files with their blob ids, sub-folders as dirs, no content.
+func TestContentsDirectory(t *testing.T) {
+	s := New(t)
+	gh := client(t, s, DefaultToken)
+	s.SetFile("main", "out/index.json", []byte("{}"))
+	s.SetFile("main", "out/run-1.json", []byte("{\"RunID\":\"run-1\"}"))
+	s.SetFile("main", "out/deep/x.txt", []byte("x"))
+	file, dir, _, err := gh.Repositories.GetContents(ctx, DefaultOwner, DefaultRepo, "out", &github.RepositoryContentGetOptions{Ref: "main"})
+	if err != nil || file != nil {
+		t.Fatalf("listing: %v, file %v", err, file)
+	}
+	got := map[string]string{}
+	for _, e := range dir {
+		got[e.GetName()] = e.GetType() + ":" + e.GetSHA()
+		if e.Content != nil {
+			t.Errorf("%s has content in a listing", e.GetName())
+		}
+	}
+	want := map[string]string{"index.json": "file:" + BlobSHA([]byte("{}")), "run-1.json": "file:" + BlobSHA([]byte("{\"RunID\":\"run-1\"}"))}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+	if !strings.HasPrefix(got["deep"], "dir:") || len(got) != 3 {
+		t.Errorf("listing %v", got)
+	}
+	if _, _, resp, _ := gh.Repositories.GetContents(ctx, DefaultOwner, DefaultRepo, "ou", nil); resp.StatusCode != 404 {
+		t.Errorf("a prefix that is no folder: %d", resp.StatusCode)
+	}
+	if v := s.Violations(); len(v) > 0 {
+		t.Errorf("the listing breaks GitHub's API description: %+v", v)
+	}
+}
+
 func TestFaultsSeenByClient(t *testing.T) {
 	route := "GET /repos/{owner}/{repo}/issues/{issue_number}/comments"
 	cases := []struct {

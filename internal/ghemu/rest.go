@@ -480,6 +480,45 @@ func (c *call) contentJSON(f *File, branch string) map[string]any {
 	}
 }
 
+// dirJSON is a directory's listing, as GitHub answers for a folder: its
+// files and sub-folders, without content, sorted by name; nil when no file
+// is under dir.
+func (c *call) dirJSON(files map[string]*File, dir, branch string) []map[string]any {
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	entries := map[string]map[string]any{}
+	for p, f := range files {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			continue
+		}
+		if sub, _, isDir := strings.Cut(rest, "/"); isDir {
+			if entries[sub] == nil {
+				self := fmt.Sprintf("%s/contents/%s%s?ref=%s", c.base(), prefix, sub, branch)
+				entries[sub] = map[string]any{"type": "dir", "size": 0, "name": sub, "path": prefix + sub, "sha": hashOf("tree", prefix+sub),
+					"url": self, "git_url": nil, "html_url": nil, "download_url": nil, "_links": map[string]any{"self": self, "git": nil, "html": nil}}
+			}
+			continue
+		}
+		e := c.contentJSON(f, branch)
+		delete(e, "content")
+		delete(e, "encoding")
+		entries[rest] = e
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(entries))
+	for n := range entries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]map[string]any, len(names))
+	for i, n := range names {
+		out[i] = entries[n]
+	}
+	return out
+}
+
 func lastSegment(p string) string {
 	if i := strings.LastIndex(p, "/"); i >= 0 {
 		return p[i+1:]
@@ -502,6 +541,9 @@ func (s *Server) getContents(c *call) (int, any) {
 	}
 	f := files[c.r.PathValue("path")]
 	if f == nil {
+		if dir := c.dirJSON(files, c.r.PathValue("path"), branch); dir != nil {
+			return 200, dir
+		}
 		return c.fail(404, "Not Found")
 	}
 	if len(f.Content) > 1<<20 {

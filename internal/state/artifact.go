@@ -262,7 +262,12 @@ func (a *Artifact) Load(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{State: st, Raw: raw, Version: fmt.Sprint(info.ID)}
+	snap := &Snapshot{State: st, Raw: raw, Version: fmt.Sprint(info.ID), Files: map[string][]byte{}}
+	for name, b := range files {
+		if name != deploy.StateFile && name != RecordFile {
+			snap.Files[name] = b
+		}
+	}
 	if recRaw, ok := files[RecordFile]; ok {
 		var rec Record
 		if err := json.Unmarshal(recRaw, &rec); err != nil {
@@ -335,6 +340,18 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 	if w.Pack != nil {
 		files = append(files, artifacts.File{Name: DeployedPackFile, Data: w.Pack})
 	}
+	for _, name := range sortedKeys(w.Files) {
+		files = append(files, artifacts.File{Name: name, Data: w.Files[name]})
+	}
+	// Files not written now keep their last content (each artifact holds
+	// all of them), unless nothing is deployed any more.
+	if base != nil && w.State != nil && w.State.State != "" {
+		for _, name := range sortedKeys(base.Files) {
+			if _, ok := w.Files[name]; !ok && !(name == DeployedPackFile && w.Pack != nil) {
+				files = append(files, artifacts.File{Name: name, Data: base.Files[name]})
+			}
+		}
+	}
 	var expires time.Time
 	if a.RetentionDays > 0 {
 		expires = a.Now().Add(time.Duration(a.RetentionDays) * 24 * time.Hour)
@@ -360,6 +377,24 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 		}
 	}
 	return fmt.Sprint(id), nil
+}
+
+// LoadFile is a file kept beside the newest trusted state (Write.Files);
+// nil when there is none.
+func (a *Artifact) LoadFile(ctx context.Context, name string) ([]byte, error) {
+	info, err := a.newest(ctx)
+	if err != nil || info == nil {
+		return nil, err
+	}
+	data, err := a.Finder.Download(ctx, info.ID)
+	if err != nil {
+		return nil, err
+	}
+	files, err := artifacts.Unzip(data, artifacts.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	return files[name], nil
 }
 
 // LoadDeployedPack is the pack recorded beside the newest trusted state

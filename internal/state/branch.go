@@ -220,6 +220,9 @@ func (b *Branch) Save(ctx context.Context, w *Write, base *Snapshot) (string, er
 	if w.Pack != nil {
 		files[DeployedPackFile] = w.Pack
 	}
+	for name, b := range w.Files {
+		files[name] = b
+	}
 	var deletes []string
 	if w.State == nil && base != nil && base.Record != nil {
 		if base.Record.State != "" {
@@ -410,6 +413,13 @@ func serialOf(raw []byte) string {
 	var r Record
 	_ = json.Unmarshal(raw, &r)
 	return fmt.Sprint(r.Serial)
+}
+
+// LoadFile is a file kept beside the state (Write.Files), as the branch
+// holds it now; nil when there is none.
+func (b *Branch) LoadFile(ctx context.Context, name string) ([]byte, error) {
+	raw, _, err := b.readFile(ctx, name)
+	return raw, err
 }
 
 // LoadDeployedPack is the exact pack bytes last applied to the target (nil

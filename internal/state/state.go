@@ -36,6 +36,9 @@ type Snapshot struct {
 	Version string // backend-specific: blob sha, artifact id
 	// Record is the sidecar (state branch, artifacts); nil where there is none.
 	Record *Record
+	// Files are the other files kept beside the state, by name, where the
+	// backend reads them with the state (the artifact); nil elsewhere.
+	Files map[string][]byte
 	// Migrated names the old place the state was carried over from.
 	Migrated string
 }
@@ -74,7 +77,12 @@ type Write struct {
 	RunID          int64
 	RunAttempt     int
 	Pack           []byte // the exact pack bytes applied; nil keeps the last
-	Now            time.Time
+	// Files are other files kept beside the state, written with it in the
+	// same commit (state branch) or artifact, by name (no folders); a name
+	// not given keeps its last content. The file backend keeps the state
+	// alone and ignores them.
+	Files map[string][]byte
+	Now   time.Time
 }
 
 // Serial is the record's serial (0 without one).
