@@ -262,6 +262,9 @@ var (
 func terminalText(md string) string {
 	md = htmlComment.ReplaceAllString(md, "")
 	md = summaryTag.ReplaceAllString(md, "▸ $1")
+	// A line break in a cell (two links, a detail's lines) is a space: not
+	// "[Console](…)[Logs](…)".
+	md = strings.ReplaceAll(md, "<br>", " ")
 	md = htmlTag.ReplaceAllString(md, "")
 	for strings.Contains(md, "\n\n\n") {
 		md = strings.ReplaceAll(md, "\n\n\n", "\n\n")

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 )
 
@@ -96,5 +98,19 @@ func TestAdapterWithoutStatusOrDestroy(t *testing.T) {
 	}
 	if _, ok := h.stateOf(".", "production"); !ok {
 		t.Error("the state was deleted by a destroy the adapter does not offer")
+	}
+}
+
+// TestTerminalKeepsLinksApart: at a terminal, a cell's two links (joined
+// by a line break on GitHub) are two links, not "[Console](…)[Logs](…)".
+func TestTerminalKeepsLinksApart(t *testing.T) {
+	st := &comment.Status{Kind: "status", Env: "production", Response: &deploy.StatusResponse{Status: "deployed", Resources: []deploy.ResourceStatus{{
+		Type: "agent_runtime", Name: "support", Status: "healthy", Detail: "line one\nline two",
+		Links: []deploy.Link{{Label: "Console", URL: "https://console.example.com/agent_runtime/support"}, {Label: "Logs", URL: "https://logs.example.com/support"}},
+	}}}}
+	out := terminalText(comment.RenderStatus(st, comment.SummaryBudget))
+	if !strings.Contains(out, "[Console](https://console.example.com/agent_runtime/support) [Logs](https://logs.example.com/support)") ||
+		!strings.Contains(out, "line one line two") {
+		t.Errorf("terminal text:\n%s", out)
 	}
 }

@@ -165,8 +165,10 @@ func fenceFor(texts ...string) string {
 // Link renders an adapter's link as [label](url) when the URL is an
 // absolute http(s) URL without whitespace, control characters or user
 // info; anything else is shown as escaped text, never as something
-// clickable. The label is escaped; the URL has every character that could
-// end the link or the table cell percent-encoded.
+// clickable. The label is escaped. The URL is the adapter's, byte for byte
+// (promptarena: clients "MUST NOT synthesize links"): only what would end
+// the link or the table cell is escaped, so that the rendered href is the
+// URL given (TestLinksKeepTheAdaptersURL).
 func Link(label, rawURL string) string {
 	label = strings.TrimSpace(label)
 	if !SafeURL(rawURL) {
@@ -182,11 +184,18 @@ func Link(label, rawURL string) string {
 	return "[" + EscapeMax(label, 40) + "](" + urlReplacer.Replace(rawURL) + ")"
 }
 
-// urlReplacer percent-encodes what could close a link destination, start a
-// tag or split a table cell.
+// urlReplacer keeps a URL as it is inside a Markdown link destination:
+// parentheses are backslash-escaped (an unbalanced one would end the link),
+// & is written &amp; (entities are decoded in a destination, backslash or
+// not: "&lt;" would become "<"), and the characters RFC 3986
+// does not allow in a URL, which GitHub percent-encodes in the href anyway,
+// are percent-encoded here, so none can close the link, start a tag or a
+// code span, or split a table cell. _ ~ * ' and every other URL character
+// stay as they are: emphasis does not apply inside a destination.
 var urlReplacer = strings.NewReplacer(
-	"(", "%28", ")", "%29", "<", "%3C", ">", "%3E", "|", "%7C", "[", "%5B", "]", "%5D",
-	"`", "%60", `"`, "%22", "'", "%27", `\`, "%5C", "*", "%2A", "_", "%5F", "~", "%7E",
+	"(", `\(`, ")", `\)`, "&", "&amp;",
+	"<", "%3C", ">", "%3E", "|", "%7C", "[", "%5B", "]", "%5D",
+	"`", "%60", `"`, "%22", `\`, "%5C",
 )
 
 // SafeURL reports whether s may be rendered as a link: http or https, a

@@ -1,6 +1,9 @@
 package comment
 
 import (
+	"bytes"
+	"html"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -53,7 +56,8 @@ func TestLink(t *testing.T) {
 	cases := []struct{ name, label, url, want string }{
 		{"plain", "console", "https://example.test/a?b=1", "[console](https://example.test/a?b=1)"},
 		{"no label", "", "https://example.test/x", "[example.test](https://example.test/x)"},
-		{"closing paren", "x", "https://example.test/a)b", "[x](https://example.test/a%29b)"},
+		{"closing paren", "x", "https://example.test/a)b", "[x](https://example.test/a\\)b)"},
+		{"underscores", "x", "https://console.example.com/agent_runtime/support-agent", "[x](https://console.example.com/agent_runtime/support-agent)"},
 		{"pipe", "x", "https://example.test/a|b", "[x](https://example.test/a%7Cb)"},
 		{"label steering", "[evil](https://evil.test) #1", "https://example.test/", "[\\[evil\\](https:" + zwj + "//evil.test) #" + zwj + "1](https://example.test/)"},
 		{"newline in URL", "x", "https://example.test/a\n| injected | row |", "x: https:" + zwj + "//example.test/a<br>\\| injected \\| row \\|"},
@@ -90,5 +94,53 @@ func TestFenceShowsHidden(t *testing.T) {
 	got := Fence("error in \u202egnp.exe\n```\n@octocat")
 	if strings.Contains(got, "\u202e") || !strings.Contains(got, "<U+202E>") || !strings.HasPrefix(got, "````text\n") {
 		t.Errorf("%q", got)
+	}
+}
+
+// TestLinksKeepTheAdaptersURL: a link is shown as the adapter gave it
+// (promptarena: clients "MUST NOT synthesize links"): rendered as GitHub
+// renders Markdown, in a table cell and on the links line, the href is the
+// adapter's URL byte for byte. Characters a URL may not hold unencoded
+// (RFC 3986: | [ ] < > " \ ` and spaces) are percent-encoded, which is
+// what GitHub's renderer does with them anyway.
+func TestLinksKeepTheAdaptersURL(t *testing.T) {
+	exact := []string{
+		"https://console.example.com/agent_runtime/support-agent",
+		"https://example.test/~user/*star*/it's",
+		"https://example.test/a_(b)_c",
+		"https://example.test/unbalanced)paren",
+		"https://example.test/unbalanced(paren",
+		"https://example.test/path?q=a_b&x=1&amp;y=2&lt;#frag_1",
+		"https://example.test/%5Falready%20encoded",
+		"https://example.test/!$,;=+:@-._~",
+	}
+	encoded := map[string]string{
+		"https://example.test/a|b[c]<d>\"e\"":          "https://example.test/a%7Cb%5Bc%5D%3Cd%3E%22e%22",
+		"https://example.test/back\\slash?x=`tick`{^}": "https://example.test/back%5Cslash?x=%60tick%60%7B%5E%7D",
+		"https://example.test/ünï/日本":                  "https://example.test/%C3%BCn%C3%AF/%E6%97%A5%E6%9C%AC",
+	}
+	for _, u := range exact {
+		encoded[u] = u
+	}
+	hrefRe := regexp.MustCompile(`<a href="([^"]*)"`)
+	for in, want := range encoded {
+		ls := []deploy.Link{{Label: "Console", URL: in}, {Label: "Logs", URL: "https://logs.example.test/x_y"}}
+		for where, md := range map[string]string{
+			"cell": "| a | b |\n|---|---|\n| x | " + links(ls) + " |\n",
+			"line": DeploymentLinks(ls) + "\n",
+		} {
+			var out bytes.Buffer
+			if err := gfm.Convert([]byte(md), &out); err != nil {
+				t.Fatal(err)
+			}
+			hrefs := hrefRe.FindAllStringSubmatch(out.String(), -1)
+			if len(hrefs) != 2 {
+				t.Errorf("%s %q: %d links in %s", where, in, len(hrefs), out.String())
+				continue
+			}
+			if html.UnescapeString(hrefs[0][1]) != want || html.UnescapeString(hrefs[1][1]) != "https://logs.example.test/x_y" {
+				t.Errorf("%s: the adapter's %q shows as %q (%q), want %q\n%s", where, in, html.UnescapeString(hrefs[0][1]), md, want, out.String())
+			}
+		}
 	}
 }
