@@ -248,3 +248,33 @@ func TestTargetsBadInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSaysWhatItFollows: the plan comment of a later environment says
+// which earlier one it waits for (the follows input, or the annotation).
+func TestPlanSaysWhatItFollows(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "followshead"})
+	h.planPR(pr, map[string]string{"environment": "production", "follows": "production: staging"})
+	h.planPR(pr, map[string]string{"environment": "staging", "follows": "production: staging"})
+	bodies := map[string]string{}
+	for _, c := range h.gh.Comments(pr.Number) {
+		for _, env := range []string{"production", "staging"} {
+			if strings.Contains(c.Body, "Arena plan for **"+env+"**") {
+				bodies[env] = c.Body
+			}
+		}
+	}
+	if !strings.Contains(bodies["production"], "⏳ Follows **staging**: on merge, **production** applies after **staging** has applied.") {
+		t.Errorf("production's comment does not say it follows staging:\n%s", bodies["production"])
+	}
+	if strings.Contains(bodies["staging"], "Follows") {
+		t.Errorf("staging follows nothing:\n%s", bodies["staging"])
+	}
+	// The annotation says the same without the input.
+	h.writeFile("arena.yaml", strings.Replace(mustRead(t, filepath.Join(h.workspace, "arena.yaml")), "  name: support-bot\n",
+		"  name: support-bot\n  annotations:\n    arena-deploy/follows: \"production: staging\"\n", 1))
+	res := h.planPR(pr, map[string]string{"environment": "production"})
+	if !strings.Contains(res.summary, "⏳ Follows **staging**") {
+		t.Errorf("annotation: the summary does not say it follows staging:\n%s", res.summary)
+	}
+}

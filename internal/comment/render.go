@@ -59,6 +59,9 @@ type Plan struct {
 	Hint          string
 	// PackDiff is the semantic pack diff shown under the change table.
 	PackDiff *PackDiff
+	// Follows is the environment this one applies after (the follows
+	// input or the arena-deploy/follows annotation).
+	Follows string
 	// Actor, At and Duration say who started the run, when, and how long
 	// it took (the plan's, or the apply's in an apply report).
 	Actor    string
@@ -184,6 +187,7 @@ type planView struct {
 	Error, ErrorBlock, FailureReason, Hint, Footer       string
 	PackDiff                                             string
 	UnchangedFolded                                      bool
+	Follows                                              string
 }
 
 // RenderPlan renders the plan report within budget characters (bytes, which
@@ -196,6 +200,9 @@ func RenderPlan(p *Plan, budget int) string {
 	}
 	for _, w := range p.Warnings {
 		v.Warnings = append(v.Warnings, EscapeMax(w, 500))
+	}
+	if p.Follows != "" {
+		v.Follows = "⏳ Follows **" + Escape(p.Follows) + "**: on merge, " + v.Env + " applies after " + "**" + Escape(p.Follows) + "** has applied."
 	}
 	if p.Error != "" {
 		v.Icon, v.Headline = "❌", "failed"

@@ -14,6 +14,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
+	"github.com/arena-deploy/arena-deploy-action/internal/targets"
 )
 
 // artifactUploader uploads artifacts of the current run.
@@ -201,6 +202,11 @@ func (s *session) baseView() *comment.Plan {
 		NoPullRequest: s.d.GH == nil || s.d.GH.PRNumber == 0 && s.d.GH.EventName != "merge_group"}
 	if s.arena != nil {
 		v.Provider = s.arena.Deploy.Provider
+		// A bad annotation is the targets command's to refuse; here it
+		// only leaves the line out.
+		if f, err := targets.ProjectFollows(s.o.Targets.Follows, s.arena.Annotations); err == nil {
+			v.Follows = f[s.env]
+		}
 	}
 	if s.info != nil {
 		v.AdapterName, v.AdapterVersion = deploy.AdapterBinaryName(s.info.Name), s.info.Version

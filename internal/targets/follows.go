@@ -88,3 +88,17 @@ func (f Follows) Waves() (map[string]int, error) {
 	}
 	return waves, nil
 }
+
+// ProjectFollows is the order of one project's environments: the follows
+// input with the arena file's arena-deploy/follows annotation added.
+func ProjectFollows(input Follows, annotations map[string]string) (Follows, error) {
+	own, err := ParseFollows(annotations[FollowsAnnotation])
+	if err != nil {
+		return nil, err
+	}
+	f := input.With(own)
+	if _, err := f.Waves(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

@@ -180,12 +180,8 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, string, error) {
 		problem = err.Error()
 	default:
 		envs = arena.Deploy.EnvironmentNames()[1:] // the listed ones; [0] is always "default"
-		own, ferr := ParseFollows(arena.Annotations[FollowsAnnotation])
-		if ferr == nil {
-			follows = follows.With(own)
-			_, ferr = follows.Waves()
-		}
-		if ferr != nil {
+		var ferr error
+		if follows, ferr = ProjectFollows(follows, arena.Annotations); ferr != nil {
 			return nil, "", fmt.Errorf("%w: %s: metadata.annotations[%q]: %v", ErrArenaFollows, rel, FollowsAnnotation, strings.TrimPrefix(ferr.Error(), ErrInvalid.Error()+": "))
 		}
 		// Every file the plan's arena_config reads, as PromptKit's loader
