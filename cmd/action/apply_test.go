@@ -469,28 +469,41 @@ func TestStateNotWritable(t *testing.T) {
 // TestRerunAndOutOfOrderApplies: a re-run of a successful apply is
 // "already applied" (no deploy, comment stays applied); an older merge's
 // apply running after a newer one's is superseded, with on-stale-plan:
-// replan too, and production keeps the newer pack.
+// replan too, and production keeps the newer pack. The same on the state
+// branch and with the committed file (state-branch: ”).
 func TestRerunAndOutOfOrderApplies(t *testing.T) {
+	for _, tc := range []struct {
+		name, branch string
+		in           map[string]string
+	}{
+		{"state branch", stateBranch, nil},
+		{"committed file", "main", map[string]string{"state-branch": ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { rerunAndOutOfOrder(t, tc.branch, tc.in) })
+	}
+}
+
+func rerunAndOutOfOrder(t *testing.T, branch string, in map[string]string) {
 	h := newHarness(t)
 	pack := h.workspace + "/support-bot.pack.json"
 	pr1 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
-	h.planPR(pr1, nil)
+	h.planPR(pr1, in)
 	pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, pack), "five bullet points", "three bullet points", 1))
-	h.planPR(pr2, nil)
+	h.planPR(pr2, in)
 	newer := mustRead(t, pack)
 	h.gh.MergePull(pr1.Number, "merge111")
 	h.gh.MergePull(pr2.Number, "merge222")
 	// The newer merge's apply runs first.
 	h.push("merge222", "Merge pull request #2")
-	if r := h.run(nil); r.code != 0 || r.outputs["applied"] != "true" {
+	if r := h.run(in); r.code != 0 || r.outputs["applied"] != "true" {
 		t.Fatalf("newer: exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
 	deployed := mustRead(t, filepath.Join(h.workspace, ".deployed/default/prompts/escalation.json"))
-	commits := len(h.gh.Commits(stateBranch))
+	commits := len(h.gh.Commits(branch))
 
 	// Its re-run: already applied.
-	r := h.run(nil)
+	r := h.run(in)
 	if r.code != 0 || r.outputs["applied"] != "true" || !strings.Contains(r.summary, "Already applied") {
 		t.Fatalf("re-run: exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
@@ -500,15 +513,22 @@ func TestRerunAndOutOfOrderApplies(t *testing.T) {
 
 	// The older merge's apply, late, even with on-stale-plan: replan.
 	h.push("merge111", "Merge pull request #1")
-	r = h.run(map[string]string{"on-stale-plan": "replan"})
+	replan := map[string]string{"on-stale-plan": "replan"}
+	for k, v := range in {
+		replan[k] = v
+	}
+	r = h.run(replan)
 	if r.code != 1 || r.outputs["failure-reason"] != "superseded" || r.outputs["applied"] != "false" {
 		t.Fatalf("older: exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
 	if got := mustRead(t, filepath.Join(h.workspace, ".deployed/default/prompts/escalation.json")); got != deployed {
 		t.Error("production rolled back to the older pack")
 	}
-	if n := len(h.gh.Commits(stateBranch)); n != commits+4 { // each run's lock and its release
+	if n := len(h.gh.Commits(branch)); n != commits+4 { // each run's lock and its release
 		t.Errorf("%d commits since the apply, want only the two runs' locks and releases", n-commits)
+	}
+	if branch != stateBranch {
+		return // the committed file keeps no pack: the repository has it
 	}
 	raw, _ := h.gh.GetFile(stateBranch, target.New(".", "arena.yaml", "default").StateDir()+"/deployed.pack.json")
 	if string(raw) != newer {

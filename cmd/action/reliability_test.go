@@ -267,26 +267,33 @@ func TestLostStateWriteAnswer(t *testing.T) {
 	}
 }
 
-// TestLostLegacyStateWriteAnswer: with state-branch: "" (the contents API
-// on the checked-out branch), a state write whose answer was lost is our
-// own write, and state-sha is its commit, as for an answered write.
+// TestLostLegacyStateWriteAnswer: with state-branch: "" (the committed
+// file on the checked-out branch), a lock or state write whose answer was
+// lost is our own write, and state-sha is the state's commit, as for an
+// answered write.
 func TestLostLegacyStateWriteAnswer(t *testing.T) {
-	h := newHarness(t)
-	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
-	h.planPR(pr, map[string]string{"state-branch": ""})
-	h.merge(pr, "merge111", "Merge pull request #1")
-	h.gh.Inject("PUT /repos/{owner}/{repo}/contents/{path...}", ghemu.Fault{DropAnswer: true})
-	r := h.run(map[string]string{"state-branch": ""})
-	if r.code != 0 || r.outputs["applied"] != "true" {
-		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
-	}
-	want := ""
-	for _, c := range h.gh.Commits("main") {
-		if c.Path == ".promptarena/deploy.state" {
-			want = c.SHA
-		}
-	}
-	if want == "" || r.outputs["state-sha"] != want {
-		t.Errorf("state-sha %q, want the state's commit %q (%+v)", r.outputs["state-sha"], want, h.gh.Commits("main"))
+	for _, route := range []string{"PUT /repos/{owner}/{repo}/contents/{path...}", "PATCH /repos/{owner}/{repo}/git/refs/{ref...}"} {
+		t.Run(route, func(t *testing.T) {
+			h := newHarness(t)
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			h.planPR(pr, map[string]string{"state-branch": ""})
+			h.merge(pr, "merge111", "Merge pull request #1")
+			h.gh.Inject(route, ghemu.Fault{DropAnswer: true})
+			r := h.run(map[string]string{"state-branch": ""})
+			if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != "" {
+				t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+			}
+			commits := h.gh.Commits("main")
+			last := commits[len(commits)-1]
+			if !strings.Contains(last.Message, "state after") || r.outputs["state-sha"] != last.SHA || h.gh.Head("main") != last.SHA {
+				t.Errorf("state-sha %q, want the state's commit (%+v)", r.outputs["state-sha"], commits)
+			}
+			if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state.record.json"); !ok {
+				t.Error("no record beside the state")
+			}
+			if _, ok := h.gh.GetFile("main", ".promptarena/deploy.state.lock"); ok {
+				t.Error("lock left behind")
+			}
+		})
 	}
 }

@@ -34,7 +34,7 @@ func TestRacingAppliesOnSeparateRunners(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
-	for _, backend := range []string{"git", "artifact"} {
+	for _, backend := range []string{"git", "committed", "artifact"} {
 		t.Run(backend, func(t *testing.T) { raceApplies(t, backend, 5) })
 	}
 }
@@ -57,6 +57,9 @@ func raceApplies(t *testing.T, backend string, rounds int) {
 		return strings.Replace(pristine, "five bullet points", fmt.Sprintf("round %d variant %d bullet points", round, i), 1)
 	}
 	in := map[string]string{"state-backend": backend, "on-stale-plan": "replan", "lock-timeout": "20s"}
+	if backend == "committed" { // the committed file: state-branch: ''
+		in = map[string]string{"state-branch": "", "on-stale-plan": "replan", "lock-timeout": "20s"}
+	}
 	h.writeFile("arena.yaml", arena)
 	applied, outcomes := 0, map[string]int{}
 	for round := 0; round < rounds; round++ {
@@ -151,7 +154,7 @@ func raceApplies(t *testing.T, backend string, rounds int) {
 			}
 		}
 		rec, pack := recordOf(t, h, backend)
-		if newest >= 0 && (rec.Commit != shas[newest] || !strings.Contains(string(pack), fmt.Sprintf("round %d variant %d", round, newest))) {
+		if newest >= 0 && (rec.Commit != shas[newest] || (pack != nil && !strings.Contains(string(pack), fmt.Sprintf("round %d variant %d", round, newest)))) {
 			t.Fatalf("round %d: recorded %s, want the newest merge applied, %s (a rollback or a lost update)\n%s", round, rec.Commit, shas[newest], dump(runs))
 		}
 		if int(rec.Serial) != applied {
@@ -165,7 +168,13 @@ func raceApplies(t *testing.T, backend string, rounds int) {
 	// No apply deployed over a state it had not read: what the state says
 	// is what production holds.
 	h.must(h.runner.Dispatch("status"))
-	st := h.run(map[string]string{"command": "status", "state-backend": backend})
+	status := map[string]string{"command": "status"}
+	for _, k := range []string{"state-backend", "state-branch"} {
+		if v, ok := in[k]; ok {
+			status[k] = v
+		}
+	}
+	st := h.run(status)
 	if st.code != 0 || st.outputs["status"] != "deployed" || st.outputs["drift"] != "0" {
 		t.Fatalf("status after the races: %v\n%s", st.outputs, st.log)
 	}
@@ -183,11 +192,18 @@ func dump(runs []*raceRun) string {
 	return b.String()
 }
 
-// recordOf is the target's record and deployed pack, as the backend holds
-// them.
+// recordOf is the target's record and deployed pack (nil: the committed
+// file keeps none), as the backend holds them.
 func recordOf(t *testing.T, h *harness, backend string) (*state.Record, []byte) {
 	t.Helper()
 	var rec state.Record
+	if backend == "committed" {
+		raw, _ := h.gh.GetFile("main", ".promptarena/deploy.state"+state.RecordSuffix)
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			t.Fatalf("record %s: %v", raw, err)
+		}
+		return &rec, nil
+	}
 	if backend == "git" {
 		dir := target.New(".", "arena.yaml", "default").StateDir()
 		raw, _ := h.gh.GetFile(stateBranch, dir+"/record.json")

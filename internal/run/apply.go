@@ -461,7 +461,11 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 			if !write { // plans read the checkout; writers go through the API
 				return local
 			}
-			return &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env, Lock: lockOpts}
+			// The committed file: the state, its record beside it (one
+			// commit), and the first release's file (the state alone) read
+			// until a write adds the record.
+			return &state.Branch{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, StatePath: file, Env: s.env, Lock: lockOpts,
+				Legacy: &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env}}
 		}
 		// The state of earlier versions, carried over once: writers read it
 		// from the branch, plans from the checkout.

@@ -34,12 +34,19 @@ const (
 // deployed.pack.json (the pack last applied) and, while a run holds it,
 // lock.json. Every write is one commit of one tree, moved onto the branch
 // by a fast-forward-only ref update: the compare-and-swap.
+//
+// With StatePath set, it is the committed file (state-branch: ”): the
+// state at StatePath on Branch (the checked-out branch), its record at
+// StatePath+".record.json" and the lock at StatePath+".lock", written the
+// same way (no applied pack is kept: it is in the repository already).
 type Branch struct {
 	GH          *github.Client
 	Owner, Repo string
 	Branch      string
 	Dir         string
-	Env         string
+	// StatePath, when set, is the committed file (instead of Dir).
+	StatePath string
+	Env       string
 	// Legacy is the state file of earlier versions (.promptarena/deploy.state
 	// on the default branch), read once when the folder has no record yet.
 	Legacy Backend
@@ -49,12 +56,39 @@ type Branch struct {
 }
 
 // Describe implements Backend.
-func (b *Branch) Describe() string { return b.Dir + "/ on branch " + b.Branch }
+func (b *Branch) Describe() string {
+	if b.StatePath != "" {
+		return b.StatePath + " on " + b.Branch
+	}
+	return b.Dir + "/ on branch " + b.Branch
+}
 
-func (b *Branch) file(name string) string { return path.Join(b.Dir, name) }
+// file is where a file of the target is kept ("" for the applied pack of
+// the committed file, which keeps none).
+func (b *Branch) file(name string) string {
+	if b.StatePath == "" {
+		return path.Join(b.Dir, name)
+	}
+	switch name {
+	case deploy.StateFile:
+		return b.StatePath
+	case RecordFile:
+		return b.StatePath + RecordSuffix
+	case LockRecordFile:
+		return b.StatePath + ".lock"
+	}
+	return ""
+}
+
+// RecordSuffix names the committed file's record: the state path with it.
+const RecordSuffix = ".record.json"
 
 func (b *Branch) locker() *contentsLock {
-	return &contentsLock{gh: b.GH, owner: b.Owner, repo: b.Repo, branch: b.Branch, path: b.file(LockRecordFile), opts: b.Lock, create: b.createBranch}
+	l := &contentsLock{gh: b.GH, owner: b.Owner, repo: b.Repo, branch: b.Branch, path: b.file(LockRecordFile), opts: b.Lock}
+	if b.StatePath == "" {
+		l.create = b.createBranch // the checked-out branch exists
+	}
+	return l
 }
 
 // LockTarget implements Locker: a lock record in the target's folder. The
@@ -193,7 +227,7 @@ func (b *Branch) migrate(ctx context.Context) (*Snapshot, error) {
 	if err != nil || old.State == nil {
 		return &Snapshot{}, err
 	}
-	if b.Lock.Warn != nil {
+	if b.Lock.Warn != nil && b.StatePath == "" {
 		b.Lock.Warn("Carrying the deploy state over from %s to %s (once). The old file is left as it was; delete it when every job uses the state branch.", b.Legacy.Describe(), b.Describe())
 	}
 	return &Snapshot{State: old.State, Raw: old.Raw, Migrated: b.Legacy.Describe()}, nil
@@ -212,23 +246,30 @@ func (b *Branch) Save(ctx context.Context, w *Write, base *Snapshot) (string, er
 		files[deploy.StateFile] = stateRaw
 	}
 	rec := nextRecord(base, w, stateRaw)
+	keepsPack := b.file(DeployedPackFile) != ""
+	if !keepsPack {
+		rec.PackSHA = ""
+	}
 	recRaw, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return "", err
 	}
 	files[RecordFile] = recRaw
-	if w.Pack != nil {
+	if w.Pack != nil && keepsPack {
 		files[DeployedPackFile] = w.Pack
 	}
 	for name, b := range w.Files {
 		files[name] = b
 	}
 	var deletes []string
-	if w.State == nil && base != nil && base.Record != nil {
-		if base.Record.State != "" {
+	if w.State == nil && base != nil {
+		// What exists is known from what was loaded: the record's state and
+		// pack, or (the committed file) the state of an earlier version in
+		// the very place of ours.
+		if (base.Record != nil && base.Record.State != "") || (b.StatePath != "" && base.Migrated != "" && base.Raw != nil) {
 			deletes = append(deletes, deploy.StateFile)
 		}
-		if base.Record.PackSHA != "" {
+		if base.Record != nil && base.Record.PackSHA != "" && keepsPack {
 			deletes = append(deletes, DeployedPackFile)
 		}
 	}
@@ -425,6 +466,9 @@ func (b *Branch) LoadFile(ctx context.Context, name string) ([]byte, error) {
 // LoadDeployedPack is the exact pack bytes last applied to the target (nil
 // when none is recorded).
 func (b *Branch) LoadDeployedPack(ctx context.Context) ([]byte, error) {
+	if b.file(DeployedPackFile) == "" {
+		return nil, nil
+	}
 	raw, _, err := b.readFile(ctx, DeployedPackFile)
 	return raw, err
 }

@@ -305,3 +305,72 @@ func TestLockReleaseRetried(t *testing.T) {
 		t.Error("lock not released")
 	}
 }
+
+// TestCommittedFileCarriesTheFirstReleasesState: the committed file of the
+// first release (the state alone, no record) is read as the state; the
+// first write puts the record beside it, in the same commit, with the lock
+// released; a merge landing on the branch meanwhile is kept; a destroy
+// deletes the state and keeps the record, so nothing older applies after.
+func TestCommittedFileCarriesTheFirstReleasesState(t *testing.T) {
+	s := ghemu.New(t)
+	const p = "app/.promptarena/deploy.state"
+	s.SetFile("main", p, []byte(`{"version":1,"provider":"local","environment":"prod","state":"old"}`))
+	b := committed(s)
+	b.Lock = LockOptions{Now: s.Now}
+	if _, err := b.LockTarget(ctx, holder(1), 0); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := b.Load(ctx)
+	if err != nil || snap.State.State != "old" || snap.Record != nil {
+		t.Fatalf("%+v %v", snap, err)
+	}
+	s.SetFile("main", "README.md", []byte("a merge meanwhile"))
+	ref, err := b.Save(ctx, &Write{State: st("prod", "new"), Message: "apply", Commit: "c1", PlanID: "p1"}, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Head("main") != ref {
+		t.Fatalf("head %s, saved %s", s.Head("main"), ref)
+	}
+	if readme, _ := s.GetFile("main", "README.md"); string(readme) != "a merge meanwhile" {
+		t.Error("the merge made meanwhile was lost")
+	}
+	if _, ok := s.GetFile("main", p+".lock"); ok {
+		t.Error("lock not released by the save")
+	}
+	got, err := committed(s).Load(ctx)
+	if err != nil || got.State.State != "new" || got.Record == nil || got.Record.Commit != "c1" || got.Record.PlanID != "p1" || got.Record.Serial != 1 {
+		t.Fatalf("after the first write: %+v %v", got, err)
+	}
+	if raw, _ := s.GetFile("main", p); !strings.Contains(string(raw), `"state": "new"`) {
+		t.Errorf("deploy.state is not the state: %s", raw)
+	}
+	if err := committed(s).Delete(ctx, got, "destroy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.GetFile("main", p); ok {
+		t.Error("the state file outlived the destroy")
+	}
+	gone, err := committed(s).Load(ctx)
+	if err != nil || gone.State != nil || gone.Record == nil || gone.Record.Commit != "c1" || gone.Record.PlanID != "" {
+		t.Fatalf("after the destroy: %+v %v", gone, err)
+	}
+}
+
+// TestCommittedFileDestroyOfTheFirstReleasesState: destroying a state
+// still in the first release's form deletes that file too.
+func TestCommittedFileDestroyOfTheFirstReleasesState(t *testing.T) {
+	s := ghemu.New(t)
+	const p = "app/.promptarena/deploy.state"
+	s.SetFile("main", p, []byte(`{"version":1,"provider":"local","environment":"prod","state":"old"}`))
+	snap, err := committed(s).Load(ctx)
+	if err != nil || snap.State == nil {
+		t.Fatalf("%+v %v", snap, err)
+	}
+	if err := committed(s).Delete(ctx, snap, "destroy"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.GetFile("main", p); ok {
+		t.Error("the state file outlived the destroy")
+	}
+}

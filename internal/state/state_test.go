@@ -43,7 +43,24 @@ func backends(t *testing.T) map[string]func() (Backend, func(content string)) {
 			return &Git{GH: s.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "main", Path: "app/.promptarena/deploy.state", Env: "prod"},
 				func(c string) { s.SetFile("main", "app/.promptarena/deploy.state", []byte(c)) }
 		},
+		"committed": func() (Backend, func(string)) {
+			s := ghemu.New(t)
+			s.SetFile("main", "README.md", []byte("hello"))
+			return committed(s), func(c string) {
+				rec, _ := json.Marshal(Record{Version: 1, Serial: 99, State: c})
+				s.SetFile("main", "app/.promptarena/deploy.state.record.json", rec)
+				s.SetFile("main", "app/.promptarena/deploy.state", []byte(c))
+			}
+		},
 	}
+}
+
+// committed is the committed file (state-branch: ”) of app/ on main.
+func committed(s *ghemu.Server) *Branch {
+	gh := s.GitHubClient(ghemu.DefaultToken)
+	const p = "app/.promptarena/deploy.state"
+	return &Branch{GH: gh, Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "main", StatePath: p, Env: "prod",
+		Legacy: &Git{GH: gh, Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "main", Path: p, Env: "prod"}}
 }
 
 func TestCompareAndSwap(t *testing.T) {
@@ -129,6 +146,15 @@ func TestStateBytesArePromptKits(t *testing.T) {
 				func(c string) {
 					rec, _ := json.Marshal(Record{Version: 1, Serial: 9, State: c})
 					s.SetFile("arena-deploy-state", "prod-1234abcd/record.json", rec)
+				}
+		},
+		"committed": func() (Backend, func() []byte, func(string)) {
+			s := ghemu.New(t)
+			s.SetFile("main", "README.md", []byte("hello"))
+			return committed(s), func() []byte { b, _ := s.GetFile("main", "app/.promptarena/deploy.state"); return b },
+				func(c string) {
+					rec, _ := json.Marshal(Record{Version: 1, Serial: 9, State: c})
+					s.SetFile("main", "app/.promptarena/deploy.state.record.json", rec)
 				}
 		},
 		"git": func() (Backend, func() []byte, func(string)) {
