@@ -64,7 +64,8 @@ func (b *Branch) Describe() string {
 }
 
 // file is where a file of the target is kept ("" for the applied pack of
-// the committed file, which keeps none).
+// the committed file, which keeps none). Beside the committed file, every
+// other file is named after it: <state-path>.lock, <state-path>.<name>.
 func (b *Branch) file(name string) string {
 	if b.StatePath == "" {
 		return path.Join(b.Dir, name)
@@ -76,8 +77,10 @@ func (b *Branch) file(name string) string {
 		return b.StatePath + RecordSuffix
 	case LockRecordFile:
 		return b.StatePath + ".lock"
+	case DeployedPackFile:
+		return ""
 	}
-	return ""
+	return b.StatePath + "." + name
 }
 
 // RecordSuffix names the committed file's record: the state path with it.

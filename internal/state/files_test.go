@@ -123,3 +123,24 @@ func TestArtifactFilesBesideTheState(t *testing.T) {
 		t.Errorf("after a destroy the file stayed: %q", got)
 	}
 }
+
+// TestCommittedFilesBesideTheState: beside the committed file, a file
+// written with the state is <state-path>.<name>, in the same commit.
+func TestCommittedFilesBesideTheState(t *testing.T) {
+	s := ghemu.New(t)
+	s.SetFile("main", "README.md", []byte("hello"))
+	b := committed(s)
+	snap, err := b.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Save(ctx, &Write{State: st("prod", "s1"), Message: "apply", Files: map[string][]byte{"evaluations.json": []byte(`{"n":1}`)}}, snap); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := s.GetFile("main", "app/.promptarena/deploy.state.evaluations.json"); !ok || string(got) != `{"n":1}` {
+		t.Fatalf("file beside the state: %q %v", got, ok)
+	}
+	if got, err := committed(s).LoadFile(ctx, "evaluations.json"); err != nil || string(got) != `{"n":1}` {
+		t.Fatalf("LoadFile: %q %v", got, err)
+	}
+}
