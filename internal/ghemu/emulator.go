@@ -58,9 +58,19 @@ type Fault struct {
 	Secondary  bool          // a 403 secondary rate limit message
 	Primary    bool          // the primary quota is used up (X-RateLimit-Remaining: 0)
 	Delay      time.Duration // wait before answering (then serve normally if Status is 0)
-	Reset      bool          // close the connection without an answer
-	Truncate   bool          // send headers and half the body, then close
-	DropAnswer bool          // do the work, then close without answering (a lost response)
+	Reset      bool          // close the connection without an answer (nothing was done)
+	// Truncate does the work, then sends the answer's headers and part of
+	// its body and closes: an answer cut off on its way back.
+	Truncate   bool
+	DropAnswer bool // do the work, then close without answering (a lost response)
+	// Garble does the work, then sends the answer with its status and
+	// headers but a body that is not what they promise (gzip bytes, as a
+	// proxy that compressed it without saying so sends).
+	Garble bool
+
+	// Skip lets this many requests of the route through untouched before
+	// the fault applies: the n-th call of a route, not only the next.
+	Skip int
 
 	// ResetAt is the X-RateLimit-Reset of a Primary fault; zero is a
 	// minute after the emulator's clock. Clients compare it with their
@@ -75,6 +85,10 @@ type Fault struct {
 	// ours, and a test can make it hostile.
 	Message string
 }
+
+// afterWork says whether the fault lets the request be carried out and
+// spoils only its answer.
+func (f *Fault) afterWork() bool { return f.DropAnswer || f.Garble || f.Truncate }
 
 // Options configure an emulator.
 type Options struct {
@@ -229,6 +243,8 @@ func (s *Server) Inject(route string, f Fault) {
 	s.faults[route] = append(s.faults[route], &f)
 }
 
+// takeFault is the fault this request of route meets, if any (one per
+// request: a Skip is counted down first).
 func (s *Server) takeFault(route string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,6 +253,10 @@ func (s *Server) takeFault(route string) *Fault {
 		return nil
 	}
 	f := q[0]
+	if f.Skip > 0 {
+		f.Skip--
+		return nil
+	}
 	f.Times--
 	if f.Times <= 0 {
 		s.faults[route] = q[1:]
@@ -291,11 +311,14 @@ func (s *Server) rest(pattern, scope, level string, h handlerFunc) (string, http
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Route: pattern}
 		rec := &recorder{header: http.Header{}, status: 200}
-		if s.peekDrop(pattern) {
-			defer resetConn(w)
-			w = discard{}
-		} else if s.inject(w, pattern, &entry) {
+		f := s.takeFault(pattern)
+		if s.inject(w, f, &entry) {
 			return
+		}
+		if f != nil && f.afterWork() {
+			sp := spoil(w, f)
+			defer sp.send()
+			w = sp
 		}
 		c := &call{s: s, r: r, body: body, header: rec.header}
 		var chk *checker
@@ -327,8 +350,14 @@ func (s *Server) unchecked(pattern, scope, level string, h handlerFunc) (string,
 		body, _ := io.ReadAll(r.Body)
 		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Route: pattern}
 		rec := &recorder{header: http.Header{}, status: 200}
-		if s.inject(w, pattern, &entry) {
+		f := s.takeFault(pattern)
+		if s.inject(w, f, &entry) {
 			return
+		}
+		if f != nil && f.afterWork() {
+			sp := spoil(w, f)
+			defer sp.send()
+			w = sp
 		}
 		s.mu.Lock()
 		s.uncheckedSeen = append(s.uncheckedSeen, pattern)
@@ -349,25 +378,6 @@ func (s *Server) Unchecked() []string {
 	return append([]string(nil), s.uncheckedSeen...)
 }
 
-// peekDrop takes a pending DropAnswer fault of the route, if it is next.
-func (s *Server) peekDrop(route string) bool {
-	s.mu.Lock()
-	q := s.faults[route]
-	drop := len(q) > 0 && q[0].DropAnswer
-	s.mu.Unlock()
-	if drop {
-		s.takeFault(route)
-	}
-	return drop
-}
-
-// discard swallows the answer of a request whose response is to be lost.
-type discard struct{}
-
-func (discard) Header() http.Header         { return http.Header{} }
-func (discard) Write(b []byte) (int, error) { return len(b), nil }
-func (discard) WriteHeader(int)             {}
-
 func resetConn(w http.ResponseWriter) {
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
@@ -379,9 +389,10 @@ func resetConn(w http.ResponseWriter) {
 	}
 }
 
-// inject applies a pending fault for the route; true if it answered.
-func (s *Server) inject(w http.ResponseWriter, route string, entry *LoggedRequest) bool {
-	f := s.takeFault(route)
+// inject applies the part of fault f that comes before the work: a
+// delay, a race, or an answer instead of the work; true if it answered.
+// A fault that spoils the answer is applied after the work (spoil).
+func (s *Server) inject(w http.ResponseWriter, f *Fault, entry *LoggedRequest) bool {
 	if f == nil {
 		return false
 	}
@@ -392,30 +403,12 @@ func (s *Server) inject(w http.ResponseWriter, route string, entry *LoggedReques
 		f.Before()
 	}
 	switch {
+	case f.afterWork():
+		return false
 	case f.Reset:
 		entry.Status = -1
 		s.record(*entry)
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				if tc, ok := conn.(*net.TCPConn); ok {
-					_ = tc.SetLinger(0)
-				}
-				conn.Close()
-			}
-		}
-		return true
-	case f.Truncate:
-		entry.Status = 200
-		s.record(*entry)
-		// Hijack first and write the raw response: it promises 200 bytes
-		// and closes after a few.
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, buf, err := hj.Hijack(); err == nil {
-				_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"id\": 1, \"bo")
-				_ = buf.Flush()
-				conn.Close()
-			}
-		}
+		resetConn(w)
 		return true
 	case f.Status != 0:
 		entry.Status = f.Status

@@ -95,11 +95,14 @@ type twirpReq struct {
 func (s *Server) twirp(w http.ResponseWriter, r *http.Request, route, method string) {
 	body, _ := io.ReadAll(r.Body)
 	entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Body: string(body), Route: route}
-	if s.peekDrop(route) {
-		defer resetConn(w)
-		w = discard{}
-	} else if s.inject(w, route, &entry) {
+	f := s.takeFault(route)
+	if s.inject(w, f, &entry) {
 		return
+	}
+	if f != nil && f.afterWork() {
+		sp := spoil(w, f)
+		defer sp.send()
+		w = sp
 	}
 	status, out := s.twirpCall(r, method, body)
 	entry.Status = status
@@ -230,7 +233,7 @@ func (s *Server) finalizeArtifact(run *Run, in twirpReq) (int, any) {
 		}
 	}
 	if a == nil {
-		return 404, twirpError{Code: "not_found", Msg: "no artifact " + strconv.Quote(in.Name) + " waiting to be finalized"}
+		return s.refinalize(run, in)
 	}
 	b := s.blobs[a.blobKey]
 	if !b.committed {
@@ -325,8 +328,14 @@ func (s *Server) blobUpload(w http.ResponseWriter, r *http.Request) {
 	route := "PUT /_blob/upload/{key}"
 	body, _ := io.ReadAll(r.Body)
 	entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Route: route}
-	if s.inject(w, route, &entry) {
+	f := s.takeFault(route)
+	if s.inject(w, f, &entry) {
 		return
+	}
+	if f != nil && f.afterWork() {
+		sp := spoil(w, f)
+		defer sp.send()
+		w = sp
 	}
 	status, msg := s.storeBlob(r, body)
 	entry.Status = status
@@ -392,8 +401,14 @@ func (s *Server) storeBlob(r *http.Request, body []byte) (int, string) {
 func (s *Server) blobDownload(w http.ResponseWriter, r *http.Request) {
 	route := "GET /_blob/download/{key}"
 	entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Route: route}
-	if s.inject(w, route, &entry) {
+	f := s.takeFault(route)
+	if s.inject(w, f, &entry) {
 		return
+	}
+	if f != nil && f.afterWork() {
+		sp := spoil(w, f)
+		defer sp.send()
+		w = sp
 	}
 	if msg := s.checkSigned(r, "download"); msg != "" {
 		entry.Status = 403
@@ -419,4 +434,26 @@ func (s *Server) blobDownload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	_, _ = w.Write(data)
+}
+
+// refinalize answers a FinalizeArtifact for a name whose artifact this job
+// finalized already: GitHub's service answers it "ok" again (the official
+// client retries a finalize whose answer timed out), and the run then
+// shows two artifacts of that name (actions/upload-artifact#531,
+// actions/upload-pages-artifact#97): a second record of the same upload,
+// whose id is the one answered.
+func (s *Server) refinalize(run *Run, in twirpReq) (int, any) {
+	var done *Artifact
+	for _, x := range s.repo().artifacts {
+		if x.RunID == run.ID && x.JobBackendID == run.JobBackendID && x.Name == in.Name && x.Finalized && !x.Deleted {
+			done = x
+		}
+	}
+	if done == nil || (in.Hash != "" && in.Hash != done.Digest) {
+		return 404, twirpError{Code: "not_found", Msg: "no artifact " + strconv.Quote(in.Name) + " waiting to be finalized"}
+	}
+	dup := *done
+	dup.ID = s.id()
+	s.repo().artifacts = append(s.repo().artifacts, &dup)
+	return 200, map[string]any{"ok": true, "artifact_id": strconv.FormatInt(dup.ID, 10)}
 }

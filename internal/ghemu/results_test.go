@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // twirpCall is a minimal results service client following ARTIFACTS.md.
@@ -190,5 +192,118 @@ func TestResultsServiceCamelCase(t *testing.T) {
 		"workflow_run_backend_id": run.BackendID, "workflow_job_run_backend_id": run.JobBackendID, "name": "a", "version": 4})
 	if st != 200 || out["signedUploadUrl"] == nil {
 		t.Fatalf("%d %v", st, out)
+	}
+}
+
+// TestUnfinalizedArtifactHoldsItsName: what GitHub's results service does
+// with an artifact created but never finalized (a lost CreateArtifact
+// answer, a refused upload or finalize): the name stays taken for the rest
+// of the run, re-runs included, while no listing shows it and the
+// toolkit's delete (list, then DeleteArtifact) cannot find it. A finalize
+// of it, once its blob is committed, still works.
+func TestUnfinalizedArtifactHoldsItsName(t *testing.T) {
+	s := New(t)
+	run := s.AddRun(Run{Event: "pull_request", HeadSHA: "h"})
+	ids := func(r *Run, extra map[string]any) map[string]any {
+		m := map[string]any{"workflow_run_backend_id": r.BackendID, "workflow_job_run_backend_id": r.JobBackendID}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	st, out := twirpCall(t, s, s.RuntimeToken(run), "CreateArtifact", ids(run, map[string]any{"name": "held", "version": 4}))
+	if st != 200 {
+		t.Fatal(st, out)
+	}
+	upload := out["signed_upload_url"].(string)
+	if st, _ := twirpCall(t, s, s.RuntimeToken(run), "CreateArtifact", ids(run, map[string]any{"name": "held", "version": 4})); st != 409 {
+		t.Fatalf("second create: %d", st)
+	}
+	if st, out := twirpCall(t, s, s.RuntimeToken(run), "ListArtifacts", ids(run, map[string]any{"name_filter": "held"})); st != 200 || len(out["artifacts"].([]any)) != 0 {
+		t.Fatalf("listed unfinalized: %v", out)
+	}
+	if st, _ := twirpCall(t, s, s.RuntimeToken(run), "DeleteArtifact", ids(run, map[string]any{"name": "held"})); st != 404 {
+		t.Fatalf("delete of an unfinalized artifact: %d", st)
+	}
+	gh := client(t, s, DefaultToken)
+	if list, _, err := gh.Actions.ListWorkflowRunArtifacts(ctx, DefaultOwner, DefaultRepo, run.ID, nil); err != nil || list.GetTotalCount() != 0 {
+		t.Fatalf("REST listed it: %v %v", list, err)
+	}
+	// The job that created it still holds the signed URL: upload and
+	// finalize, and it is listed.
+	data := []byte("late")
+	put(t, s, upload, nil, data, map[string]string{"x-ms-blob-type": "BlockBlob"})
+	sum := sha256.Sum256(data)
+	if st, out := twirpCall(t, s, s.RuntimeToken(run), "FinalizeArtifact", ids(run, map[string]any{"name": "held", "size": "4", "hash": "sha256:" + hex.EncodeToString(sum[:])})); st != 200 {
+		t.Fatalf("finalize: %d %v", st, out)
+	}
+	if list, _, err := gh.Actions.ListWorkflowRunArtifacts(ctx, DefaultOwner, DefaultRepo, run.ID, nil); err != nil || list.GetTotalCount() != 1 {
+		t.Fatalf("not listed once finalized: %v %v", list, err)
+	}
+	// Another name left unfinalized: a re-run is the same run, still taken.
+	if st, _ := twirpCall(t, s, s.RuntimeToken(run), "CreateArtifact", ids(run, map[string]any{"name": "lost", "version": 4})); st != 200 {
+		t.Fatal(st)
+	}
+	rerun := s.Rerun(run.ID)
+	if st, _ := twirpCall(t, s, s.RuntimeToken(rerun), "CreateArtifact", ids(rerun, map[string]any{"name": "lost", "version": 4})); st != 409 {
+		t.Fatalf("create in a re-run: %d", st)
+	}
+}
+
+// TestFinalizeAnsweredTwice: a FinalizeArtifact sent again (its first
+// answer was lost) is answered ok, and the run shows the artifact twice,
+// as GitHub's service does; a finalize with another hash is refused.
+func TestFinalizeAnsweredTwice(t *testing.T) {
+	s := New(t)
+	run := s.AddRun(Run{Event: "pull_request", HeadSHA: "h"})
+	data := []byte("plan")
+	first := uploadRaw(t, s, run, "twice", data)
+	sum := sha256.Sum256(data)
+	req := map[string]any{"workflow_run_backend_id": run.BackendID, "workflow_job_run_backend_id": run.JobBackendID, "name": "twice", "size": "4", "hash": "sha256:" + hex.EncodeToString(sum[:])}
+	st, out := twirpCall(t, s, s.RuntimeToken(run), "FinalizeArtifact", req)
+	if st != 200 || out["ok"] != true || out["artifact_id"] == strconv.FormatInt(first, 10) {
+		t.Fatalf("second finalize: %d %v", st, out)
+	}
+	n := 0
+	for _, a := range s.Artifacts() {
+		if a.Name == "twice" && a.Finalized && !a.Deleted {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d artifacts named twice, want 2", n)
+	}
+	req["hash"] = "sha256:00"
+	if st, _ := twirpCall(t, s, s.RuntimeToken(run), "FinalizeArtifact", req); st != 404 {
+		t.Fatalf("finalize with another hash: %d", st)
+	}
+}
+
+// TestSpoiledAnswers: Truncate, DropAnswer and Garble do the work and
+// spoil only the answer; Skip lets earlier requests of the route through.
+func TestSpoiledAnswers(t *testing.T) {
+	const route = "PUT /repos/{owner}/{repo}/contents/{path...}"
+	for _, f := range []Fault{{Truncate: true}, {DropAnswer: true}, {Garble: true}} {
+		s := New(t)
+		s.Inject(route, Fault{Truncate: f.Truncate, DropAnswer: f.DropAnswer, Garble: f.Garble, Skip: 1})
+		gh := client(t, s, DefaultToken)
+		for i, path := range []string{"a.txt", "b.txt"} {
+			_, _, err := gh.Repositories.CreateFile(ctx, DefaultOwner, DefaultRepo, path, &github.RepositoryContentFileOptions{
+				Message: github.String("m"), Content: []byte(path), Branch: github.String("main")})
+			if (err != nil) != (i == 1) {
+				t.Fatalf("%+v: write %d: %v", f, i, err)
+			}
+			if got, ok := s.GetFile("main", path); !ok || string(got) != path {
+				t.Fatalf("%+v: %s not written", f, path)
+			}
+		}
+		if f.Garble {
+			// The answer came with its status, but not as JSON.
+			_, resp, err := gh.Repositories.CreateFile(ctx, DefaultOwner, DefaultRepo, "c.txt", &github.RepositoryContentFileOptions{
+				Message: github.String("m"), Content: []byte("c"), Branch: github.String("main")})
+			if err != nil || resp.StatusCode != 201 {
+				t.Fatalf("after the fault: %v", err)
+			}
+		}
 	}
 }

@@ -14,8 +14,14 @@ func (s *Server) userRoutes(mux *http.ServeMux) {
 		const route = "GET /user"
 		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Route: route}
 		rec := &recorder{header: http.Header{}, status: 200}
-		if s.inject(w, route, &entry) {
+		f := s.takeFault(route)
+		if s.inject(w, f, &entry) {
 			return
+		}
+		if f != nil && f.afterWork() {
+			sp := spoil(w, f)
+			defer sp.send()
+			w = sp
 		}
 		s.mu.Lock()
 		s.uncheckedSeen = append(s.uncheckedSeen, route)
