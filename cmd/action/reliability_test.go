@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -295,5 +296,62 @@ func TestLostLegacyStateWriteAnswer(t *testing.T) {
 				t.Error("lock left behind")
 			}
 		})
+	}
+}
+
+// TestGarbledAnswersAreGitHubs: an answer that arrives whole but is not
+// what its headers say (gzip bytes under a JSON or zip Content-Type) is
+// asked for again like one cut off; when GitHub keeps sending them, the
+// run fails as GitHub's failure (github-api-error), never "This is a bug"
+// (internal-error), on every read of an apply over both stores.
+func TestGarbledAnswersAreGitHubs(t *testing.T) {
+	for _, tc := range []struct {
+		backend string
+		route   string
+	}{
+		{"", "GET /repos/{owner}/{repo}/contents/{path...}"}, // record.json on the state branch
+		{"", "GET /repos/{owner}/{repo}/actions/artifacts"},
+		{"artifact", "GET /repos/{owner}/{repo}/actions/artifacts"},
+		{"artifact", "GET /repos/{owner}/{repo}/actions/runs"}, // the trust check
+		{"artifact", "GET /_blob/download/{key}"},              // the state's zip
+		{"artifact", "GET /repos/{owner}/{repo}/compare/{basehead}"},
+	} {
+		for _, times := range []int{1, 99} {
+			t.Run(tc.backend+" "+tc.route+" "+strconv.Itoa(times), func(t *testing.T) {
+				in := map[string]string{}
+				if tc.backend != "" {
+					in["state-backend"] = tc.backend
+				}
+				h := deployed(t, in)
+				pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+				h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+				h.planPR(pr, in)
+				h.merge(pr, "merge222", "Merge pull request #2")
+				h.gh.ResetLog()
+				h.gh.Inject(tc.route, ghemu.Fault{Garble: true, Times: times})
+				r := h.run(in)
+				met := 0
+				for _, req := range h.gh.Requests() {
+					if req.Route == tc.route {
+						met++
+					}
+				}
+				if met == 0 {
+					t.Fatalf("the apply made no request to %s", tc.route)
+				}
+				if strings.Contains(r.log, "This is a bug") || r.outputs["failure-reason"] == "internal-error" {
+					t.Fatalf("GitHub's garbled answers reported as our bug:\n%s", r.log)
+				}
+				if times == 1 {
+					if r.code != 0 || r.outputs["applied"] != "true" || !strings.Contains(r.log, "garbled answer; retry 1 of 4") {
+						t.Fatalf("one garbled answer failed the run: exit %d %v\n%s", r.code, r.outputs, r.log)
+					}
+					return
+				}
+				if r.code != 1 || r.outputs["failure-reason"] != "github-api-error" || !strings.Contains(r.log, "githubstatus.com") {
+					t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+				}
+			})
+		}
 	}
 }

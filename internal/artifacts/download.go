@@ -1,6 +1,8 @@
 package artifacts
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 )
 
 // Info describes an artifact found through the REST API.
@@ -159,7 +163,9 @@ func (f *Finder) Download(ctx context.Context, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("download artifact %d: %w", id, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	// A body that is no zip (garbled on its way) is asked for again, like
+	// one cut off: the retry policy's, not a damaged artifact.
+	req, err := http.NewRequestWithContext(ghclient.Expect(ctx, isZip), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -179,4 +185,11 @@ func (f *Finder) Download(ctx context.Context, id int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: artifact %d is larger than %d bytes", ErrTooLarge, id, f.MaxBytes)
 	}
 	return data, nil
+}
+
+// isZip says whether b opens as a zip archive (its central directory is
+// where it says).
+func isZip(b []byte) error {
+	_, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	return err
 }

@@ -6,7 +6,8 @@
 // loop of its own.
 //
 // The policy: bounded exponential backoff with jitter on 5xx (not 501), 429,
-// secondary rate limits and connection errors; Retry-After and
+// secondary rate limits, connection errors and answers cut off or garbled
+// (a body that is not the JSON, or the zip, it should be); Retry-After and
 // x-ratelimit-reset honoured up to a cap; and only requests that are safe to
 // repeat: GET, HEAD, OPTIONS, PUT, DELETE, PATCH (every PATCH this action
 // sends sets fields to given values), POSTs whose caller marks them with
@@ -20,6 +21,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,6 +144,50 @@ func idempotent(req *http.Request) bool {
 	return v
 }
 
+// ErrGarbled is matched when an answer arrived whole but is not what its
+// headers say (JSON that does not parse, a zip that is not one): GitHub's
+// fault or a proxy's, never ours. It is retried like a lost answer.
+var ErrGarbled = errors.New("garbled answer")
+
+type expectKey struct{}
+
+// Expect makes the requests made with ctx check their answer's body with
+// check (a zip download: that it opens): an answer it refuses is garbled.
+// Without it, an answer whose Content-Type says JSON must be JSON.
+func Expect(ctx context.Context, check func([]byte) error) context.Context {
+	return context.WithValue(ctx, expectKey{}, check)
+}
+
+// verify checks a buffered answer's body.
+func verify(req *http.Request, resp *http.Response) error {
+	check, _ := req.Context().Value(expectKey{}).(func([]byte) error)
+	if check == nil && !isJSON(resp.Header.Get("Content-Type")) {
+		return nil
+	}
+	b, ok := resp.Body.(interface{ Bytes() []byte })
+	if !ok {
+		return nil // longer than what is read ahead: its reader finds out
+	}
+	body := b.Bytes()
+	var err error
+	switch {
+	case check != nil:
+		err = check(body)
+	case len(bytes.TrimSpace(body)) > 0 && !json.Valid(body):
+		err = errors.New("the body is not the JSON its Content-Type says")
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w (HTTP %d, %d bytes): %v", req.Method, redact(req.URL), ErrGarbled, resp.StatusCode, len(body), err)
+	}
+	return nil
+}
+
+func isJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
 // Transport retries requests by the policy.
 type Transport struct {
 	Base   http.RoundTripper // nil: http.DefaultTransport
@@ -183,18 +229,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			attempt.Body = body
 		}
 		resp, err := t.once(attempt)
+		if err == nil && resp.StatusCode < 400 {
+			// Read the answer here, where a cut-off or garbled body can
+			// still be asked for again; callers read whole answers anyway.
+			if err = buffer(resp); err != nil {
+				resp = nil
+			} else if err = verify(req, resp); err != nil {
+				resp.Body.Close()
+				resp = nil
+			}
+		}
 		// A rate-limited request was refused before any work was done, so
 		// even a create may be sent again; anything else only if it is
 		// safe to repeat.
 		if !replayable || try >= p.tries() || (!safe && (err != nil || !t.isRateLimit(resp))) {
 			return resp, err
-		}
-		if err == nil && resp.StatusCode < 400 {
-			// Read the answer here, where a cut-off body can still be
-			// asked for again; callers read whole answers anyway.
-			if err = buffer(resp); err != nil {
-				resp = nil
-			}
 		}
 		wait, why, ok := t.decide(req, resp, err, try)
 		if !ok {
@@ -232,7 +281,7 @@ func buffer(resp *http.Response) error {
 	}
 	if len(b) <= bufferLimit {
 		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.Body = &buffered{bytes.NewReader(b), b}
 		return nil
 	}
 	rest := resp.Body
@@ -242,6 +291,15 @@ func buffer(resp *http.Response) error {
 	}{io.MultiReader(bytes.NewReader(b), rest), rest}
 	return nil
 }
+
+// buffered is an answer read whole: its bytes can be checked.
+type buffered struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (b *buffered) Close() error  { return nil }
+func (b *buffered) Bytes() []byte { return b.b }
 
 // once makes one attempt, bounded by AttemptTimeout.
 func (t *Transport) once(req *http.Request) (*http.Response, error) {
@@ -276,6 +334,9 @@ func (t *Transport) decide(req *http.Request, resp *http.Response, err error, tr
 	if err != nil {
 		if req.Context().Err() != nil || Untrusted(err) {
 			return 0, "", false // cancelled, or a certificate no retry will make trusted
+		}
+		if errors.Is(err, ErrGarbled) {
+			return p.Backoff(try), "garbled answer", true
 		}
 		return p.Backoff(try), "no answer (" + errorText(err) + ")", true
 	}

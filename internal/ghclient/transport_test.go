@@ -86,6 +86,25 @@ func TestRetryPolicy(t *testing.T) {
 		{name: "404 is not retried", fault: f(ghemu.Fault{Status: 404}), tries: 1, fails: true},
 		{name: "connection reset", fault: f(ghemu.Fault{Reset: true, Times: 2}), tries: 3, waits: []time.Duration{time.Second, 2 * time.Second}},
 		{name: "an answer cut off is asked again", fault: f(ghemu.Fault{Truncate: true}), tries: 2, waits: []time.Duration{time.Second}},
+		{name: "a garbled answer is asked again", fault: f(ghemu.Fault{Garble: true}), tries: 2, waits: []time.Duration{time.Second}},
+		{name: "a lasting garbled answer fails as GitHub's", fault: f(ghemu.Fault{Garble: true, Times: 9}), tries: 5, fails: true,
+			waits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second},
+			call: func(ctx context.Context, gh *github.Client, pr int) error {
+				_, _, err := gh.Issues.ListComments(ctx, ghemu.DefaultOwner, ghemu.DefaultRepo, pr, nil)
+				if !errors.Is(err, ghclient.ErrGarbled) || !ghclient.Transient(err) {
+					return errors.New("not ErrGarbled: " + err.Error())
+				}
+				return err
+			}},
+		{name: "a garbled create answer is not repeated, and is no answer", route: "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+			fault: f(ghemu.Fault{Garble: true}), tries: 1, fails: true,
+			call: func(ctx context.Context, gh *github.Client, pr int) error {
+				_, _, err := gh.Issues.CreateComment(ctx, ghemu.DefaultOwner, ghemu.DefaultRepo, pr, &github.IssueComment{Body: github.String("x")})
+				if !errors.Is(err, ghclient.ErrGarbled) || !ghclient.Transient(err) {
+					return errors.New("not ErrGarbled: " + err.Error())
+				}
+				return err
+			}},
 		{name: "a create (POST) is never repeated", route: "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
 			fault: f(ghemu.Fault{Status: 502}), tries: 1, fails: true,
 			call: func(ctx context.Context, gh *github.Client, pr int) error {
@@ -299,5 +318,37 @@ func TestUntrustedCertificateIsNotRetried(t *testing.T) {
 	// A refused connection is still worth another try.
 	if !ghclient.Transient(&url.Error{Op: "Get", URL: srv.URL, Err: errors.New("connection refused")}) {
 		t.Error("a refused connection is no longer transient")
+	}
+}
+
+// TestExpectedBody: an answer the caller's check refuses (a zip that is
+// not one) is asked again like a garbled one; the check sees every byte.
+func TestExpectedBody(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			_, _ = w.Write([]byte("\x1f\x8bnot a zip"))
+			return
+		}
+		_, _ = w.Write([]byte("PK good"))
+	}))
+	defer srv.Close()
+	var z sleeps
+	hc := ghclient.Client(nil, ghclient.Policy{Sleep: z.sleep})
+	ctx := ghclient.Expect(context.Background(), func(b []byte) error {
+		if !strings.HasPrefix(string(b), "PK") {
+			return errors.New("not a zip")
+		}
+		return nil
+	})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "PK good" || n.Load() != 2 || len(z.all()) != 1 {
+		t.Fatalf("got %q after %d requests, %d waits", b, n.Load(), len(z.all()))
 	}
 }

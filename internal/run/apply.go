@@ -309,14 +309,14 @@ func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
 	case errors.Is(err, artifacts.ErrNotFound):
 		return fail(ReasonPlanNotFound, fmt.Sprintf("Pull request #%d has no plan for %s at %s: check that its plan job ran with the same environment, working-directory and config, and succeeded, then re-run this job.", n, s.target, short(head, 7)), err)
 	case err != nil:
-		return fail(ReasonGitHubAPI, "Check that the token has actions: read.", err)
+		return githubFail("Check that the token has actions: read.", err)
 	}
 	data, err := finder.Download(ctx, info.ID)
 	if errors.Is(err, artifacts.ErrExpired) {
 		return fail(ReasonPlanExpired, "Re-run the plan job of pull request #"+strconv.Itoa(n)+", then re-run this job.", err)
 	}
 	if err != nil {
-		return fail(ReasonGitHubAPI, "", err)
+		return githubFail("", err)
 	}
 	files, err := artifacts.Unzip(data, artifacts.DefaultLimits)
 	if err != nil {
@@ -394,7 +394,7 @@ func (s *session) mergedPR(ctx context.Context) (mergedpr.Result, error) {
 	f := &mergedpr.Finder{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo, Sleep: s.sleep, Warn: s.d.Report.Warningf}
 	r, err := f.Find(ctx, g.SHA, g.HeadCommitMsg)
 	if err != nil {
-		return r, fail(ReasonGitHubAPI, "Check that the token has pull-requests: read (or contents: read).", err)
+		return r, githubFail("Check that the token has pull-requests: read (or contents: read).", err)
 	}
 	if r.Number != 0 {
 		s.d.Report.Infof("%s merged pull request #%d (%s)", short(g.SHA, 7), r.Number, r.How)

@@ -249,10 +249,27 @@ func classify(err error) (reason, hint string) {
 		return ReasonAdapterFailed, hintAdapterFailed
 	case ghclient.Untrusted(err):
 		return ReasonGitHubAPI, "The server's TLS certificate is not trusted. Behind a private CA (GitHub Enterprise Server, a TLS-intercepting proxy) set SSL_CERT_FILE to a PEM file in the workspace (README: Private certificate authorities)."
+	case errors.Is(err, ghclient.ErrGarbled), ghclient.Transient(err):
+		return ReasonGitHubAPI, hintGitHubFailed
 	case isGitHubError(err):
 		return ReasonGitHubAPI, "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run."
 	}
 	return ReasonInternal, "This is a bug in arena-deploy-action if it persists; please report it with the log."
+}
+
+// hintGitHubFailed is the hint of GitHub failing a call after its retries:
+// no answer, a server error, an answer cut off or garbled.
+const hintGitHubFailed = "GitHub did not answer, or answered with a server error or a garbled body, even after retries: " +
+	"GitHub's failure (or a proxy's), not the workflow's. Re-run this job once GitHub is healthy (githubstatus.com); " +
+	"on GitHub Enterprise Server, check that GITHUB_API_URL reaches it."
+
+// githubFail is a failed GitHub call: the permission to check when GitHub
+// refused it, or that GitHub failed when it did not answer properly.
+func githubFail(permHint string, err error) error {
+	if errors.Is(err, ghclient.ErrGarbled) || ghclient.Transient(err) {
+		return fail(ReasonGitHubAPI, hintGitHubFailed, err)
+	}
+	return fail(ReasonGitHubAPI, permHint, err)
 }
 
 func isGitHubError(err error) bool {

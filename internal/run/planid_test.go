@@ -17,6 +17,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 )
 
 func TestPlanIDStableAndSensitive(t *testing.T) {
@@ -79,6 +80,10 @@ func TestClassify(t *testing.T) {
 		fmt.Errorf("x: %w", artifacts.ErrExpired):                                                    ReasonPlanExpired,
 		&deploy.CallError{Adapter: "a", Method: "plan", Err: deploy.ErrAdapterExited}:                ReasonAdapterFailed,
 		fail(ReasonFailOn, "", errString("x")):                                                       ReasonFailOn,
+		// A garbled answer that reached a decoder (not through the
+		// transport) is GitHub's too.
+		fmt.Errorf("list artifacts: %w", ghclient.ErrGarbled):                                 ReasonGitHubAPI,
+		fmt.Errorf("x: %w", &github.ErrorResponse{Response: &http.Response{StatusCode: 503}}): ReasonGitHubAPI,
 	}
 	for err, want := range cases {
 		if got, _ := Classify(err); got != want {
