@@ -257,10 +257,15 @@ func TestRealSleepHonoursRetryAfter(t *testing.T) {
 func TestAttemptTimeout(t *testing.T) {
 	s := ghemu.New(t)
 	pr := s.AddPull(ghemu.Pull{HeadSHA: "aaa"})
-	s.Inject(commentsRoute, ghemu.Fault{Delay: time.Second})
 	var z sleeps
 	p := policy(s, &z)
-	p.AttemptTimeout = 100 * time.Millisecond
+	// Warm up first: the emulator reads GitHub's description on its first
+	// request, slower than the attempt's time on a loaded machine.
+	if _, _, err := client(t, s, p).Issues.ListComments(context.Background(), ghemu.DefaultOwner, ghemu.DefaultRepo, pr.Number, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Inject(commentsRoute, ghemu.Fault{Delay: 2 * time.Second})
+	p.AttemptTimeout = 500 * time.Millisecond
 	_, _, err := client(t, s, p).Issues.ListComments(context.Background(), ghemu.DefaultOwner, ghemu.DefaultRepo, pr.Number, nil)
 	if err != nil || len(z.all()) != 1 {
 		t.Fatalf("err %v, waits %v", err, z.all())
