@@ -628,7 +628,7 @@ func TestCLISavedPlanIsPromptKits(t *testing.T) {
 		t.Error("the secret reached the output")
 	}
 
-	cli("apply", "--working-directory", "app", "--state-backend", "file")
+	cli("apply", "--working-directory", "app")
 	if _, err := os.Stat(planPath); !os.IsNotExist(err) {
 		t.Error("the applied plan was not used up")
 	}

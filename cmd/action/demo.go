@@ -37,10 +37,22 @@ import (
 // prior build.
 func demo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors in the CLI's words, below
 	example := fs.String("example", filepath.Join(deploytest.RepoRoot(), "testdata", "example"), "arena project to deploy")
 	keep := fs.Bool("keep", false, "keep the demo's working directory")
-	if err := fs.Parse(args); err != nil {
+	const usage = "usage: arena-deploy demo [--keep] [--example <dir>]\n" +
+		"  --keep            keep the demo's temporary directory (its repository, runner files and deployed prompts)\n" +
+		"  --example <dir>   the arena project to deploy (default: testdata/example of this repository)"
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "arena-deploy: demo: %s\n%s\n", flagError(err), usage)
+		return exitUsage
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "arena-deploy: demo: unexpected argument %q\n%s\n", fs.Arg(0), usage)
 		return exitUsage
 	}
 	d, err := newDemo(*example)

@@ -14,6 +14,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/buildinfo"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 	"github.com/arena-deploy/arena-deploy-action/internal/targets"
 )
 
@@ -87,6 +88,8 @@ func (in inputs) bool(name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
+		// Only an input can be wrong here: the CLI's flags are checked
+		// as they are parsed.
 		return false, fmt.Errorf("%w: input %s must be true or false, not %q", errUsage, name, v)
 	}
 	return b, nil
@@ -103,15 +106,16 @@ func actionInputs(getenv func(string) string) inputs {
 }
 
 // options turns inputs into the run's options; workspace is the directory
-// working-directory is relative to.
-func options(in inputs, workspace string, getenv func(string) string, environ []string) (*run.Options, error) {
+// working-directory is relative to; on is where the inputs were set, which
+// the messages name them as.
+func options(in inputs, workspace string, getenv func(string) string, environ []string, on surface.Surface) (*run.Options, error) {
 	o := &run.Options{
 		Command: in.get("command"), Environment: in.get("environment"), ConfigPath: in.get("config"),
 		PackPath: in.get("pack"), AdapterPath: in.get("adapter"), StateBackend: in.get("state-backend"),
 		StatePath: in.get("state-path"), OnMissingPlan: in.get("on-missing-plan"), OnStalePlan: in.get("on-stale-plan"),
 		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), RunnerTemp: getenv("RUNNER_TEMP"), Version: actionVersion(),
 		AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
-		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH,
+		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH, Surface: on,
 	}
 	var err error
 	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified, "create-deployment": &o.CreateDeployment, "adapter-oidc": &o.AdapterOIDC} {
@@ -135,7 +139,7 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 	if err := checkProjectPaths(o, rel); err != nil {
 		return nil, err
 	}
-	if o.FailOn, err = parseActions(in.get("fail-on")); err != nil {
+	if o.FailOn, err = parseActions(in.get("fail-on"), on); err != nil {
 		return nil, err
 	}
 	if v := in.get("retention-days"); v != "" {
@@ -144,13 +148,13 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		}
 	}
 	if o.AdapterTimeouts, err = deploy.ParseTimeouts(in.get("adapter-timeout")); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %s: %v", errUsage, on.Name("adapter-timeout"), err)
 	}
 	if o.StateBranch = in.get("state-branch"); explicitlyEmpty(in, environ, "state-branch") {
 		o.StateBranch = ""
 	}
 	if o.LockWait, err = time.ParseDuration(in.get("lock-timeout")); err != nil {
-		return nil, fmt.Errorf("%w: lock-timeout must be a duration such as 30s or 5m, not %q", errUsage, in.get("lock-timeout"))
+		return nil, fmt.Errorf("%w: %s must be a duration such as 30s or 5m, not %q", errUsage, on.Name("lock-timeout"), in.get("lock-timeout"))
 	}
 	return o, checkChoice(o)
 }
@@ -176,7 +180,7 @@ func checkChoice(o *run.Options) error {
 	}
 	for _, c := range choices {
 		if !strings.Contains(" "+c.allowed+" ", " "+c.val+" ") {
-			return fmt.Errorf("%w: input %s is %q; use one of: %s", errUsage, c.name, c.val, strings.ReplaceAll(c.allowed, " ", ", "))
+			return fmt.Errorf("%w: %s is %q; use one of: %s", errUsage, o.Surface.Input(c.name), c.val, strings.ReplaceAll(c.allowed, " ", ", "))
 		}
 	}
 	return nil
@@ -185,18 +189,22 @@ func checkChoice(o *run.Options) error {
 // checkProjectPaths says plainly when working-directory or config name the
 // wrong kind of thing, before anything is read.
 func checkProjectPaths(o *run.Options, rel string) error {
+	on := o.Surface
 	fi, err := os.Stat(o.WorkDir)
 	switch {
+	case errors.Is(err, os.ErrNotExist) && on == surface.CLI:
+		return fmt.Errorf("%w: %s %s does not exist (it is relative to the current directory %s); pass %s <the directory holding arena.yaml>",
+			errUsage, on.Name("working-directory"), rel, o.Workspace, on.Name("working-directory"))
 	case errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("%w: working-directory %s does not exist (it is relative to the repository root %s); set it to the directory holding arena.yaml, or check out the repository first",
 			errUsage, rel, o.Workspace)
 	case err == nil && !fi.IsDir():
-		return fmt.Errorf("%w: working-directory %s is a file, not a directory: set working-directory to the directory holding it and config to its name (working-directory: %s, config: %s)",
-			errUsage, rel, filepath.ToSlash(filepath.Dir(rel)), filepath.Base(rel))
+		return fmt.Errorf("%w: %s %s is a file, not a directory: give the directory holding it and the file's name as the config (%s, %s)",
+			errUsage, on.Name("working-directory"), rel, on.Setting("working-directory", filepath.ToSlash(filepath.Dir(rel))), on.Setting("config", filepath.Base(rel)))
 	}
 	if fi, err := os.Stat(filepath.Join(o.WorkDir, o.ConfigPath)); err == nil && fi.IsDir() {
-		return fmt.Errorf("%w: config %s is a directory; set config to the arena file, e.g. %s",
-			errUsage, o.ConfigPath, filepath.ToSlash(filepath.Join(o.ConfigPath, "arena.yaml")))
+		return fmt.Errorf("%w: %s %s is a directory; give the arena file, e.g. %s",
+			errUsage, on.Name("config"), o.ConfigPath, on.Setting("config", filepath.ToSlash(filepath.Join(o.ConfigPath, "arena.yaml"))))
 	}
 	return nil
 }
@@ -219,7 +227,7 @@ func targetsOptions(in inputs) (run.TargetsOptions, error) {
 }
 
 // parseActions reads fail-on: "delete,drift" or "DELETE, DRIFT".
-func parseActions(s string) ([]deploy.Action, error) {
+func parseActions(s string, on surface.Surface) ([]deploy.Action, error) {
 	var out []deploy.Action
 	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
 		a := deploy.Action(strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(part), "-", "_")))
@@ -227,7 +235,7 @@ func parseActions(s string) ([]deploy.Action, error) {
 		case deploy.ActionCreate, deploy.ActionUpdate, deploy.ActionDelete, deploy.ActionDrift:
 			out = append(out, a)
 		default:
-			return nil, fmt.Errorf("%w: fail-on takes create, update, delete and drift, not %q", errUsage, part)
+			return nil, fmt.Errorf("%w: %s takes create, update, delete and drift, not %q", errUsage, on.Name("fail-on"), part)
 		}
 	}
 	return out, nil

@@ -10,7 +10,7 @@ import (
 )
 
 // TestUserMistakes: every mistake a user can make has its own failure
-// reason, exit code 1 (2 for usage), a message naming the file or input, a
+// reason, exit code 1 (2 for usage and input mistakes), a message naming the file or input, a
 // fix that works, and never internal-error, an empty hint or advice that
 // loses the record of what is deployed.
 func TestUserMistakes(t *testing.T) {
@@ -43,7 +43,7 @@ func TestUserMistakes(t *testing.T) {
 			setup: func(t *testing.T, ws string) []string {
 				return []string{"plan", "--working-directory", "services/bot"}
 			}},
-		{name: "config missing", reason: "config-not-found", code: 1, want: []string{"arena.yml", "does not exist", "config input"},
+		{name: "config missing", reason: "config-not-found", code: 2, want: []string{"arena.yml", "does not exist", "--config"},
 			setup: func(t *testing.T, ws string) []string {
 				return []string{"plan", "--config", "arena.yml"}
 			}},
@@ -62,7 +62,7 @@ func TestUserMistakes(t *testing.T) {
 				write(t, ws, ".promptarena/deploy.state", "{not json")
 				return []string{"plan"}
 			}},
-		{name: "read-only .promptarena", reason: "invalid-input", code: 1, want: []string{".promptarena", "writable"},
+		{name: "read-only .promptarena", reason: "invalid-input", code: 2, want: []string{".promptarena", "writable"},
 			setup: func(t *testing.T, ws string) []string {
 				if os.Getuid() == 0 {
 					// root writes anyway; an unwritable file in its place

@@ -84,7 +84,7 @@ func (h *harness) deployedCopy(name string) string {
 func TestDestroyNeedsConfirmation(t *testing.T) {
 	h := deployed(t, nil)
 	r := h.dispatch(map[string]string{"command": "destroy"})
-	if r.code != 1 || r.outputs["failure-reason"] != "destroy-not-confirmed" || !strings.Contains(r.log, "confirm-destroy: default") {
+	if r.code != 2 || r.outputs["failure-reason"] != "destroy-not-confirmed" || !strings.Contains(r.log, "confirm-destroy: default") {
 		t.Fatalf("unconfirmed: %v\n%s", r.outputs, r.log)
 	}
 	if _, err := os.Stat(filepath.Join(h.workspace, ".deployed/default/pack.json")); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 )
 
 // Exit codes.
@@ -43,9 +44,14 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		sink      report.Sink
 		log       = stderr // the adapter's stderr, masked
 		workspace = getenv("GITHUB_WORKSPACE")
+		on        = surface.Workflow
 		err       error
 	)
 	if inActions {
+		if err := runnerFiles(getenv); err != nil {
+			fmt.Fprintf(stderr, "arena-deploy: %s\n", err)
+			return exitUsage
+		}
 		in = actionInputs(getenv)
 		act := report.NewActions(stdout, getenv)
 		// The adapter's log shares the step's stream with our commands,
@@ -61,7 +67,7 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 		}
 		cli := newCLIReporter(stdout, stderr, opt)
 		defer func() { cli.finish(in.get("command"), code) }()
-		sink = cli
+		sink, on = cli, surface.CLI
 		if workspace, err = os.Getwd(); err != nil {
 			fmt.Fprintln(stderr, "error:", err)
 			return exitFailure
@@ -83,42 +89,81 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if inActions {
 		defer handOver(workspace, rep)()
 	}
-	o, err := options(in, workspace, getenv, environ)
-	if err != nil {
+	usage := func(err error) int {
 		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
 		rep.Errorf("%s", strings.TrimPrefix(err.Error(), "usage: "))
 		return exitUsage
+	}
+	o, err := options(in, workspace, getenv, environ, on)
+	if err != nil {
+		return usage(err)
 	}
 	if days, warning := capRetention(o.RetentionDays, getenv("GITHUB_RETENTION_DAYS")); warning != "" {
 		rep.Warningf("%s", warning)
 		o.RetentionDays = days
 	}
-	d, err := deps(in, getenv, rep, log)
+	var d *run.Deps
+	if inActions {
+		d, err = deps(in, getenv, rep, log)
+	} else {
+		d, err = cliDeps(in, getenv, rep, log)
+	}
 	if err != nil {
-		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
-		rep.Errorf("%s", err)
-		return exitUsage
+		return usage(err)
 	}
 	allowPRT, err := in.bool("allow-pull-request-target")
 	if err == nil {
 		err = route(o, d, allowPRT)
 	}
 	if err != nil {
-		rep.SetOutput("failure-reason", run.ReasonInvalidInput)
-		rep.Errorf("%s", strings.TrimPrefix(err.Error(), "usage: "))
-		return exitUsage
+		return usage(err)
 	}
 	if err := dispatch(ctx, o, d); err != nil {
-		reason, hint := run.Classify(err)
+		reason, hint := run.ClassifyOn(err, on)
 		rep.SetOutput("failure-reason", reason)
 		msg := err.Error()
 		if hint != "" && !strings.Contains(msg, hint) {
 			msg += "\n" + hint // what to do, for errors that are not a Failure
 		}
 		rep.Errorf("%s", msg)
-		return exitFailure
+		return exitCode(reason)
 	}
 	return exitOK
+}
+
+// usageReasons are the failure reasons of a mistake in the command line or
+// the inputs (a bad value, a path outside the workspace or naming nothing,
+// destroy without its confirmation): exit code 2, like a bad flag. Every
+// other failure exits 1.
+var usageReasons = map[string]bool{
+	run.ReasonInvalidInput: true, run.ReasonConfigNotFound: true, run.ReasonDestroyRefused: true,
+}
+
+// exitCode is the exit code of a run that failed for reason.
+func exitCode(reason string) int {
+	if usageReasons[reason] {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// runnerFiles checks that the runner gave the files a step writes its
+// outputs and summary to: without them go-githubactions panics at the
+// first output. Only a run outside a real step lacks them.
+func runnerFiles(getenv func(string) string) error {
+	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} {
+		path := getenv(name)
+		if path == "" {
+			return fmt.Errorf("GITHUB_ACTIONS is true but %s is not set: the runner sets both for a step of a job. "+
+				"To use the command line elsewhere, unset GITHUB_ACTIONS (env -u GITHUB_ACTIONS arena-deploy plan ...)", name)
+		}
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("%s (%s) cannot be written: %w", name, path, err)
+		}
+		_ = f.Close()
+	}
+	return nil
 }
 
 // errNoToken is the message for a run in GitHub Actions without a token.
@@ -195,6 +240,26 @@ func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer
 	} else if getenv("GITHUB_ACTIONS") == "true" {
 		d.NoArtifactService = err
 	}
+	return d, nil
+}
+
+// cliDeps are the CLI's collaborators: no GitHub context (plans and state
+// stay in the project, whatever GITHUB_* variables the shell has), and a
+// GitHub client for adapter-install's release lookups only, with the token
+// when there is one (public releases need none).
+func cliDeps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer) (*run.Deps, error) {
+	policy := ghclient.Policy{Sleep: sleep, Now: clock, AttemptTimeout: 2 * time.Minute, Logf: rep.Infof}
+	blob := ghclient.Client(nil, policy)
+	d := &run.Deps{Report: rep, Log: log, BlobClient: blob, Now: clock, Sleep: sleep}
+	token := githubToken(in, getenv)
+	if token != "" {
+		rep.AddMask(token)
+	}
+	releases, err := ghclient.GitHub(ghclient.Client(nil, policy), getenv("GITHUB_API_URL"), token)
+	if err != nil {
+		return nil, err
+	}
+	d.Releases = releases
 	return d, nil
 }
 

@@ -63,10 +63,10 @@ func LoadArena(ws *workspace.Root, path string) (*Arena, error) {
 		name = rel
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s does not exist; set the config input to your arena file (relative to working-directory)", ErrConfigNotFound, name)
+		return nil, fmt.Errorf("%w: %s does not exist", ErrConfigNotFound, name)
 	}
 	if err != nil && isDirErr(err) {
-		return nil, fmt.Errorf("%w: config %s is a directory; set the config input to the arena file in it (e.g. %s)", ErrConfigIsDir, name, filepath.ToSlash(filepath.Join(name, "arena.yaml")))
+		return nil, fmt.Errorf("%w: %s, not the arena file (%s?)", ErrConfigIsDir, name, filepath.ToSlash(filepath.Join(name, "arena.yaml")))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read arena config %s: %w", name, err)
@@ -244,7 +244,7 @@ func ResolvePack(ws *workspace.Root, dir, explicit string) (string, error) {
 			return "", fmt.Errorf("pack: %w", err)
 		}
 		if err != nil || !fi.Mode().IsRegular() {
-			return "", fmt.Errorf("%w: %s is not a readable file; build the pack first (promptarena compile) or fix the pack input", ErrPackNotFound, p)
+			return "", fmt.Errorf("%w: %s is not a readable file", ErrPackNotFound, p)
 		}
 		return p, nil
 	}
@@ -259,15 +259,30 @@ func ResolvePack(ws *workspace.Root, dir, explicit string) (string, error) {
 		}
 		return matches[0], nil
 	case 0:
-		return "", fmt.Errorf("%w: no *.pack.json in %s; compile the pack or set the pack input", ErrPackNotFound, dir)
+		return "", fmt.Errorf("%w: no *.pack.json in %s", ErrPackNotFound, dir)
 	default:
 		names := make([]string, len(matches))
 		for i, m := range matches {
 			names[i] = filepath.Base(m)
 		}
-		return "", fmt.Errorf("%w: several packs in %s (%s); set the pack input to the one to deploy", ErrPackNotFound, dir, strings.Join(names, ", "))
+		return "", &SeveralPacksError{Dir: dir, Names: names}
 	}
 }
+
+// SeveralPacksError is a project directory with more than one pack and no
+// pack named: which one to deploy is the user's choice. It matches
+// ErrPackNotFound (its failure reason, pack-not-found).
+type SeveralPacksError struct {
+	Dir   string
+	Names []string // the packs' file names, sorted
+}
+
+func (e *SeveralPacksError) Error() string {
+	return fmt.Sprintf("%d packs in %s (%s), and none was named: which one to deploy?", len(e.Names), e.Dir, strings.Join(e.Names, ", "))
+}
+
+// Is makes it ErrPackNotFound.
+func (e *SeveralPacksError) Is(target error) bool { return target == ErrPackNotFound }
 
 // PackMeta is what the action reads from a pack: its id and version.
 type PackMeta struct {

@@ -31,7 +31,7 @@ func NewAdapterManager(projectDir, homeDir, pathEnv string) *AdapterManager {
 func (m *AdapterManager) Discover(provider, explicit string) (string, error) {
 	if explicit != "" {
 		if err := checkExecutable(explicit); err != nil {
-			return "", fmt.Errorf("%w: adapter %s: %v (fix the adapter input or remove it to search the usual places)", ErrAdapterNotFound, explicit, err)
+			return "", &AdapterNotFoundError{Provider: provider, Explicit: explicit, Cause: err}
 		}
 		return filepath.Abs(explicit)
 	}
@@ -47,16 +47,37 @@ func (m *AdapterManager) Discover(provider, explicit string) (string, error) {
 			return filepath.Abs(p)
 		}
 	}
-	install := fmt.Sprintf("install it with the adapter-install input (e.g. adapter-install: %s@<version>), ", provider)
-	if !installable(provider) {
-		// adapter-install knows only released providers; suggesting it
-		// for another one sends the user down a dead end.
-		install = "build it and "
-	}
-	return "", fmt.Errorf("%w: no executable %s in:\n  %s\n%sput it in .promptarena/adapters/ of the project, "+
-		"or give its path with the adapter input (--adapter in the CLI; relative to working-directory)",
-		ErrAdapterNotFound, name, strings.Join(looked, "\n  "), install)
+	// adapter-install knows only released providers; suggesting it for
+	// another one sends the user down a dead end.
+	return "", &AdapterNotFoundError{Provider: provider, Looked: looked, Installable: installable(provider)}
 }
+
+// AdapterNotFoundError says where the adapter was looked for; the way out
+// (which names inputs) is the caller's to say. It matches
+// ErrAdapterNotFound.
+type AdapterNotFoundError struct {
+	Provider string
+	// Explicit is the adapter input, when it named a file that is not an
+	// executable (Cause says why); else the adapter was searched for in
+	// Looked.
+	Explicit    string
+	Cause       error
+	Looked      []string
+	Installable bool // a released provider: adapter-install knows it
+}
+
+func (e *AdapterNotFoundError) Error() string {
+	if e.Explicit != "" {
+		return fmt.Sprintf("%v: adapter %s: %v", ErrAdapterNotFound, e.Explicit, e.Cause)
+	}
+	return fmt.Sprintf("%v: no executable %s in:\n  %s", ErrAdapterNotFound, AdapterBinaryName(e.Provider), strings.Join(e.Looked, "\n  "))
+}
+
+// Is makes it ErrAdapterNotFound.
+func (e *AdapterNotFoundError) Is(target error) bool { return target == ErrAdapterNotFound }
+
+// Unwrap is the reason an explicit adapter is not usable.
+func (e *AdapterNotFoundError) Unwrap() error { return e.Cause }
 
 func (m *AdapterManager) searchDirs() []string {
 	dirs := []string{filepath.Join(m.projectDir, ".promptarena", "adapters")}

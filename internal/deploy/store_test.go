@@ -214,10 +214,15 @@ func TestDiscover(t *testing.T) {
 	if !errors.Is(err, ErrAdapterNotFound) {
 		t.Fatal(err)
 	}
-	for _, s := range []string{filepath.Join(project, ".promptarena", "adapters", name), filepath.Join(home, ".promptarena", "adapters", name), filepath.Join(pathDir, name), "adapter-install: omnia"} {
+	for _, s := range []string{filepath.Join(project, ".promptarena", "adapters", name), filepath.Join(home, ".promptarena", "adapters", name), filepath.Join(pathDir, name)} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("message lacks %q:\n%v", s, err)
 		}
+	}
+	// Released: the caller's hint offers adapter-install (run's classify).
+	var nf *AdapterNotFoundError
+	if !errors.As(err, &nf) || !nf.Installable || nf.Provider != "omnia" {
+		t.Errorf("not an installable AdapterNotFoundError: %#v", err)
 	}
 	inPath := put(pathDir, 0o755)
 	if got, _ := m.Discover("omnia", ""); got != inPath {

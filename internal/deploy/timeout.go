@@ -86,7 +86,7 @@ func ParseTimeouts(s string) (Timeouts, error) {
 		}
 		d, err := time.ParseDuration(strings.TrimSpace(value))
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("adapter-timeout: %q is not a positive duration such as 90s, 10m or 1h", value)
+			return nil, fmt.Errorf("%q is not a positive duration such as 90s, 10m or 1h", value)
 		}
 		if !isPair {
 			all = d
@@ -94,7 +94,7 @@ func ParseTimeouts(s string) (Timeouts, error) {
 		}
 		method = strings.TrimSpace(method)
 		if _, ok := DefaultTimeouts[method]; !ok {
-			return nil, fmt.Errorf("adapter-timeout: %q is not an adapter call; use one of %s", method, strings.Join(timeoutMethods(), ", "))
+			return nil, fmt.Errorf("%q is not an adapter call; use one of %s", method, strings.Join(timeoutMethods(), ", "))
 		}
 		named[method] = d
 	}

@@ -148,7 +148,7 @@ func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior stri
 	ctx, cancel := grace.Context(ctx, s.d.Grace)
 	defer cancel()
 	if err != nil {
-		applyErr := failCall(ReasonApplyFailed, "Nothing after the failure was applied. Fix the cause and re-run this job.", err)
+		applyErr := s.failCall(ReasonApplyFailed, "Nothing after the failure was applied. Fix the cause and re-run this job.", err)
 		if partial := deploy.PartialState(err); partial != "" {
 			if ref, serr := s.saveState(ctx, partial, res); serr == nil {
 				res.StateRef = ref
@@ -295,7 +295,7 @@ func (s *session) findPlan(ctx context.Context, res *ApplyResult) error {
 		if s.o.OnMissingPlan == "plan-and-apply" {
 			return nil
 		}
-		return failf(ReasonPlanNotFound, "Deploy through a pull request, or set on-missing-plan: plan-and-apply to plan and apply direct pushes.",
+		return failf(ReasonPlanNotFound, "Deploy through a pull request, or "+s.o.Surface.SetLower("on-missing-plan", "plan-and-apply")+" to plan and apply direct pushes.",
 			"no merged pull request is associated with %s, so there is no reviewed plan to apply", s.d.GH.SHA)
 	}
 	res.PRNumber, res.HeadSHA, s.reviewedHead = n, head, head

@@ -2,12 +2,13 @@ package run
 
 import (
 	"context"
-	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"strconv"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/environment"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 )
 
 // applyView is the apply report of this session.
@@ -26,7 +27,7 @@ func (s *session) applyView(res *ApplyResult, status string, err error) *comment
 		a.PlanID = res.Prov.PlanID
 	}
 	if err != nil {
-		a.FailureReason, a.Hint = Classify(err)
+		a.FailureReason, a.Hint = ClassifyOn(err, s.o.Surface)
 		a.Error = s.masker.String(errorText(err))
 	}
 	return a
@@ -51,7 +52,7 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 	status := comment.StatusApplied
 	if err != nil {
 		status = comment.StatusFailed
-		reason, _ := Classify(err)
+		reason, _ := ClassifyOn(err, s.o.Surface)
 		s.d.Report.SetOutput("failure-reason", reason)
 	}
 	view := s.applyView(res, status, err)
@@ -64,7 +65,14 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 		s.d.Report.Warningf("%s", msg)
 		view.Notes = append(view.Notes[:len(view.Notes):len(view.Notes)], msg)
 	}
-	s.d.Report.AddStepSummary(comment.RenderApply(view, comment.SummaryBudget))
+	summary := view
+	if s.o.Surface == surface.CLI && err != nil {
+		// The error and its hint are said once, on stderr, by the caller.
+		cli := *view
+		cli.Error, cli.Hint = "", ""
+		summary = &cli
+	}
+	s.d.Report.AddStepSummary(comment.RenderApply(summary, comment.SummaryBudget))
 	out := s.d.Report.SetOutput
 	out("applied", strconv.FormatBool(res.Applied)) // what was deployed stays reported, whatever failed after
 	if res.Prov != nil {

@@ -41,7 +41,7 @@ func (s *session) finishDeployment(ctx context.Context, res *ApplyResult, envURL
 	if res.Applied && err == nil {
 		desc = "Applied: " + comment.ResultCounts(res.Results)
 	} else {
-		reason, _ := Classify(err)
+		reason, _ := ClassifyOn(err, s.o.Surface)
 		state, desc = environment.Failure, "Failed: "+reason
 	}
 	if serr := d.Status(ctx, state, desc, envURL); serr != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
 )
 
@@ -91,14 +92,15 @@ func (f *Failure) Error() string {
 func (f *Failure) Unwrap() error { return f.Err }
 
 // failCall is fail for an adapter call, unless the request never left
-// because it was too large for the adapter, or the call timed out: those
-// have their own reason and cure, whichever step sent it.
-func failCall(reason, hint string, err error) error {
+// because it was too large for the adapter, the program is no adapter, or
+// the call timed out: those have their own reason and cure, whichever step
+// sent it.
+func (s *session) failCall(reason, hint string, err error) error {
 	if errors.Is(err, deploy.ErrNotAdapter) {
-		return fail(ReasonAdapterFailed, hintNotAdapter, err)
+		return fail(ReasonAdapterFailed, hintNotAdapter(s.o.Surface), err)
 	}
 	if errors.Is(err, deploy.ErrTimedOut) {
-		return fail(ReasonAdapterFailed, hintTimedOut, err)
+		return fail(ReasonAdapterFailed, hintTimedOut(s.o.Surface), err)
 	}
 	var tooLarge *deploy.RequestTooLargeError
 	if errors.As(err, &tooLarge) {
@@ -145,44 +147,103 @@ const hintAdapterFailed = "The adapter failed; its stderr is above. Check its co
 
 // hintNotAdapter is the hint of a program that did not answer the
 // handshake as an adapter does.
-const hintNotAdapter = "Point the adapter input at the provider's adapter (promptarena-deploy-<provider>), or leave it out to find " +
-	"the adapter in .promptarena/adapters/, ~/.promptarena/adapters/ or PATH. An adapter that needs longer to start: raise adapter-timeout (e.g. get_provider_info=1m)."
+func hintNotAdapter(on surface.Surface) string {
+	return "Point " + on.Input("adapter") + " at the provider's adapter (promptarena-deploy-<provider>), or leave it out to find " +
+		"the adapter in .promptarena/adapters/, ~/.promptarena/adapters/ or PATH. If it is an adapter that needs longer to start, raise " +
+		on.Name("adapter-timeout") + " (e.g. " + on.Setting("adapter-timeout", "get_provider_info=1m") + ")."
+}
+
+// hintAdapterNotFound says how to get the adapter that was not found.
+func hintAdapterNotFound(e *deploy.AdapterNotFoundError, on surface.Surface) string {
+	if e.Explicit != "" {
+		return "Fix " + on.Input("adapter") + " (relative to " + on.Name("working-directory") + "), or leave it out to search .promptarena/adapters/, ~/.promptarena/adapters/ and PATH."
+	}
+	install := "Build it and put it"
+	if e.Installable {
+		install = "Install it with " + on.Setting("adapter-install", e.Provider+"@<version>") + ", put it"
+	}
+	return install + " in .promptarena/adapters/ of the project, or " + on.SetLower("adapter", "<its path>") + " (relative to " + on.Name("working-directory") + ")."
+}
 
 // hintTimedOut is the hint of an adapter call that ran out of time.
-const hintTimedOut = "The adapter did not answer within adapter-timeout and was killed with every process it started. " +
-	"If the call needs longer, raise adapter-timeout (e.g. apply=1h); otherwise find what it waits for in its stderr above."
+func hintTimedOut(on surface.Surface) string {
+	return "The adapter did not answer within " + on.Name("adapter-timeout") + " and was killed with every process it started. " +
+		"If the call needs longer, raise " + on.Name("adapter-timeout") + " (e.g. " + on.Setting("adapter-timeout", "apply=1h") + "); otherwise find what it waits for in its stderr above."
+}
 
 func failf(reason, hint, format string, args ...any) error {
 	return fail(reason, hint, fmt.Errorf(format, args...))
 }
 
 // Classify maps any error to its failure reason and hint: the one place
-// where errors become the failure-reason output.
-func Classify(err error) (reason, hint string) {
-	reason, hint = classify(err)
+// where errors become the failure-reason output. Hints name inputs as a
+// workflow sets them; ClassifyOn names them for another surface.
+func Classify(err error) (reason, hint string) { return ClassifyOn(err, surface.Workflow) }
+
+// ClassifyOn is Classify with hints that name inputs as on sets them
+// (--confirm-destroy production on the CLI).
+func ClassifyOn(err error, on surface.Surface) (reason, hint string) {
+	reason, hint = classify(err, on)
 	if hint == "" {
-		hint = reasonHints[reason]
+		hint = reasonHint(reason, on)
 	}
 	return reason, hint
+}
+
+// reasonHint is the hint of a reason whose error carries none.
+func reasonHint(reason string, on surface.Surface) string {
+	if h, ok := inputHints[reason]; ok {
+		return h(on)
+	}
+	return reasonHints[reason]
+}
+
+// inputHints are the reason hints that name inputs: said in the words of
+// the surface (a workflow's input, the CLI's flag).
+var inputHints = map[string]func(on surface.Surface) string{
+	ReasonAdapterUnverif: func(on surface.Surface) string {
+		return "Pin the binary with " + on.Name("adapter-sha256") + " (its sha256 from a source you trust), or " + on.SetLower("adapter-allow-unverified", "true") + " to run it anyway."
+	},
+	ReasonAdapterChanged: func(on surface.Surface) string {
+		return "Use the same adapter for plan and apply: pin " + on.Name("adapter-install") + " with a version and " + on.Name("adapter-sha256") +
+			", or " + on.SetLower("allow-adapter-change", "true") + "."
+	},
+	ReasonAdapterInstall: func(on surface.Surface) string {
+		return "Check " + on.Name("adapter-install") + " (provider@version) and " + on.Name("adapter-repo") + "; on a rate limit, re-run after the time the message gives."
+	},
+	ReasonConfigNotFound: func(on surface.Surface) string {
+		return "Set " + on.Name("config") + " (relative to " + on.Name("working-directory") + ") to the arena file, or " +
+			on.Name("working-directory") + " to the project holding arena.yaml."
+	},
+	ReasonInvalidInput: func(on surface.Surface) string {
+		return "Fix the input the message names; " + on.Inputs() + " lists the allowed values."
+	},
+	ReasonPackNotFound: func(on surface.Surface) string {
+		return "Compile the pack with packc (or commit it), or set " + on.Name("pack") + " to its path."
+	},
+	ReasonAdapterNotFound: func(on surface.Surface) string {
+		return "Install the adapter (" + on.Name("adapter-install") + " for released providers), put it in .promptarena/adapters/, or set " +
+			on.Name("adapter") + " to its path."
+	},
+	ReasonLockHeld: func(on surface.Surface) string {
+		return "Another deploy of this target is running: let it finish, or set " + on.Name("lock-timeout") +
+			" to wait for it. A crashed run's lock expires and is taken over."
+	},
+	ReasonStateOtherEnv: hintStateOtherEnv,
+}
+
+func hintStateOtherEnv(on surface.Surface) string {
+	return "Give each environment its own " + on.Name("state-path") + "."
 }
 
 // reasonHints are what to do for reasons whose error message names the
 // place but not always the way out: no report ends on an empty hint.
 var reasonHints = map[string]string{
-	ReasonAdapterUnverif:  "Pin the binary with adapter-sha256 (its sha256 from a source you trust), or set adapter-allow-unverified: true to run it anyway.",
-	ReasonAdapterChanged:  "Use the same adapter for plan and apply: pin adapter-install with a version and adapter-sha256, or set allow-adapter-change: true.",
-	ReasonAdapterInstall:  "Check adapter-install (provider@version) and adapter-repo; on a rate limit, re-run after the time the message gives.",
-	ReasonConfigNotFound:  "Set config (relative to working-directory) to the arena file, or working-directory to the project holding arena.yaml.",
 	ReasonNoDeploySection: "Add spec.deploy with at least provider: <name> to the arena file (README: Quickstart).",
-	ReasonInvalidInput:    "Fix the input the message names; the README's inputs table lists the allowed values.",
 	ReasonArenaConfig:     "Fix the arena file at the place the message gives; promptarena would refuse it too.",
-	ReasonPackNotFound:    "Compile the pack with packc (or commit it), or set the pack input to its path.",
-	ReasonAdapterNotFound: "Install the adapter (adapter-install for released providers), put it in .promptarena/adapters/, or set the adapter input to its path.",
-	ReasonLockHeld:        "Another deploy of this target is running: let it finish, or set lock-timeout to wait for it. A crashed run's lock expires and is taken over.",
 	ReasonStateCorrupt:    "Restore the state file from git history (git log -p -- <path>) or an arena-state artifact. Do not delete it: it is the record of what is deployed.",
 	ReasonPlanExpired:     "Re-run the pull request's plan job, then this job; raise retention-days so plans outlive reviews.",
 	ReasonStateExpired:    "Restore the state from an arena-state-<env>-<target>-<sha> artifact, or switch to the state branch; schedule refresh runs so it never expires.",
-	ReasonStateOtherEnv:   "Give each environment its own state-path.",
 	ReasonPackInvalid:     "Commit the pack as packc compile writes it: one JSON object, UTF-8.",
 	ReasonGitHubAPI:       "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run.",
 	ReasonInternal:        "This is a bug in arena-deploy-action if it persists; please report it with the log.",
@@ -190,12 +251,14 @@ var reasonHints = map[string]string{
 		"Nothing was changed.",
 }
 
-func classify(err error) (reason, hint string) {
+func classify(err error, on surface.Surface) (reason, hint string) {
 	var f *Failure
 	if errors.As(err, &f) {
 		return f.Reason, f.Hint
 	}
 	var call *deploy.CallError
+	var several *deploy.SeveralPacksError
+	var noAdapter *deploy.AdapterNotFoundError
 	switch {
 	case errors.Is(err, context.Canceled):
 		return ReasonCancelled, "The run was cancelled. The comment and the summary say what was done; re-run the job to finish."
@@ -208,19 +271,24 @@ func classify(err error) (reason, hint string) {
 	case errors.Is(err, adapterinstall.ErrUnknownProvider), errors.Is(err, adapterinstall.ErrNotFound), errors.Is(err, adapterinstall.ErrRateLimited):
 		return ReasonAdapterInstall, ""
 	case errors.Is(err, workspace.ErrOutside):
-		return ReasonInvalidInput, "Keep config, pack, working-directory, state-path, the project's adapters and every file arena.yaml names inside the repository; a symlink must point inside it too (a relative link to a file of the checkout)."
+		return ReasonInvalidInput, "Keep " + on.Name("config") + ", " + on.Name("pack") + ", " + on.Name("working-directory") + ", " + on.Name("state-path") +
+			", the project's adapters and every file arena.yaml names inside the repository; a symlink must point inside it too (a relative link to a file of the checkout)."
 	case errors.Is(err, deploy.ErrConfigNotFound):
 		return ReasonConfigNotFound, ""
 	case errors.Is(err, deploy.ErrNoDeploySection):
 		return ReasonNoDeploySection, ""
 	case errors.Is(err, deploy.ErrConfigIsDir):
-		return ReasonInvalidInput, ""
+		return ReasonInvalidInput, "Set " + on.Name("config") + " to the arena file (relative to " + on.Name("working-directory") + "), not its directory."
 	case errors.Is(err, deploy.ErrArenaInvalid):
 		return ReasonArenaConfig, ""
 	case errors.Is(err, arenacfg.ErrInvalid):
 		return ReasonArenaConfig, "Fix that reference in the arena file: promptarena refuses this config too. Every file it names must exist, parse, and be inside the repository."
+	case errors.As(err, &several):
+		return ReasonPackNotFound, "Pick the one to deploy with " + on.Setting("pack", several.Names[0]) + " (or another of those named)."
 	case errors.Is(err, deploy.ErrPackNotFound):
 		return ReasonPackNotFound, ""
+	case errors.As(err, &noAdapter):
+		return ReasonAdapterNotFound, hintAdapterNotFound(noAdapter, on)
 	case errors.Is(err, deploy.ErrAdapterNotFound):
 		return ReasonAdapterNotFound, ""
 	case errors.Is(err, deploy.ErrLocked):
@@ -230,7 +298,7 @@ func classify(err error) (reason, hint string) {
 	case errors.Is(err, artifacts.ErrExpired):
 		return ReasonPlanExpired, ""
 	case errors.Is(err, state.ErrOtherEnvironment):
-		return ReasonStateOtherEnv, "Give each environment its own state-path."
+		return ReasonStateOtherEnv, hintStateOtherEnv(on)
 	case errors.Is(err, state.ErrNotWritable):
 		return ReasonStateNotWritable, notWritableHint
 	case errors.Is(err, state.ErrConflict):
@@ -240,9 +308,9 @@ func classify(err error) (reason, hint string) {
 	case errors.Is(err, state.ErrExpired):
 		return ReasonStateExpired, ""
 	case errors.Is(err, deploy.ErrNotAdapter):
-		return ReasonAdapterFailed, hintNotAdapter
+		return ReasonAdapterFailed, hintNotAdapter(on)
 	case errors.Is(err, deploy.ErrTimedOut):
-		return ReasonAdapterFailed, hintTimedOut
+		return ReasonAdapterFailed, hintTimedOut(on)
 	case errors.Is(err, deploy.ErrMethodNotSupported):
 		return ReasonMethodNotSupported, ""
 	case errors.As(err, &call):

@@ -128,7 +128,7 @@ func (s *session) statusFooter() string {
 }
 
 func (s *session) failOutputs(err error) {
-	reason, _ := Classify(err)
+	reason, _ := ClassifyOn(err, s.o.Surface)
 	s.d.Report.SetOutput("failure-reason", reason)
 }
 
@@ -285,8 +285,8 @@ func Destroy(ctx context.Context, o *Options, d *Deps) error {
 
 func (s *session) destroy(ctx context.Context) (bool, error) {
 	if s.o.Confirm != s.env {
-		return false, failf(ReasonDestroyRefused, fmt.Sprintf("Set confirm-destroy: %s to destroy it.", s.env),
-			"destroy of %q needs confirm-destroy set to the environment's name (it is %q)", s.env, s.o.Confirm)
+		return false, failf(ReasonDestroyRefused, s.o.Surface.Set("confirm-destroy", s.env)+" to destroy it.",
+			"destroy of %q needs %s set to the environment's name (it is %q)", s.env, s.o.Surface.Name("confirm-destroy"), s.o.Confirm)
 	}
 	if err := s.openForOps(ctx, true); err != nil {
 		return false, err
@@ -310,7 +310,7 @@ func (s *session) destroy(ctx context.Context) (bool, error) {
 		return false, notOffered(s.adapterLabel(), "destroy", err)
 	}
 	if err != nil {
-		return false, failCall(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
+		return false, s.failCall(ReasonApplyFailed, "The state was kept, so a retry knows what still exists; fix the cause and re-run destroy.", err)
 	}
 	// What was destroyed is recorded even if the run is being cancelled.
 	gctx, cancel := grace.Context(ctx, s.d.Grace)

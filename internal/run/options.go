@@ -13,6 +13,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/report"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 )
 
 // Commands.
@@ -85,6 +86,9 @@ type Options struct {
 	Version    string // of this action
 	// Targets are the targets command's inputs.
 	Targets TargetsOptions
+	// Surface is where the inputs were set: hints name them as a
+	// workflow's inputs (the zero value) or as the CLI's flags.
+	Surface surface.Surface
 }
 
 // GitHubContext is what the run knows of the workflow run and its event.
@@ -136,6 +140,9 @@ type Deps struct {
 	// (GitHub Enterprise Server before 3.13 has no ACTIONS_RESULTS_URL).
 	// Nil outside GitHub Actions, where plans are kept in the project.
 	NoArtifactService error
+	// Releases looks up adapter releases (adapter-install); nil: GitHub.
+	// The CLI has this client alone: it reads nothing else on GitHub.
+	Releases *github.Client
 	// BlobClient fetches signed URLs (never carries the token).
 	BlobClient *http.Client
 	Report     Reporter

@@ -14,6 +14,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 	"github.com/arena-deploy/arena-deploy-action/internal/targets"
 )
 
@@ -362,7 +363,7 @@ func (s *session) planOutputs(res *PlanResult) {
 
 // reportFailure shows a failed run in the job summary and the comment.
 func (s *session) reportFailure(ctx context.Context, err error) {
-	reason, hint := Classify(err)
+	reason, hint := ClassifyOn(err, s.o.Surface)
 	s.d.Report.SetOutput("failure-reason", reason)
 	if reason == ReasonFailOn || reason == ReasonArtifactUpload || reason == ReasonArtifactService {
 		return // the plan itself was reported
@@ -370,7 +371,11 @@ func (s *session) reportFailure(ctx context.Context, err error) {
 	view := s.baseView()
 	view.Error, view.FailureReason, view.Hint = s.masker.String(errorText(err)), reason, hint
 	view.Warnings = s.warnings
-	s.d.Report.AddStepSummary(comment.RenderPlan(view, comment.SummaryBudget))
+	// On the CLI the error is said once, on stderr, by the caller: a
+	// summary would only repeat it.
+	if s.o.Surface != surface.CLI {
+		s.d.Report.AddStepSummary(comment.RenderPlan(view, comment.SummaryBudget))
+	}
 	if id := s.upsertComment(ctx, comment.RenderPlan(view, comment.CommentBudget)); id != 0 {
 		s.d.Report.SetOutput("comment-id", itoa64(id))
 	}

@@ -209,11 +209,15 @@ func (s *session) fenceAdapter(path string) error {
 // install puts the adapter named by adapter-install into the project's
 // adapters directory, verified.
 func (s *session) install(ctx context.Context) (*adapterinstall.Result, error) {
-	if s.d.GitHub == nil {
+	gh := s.d.Releases
+	if gh == nil {
+		gh = s.d.GitHub
+	}
+	if gh == nil {
 		return nil, failf(ReasonAdapterInstall, "Give the action a github-token (the default one works for public and same-organisation repositories).",
 			"adapter-install needs the GitHub API, and there is no token")
 	}
-	in := &adapterinstall.Installer{GH: s.d.GitHub, Blob: s.d.BlobClient, Warn: func(f string, a ...any) {
+	in := &adapterinstall.Installer{GH: gh, Blob: s.d.BlobClient, Warn: func(f string, a ...any) {
 		msg := fmt.Sprintf(f, a...)
 		s.d.Report.Warningf("%s", msg)
 		s.warnings = append(s.warnings, msg)
@@ -283,14 +287,14 @@ func (s *session) startAdapter(ctx context.Context) error {
 		return fail(ReasonAdapterFailed, "The adapter binary could not be started.", err)
 	}
 	if s.info, err = s.client.GetProviderInfo(ctx); err != nil {
-		return failCall(ReasonAdapterFailed, hintAdapterFailed, err)
+		return s.failCall(ReasonAdapterFailed, hintAdapterFailed, err)
 	}
 	s.info.Name, s.info.Version = s.masker.String(s.info.Name), s.masker.String(s.info.Version)
 	s.d.Report.Infof("Adapter %s %s (%s, sha256 %s)", s.info.Name, s.info.Version, path, short(s.adapterDigest, 12))
 	s.d.Report.SetOutput("adapter-sha256", s.adapterDigest)
 	v, err := s.client.ValidateConfig(ctx, &deploy.ValidateRequest{Config: s.configJSON})
 	if err != nil {
-		return failCall(ReasonAdapterFailed, hintAdapterFailed, err)
+		return s.failCall(ReasonAdapterFailed, hintAdapterFailed, err)
 	}
 	// valid decides, as in the protocol (promptarena's `deploy config
 	// import` checks only it): errors of a valid config are advisories,
@@ -393,7 +397,7 @@ func (s *session) planRequest(priorState string, redacted bool) *deploy.PlanRequ
 func (s *session) plan(ctx context.Context, priorState string) (*deploy.PlanResponse, error) {
 	resp, err := s.client.Plan(ctx, s.planRequest(priorState, false))
 	if err != nil {
-		return nil, failCall(ReasonPlanFailed, "The adapter could not plan; its message is above.", err)
+		return nil, s.failCall(ReasonPlanFailed, "The adapter could not plan; its message is above.", err)
 	}
 	if resp.Changes == nil {
 		resp.Changes = []deploy.ResourceChange{}

@@ -68,14 +68,14 @@ func (s *session) verifyPack(saved *deploy.SavedPlan, res *ApplyResult) error {
 
 func (s *session) verifyEnvironment(saved *deploy.SavedPlan, prov *Provenance) error {
 	if saved.Environment != s.env || (prov.Environment != "" && prov.Environment != s.env) {
-		return failf(ReasonEnvMismatch, "Each environment needs its own plan: check the environment input of the plan and apply jobs.",
+		return failf(ReasonEnvMismatch, "Each environment needs its own plan: check "+s.o.Surface.Input("environment")+" of the plan and apply.",
 			"the reviewed plan is for %q, this job deploys %q", saved.Environment, s.env)
 	}
 	// A plan found by its pre-target name may be another project's (same
 	// environment, another working-directory or config).
 	if prov.ConfigPath != "" {
 		if planned := target.New(prov.WorkingDirectory, prov.ConfigPath, s.env); planned.ID() != s.target.ID() {
-			return failf(ReasonEnvMismatch, "Each project needs its own plan: check the working-directory and config inputs of the plan and apply jobs.",
+			return failf(ReasonEnvMismatch, "Each project needs its own plan: check "+s.o.Surface.Name("working-directory")+" and "+s.o.Surface.Name("config")+" of the plan and apply.",
 				"the reviewed plan is for %s, this job deploys %s", planned, s.target)
 		}
 	}
@@ -113,7 +113,7 @@ func diffKeys(a, b string) []string {
 }
 
 func (s *session) verifyAdapter(saved *deploy.SavedPlan, prov *Provenance, res *ApplyResult) error {
-	hint := "Use the same adapter for plan and apply (pin it with adapter-install and adapter-sha256), or set allow-adapter-change: true."
+	hint := reasonHint(ReasonAdapterChanged, s.o.Surface)
 	if saved.Provider != s.arena.Deploy.Provider || (prov.Adapter.Name != "" && prov.Adapter.Name != s.info.Name) {
 		return failf(ReasonAdapterChanged, hint, "the plan was made by the %s adapter (%s), this job has %s (%s)",
 			saved.Provider, prov.Adapter.Name, s.arena.Deploy.Provider, s.info.Name)
@@ -155,7 +155,8 @@ func (s *session) verifyState(ctx context.Context, res *ApplyResult, prior strin
 		res.Notes = append(res.Notes, "The deployed state changed since the review and the plan changed with it; the new plan was applied (on-stale-plan: replan).")
 		return nil
 	}
-	return failf(ReasonStateChanged, "Another deploy changed what this plan would do. Re-run the plan on a pull request (or merge an empty commit to it) and review the new plan; or set on-stale-plan: replan.",
+	return failf(ReasonStateChanged, "Another deploy changed what this plan would do. Re-run the plan on a pull request (or merge an empty commit to it) and review the new plan; or "+
+		s.o.Surface.SetLower("on-stale-plan", "replan")+".",
 		"the deployed state changed since the review, and the plan changed:\n%s", res.Diff)
 }
 

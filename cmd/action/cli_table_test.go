@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
+)
+
+// cliCase is one row of the CLI's table: a command line run by realMain in
+// a directory holding app/ (a copy of testdata/example with the reference
+// adapter in its .promptarena/adapters), as a user runs it.
+type cliCase struct {
+	name   string
+	args   []string
+	env    map[string]string                       // beside PATH and HOME
+	setup  func(t *testing.T, dir string) []string // optional: more args
+	code   int
+	reason string   // the failure-reason output ("" for none)
+	stdout []string // on stdout
+	stderr []string // on stderr
+	absent []string // on neither
+	// quiet: nothing on stdout (a usage error prints its message on stderr
+	// only, so >/dev/null still shows it).
+	quiet bool
+}
+
+// workflowWords are hints in a workflow's words: the CLI never says them.
+var workflowWords = []string{
+	"Set confirm-destroy:", "confirm-destroy: ", "the config input", "the pack input", "the adapter input", "the environment input",
+	"check out the repository first", "set the ", " input to ", "README's inputs table", "adapter-install: ", "on-stale-plan: ",
+}
+
+// TestCLITable: every CLI finding of issue #20, one row each: flag forms,
+// exit codes, errors once on stderr as plain text, hints in the CLI's
+// words, no entities, no panic.
+func TestCLITable(t *testing.T) {
+	cases := []cliCase{
+		// Flag forms.
+		{name: "true/false flag without a value, flags after the command", args: []string{"refresh", "--fail-on-drift", "--working-directory", "app"},
+			stdout: []string{"not deployed", "status=not_deployed"}},
+		{name: "flags before the command", args: []string{"--environment", "production", "--working-directory", "app", "plan"},
+			stdout: []string{"Arena plan for production", "to-create=4"}},
+		{name: "flags on both sides", args: []string{"--working-directory", "app", "plan", "--environment", "staging", "--json"},
+			stdout: []string{`"to-create": "4"`, `"command": "plan"`}},
+		{name: "true/false flag =false", args: []string{"refresh", "--fail-on-drift=false", "--working-directory", "app"},
+			stdout: []string{"status=not_deployed"}},
+		{name: "true/false flag given a value", args: []string{"refresh", "--fail-on-drift", "true", "--working-directory", "app"}, code: 2, quiet: true,
+			stderr: []string{"--fail-on-drift takes no value", "--fail-on-drift=true"}},
+		{name: "true/false flag with a wrong value", args: []string{"refresh", "--fail-on-drift=maybe"}, code: 2, quiet: true,
+			stderr: []string{`--fail-on-drift is true or false, not "maybe"`}},
+		{name: "a project given as an argument", args: []string{"plan", "app"}, code: 2, quiet: true,
+			stderr: []string{`unexpected argument "app"`, "--working-directory app"}},
+		{name: "two commands", args: []string{"plan", "apply"}, code: 2, quiet: true, stderr: []string{"two commands, plan and apply"}},
+		{name: "unknown flag", args: []string{"plan", "--no-such-flag"}, code: 2, quiet: true, stderr: []string{"unknown flag --no-such-flag", "arena-deploy --help"}},
+		{name: "flag without its value", args: []string{"plan", "--environment"}, code: 2, quiet: true, stderr: []string{"--environment needs a value"}},
+		{name: "no command", args: []string{"--environment", "production"}, code: 2, quiet: true, stderr: []string{"no command given", "arena-deploy <plan|apply"}},
+		{name: "workflow-only input", args: []string{"plan", "--comment=false"}, code: 2, quiet: true,
+			stderr: []string{"--comment is an input of the GitHub Action, not a flag of the CLI", "no pull request comment"}},
+		{name: "workflow-only state backend", args: []string{"plan", "--state-backend", "git"}, code: 2, quiet: true,
+			stderr: []string{"--state-backend is an input of the GitHub Action", "--state-path"}},
+
+		// Exit codes and errors: once, on stderr, plain text, in the CLI's words.
+		{name: "missing config, stdout thrown away", args: []string{"plan", "--working-directory", "app", "--config", "nope.yaml"}, code: 2, reason: "config-not-found",
+			stderr: []string{"error: arena config not found: app/nope.yaml does not exist", "Set --config (relative to --working-directory)"}},
+		{name: "missing working-directory", args: []string{"plan", "--working-directory", "services/bot"}, code: 2, reason: "invalid-input",
+			stderr: []string{"--working-directory services/bot does not exist", "pass --working-directory <the directory holding arena.yaml>"}},
+		{name: "working-directory outside the workspace", args: []string{"plan", "--working-directory", "../elsewhere"}, code: 2, reason: "invalid-input",
+			setup: func(t *testing.T, dir string) []string {
+				if err := os.CopyFS(filepath.Join(filepath.Dir(dir), "elsewhere"), os.DirFS(filepath.Join(dir, "app"))); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			},
+			stderr: []string{"working-directory", "outside", "Keep --config, --pack, --working-directory"}},
+		{name: "destroy without confirmation", args: []string{"destroy", "--working-directory", "app", "--environment", "production"}, code: 2, reason: "destroy-not-confirmed",
+			stderr: []string{"needs --confirm-destroy set to the environment's name", "Pass --confirm-destroy production to destroy it."}},
+		{name: "bad choice", args: []string{"apply", "--working-directory", "app", "--on-stale-plan", "sometimes"}, code: 2, reason: "invalid-input",
+			stderr: []string{`--on-stale-plan is "sometimes"; use one of: fail, replan`}},
+		{name: "bad duration", args: []string{"plan", "--working-directory", "app", "--lock-timeout", "soon"}, code: 2, reason: "invalid-input",
+			stderr: []string{`--lock-timeout must be a duration such as 30s or 5m, not "soon"`}},
+		{name: "bad adapter-timeout", args: []string{"plan", "--working-directory", "app", "--adapter-timeout", "plan=never"}, code: 2, reason: "invalid-input",
+			stderr: []string{`--adapter-timeout: "never" is not a positive duration`}},
+		{name: "config is a directory", args: []string{"plan", "--working-directory", "app", "--config", "prompts"}, code: 2, reason: "invalid-input",
+			stderr: []string{"--config prompts is a directory", "--config prompts/arena.yaml"}},
+		{name: "two packs: name both, pick one with --pack", args: []string{"plan", "--working-directory", "app"}, code: 1, reason: "pack-not-found",
+			setup: func(t *testing.T, dir string) []string {
+				write(t, dir, "app/other.pack.json", mustRead(t, filepath.Join(dir, "app/support-bot.pack.json")))
+				return nil
+			},
+			stderr: []string{"2 packs in", "other.pack.json, support-bot.pack.json", "Pick the one to deploy with --pack other.pack.json"},
+			absent: []string{"packc"}},
+		{name: "adapter missing", args: []string{"plan", "--working-directory", "app", "--adapter", "bin/nope"}, code: 1, reason: "adapter-not-found",
+			stderr: []string{"app/bin/nope: no such file", "Fix --adapter (relative to --working-directory)"}},
+		{name: "adapter not found anywhere", args: []string{"plan", "--working-directory", "app"}, code: 1, reason: "adapter-not-found",
+			setup: func(t *testing.T, dir string) []string {
+				_ = os.RemoveAll(filepath.Join(dir, "app/.promptarena/adapters"))
+				return nil
+			},
+			env:    map[string]string{"PATH": "/nonexistent"},
+			stderr: []string{"no executable promptarena-deploy-local", "Build it and put it in .promptarena/adapters/ of the project, or pass --adapter <its path>"}},
+		{name: "errors with < and > stay plain text", args: []string{"plan", "--working-directory", "app"}, code: 1, reason: "no-deploy-section",
+			setup: func(t *testing.T, dir string) []string {
+				write(t, dir, "app/arena.yaml", "spec:\n  prompt_configs: []\n")
+				return nil
+			},
+			stderr: []string{"provider: <name>"}},
+		{name: "json: one object on stdout, the error on stderr", args: []string{"plan", "--working-directory", "app", "--config", "nope.yaml", "--json"}, code: 2,
+			stdout: []string{`"failure-reason": "config-not-found"`, `"exit_code": 2`}, stderr: []string{"error: arena config not found"}},
+
+		// No panic: a runner's variables without the runner's files.
+		{name: "GITHUB_ACTIONS without GITHUB_OUTPUT", args: []string{"plan"}, env: map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": "x"},
+			code: 2, quiet: true, stderr: []string{"GITHUB_ACTIONS is true but GITHUB_OUTPUT is not set", "unset GITHUB_ACTIONS"}},
+		{name: "GITHUB_ACTIONS with an unwritable GITHUB_OUTPUT", args: []string{"plan"}, code: 2, quiet: true,
+			env:    map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": "x", "GITHUB_OUTPUT": "/nonexistent/out", "GITHUB_STEP_SUMMARY": "/nonexistent/sum"},
+			stderr: []string{"GITHUB_OUTPUT (/nonexistent/out) cannot be written"}},
+		{name: "demo with an unknown flag", args: []string{"demo", "--bogus"}, code: 2, quiet: true,
+			stderr: []string{"demo: unknown flag --bogus", "arena-deploy demo [--keep] [--example <dir>]"}, absent: []string{"Usage of"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLICase(t, tc)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			checkCLIOutput(t, tc, stdout, stderr)
+		})
+	}
+}
+
+// runCLICase runs one row in a fresh copy of the example.
+func runCLICase(t *testing.T, tc cliCase) (int, string, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "repo")
+	if err := os.CopyFS(filepath.Join(dir, "app"), os.DirFS(deploytest.CopyExample(t))); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(deploytest.LocalAdapter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "app/.promptarena/adapters/promptarena-deploy-local", string(bin))
+	if err := os.Chmod(filepath.Join(dir, "app/.promptarena/adapters/promptarena-deploy-local"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := tc.args
+	if tc.setup != nil {
+		args = append(append([]string{}, args...), tc.setup(t, dir)...)
+	}
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": t.TempDir()}
+	for k, v := range tc.env {
+		env[k] = v
+	}
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	t.Chdir(dir)
+	var out, errb bytes.Buffer
+	code := realMain(context.Background(), args, environ, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+var entity = regexp.MustCompile(`&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);`)
+
+func checkCLIOutput(t *testing.T, tc cliCase, stdout, stderr string) {
+	t.Helper()
+	both := stdout + stderr
+	for _, w := range tc.stdout {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, stdout)
+		}
+	}
+	for _, w := range tc.stderr {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	for _, w := range tc.absent {
+		if strings.Contains(both, w) {
+			t.Errorf("output holds %q:\nstdout:\n%s\nstderr:\n%s", w, stdout, stderr)
+		}
+	}
+	if tc.quiet && stdout != "" {
+		t.Errorf("a usage error printed on stdout:\n%s", stdout)
+	}
+	if tc.reason != "" && !strings.Contains(stdout, "failure-reason="+tc.reason) && !strings.Contains(stdout, `"failure-reason": "`+tc.reason+`"`) {
+		t.Errorf("failure-reason is not %s:\n%s", tc.reason, stdout)
+	}
+	// Every row: no panic, no Markdown fence or HTML entity, no invisible
+	// joiner, hints in the CLI's words, an error said once and on stderr.
+	for _, bad := range []string{"panic", "goroutine ", "```", "<details", "<br>", "\u200d", "\u200b"} {
+		if strings.Contains(both, bad) {
+			t.Errorf("output holds %q:\nstdout:\n%s\nstderr:\n%s", bad, stdout, stderr)
+		}
+	}
+	if m := entity.FindString(both); m != "" {
+		t.Errorf("output holds the HTML entity %s:\nstdout:\n%s\nstderr:\n%s", m, stdout, stderr)
+	}
+	for _, w := range workflowWords {
+		if strings.Contains(both, w) {
+			t.Errorf("the CLI speaks a workflow's words (%q):\n%s", w, both)
+		}
+	}
+	if tc.code != 0 {
+		if strings.Contains(stdout, "error:") {
+			t.Errorf("the error is on stdout:\n%s", stdout)
+		}
+		if n := strings.Count(stderr, "error:") + strings.Count(stderr, "arena-deploy: "); n != 1 {
+			t.Errorf("the error is said %d times on stderr:\n%s", n, stderr)
+		}
+	}
+}
