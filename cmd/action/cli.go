@@ -327,10 +327,12 @@ func (c *cliReporter) Errorf(f string, a ...any) {
 	c.errors = append(c.errors, msg)
 	fmt.Fprintln(c.errw, paint(c.errColor, "1;31", "error:")+" "+msg)
 }
-func (c *cliReporter) Group(t string)           { fmt.Fprintln(c.w, c.paint("1", "── "+t)) }
-func (c *cliReporter) EndGroup()                {}
-func (c *cliReporter) AddMask(string)           {}
-func (c *cliReporter) AddStepSummary(md string) { fmt.Fprintf(c.w, "\n%s\n", terminalReport(md, c.color)) }
+func (c *cliReporter) Group(t string) { fmt.Fprintln(c.w, c.paint("1", "── "+t)) }
+func (c *cliReporter) EndGroup()      {}
+func (c *cliReporter) AddMask(string) {}
+func (c *cliReporter) AddStepSummary(md string) {
+	fmt.Fprintf(c.w, "\n%s\n", terminalReport(md, c.color))
+}
 func (c *cliReporter) SetOutput(k, v string) {
 	for i := range c.outputs {
 		if c.outputs[i][0] == k {
