@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -112,5 +113,37 @@ func TestTerminalKeepsLinksApart(t *testing.T) {
 	if !strings.Contains(out, "[Console](https://console.example.com/agent_runtime/support) [Logs](https://logs.example.com/support)") ||
 		!strings.Contains(out, "line one line two") {
 		t.Errorf("terminal text:\n%s", out)
+	}
+}
+
+// TestAdapterSummaryIsShown: the adapter's own plan summary is shown in
+// the comment, the job summary and the CLI, escaped and masked like all
+// adapter text. agentcore reports drift only there (no DRIFT change).
+func TestAdapterSummaryIsShown(t *testing.T) {
+	h, _ := deployWith(t, "head", quirkSummaryDrift)
+	h.env["ARENA_COMPAT_GONE"] = "greeting"
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	plan := h.planPR(pr, map[string]string{"environment": "production"})
+	const drift = `Drift detected: agent\_prompt "greeting" no longer exists and will be recreated`
+	body := h.gh.Comments(pr.Number)[0].Body
+	for where, text := range map[string]string{"comment": body, "summary": plan.summary} {
+		if !strings.Contains(text, "> **The adapter's summary:** Plan: 1 to create, 0 to update, 0 to delete<br>"+drift) {
+			t.Errorf("the %s lacks the adapter's summary:\n%s", where, text)
+		}
+	}
+	if plan.outputs["to-create"] != "1" || plan.outputs["drift"] != "0" {
+		t.Errorf("outputs %v", plan.outputs)
+	}
+
+	// The CLI shows it too (hostile_adapter_test.go checks that a summary
+	// cannot leak a secret or steer the Markdown, in every channel).
+	t.Chdir(h.workspace)
+	environ := []string{"PATH=" + h.env["PATH"], "HOME=" + t.TempDir(), "ARENA_COMPAT_SDK=head", "ARENA_COMPAT_QUIRKS=" + quirkSummaryDrift}
+	var out syncBuffer
+	if code := realMain(context.Background(), []string{"plan", "--environment", "staging"}, environ, &out, &out); code != 0 {
+		t.Fatalf("cli plan: exit %d\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "> **The adapter's summary:** Plan: 3 to create, 0 to update, 0 to delete") {
+		t.Errorf("the CLI does not show the adapter's summary:\n%s", out.String())
 	}
 }

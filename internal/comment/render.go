@@ -41,12 +41,15 @@ type Plan struct {
 	PackID         string
 	PackVersion    string
 	Changes        []deploy.ResourceChange
-	Warnings       []string
-	PackChecksum   string
-	PlanID         string
-	HeadSHA        string
-	RunURL         string
-	RunLabel       string
+	// Summary is the adapter's own summary of the plan, shown as it gave
+	// it: agentcore reports drift only there.
+	Summary      string
+	Warnings     []string
+	PackChecksum string
+	PlanID       string
+	HeadSHA      string
+	RunURL       string
+	RunLabel     string
 	// NotApplicable, when set, says why merging will not apply this plan
 	// (it replaces the promise that it will).
 	NotApplicable string
@@ -185,7 +188,7 @@ type planView struct {
 	Rows, UnchangedRows, Warnings                        []string
 	Omitted, Unchanged, UnchangedOmitted                 int
 	Error, ErrorBlock, FailureReason, Hint, Footer       string
-	PackDiff                                             string
+	PackDiff, Summary                                    string
 	UnchangedFolded                                      bool
 	Follows                                              string
 }
@@ -210,6 +213,7 @@ func RenderPlan(p *Plan, budget int) string {
 		v.ErrorBlock = Fence(Truncate(p.Error, 4000))
 		return render(v, p.Target.Marker())
 	}
+	v.Summary = AdapterSummary(p.Summary)
 	counts := CountChanges(p.Changes)
 	v.Counts, v.HasChanges, v.Unchanged = counts.String(), counts.HasChanges(), counts.NoChange
 	v.Icon, v.Headline = "✅", "no changes"
@@ -242,6 +246,17 @@ func RenderPlan(p *Plan, budget int) string {
 	room := budget - len(render(v, p.Target.Marker())) - 200
 	v.PackDiff = p.PackDiff.block(p.Target.Env, room, summary, false)
 	return render(v, p.Target.Marker())
+}
+
+// AdapterSummary is the adapter's plan summary as one quoted line (its
+// lines kept apart by <br>), escaped like all adapter text and cut at 2,000
+// characters; "" when the adapter gave none.
+func AdapterSummary(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	return "> **The adapter's summary:** " + EscapeMax(s, 2000)
 }
 
 // fit puts as many rows in as the budget allows: changes first, then the

@@ -68,6 +68,7 @@ func TestRenderPlanGolden(t *testing.T) {
 		"warnings": func(p *Plan) {
 			p.Changes = unchanged
 			p.Warnings = []string{"unknown config key \"region\" is ignored", "the pack was compiled with an older compiler"}
+			p.Summary = "Plan: 0 to create, 0 to update, 0 to delete\nDrift detected: agent_runtime \"support_desk\" no longer exists and will be recreated"
 		},
 		"hostile": func(p *Plan) {
 			p.Changes = []deploy.ResourceChange{{

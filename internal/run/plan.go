@@ -193,6 +193,7 @@ func relTo(base, p string) string {
 func (s *session) planView(res *PlanResult) *comment.Plan {
 	view := s.baseView()
 	view.Changes, view.Warnings = res.Saved.Plan.Changes, append(append([]string{}, s.warnings...), res.Saved.Plan.Warnings...)
+	view.Summary = res.Saved.Plan.Summary // masked by s.plan
 	view.PlanID = res.PlanID
 	return view
 }
