@@ -235,7 +235,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "\ntrue/false flags take no value: --fail-on-drift (--fail-on-drift=false turns one off).")
 	fmt.Fprintln(w, "exit codes: 0 success; 1 the run failed (failure-reason says why); 2 a mistake in the command, its flags or")
 	fmt.Fprintln(w, "the project's paths (an unknown flag, a missing --working-directory or --config, --confirm-destroy not given).")
-	fmt.Fprintln(w, "More: docs/cli.md (the CLI), the README (inputs, outputs, troubleshooting per failure-reason).")
+	fmt.Fprintln(w, "More: arena-deploy-action's docs/cli.md (the CLI), docs/reference.md (inputs, outputs) and docs/troubleshooting.md (each failure-reason).")
 }
 
 // cliDocs are the flags whose action.yml description speaks of the

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,57 +13,188 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 )
 
-// TestRecommendedConcurrencyKeepsPlansAndAppliesApart checks the workflows
-// the README and the example recommend against GitHub's documented
-// semantics (one running and one pending job per group; a queued job
-// cancels the pending one): a plan and an apply never share a group, an
-// apply is never cancelled in progress, and the README cites the source.
+// recommendedWorkflow is a workflow the docs recommend: a ```yaml block
+// holding jobs: in the README or docs/, the example workflow, or a file
+// of examples/.
+type recommendedWorkflow struct {
+	where string
+	text  string
+}
+
+// recommendedWorkflows finds every workflow a user may copy.
+func recommendedWorkflows(t *testing.T) []recommendedWorkflow {
+	t.Helper()
+	root := deploytest.RepoRoot()
+	var out []recommendedWorkflow
+	for _, doc := range docFiles(t) {
+		raw := mustRead(t, filepath.Join(root, filepath.FromSlash(doc)))
+		for i, b := range regexp.MustCompile("(?s)```ya?ml\n(.*?)```").FindAllStringSubmatch(raw, -1) {
+			if regexp.MustCompile(`(?m)^jobs:`).MatchString(b[1]) {
+				out = append(out, recommendedWorkflow{where: doc + " (yaml block " + strconv.Itoa(i+1) + ")", text: b[1]})
+			}
+		}
+	}
+	paths := []string{filepath.Join(root, ".github", "workflows", "example-deploy.yml")}
+	filepath.WalkDir(filepath.Join(root, "examples"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml")) {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			continue // the example workflow may move to examples/
+		}
+		if !regexp.MustCompile(`(?m)^jobs:`).Match(raw) {
+			continue
+		}
+		rel, _ := filepath.Rel(root, p)
+		out = append(out, recommendedWorkflow{where: filepath.ToSlash(rel), text: string(raw)})
+	}
+	return out
+}
+
+// workflowJob is what the concurrency rules look at in a job.
+type workflowJob struct {
+	Environment any `yaml:"environment"`
+	Concurrency any `yaml:"concurrency"`
+	Steps       []struct {
+		Uses string            `yaml:"uses"`
+		With map[string]string `yaml:"with"`
+	} `yaml:"steps"`
+}
+
+// TestRecommendedConcurrencyKeepsPlansAndAppliesApart checks every
+// workflow the docs recommend against GitHub's documented semantics (one
+// running and one pending job per group; a queued job cancels the pending
+// one): a plan and an apply never share a group, an apply or an ops run
+// is never cancelled in progress, groups are named per target as
+// docs/concurrency.md says (arena-apply-<working-directory>-<environment>),
+// and docs/concurrency.md cites the source.
 func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 	root := deploytest.RepoRoot()
-	readme := mustRead(t, filepath.Join(root, "README.md"))
+	doc := mustRead(t, filepath.Join(root, "docs", "concurrency.md"))
 	for _, want := range []string{
 		"https://docs.github.com/en/actions/how-tos/write-workflows/choose-when-workflows-run/control-workflow-concurrency",
-		"**Two merges close together**", "**Three or more**",
+		"**Two merges close together**", "**Three or more**", "`arena-apply-<working-directory>-<environment>`",
 	} {
-		if !strings.Contains(readme, want) {
-			t.Errorf("README lacks %q", want)
+		if !strings.Contains(doc, want) {
+			t.Errorf("docs/concurrency.md lacks %q", want)
 		}
 	}
-	raw, err := os.ReadFile(filepath.Join(root, ".github/workflows/example-deploy.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wf struct {
-		Jobs map[string]struct {
-			Concurrency struct {
-				Group            string `yaml:"group"`
-				CancelInProgress string `yaml:"cancel-in-progress"`
-			} `yaml:"concurrency"`
-		} `yaml:"jobs"`
-	}
-	if err := yaml.Unmarshal(raw, &wf); err != nil {
-		t.Fatal(err)
-	}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(readme, -1)
-	groups := map[string][2]string{"example-deploy.yml": {wf.Jobs["deploy"].Concurrency.Group, wf.Jobs["deploy"].Concurrency.CancelInProgress}}
-	for _, b := range blocks {
-		g := regexp.MustCompile(`(?m)^\s*group: (.*)$`).FindStringSubmatch(b[1])
-		c := regexp.MustCompile(`(?m)^\s*cancel-in-progress: (.*)$`).FindStringSubmatch(b[1])
-		if g != nil && c != nil {
-			groups["README: "+strings.SplitN(b[1], "\n", 2)[0]] = [2]string{g[1], c[1]}
+	kinds := map[string]int{}
+	readmeKinds := map[string]int{}
+	for _, wf := range recommendedWorkflows(t) {
+		var w struct {
+			Jobs map[string]workflowJob `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal([]byte(wf.text), &w); err != nil {
+			t.Errorf("%s: %v", wf.where, err)
+			continue
+		}
+		for name, job := range w.Jobs {
+			where := wf.where + ", job " + name
+			workDir := ""
+			for _, s := range job.Steps {
+				if s.With["command"] == "targets" {
+					continue // reads the checkout and lists targets: deploys nothing
+				}
+				if strings.Contains(s.Uses, "arena-deploy-action") || s.Uses == "./" {
+					workDir = s.With["working-directory"]
+					if workDir == "" {
+						workDir = "."
+					}
+				}
+			}
+			if workDir == "" {
+				continue // a job that does not run the action
+			}
+			group, cancel := "", "false"
+			switch c := job.Concurrency.(type) {
+			case string:
+				group = c
+			case map[string]any:
+				group, _ = c["group"].(string)
+				if v, ok := c["cancel-in-progress"]; ok {
+					cancel = strings.TrimSpace(strings.ToLower(toString(v)))
+				}
+			}
+			group = strings.Join(strings.Fields(group), " ")
+			if group == "" {
+				t.Errorf("%s runs the action without a concurrency group (docs/concurrency.md)", where)
+				continue
+			}
+			plan, apply, ops := strings.Contains(group, "arena-plan-"), strings.Contains(group, "arena-apply-"), strings.Contains(group, "arena-ops-")
+			perTarget := func(prefix string) {
+				if !strings.Contains(workDir, "${{") && !strings.Contains(group, prefix+workDir+"-") {
+					t.Errorf("%s: group %q is not per target: want %s%s-<environment> (working-directory %s)", where, group, prefix, workDir, workDir)
+				}
+			}
+			switch {
+			case plan && apply:
+				kinds["combined"]++
+				if !strings.Contains(group, "pull_request.number") {
+					t.Errorf("%s: group %q does not keep plans per pull request", where, group)
+				}
+				perTarget("arena-apply-")
+				// Cancels only plans: true for a pull_request run, false for a push.
+				if cancel != "${{ github.event_name == 'pull_request' }}" && cancel != "${{ github.event_name != 'push' }}" {
+					t.Errorf("%s: cancel-in-progress %q may cancel an apply", where, cancel)
+				}
+			case plan:
+				kinds["plan"]++
+				if !strings.Contains(group, "pull_request.number") {
+					t.Errorf("%s: plan group %q is not per pull request (arena-plan-<number>-<environment>)", where, group)
+				}
+			case apply:
+				kinds["apply"]++
+				perTarget("arena-apply-")
+				if cancel != "false" {
+					t.Errorf("%s: apply group %q has cancel-in-progress %q: a running apply must never be cancelled", where, group, cancel)
+				}
+			case ops:
+				kinds["ops"]++
+				perTarget("arena-ops-")
+				if cancel != "false" {
+					t.Errorf("%s: ops group %q has cancel-in-progress %q", where, group, cancel)
+				}
+			default:
+				t.Errorf("%s: group %q is none of arena-plan-, arena-apply-, arena-ops- (docs/concurrency.md)", where, group)
+			}
+			if strings.HasPrefix(wf.where, "README.md") {
+				readmeKinds[map[bool]string{true: "plan", false: "apply"}[plan && !apply]]++
+			}
+			if !strings.HasPrefix(wf.where, ".github/") {
+				env := strings.ToLower(toString(job.Environment))
+				if m, ok := job.Environment.(map[string]any); ok {
+					env = strings.ToLower(toString(m["name"]))
+				}
+				if env == "plan" || strings.Contains(env, "'plan'") {
+					t.Errorf("%s: plans in environment %q, which makes a deployment entry on every pull request", where, env)
+				}
+			}
 		}
 	}
-	if len(groups) < 3 {
-		t.Fatalf("found %d recommended concurrency blocks, want the example, the quickstart and the matrix", len(groups))
+	if kinds["plan"]+kinds["combined"] == 0 || kinds["apply"]+kinds["combined"] == 0 {
+		t.Fatalf("found %v recommended concurrency groups: the scan is broken", kinds)
 	}
-	for where, gc := range groups {
-		group, cancel := gc[0], gc[1]
-		if !strings.Contains(group, "arena-plan-") || !strings.Contains(group, "arena-apply-") || !strings.Contains(group, "pull_request.number") {
-			t.Errorf("%s: group %q does not keep plans (per pull request) and applies (per target) apart", where, group)
-		}
-		// Cancels only plans: true for a pull_request run, false for a push.
-		if cancel != "${{ github.event_name == 'pull_request' }}" && cancel != "${{ github.event_name != 'push' }}" {
-			t.Errorf("%s: cancel-in-progress %q may cancel an apply", where, cancel)
-		}
+	if readmeKinds["plan"] == 0 || readmeKinds["apply"] == 0 {
+		t.Errorf("the README's quickstart has %v jobs with groups, want a plan job and an apply job", readmeKinds)
 	}
+}
+
+func toString(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case bool:
+		if v {
+			return "true"
+		}
+		return "false"
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -14,8 +15,31 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 )
 
-// TestDocsMatchTheContract keeps action.yml, the CLI flags, the README and
-// the failure reasons in step: names are a public contract.
+// docFiles are the documentation the docs tests keep honest: README.md and
+// every Markdown file under docs/ and examples/, as paths relative to the
+// repository root (slash-separated).
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	root := deploytest.RepoRoot()
+	files := []string{"README.md"}
+	for _, dir := range []string{"docs", "examples"} {
+		filepath.WalkDir(filepath.Join(root, dir), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".md") {
+				rel, _ := filepath.Rel(root, p)
+				files = append(files, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+	}
+	if len(files) < 10 {
+		t.Fatalf("found only %d documentation files: the walk is broken", len(files))
+	}
+	return files
+}
+
+// TestDocsMatchTheContract keeps action.yml, the CLI flags, the code's
+// outputs and the troubleshooting table in step: names are a public
+// contract. (docs/reference.md's tables are generated: TestGeneratedReference.)
 func TestDocsMatchTheContract(t *testing.T) {
 	root := deploytest.RepoRoot()
 	raw, err := os.ReadFile(filepath.Join(root, "action.yml"))
@@ -29,13 +53,9 @@ func TestDocsMatchTheContract(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &action); err != nil {
 		t.Fatal(err)
 	}
-	readme, _ := os.ReadFile(filepath.Join(root, "README.md"))
 	var yamlInputs []string
 	for name, in := range action.Inputs {
 		yamlInputs = append(yamlInputs, name)
-		if !strings.Contains(string(readme), "`"+name+"`") {
-			t.Errorf("README does not document input %s", name)
-		}
 		if d, ok := inputDefaults[name]; ok && d != in.Default {
 			t.Errorf("input %s: action.yml default %q, code default %q", name, in.Default, d)
 		}
@@ -45,17 +65,6 @@ func TestDocsMatchTheContract(t *testing.T) {
 	sort.Strings(code)
 	if strings.Join(yamlInputs, ",") != strings.Join(code, ",") {
 		t.Errorf("inputs differ:\naction.yml %v\ncode       %v", yamlInputs, code)
-	}
-	for name := range action.Outputs {
-		if !strings.Contains(string(readme), "`"+name+"`") {
-			t.Errorf("README does not document output %s", name)
-		}
-	}
-	src, _ := os.ReadFile(filepath.Join(root, "internal", "run", "failure.go"))
-	for _, m := range regexp.MustCompile(`Reason\w+\s*=\s*"([a-z-]+)"`).FindAllStringSubmatch(string(src), -1) {
-		if !strings.Contains(string(readme), "| `"+m[1]+"` |") {
-			t.Errorf("README troubleshooting lacks %s", m[1])
-		}
 	}
 	// Every output the code sets is declared in action.yml.
 	var set []string
@@ -78,22 +87,40 @@ func TestDocsMatchTheContract(t *testing.T) {
 	}
 }
 
-// TestDocsReadmeLinksResolve keeps the README's own links true: every
-// in-page anchor names a heading (as GitHub derives anchors), and every
-// relative link names a file or folder of the repository. A renamed
-// section once left "[below](#faster-starts-pin-the-prebuilt-image)"
-// pointing at nothing.
-func TestDocsReadmeLinksResolve(t *testing.T) {
-	root := deploytest.RepoRoot()
-	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
+// TestDocsTroubleshootingHasEveryReason keeps docs/troubleshooting.md one
+// row per failure reason of internal/run/failure.go: none missing, none
+// that the code no longer knows, none twice.
+func TestDocsTroubleshootingHasEveryReason(t *testing.T) {
+	doc := mustRead(t, filepath.Join(deploytest.RepoRoot(), "docs", "troubleshooting.md"))
+	rows := map[string]int{}
+	lines := strings.Split(doc, "\n")
+	for i, line := range lines {
+		header := i+1 < len(lines) && strings.HasPrefix(lines[i+1], "|---")
+		if m := regexp.MustCompile("^\\| `([a-z-]+)` \\|").FindStringSubmatch(line); m != nil && !header {
+			rows[m[1]]++
+		}
 	}
-	// Text outside fenced blocks and inline code: a "# comment" in a
-	// block is no heading, and `[label](url)` in code is no link.
+	known := map[string]bool{}
+	for _, name := range reasonNames(t) {
+		known[name] = true
+		if rows[name] != 1 {
+			t.Errorf("docs/troubleshooting.md has %d rows for failure reason %s, want 1 (| `%s` | what happened | what to do |)", rows[name], name, name)
+		}
+	}
+	for name := range rows {
+		if !known[name] {
+			t.Errorf("docs/troubleshooting.md has a row for %s, which internal/run/failure.go does not declare", name)
+		}
+	}
+}
+
+// mdProse is a Markdown file's text outside fenced blocks and inline code:
+// a "# comment" in a block is no heading, and `[label](url)` in code is no
+// link.
+func mdProse(raw string) string {
 	var prose strings.Builder
 	fenced := false
-	for _, line := range strings.Split(string(raw), "\n") {
+	for _, line := range strings.Split(raw, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "```") {
 			fenced = !fenced
 			continue
@@ -102,27 +129,110 @@ func TestDocsReadmeLinksResolve(t *testing.T) {
 			prose.WriteString(regexp.MustCompile("`[^`]*`").ReplaceAllString(line, "") + "\n")
 		}
 	}
+	return prose.String()
+}
+
+// mdAnchors are the anchors of a Markdown file's headings, as GitHub
+// derives them (a repeated heading gets -1, -2, ...).
+func mdAnchors(raw string) map[string]bool {
 	anchors := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^#{1,6} (.+)$`).FindAllStringSubmatch(prose.String(), -1) {
-		anchors[githubAnchor(m[1])] = true
+	seen := map[string]int{}
+	for _, m := range regexp.MustCompile(`(?m)^#{1,6} (.+)$`).FindAllStringSubmatch(mdProse(raw), -1) {
+		a := githubAnchor(m[1])
+		if n := seen[a]; n > 0 {
+			anchors[a+"-"+strconv.Itoa(n)] = true
+		} else {
+			anchors[a] = true
+		}
+		seen[a]++
 	}
-	links := regexp.MustCompile(`\]\(([^)\s]+)\)`).FindAllStringSubmatch(prose.String(), -1)
-	if len(links) < 20 {
-		t.Fatalf("found only %d links: the scan is broken", len(links))
+	return anchors
+}
+
+// mdLinks are the link targets of a Markdown file's prose.
+func mdLinks(raw string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`\]\(([^)\s]+)\)`).FindAllStringSubmatch(mdProse(raw), -1) {
+		out = append(out, m[1])
 	}
-	for _, m := range links {
-		target := m[1]
-		switch {
-		case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
-		case strings.HasPrefix(target, "#"):
-			if !anchors[target[1:]] {
-				t.Errorf("README links to %s, but no heading has that anchor", target)
+	return out
+}
+
+// TestDocsLinksResolve keeps every link of the README and docs/ true: an
+// in-page anchor names a heading (as GitHub derives anchors), a relative
+// link names a file or folder of the repository, and an anchor into another
+// Markdown file names one of its headings. A renamed section once left
+// "[below](#faster-starts-pin-the-prebuilt-image)" pointing at nothing.
+func TestDocsLinksResolve(t *testing.T) {
+	root := deploytest.RepoRoot()
+	anchorsOf := map[string]map[string]bool{}
+	anchors := func(rel string) map[string]bool {
+		if a, ok := anchorsOf[rel]; ok {
+			return a
+		}
+		raw, _ := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+		anchorsOf[rel] = mdAnchors(string(raw))
+		return anchorsOf[rel]
+	}
+	total := 0
+	for _, doc := range docFiles(t) {
+		raw := mustRead(t, filepath.Join(root, filepath.FromSlash(doc)))
+		for _, target := range mdLinks(raw) {
+			total++
+			if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") || strings.HasPrefix(target, "mailto:") {
+				continue
 			}
-		default:
+			file, anchor, _ := strings.Cut(target, "#")
+			rel := doc
+			if file != "" {
+				rel = filepath.ToSlash(filepath.Clean(filepath.Join(filepath.Dir(doc), file)))
+				if strings.HasPrefix(rel, "../") {
+					t.Errorf("%s links to %s, outside the repository", doc, target)
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(rel))); err != nil {
+					t.Errorf("%s links to %s: no such file or folder %s", doc, target, rel)
+					continue
+				}
+			}
+			if anchor != "" && strings.HasSuffix(rel, ".md") && !anchors(rel)[anchor] {
+				t.Errorf("%s links to %s, but %s has no heading with the anchor #%s", doc, target, rel, anchor)
+			}
+		}
+	}
+	if total < 60 {
+		t.Fatalf("found only %d links: the scan is broken", total)
+	}
+}
+
+// TestDocsReachableFromReadme keeps every page of docs/ findable: each is
+// linked from the README or from a page the README leads to.
+func TestDocsReachableFromReadme(t *testing.T) {
+	root := deploytest.RepoRoot()
+	reached := map[string]bool{"README.md": true}
+	queue := []string{"README.md"}
+	for len(queue) > 0 {
+		doc := queue[0]
+		queue = queue[1:]
+		raw, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(doc)))
+		if err != nil {
+			continue
+		}
+		for _, target := range mdLinks(string(raw)) {
 			file, _, _ := strings.Cut(target, "#")
-			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(file))); err != nil {
-				t.Errorf("README links to %s: %v", target, err)
+			if file == "" || strings.Contains(file, "://") || !strings.HasSuffix(file, ".md") {
+				continue
 			}
+			rel := filepath.ToSlash(filepath.Clean(filepath.Join(filepath.Dir(doc), file)))
+			if !reached[rel] {
+				reached[rel] = true
+				queue = append(queue, rel)
+			}
+		}
+	}
+	for _, doc := range docFiles(t) {
+		if strings.HasPrefix(doc, "docs/") && !reached[doc] {
+			t.Errorf("%s is linked from nowhere the README leads to: add it to the README's Documentation table (one line) or link it from a page on its topic", doc)
 		}
 	}
 }
@@ -143,23 +253,16 @@ func githubAnchor(heading string) string {
 	return b.String()
 }
 
-// TestDocsDevelopmentMapListsEveryPackage keeps the README's map of the
-// code complete: a newcomer looking for where a thing lives should find
-// every package of cmd/ and internal/ there (test helpers named *test
-// excepted, unless they hold tests of their own).
+// TestDocsDevelopmentMapListsEveryPackage keeps docs/development.md's map
+// of the code complete: a newcomer looking for where a thing lives should
+// find every package of cmd/ and internal/ there (test helpers named *test
+// excepted, unless they hold tests of their own), and nothing that is gone.
 func TestDocsDevelopmentMapListsEveryPackage(t *testing.T) {
 	root := deploytest.RepoRoot()
-	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, dev, ok := strings.Cut(string(raw), "\n## Development\n")
-	if !ok {
-		t.Fatal("README has no Development section")
-	}
+	dev := mustRead(t, filepath.Join(root, "docs", "development.md"))
 	block := regexp.MustCompile("(?s)```\n(.*?)```").FindStringSubmatch(dev)
 	if block == nil {
-		t.Fatal("README's Development section has no map of the code")
+		t.Fatal("docs/development.md has no map of the code")
 	}
 	listed := map[string]bool{}
 	for _, line := range strings.Split(block[1], "\n") {
@@ -184,27 +287,33 @@ func TestDocsDevelopmentMapListsEveryPackage(t *testing.T) {
 			rel, _ := filepath.Rel(root, p)
 			found++
 			if !listed[filepath.ToSlash(rel)] {
-				t.Errorf("README's Development map does not list %s/", filepath.ToSlash(rel))
+				t.Errorf("docs/development.md's map does not list %s/", filepath.ToSlash(rel))
 			}
+			delete(listed, filepath.ToSlash(rel))
 			return nil
 		})
 	}
 	if found < 20 {
 		t.Fatalf("found only %d packages: the walk is broken", found)
 	}
+	for p := range listed {
+		if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(p))); err != nil {
+			t.Errorf("docs/development.md's map lists %s/, which does not exist", p)
+		}
+	}
 }
 
-// TestDocsCitedTestsExist keeps the README's evidence real: every test it
-// cites as proof (the compatibility table, the image's private CA) exists.
+// TestDocsCitedTestsExist keeps the docs' evidence real: every test the
+// README or docs/ cite as proof (the compatibility table, the image's
+// private CA) exists.
 func TestDocsCitedTestsExist(t *testing.T) {
 	root := deploytest.RepoRoot()
-	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cited := map[string]bool{}
-	for _, m := range regexp.MustCompile("`(Test[A-Z][A-Za-z0-9_]*)`").FindAllStringSubmatch(string(raw), -1) {
-		cited[m[1]] = true
+	cited := map[string][]string{}
+	for _, doc := range docFiles(t) {
+		raw := mustRead(t, filepath.Join(root, filepath.FromSlash(doc)))
+		for _, m := range regexp.MustCompile("`(Test[A-Z][A-Za-z0-9_]*|Benchmark[A-Z][A-Za-z0-9_]*)`").FindAllStringSubmatch(raw, -1) {
+			cited[m[1]] = append(cited[m[1]], doc)
+		}
 	}
 	if len(cited) < 5 {
 		t.Fatalf("found only %d cited tests: the scan is broken", len(cited))
@@ -213,15 +322,15 @@ func TestDocsCitedTestsExist(t *testing.T) {
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, "_test.go") {
 			b, _ := os.ReadFile(p)
-			for _, m := range regexp.MustCompile(`(?m)^func (Test\w+)\(`).FindAllStringSubmatch(string(b), -1) {
+			for _, m := range regexp.MustCompile(`(?m)^func ((?:Test|Benchmark)\w+)\(`).FindAllStringSubmatch(string(b), -1) {
 				defined[m[1]] = true
 			}
 		}
 		return nil
 	})
-	for name := range cited {
+	for name, docs := range cited {
 		if !defined[name] {
-			t.Errorf("README cites %s, which no test file defines", name)
+			t.Errorf("%s cites %s, which no test file defines", strings.Join(docs, ", "), name)
 		}
 	}
 }

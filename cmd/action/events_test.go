@@ -96,27 +96,19 @@ func TestEventsUnderAuto(t *testing.T) {
 	}
 }
 
-// TestEveryEventIsInTheReadme keeps the README's Events table in step with
+// TestEveryEventIsInTheDocs keeps docs/events.md's table in step with
 // internal/events.
-func TestEveryEventIsInTheReadme(t *testing.T) {
-	readme := mustRead(t, filepath.Join(deploytest.RepoRoot(), "README.md"))
-	start := strings.Index(readme, "## Events")
-	if start < 0 {
-		t.Fatal("README has no Events section")
-	}
-	section := readme[start:]
-	if end := strings.Index(section[3:], "\n## "); end > 0 {
-		section = section[:end+3]
-	}
+func TestEveryEventIsInTheDocs(t *testing.T) {
+	doc := mustRead(t, filepath.Join(deploytest.RepoRoot(), "docs", "events.md"))
 	var firstCells []string // the event column of each row
-	for _, line := range strings.Split(section, "\n") {
+	for _, line := range strings.Split(doc, "\n") {
 		if cells := strings.Split(line, "|"); len(cells) > 2 && strings.HasPrefix(line, "|") {
 			firstCells = append(firstCells, cells[1])
 		}
 	}
 	for _, row := range events.Table() {
 		if !strings.Contains(strings.Join(firstCells, "\n"), "`"+row[0]+"`") {
-			t.Errorf("README's Events table lacks %s (%s)", row[0], row[1])
+			t.Errorf("docs/events.md's table lacks %s (%s)", row[0], row[1])
 		}
 	}
 }

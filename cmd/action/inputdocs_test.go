@@ -15,12 +15,12 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 )
 
-var update = flag.Bool("update", false, "rewrite generated files (inputs_doc.go)")
+var update = flag.Bool("update", false, "rewrite generated files (inputs_doc.go, docs/reference.md's tables)")
 
-// TestInputDocsFromActionYML keeps the CLI's flag help and action.yml's
+// TestGeneratedInputDocs keeps the CLI's flag help and action.yml's
 // input descriptions one text: inputs_doc.go is generated from action.yml
-// (go test ./cmd/action -run TestInputDocsFromActionYML -update).
-func TestInputDocsFromActionYML(t *testing.T) {
+// (regenerate names the command).
+func TestGeneratedInputDocs(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(deploytest.RepoRoot(), "action.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestInputDocsFromActionYML(t *testing.T) {
 	}
 	sort.Strings(names)
 	var b bytes.Buffer
-	b.WriteString("// Code generated from action.yml by TestInputDocsFromActionYML -update. DO NOT EDIT.\n\npackage main\n\n")
+	b.WriteString("// Code generated from action.yml by " + regenerate + ". DO NOT EDIT.\n\npackage main\n\n")
 	b.WriteString("// inputDocs are action.yml's input descriptions: the CLI's flag help.\nvar inputDocs = map[string]string{\n")
 	for _, n := range names {
 		fmt.Fprintf(&b, "\t%q: %q,\n", n, action.Inputs[n].Description)
@@ -55,6 +55,6 @@ func TestInputDocsFromActionYML(t *testing.T) {
 	}
 	got, _ := os.ReadFile(path)
 	if !bytes.Equal(got, want) {
-		t.Fatal("cmd/action/inputs_doc.go is not action.yml's descriptions: run go test ./cmd/action -run TestInputDocsFromActionYML -update")
+		t.Fatal("cmd/action/inputs_doc.go is not action.yml's descriptions: run " + regenerate)
 	}
 }

@@ -1,4 +1,4 @@
-// Code generated from action.yml by TestInputDocsFromActionYML -update. DO NOT EDIT.
+// Code generated from action.yml by go test ./cmd/action -run TestGenerated -update. DO NOT EDIT.
 
 package main
 
@@ -26,7 +26,7 @@ var inputDocs = map[string]string{
 	"fail-on":                   "Fail the plan job if the plan contains these actions, comma-separated: create, update, delete, drift.",
 	"fail-on-drift":             "With refresh, fail when any resource drifted.",
 	"follows":                   "Environment order, as pairs: \"production: staging\" applies production after staging. command targets puts later environments in later waves (wave-2, wave-3); a plan says which environment it waits for. An arena file's metadata.annotations arena-deploy/follows adds to it.",
-	"github-token":              "Token for comments, artifacts and state commits.",
+	"github-token":              "Token for the pull request comment, the plan and state artifacts, the state branch and adapter downloads. Required in GitHub Actions: empty is invalid-input.",
 	"lock-timeout":              "How long to wait for the deploy lock (e.g. 30s), which is held across runners on the state store; 0s fails at once when it is held.",
 	"mask-env":                  "Names of environment variables (comma- or line-separated) whose values are secrets to mask everywhere, whatever their names; variables whose names look secret (TOKEN, SECRET, PASSWORD, KEY, AUTH, ...) are masked without being listed.",
 	"on-missing-plan":           "On a push with no reviewed plan (a direct push): fail, or plan-and-apply.",
@@ -34,8 +34,8 @@ var inputDocs = map[string]string{
 	"pack":                      "Path of the compiled pack (*.pack.json), relative to working-directory. Default is the only *.pack.json there.",
 	"retention-days":            "Days to keep plan and state artifacts (1-90). Default is the repository's setting.",
 	"shared-files":              "command targets: globs of files whose change touches every target (the workflows pin the adapter and the inputs).",
-	"state-backend":             "Where deploy state lives: git (a committed file), artifact (a workflow artifact) or file (local only).",
+	"state-backend":             "Where deploy state lives: git (the state-branch, one folder per target; with state-branch: '' a file committed at state-path), artifact (a workflow artifact per target) or file (a local file at state-path).",
 	"state-branch":              "Branch that holds each target's state and deploy lock (git backend; the artifact backend locks there when it may). Created on first use as an orphan branch. Empty: the checked-out branch, at state-path.",
-	"state-path":                "State file path relative to working-directory (git and file backends). Use one per environment.",
+	"state-path":                "State file, relative to working-directory, with state-branch: '' and with the file backend (use one per environment there). With the state branch, where an earlier release's committed state is read from until a write carries it over.",
 	"working-directory":         "The arena project's directory, relative to the repository root.",
 }

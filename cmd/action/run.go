@@ -170,7 +170,7 @@ func runnerFiles(getenv func(string) string) error {
 var errNoToken = errors.New("input github-token is empty. In GitHub Actions the action needs a token for the pull request " +
 	"comment, the plan artifact and the deploy state; without one an apply would keep the state only in the runner's " +
 	"throwaway workspace. Pass github-token: ${{ github.token }} (action.yml's default; a docker:// step must pass it " +
-	"itself), with the permissions of the README's \"Permissions per command\"")
+	"itself), with the permissions of arena-deploy-action's docs/permissions.md")
 
 // handOver starts handing the files this run creates in the workspace to
 // the workspace's owner (the action runs as root in its container); the

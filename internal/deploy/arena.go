@@ -81,12 +81,12 @@ func LoadArena(ws *workspace.Root, path string) (*Arena, error) {
 	}
 	raw, ok := spec["deploy"]
 	if !ok || raw == nil {
-		return nil, fmt.Errorf("%w in %s: add a deploy section with at least a provider (see the README)", ErrNoDeploySection, name)
+		return nil, fmt.Errorf("%w in %s: add a deploy section with at least a provider (see arena-deploy-action's README, Quickstart)", ErrNoDeploySection, name)
 	}
 	var section DeploySection
 	if _, isMap := raw.(map[string]any); !isMap {
 		line := lineOfKey(data, "deploy")
-		return nil, fmt.Errorf("%w: %s:%d: deploy must be a mapping (provider, config, environments), not %s; see the README's quickstart",
+		return nil, fmt.Errorf("%w: %s:%d: deploy must be a mapping (provider, config, environments), not %s; see arena-deploy-action's README, Quickstart",
 			ErrArenaInvalid, name, line, yamlKind(raw))
 	}
 	if err := remarshal(raw, &section); err != nil {

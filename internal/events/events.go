@@ -70,7 +70,7 @@ var table = map[string]rule{
 	"schedule":            {refuse: setCommand, doc: "invalid-input: set command"},
 }
 
-// Table lists the documented behaviour per event, for the README.
+// Table lists the documented behaviour per event, for docs/events.md.
 func Table() [][2]string {
 	var out [][2]string
 	for ev, r := range table {

@@ -239,13 +239,13 @@ func hintStateOtherEnv(on surface.Surface) string {
 // reasonHints are what to do for reasons whose error message names the
 // place but not always the way out: no report ends on an empty hint.
 var reasonHints = map[string]string{
-	ReasonNoDeploySection: "Add spec.deploy with at least provider: <name> to the arena file (README: Quickstart).",
+	ReasonNoDeploySection: "Add spec.deploy with at least provider: <name> to the arena file (arena-deploy-action's README: Quickstart).",
 	ReasonArenaConfig:     "Fix the arena file at the place the message gives; promptarena would refuse it too.",
 	ReasonStateCorrupt:    "Restore the state file from git history (git log -p -- <path>) or an arena-state artifact. Do not delete it: it is the record of what is deployed.",
 	ReasonPlanExpired:     "Re-run the pull request's plan job, then this job; raise retention-days so plans outlive reviews.",
 	ReasonStateExpired:    "Restore the state from an arena-state-<env>-<target>-<sha> artifact, or switch to the state branch; schedule refresh runs so it never expires.",
 	ReasonPackInvalid:     "Commit the pack as packc compile writes it: one JSON object, UTF-8.",
-	ReasonGitHubAPI:       "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run.",
+	ReasonGitHubAPI:       "Check the token's permissions (arena-deploy-action's docs/permissions.md) and GitHub's status, then re-run.",
 	ReasonInternal:        "This is a bug in arena-deploy-action if it persists; please report it with the log.",
 	ReasonMethodNotSupported: "The adapter does not offer this command (it answered -32601, method not found); use the provider's own tools for it. " +
 		"Nothing was changed.",
@@ -316,11 +316,11 @@ func classify(err error, on surface.Surface) (reason, hint string) {
 	case errors.As(err, &call):
 		return ReasonAdapterFailed, hintAdapterFailed
 	case ghclient.Untrusted(err):
-		return ReasonGitHubAPI, "The server's TLS certificate is not trusted. Behind a private CA (GitHub Enterprise Server, a TLS-intercepting proxy) set SSL_CERT_FILE to a PEM file in the workspace (README: Private certificate authorities)."
+		return ReasonGitHubAPI, "The server's TLS certificate is not trusted. Behind a private CA (GitHub Enterprise Server, a TLS-intercepting proxy) set SSL_CERT_FILE to a PEM file in the workspace (arena-deploy-action's docs/adapters.md: Private certificate authorities)."
 	case errors.Is(err, ghclient.ErrGarbled), ghclient.Transient(err):
 		return ReasonGitHubAPI, hintGitHubFailed
 	case isGitHubError(err):
-		return ReasonGitHubAPI, "Check the token's permissions (README: permissions per command) and GitHub's status, then re-run."
+		return ReasonGitHubAPI, "Check the token's permissions (arena-deploy-action's docs/permissions.md) and GitHub's status, then re-run."
 	}
 	return ReasonInternal, "This is a bug in arena-deploy-action if it persists; please report it with the log."
 }

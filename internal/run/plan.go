@@ -155,7 +155,7 @@ const (
 		"artifacts v4), so the reviewed plan cannot be kept for the merge"
 	noArtifactServiceHint = "Alternatives: upgrade GitHub Enterprise Server to 3.13 or later; or apply on push with " +
 		"on-missing-plan: plan-and-apply (it plans again at merge and applies that, without this review's guarantee); " +
-		"or run plan and apply with the CLI elsewhere (README: Using it outside GitHub Actions)."
+		"or run plan and apply with the CLI elsewhere (arena-deploy-action's docs/cli.md)."
 )
 
 // buildPlan makes the saved plan (secrets redacted), its id and provenance.

@@ -239,8 +239,8 @@ func (s *session) install(ctx context.Context) (*adapterinstall.Result, error) {
 	return res, nil
 }
 
-// adapterHint points to the README's rules for adapters in the image.
-const adapterHint = "The docker action runs adapters in an empty (FROM scratch) image: see the README's \"Adapters in the docker action\"."
+// adapterHint points to the docs' rules for adapters in the image.
+const adapterHint = "The docker action runs adapters in an empty (FROM scratch) image: see arena-deploy-action's docs/adapters.md, \"Adapters in the docker action\"."
 
 // startAdapter finds, digests and starts the adapter and validates the
 // config with it; errors stop the run, warnings are kept for the report.

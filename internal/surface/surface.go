@@ -86,5 +86,5 @@ func (s Surface) Inputs() string {
 	if s == CLI {
 		return "arena-deploy --help"
 	}
-	return "the README's inputs table"
+	return "arena-deploy-action's docs/reference.md"
 }
