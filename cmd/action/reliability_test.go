@@ -252,7 +252,7 @@ func TestLostStateWriteAnswer(t *testing.T) {
 			h.merge(pr, "merge111", "Merge pull request #1")
 			h.gh.Inject(tc.route, ghemu.Fault{DropAnswer: true})
 			r := h.run(nil)
-			if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != "" {
+			if r.code != 0 || r.outputs["applied"] != "true" || !strings.HasPrefix(r.outputs["state-artifact"], "arena-state-default-") || strings.Contains(r.outputs["state-artifact"], "merge222") {
 				t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
 			}
 			if n := len(h.gh.Commits(stateBranch)); n != tc.commits {
@@ -281,7 +281,7 @@ func TestLostLegacyStateWriteAnswer(t *testing.T) {
 			h.merge(pr, "merge111", "Merge pull request #1")
 			h.gh.Inject(route, ghemu.Fault{DropAnswer: true})
 			r := h.run(map[string]string{"state-branch": ""})
-			if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != "" {
+			if r.code != 0 || r.outputs["applied"] != "true" || !strings.HasPrefix(r.outputs["state-artifact"], "arena-state-default-") || strings.Contains(r.outputs["state-artifact"], "merge222") {
 				t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
 			}
 			commits := h.gh.Commits("main")
@@ -353,5 +353,82 @@ func TestGarbledAnswersAreGitHubs(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Faults that leave an artifact created but never finalized: its name is
+// taken for the rest of the run, re-runs included, and no listing shows it
+// (internal/ghemu, TestUnfinalizedArtifactHoldsItsName, says how GitHub's
+// service behaves).
+var burningFaults = []struct {
+	name, route string
+	fault       ghemu.Fault
+}{
+	{"create answer lost", "POST " + ghemu.TwirpPrefix + "CreateArtifact", ghemu.Fault{DropAnswer: true}},
+	{"create answer cut off", "POST " + ghemu.TwirpPrefix + "CreateArtifact", ghemu.Fault{Truncate: true}},
+	{"create answer garbled", "POST " + ghemu.TwirpPrefix + "CreateArtifact", ghemu.Fault{Garble: true}},
+	{"block upload refused", "PUT /_blob/upload/{key}", ghemu.Fault{Status: 403, Message: "AuthenticationFailed"}},
+	{"finalize refused", "POST " + ghemu.TwirpPrefix + "FinalizeArtifact", ghemu.Fault{Status: 403}},
+	{"finalize answer lost", "POST " + ghemu.TwirpPrefix + "FinalizeArtifact", ghemu.Fault{DropAnswer: true}},
+}
+
+// TestBurntPlanArtifactName: the plan run whose artifact upload meets one
+// of those faults uploads the plan under another name and succeeds; its
+// re-run succeeds too, and the merge applies the re-run's plan.
+func TestBurntPlanArtifactName(t *testing.T) {
+	for _, tc := range burningFaults {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			run := h.pullRequest(pr)
+			h.gh.Inject(tc.route, tc.fault)
+			first := h.run(nil)
+			if first.code != 0 || first.outputs["artifact-id"] == "" {
+				t.Fatalf("plan: exit %d %v\n%s", first.code, first.outputs, first.log)
+			}
+			// The re-run plans a changed pack: the merge must apply it.
+			h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+			h.runner.Rerun(run)
+			second := h.run(nil)
+			if second.code != 0 || second.outputs["artifact-id"] == "" || second.outputs["plan-id"] == first.outputs["plan-id"] {
+				t.Fatalf("re-run: exit %d %v\n%s", second.code, second.outputs, second.log)
+			}
+			h.merge(pr, "merge111", "Merge pull request #1")
+			r := h.run(nil)
+			if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["plan-id"] != second.outputs["plan-id"] {
+				t.Fatalf("apply: exit %d %v (want plan %s)\n%s", r.code, r.outputs, second.outputs["plan-id"], r.log)
+			}
+		})
+	}
+}
+
+// TestBurntStateArtifactName: with state-backend: artifact, the apply
+// whose state upload meets one of those faults writes the state (under
+// another name) and succeeds; the next run loads that state, and a re-run
+// of the apply is "already applied".
+func TestBurntStateArtifactName(t *testing.T) {
+	in := map[string]string{"state-backend": "artifact"}
+	for _, tc := range burningFaults {
+		t.Run(tc.name, func(t *testing.T) {
+			h := deployed(t, in)
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+			h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+			h.planPR(pr, in)
+			run := h.merge(pr, "merge222", "Merge pull request #2")
+			h.gh.Inject(tc.route, tc.fault)
+			r := h.run(in)
+			if r.code != 0 || r.outputs["applied"] != "true" || !strings.HasPrefix(r.outputs["state-artifact"], "arena-state-default-") || strings.Contains(r.outputs["state-artifact"], "merge222") {
+				t.Fatalf("apply: exit %d %v\n%s", r.code, r.outputs, r.log)
+			}
+			h.runner.Rerun(run)
+			again := h.run(in)
+			if again.code != 0 || !strings.Contains(again.summary, "Already applied") {
+				t.Fatalf("re-run: exit %d %v\n%s", again.code, again.outputs, again.log)
+			}
+			status := h.dispatch(map[string]string{"command": "status", "state-backend": "artifact"})
+			if status.code != 0 || status.outputs["status"] != "deployed" || status.outputs["drift"] != "0" {
+				t.Fatalf("status: exit %d %v\n%s", status.code, status.outputs, status.log)
+			}
+		})
 	}
 }

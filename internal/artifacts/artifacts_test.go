@@ -197,3 +197,51 @@ func TestUnzipRefusesEscapesAndBombs(t *testing.T) {
 		t.Error("zip is not deterministic")
 	}
 }
+
+func TestAlternateNames(t *testing.T) {
+	names := Names("arena-plan-default-1234abcd-head1", 3)
+	if strings.Join(names, " ") != "arena-plan-default-1234abcd-head1 arena-plan-default-1234abcd-head1-2 arena-plan-default-1234abcd-head1-3" {
+		t.Fatal(names)
+	}
+	for cand, want := range map[string]bool{
+		"n-2": true, "n-12": true, "n": false, "n-1": false, "n-02": false, "n-x": false, "n-2-2": false, "m-2": false,
+	} {
+		if IsAlternate("n", cand) != want {
+			t.Errorf("IsAlternate(n, %s) != %v", cand, want)
+		}
+	}
+}
+
+// TestUploadPassesOverUsedUpNames: a create whose answer is lost uses its
+// name up for the run (GitHub keeps it, unlisted); the upload takes the
+// next name, and Latest finds it there. A re-run passes over the name
+// holding the artifact it must keep, and replaces the other.
+func TestUploadPassesOverUsedUpNames(t *testing.T) {
+	s := ghemu.New(t)
+	run := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "h"})
+	s.Inject("POST "+ghemu.TwirpPrefix+"CreateArtifact", ghemu.Fault{DropAnswer: true})
+	names := Names("arena-plan-default-h", 3)
+	up, err := uploader(t, s, run).UploadAs(ctx, Request{Names: names, Files: files})
+	if err != nil || up.Name != names[1] || len(up.UsedUp) != 1 || up.UsedUp[0] != names[0] {
+		t.Fatalf("%+v %v", up, err)
+	}
+	f := NewFinder(s.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo, s.Client())
+	if info, err := f.Latest(ctx, names[0], "h"); err != nil || info.ID != up.ID {
+		t.Fatalf("latest: %+v %v", info, err)
+	}
+	// The re-run keeps the first attempt's artifact (names[1]) until its
+	// own is in place: names[0] is still used up, names[1] kept, names[2].
+	rerun := s.Rerun(run.ID)
+	again, err := uploader(t, s, rerun).UploadAs(ctx, Request{Names: names, Files: files, Keep: up.ID})
+	if err != nil || again.Name != names[2] {
+		t.Fatalf("re-run: %+v %v", again, err)
+	}
+	if info, err := f.Latest(ctx, names[0], "h"); err != nil || info.ID != again.ID {
+		t.Fatalf("latest after the re-run: %+v %v (want %d)", info, err, again.ID)
+	}
+	// Every name used up: the error says so.
+	_, err = uploader(t, s, rerun).UploadAs(ctx, Request{Names: names[:1], Files: files})
+	if err == nil || !strings.Contains(err.Error(), "used up") {
+		t.Fatalf("all used up: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,6 +62,15 @@ type restArtifact struct {
 	} `json:"workflow_run"`
 }
 
+func (a *restArtifact) info() Info {
+	info := Info{ID: a.ID, Name: a.Name, Size: a.Size, Expired: a.Expired, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt}
+	if a.WorkflowRun != nil {
+		info.RunID, info.HeadSHA = a.WorkflowRun.ID, a.WorkflowRun.HeadSHA
+		info.FromFork = a.WorkflowRun.HeadRepositoryID != 0 && a.WorkflowRun.HeadRepositoryID != a.WorkflowRun.RepositoryID
+	}
+	return info
+}
+
 // List returns the repository's artifacts named name, newest first, all
 // pages. go-github v60 has no name filter, so the request is built here.
 func (f *Finder) List(ctx context.Context, name string) ([]Info, error) {
@@ -79,15 +89,9 @@ func (f *Finder) List(ctx context.Context, name string) ([]Info, error) {
 			return nil, fmt.Errorf("list artifacts %s: %w", name, err)
 		}
 		for _, a := range list.Artifacts {
-			if a.Name != name {
-				continue
+			if a.Name == name {
+				out = append(out, a.info())
 			}
-			info := Info{ID: a.ID, Name: a.Name, Size: a.Size, Expired: a.Expired, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt}
-			if a.WorkflowRun != nil {
-				info.RunID, info.HeadSHA = a.WorkflowRun.ID, a.WorkflowRun.HeadSHA
-				info.FromFork = a.WorkflowRun.HeadRepositoryID != 0 && a.WorkflowRun.HeadRepositoryID != a.WorkflowRun.RepositoryID
-			}
-			out = append(out, info)
 		}
 		if resp.NextPage == 0 {
 			break
@@ -120,22 +124,46 @@ func (f *Finder) RunIDs(ctx context.Context, event, headSHA string) (map[int64]b
 
 // Latest finds the newest artifact named name made by a pull_request run of
 // this repository (never a fork's) for headSHA. Expired ones are reported as
-// ErrExpired when nothing newer exists.
+// ErrExpired when nothing newer exists. When none has that name, it looks
+// for the name's alternates (name-2 …) among those runs' artifacts: the
+// run's upload took one when the name was used up (see UploadAs).
 func (f *Finder) Latest(ctx context.Context, name, headSHA string) (*Info, error) {
 	all, err := f.List(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	if len(all) == 0 {
-		return nil, fmt.Errorf("%w: no artifact %s", ErrNotFound, name)
-	}
 	runs, err := f.RunIDs(ctx, "pull_request", headSHA)
 	if err != nil {
 		return nil, err
 	}
+	info, err := newestOf(all, runs, name, headSHA)
+	if !errors.Is(err, ErrNotFound) {
+		return info, err
+	}
+	alts, lerr := f.runAlternates(ctx, runs, name)
+	if lerr != nil {
+		return nil, lerr
+	}
+	if len(alts) == 0 {
+		if len(all) == 0 {
+			return nil, fmt.Errorf("%w: no artifact %s", ErrNotFound, name)
+		}
+		return nil, err
+	}
+	return newestOf(append(all, alts...), runs, name, headSHA)
+}
+
+// newestOf picks the newest live artifact of list made by one of runs.
+func newestOf(list []Info, runs map[int64]bool, name, headSHA string) (*Info, error) {
+	sort.SliceStable(list, func(i, j int) bool {
+		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
+			return list[i].CreatedAt.After(list[j].CreatedAt)
+		}
+		return list[i].ID > list[j].ID // ids grow; created_at has seconds
+	})
 	var expired *Info
-	for i := range all {
-		a := &all[i]
+	for i := range list {
+		a := &list[i]
 		if a.FromFork || !runs[a.RunID] {
 			continue
 		}
@@ -148,9 +176,48 @@ func (f *Finder) Latest(ctx context.Context, name, headSHA string) (*Info, error
 		return a, nil
 	}
 	if expired != nil {
-		return expired, fmt.Errorf("%w: %s expired at %s", ErrExpired, name, expired.ExpiresAt.Format(time.RFC3339))
+		return expired, fmt.Errorf("%w: %s expired at %s", ErrExpired, expired.Name, expired.ExpiresAt.Format(time.RFC3339))
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("%w: no artifact %s", ErrNotFound, name)
 	}
 	return nil, fmt.Errorf("%w: %s exists, but not from a pull_request run of this repository for %s", ErrNotFound, name, headSHA)
+}
+
+// runAlternates lists the artifacts of runs whose names are alternates of
+// name.
+func (f *Finder) runAlternates(ctx context.Context, runs map[int64]bool, name string) ([]Info, error) {
+	ids := make([]int64, 0, len(runs))
+	for id := range runs {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var out []Info
+	for _, id := range ids {
+		for page := 1; ; page++ {
+			u := fmt.Sprintf("repos/%s/%s/actions/runs/%d/artifacts?per_page=100&page=%d", f.owner, f.repo, id, page)
+			req, err := f.gh.NewRequest("GET", u, nil)
+			if err != nil {
+				return nil, err
+			}
+			var list struct {
+				Artifacts []restArtifact `json:"artifacts"`
+			}
+			resp, err := f.gh.Do(ctx, req, &list)
+			if err != nil {
+				return nil, fmt.Errorf("list the artifacts of run %d: %w", id, err)
+			}
+			for _, a := range list.Artifacts {
+				if IsAlternate(name, a.Name) {
+					out = append(out, a.info())
+				}
+			}
+			if resp.NextPage == 0 {
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // Download fetches an artifact's zip: the API answers 302 with a short-lived

@@ -104,33 +104,133 @@ func backendIDs(token string) (string, string, error) {
 	return "", "", fmt.Errorf("%w: the runtime token has no Actions.Results scope", ErrNoRuntime)
 }
 
-// Upload zips files and uploads them as artifact name, replacing an artifact
-// of the same name from an earlier attempt of this run. expiresAt zero keeps
-// the repository's retention. It returns the artifact id and the zip size.
+// Upload zips files and uploads them as artifact name (UploadAs with no
+// other name to fall back on). It returns the artifact id and the zip size.
 func (u *Uploader) Upload(ctx context.Context, name string, files []File, expiresAt time.Time) (int64, int64, error) {
-	data, err := Zip(files)
-	if err != nil {
-		return 0, 0, err
+	up, err := u.UploadAs(ctx, Request{Names: []string{name}, Files: files, ExpiresAt: expiresAt})
+	return up.ID, up.Size, err
+}
+
+// Request is an upload.
+type Request struct {
+	Names     []string // tried in order (see UploadAs)
+	Files     []File
+	ExpiresAt time.Time // zero: the repository's retention
+	// Keep is an artifact never deleted to free its name (the state a
+	// re-run replaces: if the upload then failed, no state would be left);
+	// its name is passed over instead.
+	Keep int64
+}
+
+// Uploaded is an artifact uploaded.
+type Uploaded struct {
+	Name     string
+	ID, Size int64
+	// UsedUp are the names tried first and found used up in this run.
+	UsedUp []string
+}
+
+// Names are the names an upload may take, in order: name, then its
+// alternates name-2 … name-n (see UploadAs).
+func Names(name string, n int) []string {
+	out := []string{name}
+	for k := 2; k <= n; k++ {
+		out = append(out, name+"-"+strconv.Itoa(k))
 	}
-	id, err := u.upload(ctx, name, data, expiresAt)
-	if errors.Is(err, errConflictName) {
-		// A re-run: an earlier attempt's artifact holds the name.
-		if err := u.deleteExisting(ctx, name); err != nil {
-			return 0, 0, fmt.Errorf("replace artifact %s from an earlier attempt: %w", name, err)
+	return out
+}
+
+// IsAlternate says whether candidate is one of name's alternates
+// (name-<k>, k ≥ 2).
+func IsAlternate(name, candidate string) bool {
+	k, ok := strings.CutPrefix(candidate, name+"-")
+	n, err := strconv.Atoi(k)
+	return ok && err == nil && n >= 2 && strconv.Itoa(n) == k
+}
+
+// UploadAs zips the files and uploads them under the first of the names
+// this run can still use, replacing an artifact of that name from an
+// earlier attempt of this run (unless it is r.Keep).
+//
+// GitHub's results service keeps a name for the rest of the run (re-runs
+// included) once CreateArtifact made an artifact of it, finalized or not,
+// and lists only finalized ones. An upload that failed after its create
+// (the create's answer lost, cut off or garbled, a block refused, the
+// finalize refused) leaves an artifact no listing shows and no delete
+// finds: that name is used up, and the next one is tried.
+func (u *Uploader) UploadAs(ctx context.Context, r Request) (Uploaded, error) {
+	data, err := Zip(r.Files)
+	if err != nil {
+		return Uploaded{}, err
+	}
+	up := Uploaded{Size: int64(len(data))}
+	for _, name := range r.Names {
+		up.Name = name
+		up.ID, err = u.uploadName(ctx, name, data, r.ExpiresAt, r.Keep)
+		if !errors.Is(err, errUsedUp) {
+			break
 		}
-		id, err = u.upload(ctx, name, data, expiresAt)
+		up.UsedUp = append(up.UsedUp, name)
+	}
+	if err != nil {
+		return up, fmt.Errorf("upload artifact %s: %w", up.Name, err)
+	}
+	return up, nil
+}
+
+// errUsedUp: the name is held in this run by an artifact that was never
+// finalized.
+var errUsedUp = errors.New("the name is used up in this run by an upload that never finished (GitHub keeps it until the run ends)")
+
+// errKept: the name holds the artifact the upload must not delete.
+var errKept = errors.New("it holds the artifact this upload replaces, which is kept until the new one is in place")
+
+// uploadName uploads data as artifact name: create, blob, finalize.
+func (u *Uploader) uploadName(ctx context.Context, name string, data []byte, expiresAt time.Time, keep int64) (int64, error) {
+	signed, err := u.create(ctx, name, expiresAt)
+	if errors.Is(err, errConflictName) {
+		// An earlier attempt's artifact (listed: replaced), or one never
+		// finalized (unlisted: the name is used up).
+		n, derr := u.deleteExisting(ctx, name, keep)
+		if errors.Is(derr, errKept) {
+			return 0, fmt.Errorf("%w: %w", errUsedUp, derr)
+		}
+		if derr != nil {
+			return 0, fmt.Errorf("replace artifact %s from an earlier attempt: %w", name, derr)
+		}
+		if n == 0 {
+			return 0, fmt.Errorf("%w: %w", errUsedUp, err)
+		}
+		signed, err = u.create(ctx, name, expiresAt)
 		// The name can stay taken for a moment after the delete.
 		for try := 1; errors.Is(err, errConflictName) && try < u.ConflictTries; try++ {
 			if serr := u.Policy.Wait(ctx, try); serr != nil {
-				return 0, 0, serr
+				return 0, serr
 			}
-			id, err = u.upload(ctx, name, data, expiresAt)
+			signed, err = u.create(ctx, name, expiresAt)
+		}
+		if errors.Is(err, errConflictName) {
+			return 0, fmt.Errorf("%w: %w", errUsedUp, err)
 		}
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("upload artifact %s: %w", name, err)
+		return 0, err
 	}
-	return id, int64(len(data)), nil
+	// From here the artifact exists: if it is not finalized, the name
+	// stays taken.
+	if err := u.putBlob(ctx, signed, data); err != nil {
+		return 0, fmt.Errorf("%w: %w", errUsedUp, err)
+	}
+	id, err := u.finalize(ctx, name, data)
+	if err != nil {
+		// Finalized although the answer said otherwise: it is listed.
+		if found, ferr := u.find(ctx, name); ferr == nil && len(found) > 0 {
+			_, _, id := found[0].ids()
+			return id, nil
+		}
+		return 0, fmt.Errorf("%w: %w", errUsedUp, err)
+	}
+	return id, nil
 }
 
 // runArtifact is an artifact of this run as the results service lists it.
@@ -178,21 +278,35 @@ func (u *Uploader) find(ctx context.Context, name string) ([]runArtifact, error)
 	return out, nil
 }
 
-// deleteExisting deletes the newest artifact named name in this run, as
-// GitHub's toolkit does: found by listing, and deleted with that
+// deleteExisting deletes every artifact named name this run lists, as
+// GitHub's toolkit deletes one: found by listing, and deleted with that
 // artifact's own run and job ids (an earlier attempt ran as another job).
-func (u *Uploader) deleteExisting(ctx context.Context, name string) error {
+// The service can list two of one name (a finalize answered twice). It
+// returns how many it deleted.
+func (u *Uploader) deleteExisting(ctx context.Context, name string, keep int64) (int, error) {
 	found, err := u.find(ctx, name)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if len(found) == 0 {
-		return nil // it went away meanwhile: create again
+	for _, a := range found {
+		if _, _, id := a.ids(); keep != 0 && id == keep {
+			return 0, fmt.Errorf("%w (artifact %d)", errKept, id)
+		}
 	}
-	run, job, _ := found[0].ids()
-	return u.call(ctx, "DeleteArtifact", map[string]any{
-		"workflow_run_backend_id": run, "workflow_job_run_backend_id": job, "name": name,
-	}, nil)
+	for _, a := range found {
+		run, job, _ := a.ids()
+		err := u.call(ctx, "DeleteArtifact", map[string]any{
+			"workflow_run_backend_id": run, "workflow_job_run_backend_id": job, "name": name,
+		}, nil)
+		var se *statusError
+		if errors.As(err, &se) && se.status == http.StatusNotFound {
+			continue // gone meanwhile (a retried delete whose answer was lost)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(found), nil
 }
 
 func (u *Uploader) ids(extra map[string]any) map[string]any {
@@ -203,7 +317,8 @@ func (u *Uploader) ids(extra map[string]any) map[string]any {
 	return m
 }
 
-func (u *Uploader) upload(ctx context.Context, name string, data []byte, expiresAt time.Time) (int64, error) {
+// create makes the artifact and returns its signed upload URL.
+func (u *Uploader) create(ctx context.Context, name string, expiresAt time.Time) (string, error) {
 	create := u.ids(map[string]any{"name": name, "version": 4})
 	if !expiresAt.IsZero() {
 		create["expires_at"] = expiresAt.UTC().Format(time.RFC3339)
@@ -214,37 +329,30 @@ func (u *Uploader) upload(ctx context.Context, name string, data []byte, expires
 		CamelURL        string `json:"signedUploadUrl"`
 	}
 	if err := u.call(ctx, "CreateArtifact", create, &created); err != nil {
-		return 0, err
+		return "", err
 	}
 	uploadURL := created.SignedUploadURL
 	if uploadURL == "" {
 		uploadURL = created.CamelURL
 	}
 	if uploadURL == "" {
-		return 0, errors.New("CreateArtifact answered without an upload URL")
+		return "", fmt.Errorf("%w: CreateArtifact answered without an upload URL", errUsedUp)
 	}
-	if err := u.putBlob(ctx, uploadURL, data); err != nil {
-		return 0, err
-	}
+	return uploadURL, nil
+}
+
+// finalize finalizes the uploaded artifact and returns its id. Sent again
+// (its answer lost), GitHub answers it ok, with a second record of it.
+func (u *Uploader) finalize(ctx context.Context, name string, data []byte) (int64, error) {
 	sum := sha256.Sum256(data)
 	var fin struct {
 		OK         bool            `json:"ok"`
 		ArtifactID json.RawMessage `json:"artifact_id"`
 		CamelID    json.RawMessage `json:"artifactId"`
 	}
-	err := u.call(ctx, "FinalizeArtifact", u.ids(map[string]any{
+	if err := u.call(ctx, "FinalizeArtifact", u.ids(map[string]any{
 		"name": name, "size": strconv.Itoa(len(data)), "hash": "sha256:" + hex.EncodeToString(sum[:]),
-	}), &fin)
-	var se *statusError
-	if errors.As(err, &se) && se.status == http.StatusNotFound {
-		// A retried finalize whose first answer was lost: the artifact is
-		// finalized already, and listed.
-		if found, ferr := u.find(ctx, name); ferr == nil && len(found) > 0 {
-			_, _, id := found[0].ids()
-			return id, nil
-		}
-	}
-	if err != nil {
+	}), &fin); err != nil {
 		return 0, err
 	}
 	raw := fin.ArtifactID

@@ -267,9 +267,11 @@ func (s *session) keepState(ctx context.Context, st *deploy.State, sha string) s
 	raw, _ := deploy.MarshalFile(st)
 	name := s.target.KeptStateArtifact(sha)
 	if s.d.Uploader != nil {
-		if _, _, err := s.d.Uploader.Upload(ctx, name, []artifacts.File{{Name: deploy.StateFile, Data: raw}}, time.Time{}); err == nil {
-			s.d.Report.SetOutput("state-artifact", name)
-			return "it was saved as the artifact " + name
+		up, err := s.d.Uploader.UploadAs(ctx, artifacts.Request{Names: artifacts.Names(name, 2), Files: []artifacts.File{{Name: deploy.StateFile, Data: raw}}})
+		reportUsedUp(s.d.Report, up)
+		if err == nil {
+			s.d.Report.SetOutput("state-artifact", up.Name)
+			return "it was saved as the artifact " + up.Name
 		}
 	}
 	s.d.Report.Group("The deploy state that could not be saved")

@@ -82,8 +82,8 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 		out("pack-checksum", s.packChecksum)
 	}
 	if res.StateRef != "" {
-		if s.o.StateBackend == "artifact" {
-			out("state-artifact", s.target.StateArtifact())
+		if ab, ok := s.backend.(*state.Artifact); ok {
+			out("state-artifact", ab.SavedAs())
 		} else if _, local := s.backend.(*state.File); !local {
 			// A blob sha; a local state file's path is not one.
 			out("state-sha", res.StateRef)

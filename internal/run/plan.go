@@ -20,8 +20,13 @@ import (
 
 // artifactUploader uploads artifacts of the current run.
 type artifactUploader interface {
-	Upload(ctx context.Context, name string, files []artifacts.File, expiresAt time.Time) (id, size int64, err error)
+	UploadAs(ctx context.Context, r artifacts.Request) (artifacts.Uploaded, error)
 }
+
+// planNames is how many names a plan artifact may take: its own, then
+// alternates when an upload that never finished used it up in this run
+// (apply finds them).
+const planNames = 5
 
 // Artifact file names: a public contract (apply and users read them).
 const (
@@ -281,10 +286,12 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 	if res.PackDiff != "" {
 		files = append(files, artifacts.File{Name: PackDiffName, Data: s.masker.Bytes([]byte(res.PackDiff))})
 	}
-	res.ArtifactID, _, err = s.d.Uploader.Upload(ctx, res.ArtifactName, files, expires)
+	up, err := s.d.Uploader.UploadAs(ctx, artifacts.Request{Names: artifacts.Names(res.ArtifactName, planNames), Files: files, ExpiresAt: expires})
+	reportUsedUp(s.d.Report, up)
 	if err != nil {
 		return err
 	}
+	res.ArtifactName, res.ArtifactID = up.Name, up.ID
 	s.d.Report.Infof("Uploaded plan artifact %s (id %d)", res.ArtifactName, res.ArtifactID)
 	return nil
 }
@@ -389,4 +396,11 @@ func errorText(err error) string {
 		return f.Err.Error()
 	}
 	return err.Error()
+}
+
+// reportUsedUp says which artifact names an upload found used up.
+func reportUsedUp(rep Reporter, up artifacts.Uploaded) {
+	for _, n := range up.UsedUp {
+		rep.Infof("The artifact name %s is used up in this run: an upload of it never finished, and GitHub keeps the name until the run ends", n)
+	}
 }

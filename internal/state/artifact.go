@@ -1,11 +1,13 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -19,8 +21,14 @@ import (
 const ExpiryWarning = 7 * 24 * time.Hour
 
 type uploader interface {
-	Upload(ctx context.Context, name string, files []artifacts.File, expiresAt time.Time) (id, size int64, err error)
+	UploadAs(ctx context.Context, r artifacts.Request) (artifacts.Uploaded, error)
 }
+
+// stateNames is how many names a state artifact may take: its own, and
+// one alternate (<name>-2) for a run that used its name up with an
+// upload that never finished (GitHub keeps such a name until the run
+// ends). Every read lists both.
+const stateNames = 2
 
 // Artifact keeps state in a workflow artifact named arena-state-<env>,
 // uploaded again by every run that loads it so it never expires silently.
@@ -53,6 +61,7 @@ type Artifact struct {
 	Now           func() time.Time
 	Warn          func(format string, args ...any)
 
+	savedAs  string          // the name the last Save wrote
 	trusted  map[int64]bool  // run id → trusted, asked once per run
 	onBranch map[string]bool // commit → in the default branch's history
 }
@@ -186,10 +195,15 @@ func (a *Artifact) candidates(ctx context.Context) ([]artifacts.Info, error) {
 }
 
 func (a *Artifact) candidatesNamed(ctx context.Context, name string) ([]artifacts.Info, error) {
-	list, err := a.Finder.List(ctx, name)
-	if err != nil {
-		return nil, err
+	var list []artifacts.Info
+	for _, n := range artifacts.Names(name, stateNames) {
+		l, err := a.Finder.List(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, l...)
 	}
+	newestFirst(list)
 	var live []artifacts.Info
 	var expired *artifacts.Info
 	for i := range list {
@@ -224,6 +238,17 @@ func (a *Artifact) candidatesNamed(ctx context.Context, name string) ([]artifact
 			ErrExpired, a.Name, expired.ExpiresAt.Format(time.RFC3339))
 	}
 	return live, nil
+}
+
+// newestFirst orders artifacts of several names newest first: ids grow,
+// created_at has seconds.
+func newestFirst(list []artifacts.Info) {
+	sort.SliceStable(list, func(i, j int) bool {
+		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
+			return list[i].CreatedAt.After(list[j].CreatedAt)
+		}
+		return list[i].ID > list[j].ID
+	})
 }
 
 // newest is the newest trusted state artifact.
@@ -290,7 +315,9 @@ func (a *Artifact) forked(ctx context.Context, live []artifacts.Info, newest *ar
 		return nil // written before records named their base
 	}
 	for _, o := range live {
-		if o.ID == newest.ID || o.ID <= *rec.BaseArtifact {
+		// The same run's other state artifact is no racing writer: GitHub
+		// can record one upload twice (a finalize answered twice).
+		if o.ID == newest.ID || o.ID <= *rec.BaseArtifact || o.RunID == newest.RunID {
 			continue
 		}
 		ok, err := a.onDefaultBranch(ctx, &o)
@@ -356,17 +383,36 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 	if a.RetentionDays > 0 {
 		expires = a.Now().Add(time.Duration(a.RetentionDays) * 24 * time.Hour)
 	}
-	id, _, err := a.Uploader.Upload(ctx, a.Name, files, expires)
+	// The state it replaces is never deleted to free a name (a re-run of
+	// the apply that wrote it): were the upload to fail then, no state
+	// would be left; the other name is taken instead.
+	up, err := a.Uploader.UploadAs(ctx, artifacts.Request{Names: artifacts.Names(a.Name, stateNames), Files: files, ExpiresAt: expires, Keep: baseID})
 	if err != nil {
+		// Before calling it failed: the upload may have landed although
+		// its answers said otherwise.
+		if o, ok := a.landed(ctx, w, baseID, raw, rec.Serial); ok {
+			a.savedAs = o.Name
+			return fmt.Sprint(o.ID), nil
+		}
 		return "", fmt.Errorf("save state %s: %w", a.Describe(), err)
 	}
+	id := up.ID
+	a.savedAs = up.Name
 	// Racing writers: any other state artifact since the one we read.
 	live, err := a.candidatesNamed(ctx, a.Name)
 	if err != nil {
-		return "", fmt.Errorf("save state %s: list it again after the upload: %w", a.Describe(), err)
+		// The state is written (the finalize said so); whether another
+		// run wrote one from the same state meanwhile, the next read
+		// tells (Load fails state-conflict on two written from one).
+		if a.Warn != nil {
+			a.Warn("The state was written (artifact %d), but listing the state artifacts again to rule out a racing writer failed: %v. The next run checks it.", id, err)
+		}
+		return fmt.Sprint(id), nil
 	}
 	for _, o := range live {
-		if o.ID == id || o.ID <= baseID {
+		// This run's other artifact is no racing writer: GitHub can
+		// record one upload twice (a finalize answered twice).
+		if o.ID == id || o.ID <= baseID || (w.RunID != 0 && o.RunID == w.RunID) {
 			continue
 		}
 		if ok, err := a.onDefaultBranch(ctx, &o); err != nil {
@@ -377,6 +423,46 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 		}
 	}
 	return fmt.Sprint(id), nil
+}
+
+// landed finds the state this run uploaded although the upload failed:
+// an artifact of this run newer than the base, holding exactly the state
+// and serial written.
+func (a *Artifact) landed(ctx context.Context, w *Write, baseID int64, raw []byte, serial int64) (*artifacts.Info, bool) {
+	if w.RunID == 0 {
+		return nil, false
+	}
+	live, err := a.candidatesNamed(ctx, a.Name)
+	if err != nil {
+		return nil, false
+	}
+	for _, o := range live {
+		if o.RunID != w.RunID || o.ID <= baseID {
+			continue
+		}
+		data, err := a.Finder.Download(ctx, o.ID)
+		if err != nil {
+			continue
+		}
+		files, err := artifacts.Unzip(data, artifacts.DefaultLimits)
+		if err != nil {
+			continue
+		}
+		var rec Record
+		if json.Unmarshal(files[RecordFile], &rec) == nil && rec.Serial == serial && bytes.Equal(files[deploy.StateFile], raw) {
+			return &o, true
+		}
+	}
+	return nil, false
+}
+
+// SavedAs is the name the last Save wrote the state under: its own, or
+// the alternate when the run had used its own up.
+func (a *Artifact) SavedAs() string {
+	if a.savedAs == "" {
+		return a.Name
+	}
+	return a.savedAs
 }
 
 // LoadFile is a file kept beside the newest trusted state (Write.Files);
