@@ -252,7 +252,7 @@ func TestLostStateWriteAnswer(t *testing.T) {
 			h.merge(pr, "merge111", "Merge pull request #1")
 			h.gh.Inject(tc.route, ghemu.Fault{DropAnswer: true})
 			r := h.run(nil)
-			if r.code != 0 || r.outputs["applied"] != "true" || !strings.HasPrefix(r.outputs["state-artifact"], "arena-state-default-") || strings.Contains(r.outputs["state-artifact"], "merge222") {
+			if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != "" {
 				t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
 			}
 			if n := len(h.gh.Commits(stateBranch)); n != tc.commits {
@@ -281,7 +281,7 @@ func TestLostLegacyStateWriteAnswer(t *testing.T) {
 			h.merge(pr, "merge111", "Merge pull request #1")
 			h.gh.Inject(route, ghemu.Fault{DropAnswer: true})
 			r := h.run(map[string]string{"state-branch": ""})
-			if r.code != 0 || r.outputs["applied"] != "true" || !strings.HasPrefix(r.outputs["state-artifact"], "arena-state-default-") || strings.Contains(r.outputs["state-artifact"], "merge222") {
+			if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != "" {
 				t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
 			}
 			commits := h.gh.Commits("main")
