@@ -60,7 +60,7 @@ var workflowOnly = map[string]string{
 // (--fail-on-drift; --fail-on-drift=false to turn one off).
 var boolInputs = map[string]bool{
 	"comment": true, "drift-issue": true, "fail-on-drift": true, "allow-adapter-change": true, "adapter-allow-unverified": true,
-	"allow-pull-request-target": true, "create-deployment": true, "adapter-oidc": true,
+	"allow-pull-request-target": true, "create-deployment": true, "adapter-oidc": true, "all-targets": true,
 }
 
 // cliFlag is an input given as a flag: its value, and whether it was given

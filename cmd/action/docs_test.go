@@ -334,3 +334,28 @@ func TestDocsCitedTestsExist(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsBoolInputsAreCLISwitches keeps the CLI's help honest about
+// true/false inputs ("true/false flags take no value"): every input whose
+// action.yml default is true or false is a switch of the CLI.
+func TestDocsBoolInputsAreCLISwitches(t *testing.T) {
+	raw := mustRead(t, filepath.Join(deploytest.RepoRoot(), "action.yml"))
+	var action struct {
+		Inputs map[string]struct{ Default string } `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal([]byte(raw), &action); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for name, in := range action.Inputs {
+		if in.Default == "true" || in.Default == "false" {
+			n++
+			if !boolInputs[name] {
+				t.Errorf("input %s defaults to %s but is not in boolInputs: the CLI's help shows it as --%s <value>", name, in.Default, name)
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found only %d true/false inputs: the scan is broken", n)
+	}
+}
