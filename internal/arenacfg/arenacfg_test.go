@@ -305,3 +305,30 @@ func TestInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretWordsMarkCredentialsOnly: ids and contents of prompts,
+// scenarios, tools and evals whose words look secret (password-reset,
+// session_id, auth-help) are no secrets, nor a provider's id; credentials
+// stay secrets: under a secret-looking key of a provider's config, of an
+// MCP server's environment and of deploy, and a token's shape anywhere.
+func TestSecretWordsMarkCredentialsOnly(t *testing.T) {
+	out, secrets := load(t, "secretwords")
+	for _, s := range []string{"hunter2-secret", "mcp-secret-value", "provider-secret-4242", "sk-live-0123456789abcdefABCDEF012"} {
+		if strings.Contains(out, s) {
+			t.Errorf("arena_config leaks %s", s)
+		}
+		if !contains(secrets, s) {
+			t.Errorf("secret %s not reported for masking: %v", s, secrets)
+		}
+	}
+	for _, word := range []string{"password-reset", "urgent", "30 minutes", "auth-help", "certificate-renewal", "string", "mock-normal", "Help with logins."} {
+		if !strings.Contains(out, word) {
+			t.Errorf("arena_config lost %q:\n%s", word, out)
+		}
+		for _, s := range secrets {
+			if strings.Contains(s, word) || strings.Contains(word, s) {
+				t.Errorf("%q is masked as the secret %q", word, s)
+			}
+		}
+	}
+}

@@ -62,10 +62,22 @@ func Fingerprint(v string) string {
 // scheme://user:password@host or scheme://token@host.
 var userinfo = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s@]+)@`)
 
-// credentials returns the secrets in the URL user info s holds: the whole
-// user info, and the password (or the user, for a token@host URL).
+// tokenShapes are credentials recognisable by their shape alone, wherever
+// they are and whatever key holds them: provider API keys and tokens of
+// well-known formats, JWTs, PEM private keys, and an Authorization value
+// (Bearer/Basic/token and the credential).
+var tokenShapes = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----` +
+	`|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{22,}` +
+	`|\bsk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_-]{16,}|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}` +
+	`|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bxox[abposr]-[A-Za-z0-9-]{10,}|\bAIza[0-9A-Za-z_-]{35}` +
+	`|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}` +
+	`|(?i:\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}`)
+
+// credentials returns the secrets s holds by their shape: the URL user
+// info (whole, and the password, or the user for a token@host URL), and
+// tokens of the well-known formats of tokenShapes.
 func credentials(s string) []string {
-	var out []string
+	out := tokenShapes.FindAllString(s, -1)
 	for _, m := range userinfo.FindAllStringSubmatch(s, -1) {
 		info := m[1]
 		out = append(out, info)
@@ -93,6 +105,37 @@ func pairedValueIsSecret(m map[string]any) bool {
 		}
 	}
 	return false
+}
+
+// Credentials returns the secrets of v (decoded JSON or YAML) known by
+// their shape or their pair alone, never by the key that holds them: URL
+// credentials, tokens of well-known formats, and the value of a
+// name/value pair whose name looks secret. It is for content whose keys
+// are the user's words (a prompt's variables, a tool's parameters, ids
+// such as password-reset), where a secret-looking word is no credential.
+func Credentials(v any) []string {
+	var found []string
+	var walk func(v any, secret bool)
+	walk = func(v any, secret bool) {
+		switch t := v.(type) {
+		case map[string]any:
+			paired := pairedValueIsSecret(t)
+			for k, val := range t {
+				walk(val, secret || paired && k == "value")
+			}
+		case []any:
+			for _, val := range t {
+				walk(val, secret)
+			}
+		case string:
+			if secret {
+				found = append(found, t)
+			}
+			found = append(found, credentials(t)...)
+		}
+	}
+	walk(v, false)
+	return found
 }
 
 // Redact returns a deep copy of v (decoded JSON or YAML) in which secrets
@@ -213,10 +256,33 @@ func RedactJSON(doc string) (string, []string) {
 // would garble every path.
 var plainEnv = map[string]bool{"PWD": true, "OLDPWD": true, "SSH_AUTH_SOCK": true}
 
+// pathSuffixes name variables that hold a path (SSL_CERT_FILE,
+// GOOGLE_CREDENTIALS_PATH, KUBECONFIG_DIR): the file may hold a secret, its
+// path is not one, and masking it garbles every message that names it.
+var pathSuffixes = []string{"_FILE", "_PATH", "_DIR", "_DIRECTORY"}
+
+// pathValue is a value shaped like a path: absolute (/, ~/, C:\), dot
+// relative (./, ../), or relative folders ending in a file with an
+// extension (certs/ca.pem); no spaces, no URL, no user info.
+var pathValue = regexp.MustCompile(`^(?:(?:~|\.{1,2})?/[^\s]*|[A-Za-z]:[\\/][^\s]*|\.{1,2}[\\/][^\s]*|(?:[\w.-]+/)+[\w-]+\.[A-Za-z0-9]{1,8})$`)
+
+// isPathVariable says whether the variable k=v names a file or a
+// directory: a name ending in _FILE, _PATH or _DIR, and a value shaped
+// like a path.
+func isPathVariable(k, v string) bool {
+	upper := strings.ToUpper(k)
+	for _, suf := range pathSuffixes {
+		if strings.HasSuffix(upper, suf) {
+			return !strings.Contains(v, "://") && pathValue.MatchString(v)
+		}
+	}
+	return false
+}
+
 // EnvSecrets returns the values of environ ("NAME=value") that are
 // secrets: those of the variables named in listed (the mask-env input),
 // and those of variables whose names look secret, when long enough to be
-// one.
+// one, and are not paths (SSL_CERT_FILE=/etc/ssl/ca.pem).
 func EnvSecrets(environ []string, listed []string) []string {
 	named := make(map[string]bool, len(listed))
 	for _, n := range listed {
@@ -229,7 +295,7 @@ func EnvSecrets(environ []string, listed []string) []string {
 		case plainEnv[k] && !named[k]:
 		case named[k] && len(v) >= minSecretLen:
 			out = append(out, v)
-		case IsSecretKey(k) && len(v) >= minGuessedLen:
+		case IsSecretKey(k) && len(v) >= minGuessedLen && !isPathVariable(k, v):
 			out = append(out, v)
 		}
 	}

@@ -152,10 +152,44 @@ func TestEnvSecrets(t *testing.T) {
 		"OMNIA_API_TOKEN=tok-0123456789", "AUTH_ENABLED=true", "DB_PASSWORD=hunter2hunter2",
 		"MY_PLAIN=listed-value", "HOME=/root", "SHORT_KEY=abc", "SESSION_TTL=3600",
 		"PWD=/github/workspace", "GIT_AUTHOR_NAME=github-actions", "SSH_AUTH_SOCK=/tmp/ssh-agent.sock",
+		// Paths are not secrets, whatever their names say...
+		"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", "SSL_CERT_DIR=/etc/ssl/certs", "NODE_EXTRA_CA_CERTS_FILE=./certs/corp-ca.pem",
+		"GOOGLE_APPLICATION_CREDENTIALS_PATH=~/keys/sa.json", "CLIENT_CERT_FILE=certs/client.pem", "PRIVATE_KEY_PATH=C:\\keys\\id.pem",
+		// ...but a secret in a path-named variable is still one.
+		"API_KEY_FILE=sk-live-0123456789abcdef", "TOKEN_PATH=https://user:pass@example.test/x", "SECRET_DIR=not a path at all",
+		"LISTED_PATH=/listed/path",
 	}
-	got := EnvSecrets(env, []string{"MY_PLAIN"})
-	want := []string{"tok-0123456789", "hunter2hunter2", "listed-value"}
+	got := EnvSecrets(env, []string{"MY_PLAIN", "LISTED_PATH"})
+	want := []string{"tok-0123456789", "hunter2hunter2", "listed-value", "sk-live-0123456789abcdef", "https://user:pass@example.test/x", "not a path at all", "/listed/path"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestCredentialsByShape: in content whose keys are the user's words, only
+// a credential's shape (or a secret name/value pair) makes a secret.
+func TestCredentialsByShape(t *testing.T) {
+	doc := map[string]any{
+		"password-reset": map[string]any{"priority": "urgent", "session_timeout": "30m", "api_key_hint": "rotate monthly"},
+		"tools": []any{map[string]any{"session_id": "string", "note": "use sk-proj-abcdefghijklmnop0123 here"}},
+		"gh":    "ghp_" + strings.Repeat("a1B2", 9),
+		"aws":   "AKIAABCDEFGHIJKLMNOP",
+		"jwt":   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+		"auth":  "Bearer abcdefgh12345678",
+		"url":   "https://deploy:pa55word@api.example.test/v1",
+		"pair":  map[string]any{"name": "Authorization", "value": "opaque-header-value"},
+	}
+	got := strings.Join(Credentials(doc), "\n")
+	for _, want := range []string{"sk-proj-abcdefghijklmnop0123", "ghp_" + strings.Repeat("a1B2", 9), "AKIAABCDEFGHIJKLMNOP", "eyJhbGciOiJIUzI1NiJ9.", "abcdefgh12345678", "pa55word", "opaque-header-value"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("credential %q not found:\n%s", want, got)
+		}
+	}
+	for _, word := range []string{"urgent", "30m", "rotate monthly", "string"} {
+		for _, s := range Credentials(doc) {
+			if s == word {
+				t.Errorf("%q taken for a credential", word)
+			}
+		}
 	}
 }
