@@ -171,13 +171,13 @@ func TestEnvSecrets(t *testing.T) {
 func TestCredentialsByShape(t *testing.T) {
 	doc := map[string]any{
 		"password-reset": map[string]any{"priority": "urgent", "session_timeout": "30m", "api_key_hint": "rotate monthly"},
-		"tools": []any{map[string]any{"session_id": "string", "note": "use sk-proj-abcdefghijklmnop0123 here"}},
-		"gh":    "ghp_" + strings.Repeat("a1B2", 9),
-		"aws":   "AKIAABCDEFGHIJKLMNOP",
-		"jwt":   "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-		"auth":  "Bearer abcdefgh12345678",
-		"url":   "https://deploy:pa55word@api.example.test/v1",
-		"pair":  map[string]any{"name": "Authorization", "value": "opaque-header-value"},
+		"tools":          []any{map[string]any{"session_id": "string", "note": "use sk-proj-abcdefghijklmnop0123 here"}},
+		"gh":             "ghp_" + strings.Repeat("a1B2", 9),
+		"aws":            "AKIAABCDEFGHIJKLMNOP",
+		"jwt":            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+		"auth":           "Bearer abcdefgh12345678",
+		"url":            "https://deploy:pa55word@api.example.test/v1",
+		"pair":           map[string]any{"name": "Authorization", "value": "opaque-header-value"},
 	}
 	got := strings.Join(Credentials(doc), "\n")
 	for _, want := range []string{"sk-proj-abcdefghijklmnop0123", "ghp_" + strings.Repeat("a1B2", 9), "AKIAABCDEFGHIJKLMNOP", "eyJhbGciOiJIUzI1NiJ9.", "abcdefgh12345678", "pa55word", "opaque-header-value"} {
