@@ -359,3 +359,55 @@ func TestDocsBoolInputsAreCLISwitches(t *testing.T) {
 		t.Fatalf("found only %d true/false inputs: the scan is broken", n)
 	}
 }
+
+// firstRelease are the names the first release had: every input, output
+// and failure reason added since must be listed in docs/upgrading.md's
+// "New names", so an existing user learns of it.
+var firstRelease = map[string]string{
+	"inputs": "command environment config pack working-directory github-token adapter comment fail-on retention-days state-backend " +
+		"state-path on-missing-plan on-stale-plan confirm-destroy drift-issue fail-on-drift allow-adapter-change lock-timeout " +
+		"adapter-install adapter-repo adapter-sha256 adapter-allow-unverified",
+	"outputs": "failure-reason pack-checksum plan-id has-changes to-create to-update to-delete drift unchanged comment-id artifact-name " +
+		"artifact-id applied created updated deleted failed state-sha state-artifact status drift-issue destroyed adapter-version adapter-sha256",
+	"reasons": "config-not-found no-deploy-section unknown-environment pack-not-found adapter-not-found adapter-failed invalid-config " +
+		"plan-failed apply-failed state-corrupt lock-held github-api-error artifact-upload-failed fail-on invalid-input plan-not-found " +
+		"plan-expired pack-mismatch environment-mismatch config-changed adapter-changed state-changed state-conflict drift-detected " +
+		"destroy-not-confirmed internal-error adapter-install-failed adapter-checksum-mismatch adapter-unverified state-other-environment state-expired",
+}
+
+// TestDocsUpgradingNamesEveryNewName: a name added to the contract after
+// the first release is listed in docs/upgrading.md's "New names".
+func TestDocsUpgradingNamesEveryNewName(t *testing.T) {
+	root := deploytest.RepoRoot()
+	doc := mustRead(t, filepath.Join(root, "docs", "upgrading.md"))
+	_, section, ok := strings.Cut(doc, "New names")
+	if !ok {
+		t.Fatal(`docs/upgrading.md has no "New names"`)
+	}
+	section, _, _ = strings.Cut(section, "\n**") // up to the next numbered item
+	var action struct {
+		Inputs  map[string]any `yaml:"inputs"`
+		Outputs map[string]any `yaml:"outputs"`
+	}
+	if err := yaml.Unmarshal([]byte(mustRead(t, filepath.Join(root, "action.yml"))), &action); err != nil {
+		t.Fatal(err)
+	}
+	current := map[string][]string{"reasons": reasonNames(t)}
+	for n := range action.Inputs {
+		current["inputs"] = append(current["inputs"], n)
+	}
+	for n := range action.Outputs {
+		current["outputs"] = append(current["outputs"], n)
+	}
+	for kind, names := range current {
+		old := map[string]bool{}
+		for _, n := range strings.Fields(firstRelease[kind]) {
+			old[n] = true
+		}
+		for _, n := range names {
+			if !old[n] && !strings.Contains(section, "`"+n+"`") {
+				t.Errorf("%s %s is new since the first release: list it in docs/upgrading.md's New names", strings.TrimSuffix(kind, "s"), n)
+			}
+		}
+	}
+}
