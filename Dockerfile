@@ -2,17 +2,14 @@
 # (the binary serves the adapter protocol when invoked under that name), and
 # CA roots are compiled in (x509roots/fallback).
 #
-# Where the binaries come from is the only thing that varies:
-#   docker build .                              compiles them from source
-#                                               (what `uses: ./` and forks do)
-#   docker build --build-arg BINARIES=prebuilt  packages dist/linux-<arch>/,
-#                                               built beforehand with
-#                                               CGO_ENABLED=0 (release, CI)
-# Both end in the same final stage, so CI tests the image the release ships.
-# Podman 4 (buildah) skips the source stage unless the argument is given:
-# there, build from source with --build-arg BINARIES=source.
-ARG BINARIES=source
-
+# `docker build .` and `podman build .` compile it from source, with no
+# build argument: what `uses: ./`, `@main`, forks and act (which always
+# rebuilds local actions) run. Every builder builds it as it is: BuildKit,
+# Docker's classic builder and Podman 4 / Buildah 1.28, which cannot take a
+# stage's name from an ARG (`FROM ${ARG}` fails there: "image not known").
+# Releases package prebuilt binaries with .ci/release.Dockerfile instead;
+# its final image is this one's (same files, links, ENV and ENTRYPOINT), and
+# .ci/run builds both with podman and compares them.
 FROM golang:1.26-bookworm AS source
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -30,15 +27,7 @@ RUN mkdir -p /out \
  && go build -tags nodemo,nethttpomithttp2 -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/arena-deploy ./cmd/action \
  && ln -s arena-deploy /out/promptarena-deploy-local
 
-FROM scratch AS prebuilt
-ARG TARGETOS
-ARG TARGETARCH
-# The folder, not its files: COPY keeps the link only inside a folder.
-COPY dist/${TARGETOS}-${TARGETARCH}/ /out/
-
-FROM ${BINARIES} AS binaries
-
 FROM scratch
-COPY --from=binaries /out/ /usr/local/bin/
+COPY --from=source /out/ /usr/local/bin/
 ENV PATH=/usr/local/bin
 ENTRYPOINT ["/usr/local/bin/arena-deploy"]

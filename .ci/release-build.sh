@@ -3,13 +3,17 @@
 # the CI dry run:
 #   bash .ci/release-build.sh <version> <out>
 # <out>/linux-<arch>/        the image's payload for the Dockerfile's
-#                            BINARIES=prebuilt (the action, and the
+#                            .ci/release.Dockerfile (the action, and the
 #                            reference adapter as a link to it)
 # <out>/release/             the CLI as static binaries for linux and macOS,
-#                            amd64 and arm64, one .tar.gz each, and
+#                            amd64 and arm64, one .tar.gz each; for Windows
+#                            on amd64 (arm64 Windows runs it emulated), a
+#                            .zip holding arena-deploy.exe; and
 #                            checksums.txt (sha256sum -c format)
 # Every binary is static (CGO_ENABLED=0), stamped with <version>, and built
-# with -trimpath so the same commit gives the same bytes.
+# with -trimpath so the same commit gives the same bytes; the archives are
+# made so that their bytes depend only on the binaries' (fixed owner, mode,
+# time and order). Needs zip for the Windows archive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${1:?usage: release-build.sh <version> <out>}
@@ -20,22 +24,34 @@ rm -rf "$out/release" "$out/linux-amd64" "$out/linux-arm64"
 mkdir -p "$out/release"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64; do
+command -v zip >/dev/null || { echo "release-build: zip is needed for the Windows archive (apt-get install zip)" >&2; exit 1; }
+for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; do
   os=${target%/*} arch=${target#*/}
   name="arena-deploy_${version}_${os}_${arch}"
+  exe=arena-deploy
+  [ "$os" != windows ] || exe=arena-deploy.exe
   mkdir -p "$stage/$name"
   GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -tags nodemo,nethttpomithttp2 -trimpath \
-    -ldflags="-s -w -X main.version=${version}" -o "$stage/$name/arena-deploy" ./cmd/action
+    -ldflags="-s -w -X main.version=${version}" -o "$stage/$name/$exe" ./cmd/action
   cp README.md "$stage/$name/"
-  # Fixed owner, mode and time, sorted: the archive's bytes depend only on
-  # the binaries' bytes.
-  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='1970-01-01 00:00:00Z' \
-    -C "$stage" -cf - "$name" | gzip -n -9 >"$out/release/$name.tar.gz"
+  if [ "$os" = windows ]; then
+    # zip, as Windows users expect: no extra attributes (-X), no folder
+    # entries (-D), files in a fixed order, mode and time (DOS time, UTC).
+    chmod 0644 "$stage/$name/README.md" && chmod 0755 "$stage/$name/$exe"
+    TZ=UTC touch -d '1980-01-01 00:00:00' "$stage/$name/README.md" "$stage/$name/$exe"
+    rm -f "$out/release/$name.zip"
+    (cd "$stage" && TZ=UTC zip -q -X -D -9 "$out/release/$name.zip" "$name/$exe" "$name/README.md")
+  else
+    # Fixed owner, mode and time, sorted: the archive's bytes depend only on
+    # the binaries' bytes.
+    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='1970-01-01 00:00:00Z' \
+      -C "$stage" -cf - "$name" | gzip -n -9 >"$out/release/$name.tar.gz"
+  fi
   if [ "$os" = linux ]; then
     mkdir -p "$out/linux-$arch"
     cp "$stage/$name/arena-deploy" "$out/linux-$arch/arena-deploy"
     ln -s arena-deploy "$out/linux-$arch/promptarena-deploy-local"
   fi
 done
-(cd "$out/release" && sha256sum -- *.tar.gz >checksums.txt)
+(cd "$out/release" && sha256sum -- *.tar.gz *.zip >checksums.txt)
 cat "$out/release/checksums.txt"

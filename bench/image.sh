@@ -8,9 +8,10 @@
 # - a plan of testdata/example in the container (start to exit) versus the
 #   same binary on the host.
 # No registry is reachable here, so golang:1.26-bookworm cannot be pulled:
-# unless it is present, a stand-in is made from this machine's Go toolchain
-# (the same Go version; a shell and the C library for RUN; no Debian
-# packages). Its pull (297 MB compressed) is not part of the cold figure.
+# unless it is present, .ci/golang-standin.sh makes a stand-in from this
+# machine's Go toolchain (the same Go version; a shell and the C library for
+# RUN; no Debian packages). Its pull (297 MB compressed) is not part of the
+# cold figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -38,7 +39,7 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(go versi
 # Prebuilt: the binaries as the release builds them, then the image.
 bash .ci/release-build.sh v0.0.0-bench "$root/dist" >/dev/null 2>&1
 t0=$(now)
-podman build -q --no-cache --platform "linux/$arch" --build-arg BINARIES=prebuilt -t "$tag" . >/dev/null
+podman build -q --no-cache --platform "linux/$arch" -f .ci/release.Dockerfile -t "$tag" . >/dev/null
 t1=$(now)
 echo "prebuilt: package the binaries (podman build, no cache): $(secs "$t0" "$t1") s"
 size=$(podman image inspect --format '{{.Size}}' "$tag")
@@ -61,28 +62,14 @@ podman tag "$id" "$tag"
 echo "prebuilt: pull from a local OCI layout (no network), 3 runs: ${pulls[*]} s"
 
 # From source.
-if ! podman image exists golang:1.26-bookworm && ! podman pull -q golang:1.26-bookworm >/dev/null 2>&1; then
-  standin="localhost/golang:1.26-bookworm"
-  rootfs="$work/rootfs"
-  mkdir -p "$rootfs/usr/local" "$rootfs/usr/bin" "$rootfs/bin" "$rootfs/etc/ssl/certs" "$rootfs/tmp" "$rootfs/go"
-  cp -a "$(go env GOROOT)" "$rootfs/usr/local/go"
-  for f in /usr/bin/dash /bin/mkdir /bin/ln $(ldd /usr/bin/dash /bin/mkdir /bin/ln | grep -o '/[^ ]*\.so[^ ]*' | sort -u); do
-    mkdir -p "$rootfs$(dirname "$f")"
-    cp -L "$f" "$rootfs$f"
-  done
-  ln -s /usr/bin/dash "$rootfs/bin/sh"
-  cp -L /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/"
-  tar -C "$rootfs" -cf "$work/rootfs.tar" .
-  podman import -q --change 'ENV PATH=/go/bin:/usr/local/go/bin:/usr/bin:/bin' --change 'ENV GOPATH=/go' \
-    --change 'ENV HOME=/root' "$work/rootfs.tar" "$standin" >/dev/null
-  echo "golang:1.26-bookworm is not reachable: a stand-in from this machine's $(go version | cut -d' ' -f3) ($(du -sh "$rootfs" | cut -f1))"
-fi
+standin=$(bash .ci/golang-standin.sh)
+[ -z "$standin" ] || echo "golang:1.26-bookworm is not reachable: a stand-in from this machine's $(go env GOVERSION) (.ci/golang-standin.sh)"
 t0=$(now)
-podman build -q --no-cache --network host --build-arg BINARIES=source -t "$src" . >/dev/null
+podman build -q --no-cache --network host -t "$src" . >/dev/null
 t1=$(now)
 echo "source: podman build --no-cache (go mod download + compile; base image present): $(secs "$t0" "$t1") s"
 t0=$(now)
-podman build -q --network host --build-arg BINARIES=source -t "$src" . >/dev/null
+podman build -q --network host -t "$src" . >/dev/null
 t1=$(now)
 echo "source: podman build, every layer cached: $(secs "$t0" "$t1") s"
 
