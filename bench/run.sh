@@ -1,24 +1,96 @@
 #!/usr/bin/env bash
-# Prints the performance table recorded in BENCHMARKS.md:
-#   bash bench/run.sh
+# Prints every figure recorded in BENCHMARKS.md, in one run:
+#   bash bench/run.sh > /tmp/bench.md
+#
+# - whole plan runs of the release binary as processes (bench/plans), with
+#   the previous release's binary (PREV, a commit; built from a git worktree
+#   outside this tree) in the same run, interleaved round by round;
+# - the Go benchmarks, ROUNDS rounds, each round running every benchmark
+#   once, so samples of A and B alternate instead of all of A then all of B;
+#   the same comment benchmark source is run against the previous release;
+# - the image payload's size.
+# Each figure is the median (min–max) over the rounds. Load is noted at the
+# start and the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-benches='^(BenchmarkRenderPlan10k|BenchmarkCompare10MB|BenchmarkRenderPlanDiff3000|BenchmarkDecodePlan10k|BenchmarkPlanRoundTrip10MB|BenchmarkPlanInProcess10MB|BenchmarkServeLocalPlan10MB|BenchmarkServePlan10MB|BenchmarkPlanRun50|BenchmarkAdapterOnly50|BenchmarkApplyRun50|BenchmarkAdapterApplyOnly50|BenchmarkStartUp|BenchmarkFreshPlan9MB|BenchmarkEncodePlanRequest9MB|BenchmarkParse9MB|BenchmarkContentDigest9MB|BenchmarkTreeDigest9MB|BenchmarkPlanRun9MB|BenchmarkPlanRunProcess9MB)$'
-raw=$(go test -run '^$' -bench "$benches" -benchtime "${BENCHTIME:-20x}" -benchmem ./... 2>&1) || { echo "$raw"; exit 1; }
+root=$PWD
+ROUNDS=${ROUNDS:-5}
+BENCHTIME=${BENCHTIME:-5x}
+PREV=${PREV:-04371a1}
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GiB, $(go version | cut -d' ' -f3-4)"
-echo
-printf '| %-28s | %12s | %s |\n' benchmark ms/op extra
-printf '|%s|%s|%s|\n' ------------------------------ -------------- ------------------------------
-echo "$raw" | awk '/^Benchmark/ {
-  name=$1; sub(/-[0-9]+$/, "", name); ms=$3/1e6; extra="";
-  for (i=5; i<NF; i+=2) if ($(i+1) !~ /^(B\/op|allocs\/op|MB\/s)$/) extra=extra $i " " $(i+1) " ";
-  for (i=5; i<NF; i+=2) if ($(i+1) == "B/op") extra=extra sprintf("%.1f MB/op ", $i/1e6);
-  printf "| %-28s | %12.2f | %s|\n", name, ms, extra }'
+tmp=$(mktemp -d /tmp/arena-bench.XXXXXX)
+cleanup() {
+  git -C "$root" worktree remove --force "$tmp/prev" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 
-bin=$(mktemp -d)
-trap 'rm -rf "$bin"' EXIT
-CGO_ENABLED=0 go build -tags nodemo,nethttpomithttp2 -trimpath -ldflags="-s -w" -o "$bin/arena-deploy" ./cmd/action
+build() { # build <src dir> <out>: the binary as the image ships it
+  (cd "$1" && CGO_ENABLED=0 go build -tags nodemo,nethttpomithttp2 -trimpath -ldflags="-s -w" -o "$2" ./cmd/action)
+}
+git -C "$root" worktree add --detach "$tmp/prev" "$PREV" >/dev/null 2>&1
+build "$root" "$tmp/new/arena-deploy"
+build "$tmp/prev" "$tmp/prev-bin/arena-deploy"
+# The same comment benchmark, on the previous release's renderer.
+cp internal/comment/render_bench_test.go "$tmp/prev/internal/comment/zz_render_bench_test.go"
+
+echo "Recorded $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem/{print $2}') GiB, $(go version | cut -d' ' -f3-4); this tree at $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with uncommitted changes)'), previous release $PREV."
+echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-# The image holds this one binary; the reference adapter is a link to it.
-echo "image payload (one static binary, FROM scratch): $(du -b "$bin/arena-deploy" | cut -f1) bytes"
+
+echo "### Plan runs as processes (bench/plans)"
+echo
+go build -o "$tmp/plans" ./bench/plans
+"$tmp/plans" -bin "new=$tmp/new/arena-deploy" -bin "prev=$tmp/prev-bin/arena-deploy" -rounds "$ROUNDS" -samples "$tmp/samples.jsonl"
+echo
+
+echo "### Go benchmarks"
+echo
+benches='^(BenchmarkRenderComment10k|BenchmarkRenderSummary10k|BenchmarkRenderPlanDiff3000|BenchmarkCompare10MB|BenchmarkCompareShapes|BenchmarkDecodePlan10k|BenchmarkFreshPlan9MB|BenchmarkEncodePlanRequest9MB|BenchmarkParse9MB|BenchmarkContentDigest9MB|BenchmarkTreeDigest9MB|BenchmarkPlanRun50|BenchmarkAdapterOnly50|BenchmarkApplyRun50|BenchmarkAdapterApplyOnly50|BenchmarkStartUp|BenchmarkPlanRun9MB|BenchmarkZipPlan)$'
+mkdir -p "$tmp/tests"
+# Test binaries run in their package's directory, as go test runs them.
+dirs=() tests=() tags=()
+for d in $(grep -rlE --include='*_test.go' "func ${benches#^}" . | xargs -n1 dirname | sort -u); do
+  dirs+=("$root/${d#./}") tests+=("$tmp/tests/${#tests[@]}.test") tags+=("")
+  go test -c -o "${tests[-1]}" "$d"
+done
+dirs+=("$tmp/prev/internal/comment") tests+=("$tmp/tests/prev.test") tags+=(" (prev)")
+(cd "$tmp/prev" && go test -c -o "$tmp/tests/prev.test" ./internal/comment)
+for r in $(seq "$ROUNDS"); do
+  for i in "${!tests[@]}"; do
+    out=$(cd "${dirs[i]}" && "${tests[i]}" -test.run '^$' -test.bench "$benches" -test.benchtime "$BENCHTIME" -test.benchmem 2>&1) || {
+      echo "$out" >&2
+      exit 1
+    }
+    echo "$out" | awk -v tag="${tags[i]}" '/^Benchmark/ { sub(/-[0-9]+$/, "", $1); $1=$1 tag; print }' >>"$tmp/bench.txt"
+  done
+done
+printf '| %-44s | %-22s | %s |\n' benchmark 'ms/op' 'median of the rest'
+printf '|%s|%s|%s|\n' ---------------------------------------------- ------------------------ ------------------------------
+awk '
+  { name=$1; for (i=2; i<=NF && $i !~ /^[0-9]+$/; i++) name=name " " $i
+    n[name]++; ms[name, n[name]]=$(i+1)/1e6
+    for (j=i+3; j<NF; j+=2) { u=$(j+1); v=$j
+      if (u=="B/op") { u="MB/op"; v=v/1e6 }
+      if (u=="MB/s") continue
+      key=name SUBSEP u; if (!(key in seen)) { seen[key]=1; units[name]=units[name] u "," }
+      vals[name, u, n[name]]=v } }
+  function med(a, k,  i, j, t, c) { c=k; for (i=1; i<=c; i++) s[i]=a[i]
+    for (i=1; i<=c; i++) for (j=i+1; j<=c; j++) if (s[j]<s[i]) { t=s[i]; s[i]=s[j]; s[j]=t }
+    lo=s[1]; hi=s[c]; return (c%2) ? s[(c+1)/2] : (s[c/2]+s[c/2+1])/2 }
+  END { for (name in n) order[++m]=name
+    for (i=1; i<=m; i++) for (j=i+1; j<=m; j++) if (order[j]<order[i]) { t=order[i]; order[i]=order[j]; order[j]=t }
+    for (o=1; o<=m; o++) { name=order[o]; k=n[name]
+      for (i=1; i<=k; i++) a[i]=ms[name, i]; md=med(a, k)
+      cell=sprintf("%.2f (%.2f–%.2f)", md, lo, hi)
+      extra=""; split(units[name], us, ",")
+      for (u in us) if (us[u]!="") { for (i=1; i<=k; i++) a[i]=vals[name, us[u], i]; extra=extra sprintf("%.4g %s ", med(a, k), us[u]) }
+      printf "| %-44s | %-22s | %s|\n", name, cell, extra } }' "$tmp/bench.txt"
+echo
+echo "Each row: $ROUNDS rounds of $BENCHTIME; rows marked (prev) are the previous release's code running this tree's benchmark source."
+echo
+
+build "$root" "$tmp/img/arena-deploy" # the image holds this one binary; the reference adapter is a link to it
+echo "Image payload (one static binary, FROM scratch): $(du -b "$tmp/img/arena-deploy" | cut -f1) bytes."
+echo
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -13,6 +13,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/packdiff/packdifftest"
 )
 
 // benchHarness is a harness with a pack of n prompts and the emulator's
@@ -223,4 +224,54 @@ func startValidated(b *testing.B, h *harness, config string) *deploy.AdapterClie
 		b.Fatal(err)
 	}
 	return c
+}
+
+// benchScenario is a harness whose pull request plans a pack of the shape
+// against a base commit that holds (edited) the deployed pack, or no pack
+// (first deploy), or no base commit at all (no base): the scenarios of
+// bench/plans, in process, for profiles and allocation counts.
+func benchScenario(b *testing.B, shape packdifftest.Shape, scenario string) *harness {
+	h := benchHarness(b, 0)
+	deployed, proposed := packdifftest.Make(shape)
+	if err := os.WriteFile(filepath.Join(h.workspace, "support-bot.pack.json"), proposed, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	base := ""
+	switch scenario {
+	case "first":
+		h.gh.SetFile("main", "README.md", []byte("no pack\n"))
+		base = h.gh.Head("main")
+	case "edited":
+		h.gh.SetFile("main", "support-bot.pack.json", deployed)
+		base = h.gh.Head("main")
+	}
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1", BaseSHA: base})
+	if _, err := h.runner.PullRequest(pr); err != nil {
+		b.Fatal(err)
+	}
+	h.benchRun(b, nil) // the comment and the artifact exist from now on
+	return h
+}
+
+// BenchmarkPlanScenarios is a whole plan run in process for each shape and
+// base commit bench/plans measures as processes.
+func BenchmarkPlanScenarios(b *testing.B) {
+	for _, sh := range []struct {
+		name  string
+		shape packdifftest.Shape
+	}{
+		{"3k", packdifftest.Shape{Bytes: 9 << 20, Prompts: 3000, Edits: 200}},
+		{"50k", packdifftest.Shape{Bytes: 9 << 20, Prompts: 50000, Edits: 200}},
+		{"10x1MB", packdifftest.Shape{Bytes: 10 << 20, Prompts: 10, Edits: 10}},
+	} {
+		for _, sc := range []string{"first", "edited", "nobase"} {
+			b.Run(sh.name+"/"+sc, func(b *testing.B) {
+				h := benchScenario(b, sh.shape, sc)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					h.benchRun(b, nil)
+				}
+			})
+		}
+	}
 }

@@ -148,10 +148,3 @@ func TestMarkerPerTarget(t *testing.T) {
 	}
 }
 
-func BenchmarkRenderPlan10k(b *testing.B) {
-	p := bigPlan(10000)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		_ = RenderPlan(p, SummaryBudget)
-	}
-}
