@@ -147,4 +147,3 @@ func TestMarkerPerTarget(t *testing.T) {
 		t.Fatal("markers must differ per target and be stable")
 	}
 }
-
