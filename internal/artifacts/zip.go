@@ -14,10 +14,14 @@ import (
 	"time"
 )
 
-// File is one file of an artifact.
+// File is one file of an artifact: its bytes, or a reader of them.
 type File struct {
 	Name string
 	Data []byte
+	// Reader, when set, is read to its end instead of Data: a big file
+	// (a saved plan that embeds the pack, a pack diff) is compressed as it
+	// is produced instead of being held whole first. It is read once.
+	Reader io.Reader
 }
 
 // zipTime is every entry's time, so the same files make the same zip.
@@ -40,7 +44,12 @@ func Zip(files []File) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("zip %s: %w", f.Name, err)
 		}
-		if _, err := w.Write(f.Data); err != nil {
+		if f.Reader != nil {
+			_, err = io.Copy(w, f.Reader)
+		} else {
+			_, err = w.Write(f.Data)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("zip %s: %w", f.Name, err)
 		}
 	}

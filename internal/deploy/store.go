@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -103,15 +104,28 @@ func MarshalFile(v any) ([]byte, error) {
 }
 
 // marshalSavedPlan writes what json.MarshalIndent would, without running
-// the indenter over the pack: it indents the plan with a placeholder in
-// pack_json, then puts the pack, escaped once, in its place. Indenting
-// never changes the inside of a string, so the bytes are identical
-// (TestSavedPlanBytes), and a 10 MB pack is scanned once instead of three
-// times.
+// the indenter over the pack: see savedPlanParts.
 func marshalSavedPlan(p *SavedPlan) ([]byte, error) {
+	head, tail, err := savedPlanParts(p)
+	if head == nil || err != nil {
+		return json.MarshalIndent(p, "", "  ") // cannot happen; never guess
+	}
+	out := make([]byte, 0, len(head)+len(tail)+jsonwire.QuotedLenHTML(p.Request.PackJSON))
+	out = append(out, head...)
+	out = jsonwire.AppendQuotedHTML(out, p.Request.PackJSON)
+	return append(out, tail...), nil
+}
+
+// savedPlanParts indents the plan with a placeholder in pack_json and
+// returns what comes before and after the pack's quoted string. Indenting
+// never changes the inside of a string, so head, the pack escaped once and
+// tail are what json.MarshalIndent writes (TestSavedPlanBytes), and a
+// 10 MB pack is scanned once instead of three times. head is nil if the
+// placeholder cannot be found once (it cannot happen).
+func savedPlanParts(p *SavedPlan) (head, tail []byte, err error) {
 	var nonce [12]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	placeholder := "arena-deploy-pack-" + hex.EncodeToString(nonce[:])
 	cp, req := *p, *p.Request
@@ -119,17 +133,33 @@ func marshalSavedPlan(p *SavedPlan) ([]byte, error) {
 	cp.Request = &req
 	shell, err := json.MarshalIndent(&cp, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	quoted := []byte(`"` + placeholder + `"`)
 	i := bytes.Index(shell, quoted)
 	if i < 0 || bytes.Count(shell, quoted) != 1 {
-		return json.MarshalIndent(p, "", "  ") // cannot happen; never guess
+		return nil, nil, nil
 	}
-	out := make([]byte, 0, len(shell)-len(quoted)+jsonwire.QuotedLenHTML(p.Request.PackJSON))
-	out = append(out, shell[:i]...)
-	out = jsonwire.AppendQuotedHTML(out, p.Request.PackJSON)
-	return append(out, shell[i+len(quoted):]...), nil
+	return shell[:i], shell[i+len(quoted):], nil
+}
+
+// SavedPlanReader reads the saved plan's file (MarshalFile's bytes) while
+// it is produced: the pack is escaped a chunk at a time as it is read, so
+// an upload holds no copy of it.
+func SavedPlanReader(p *SavedPlan) (io.Reader, error) {
+	if p.Request == nil || len(p.Request.PackJSON) <= 64<<10 {
+		b, err := MarshalFile(p)
+		return bytes.NewReader(b), err
+	}
+	head, tail, err := savedPlanParts(p)
+	if err != nil {
+		return nil, err
+	}
+	if head == nil {
+		b, err := json.MarshalIndent(p, "", "  ")
+		return bytes.NewReader(b), err
+	}
+	return io.MultiReader(bytes.NewReader(head), jsonwire.NewQuotedReader(p.Request.PackJSON, true), bytes.NewReader(tail)), nil
 }
 
 // DecodeState parses state file bytes, refusing corrupt or newer files.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,6 +272,18 @@ func TestSavedPlanBytes(t *testing.T) {
 	want, _ := json.MarshalIndent(p, "", "  ")
 	if !bytes.Equal(got, want) {
 		t.Fatalf("saved plan differs from json.MarshalIndent (%d vs %d bytes)", len(got), len(want))
+	}
+	// Streamed, for the big pack and a small one.
+	for _, pack := range []string{sb.String(), "{}"} {
+		p.Request.PackJSON = pack
+		want, _ := json.MarshalIndent(p, "", "  ")
+		r, err := SavedPlanReader(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := io.ReadAll(r); !bytes.Equal(got, want) {
+			t.Fatalf("streamed saved plan differs from json.MarshalIndent (%d vs %d bytes)", len(got), len(want))
+		}
 	}
 }
 

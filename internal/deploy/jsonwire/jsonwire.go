@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -643,4 +644,61 @@ func scalarLen(b []byte) int {
 		}
 	}
 	return i
+}
+
+// quotedReader reads a string's JSON encoding a chunk at a time.
+type quotedReader struct {
+	s    string
+	html bool
+	buf  []byte // escaped, not yet read
+	mem  []byte // buf's memory, reused for every chunk
+	open bool   // the opening quote is written
+	done bool   // the closing quote is written
+}
+
+// NewQuotedReader reads s quoted as AppendQuoted (or, with html, as
+// AppendQuotedHTML) would write it, escaping a chunk at a time: a 10 MB
+// pack is streamed into a file or an archive without an escaped copy of it
+// in memory.
+func NewQuotedReader(s string, html bool) io.Reader {
+	return &quotedReader{s: s, html: html}
+}
+
+func (r *quotedReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		switch {
+		case !r.open:
+			r.open, r.buf = true, []byte{'"'}
+		case len(r.s) > 0:
+			n := min(chunk, len(r.s))
+			if n < len(r.s) {
+				// Never split a UTF-8 sequence: back up to a rune start.
+				for n > 0 && !utf8.RuneStart(r.s[n]) {
+					n--
+				}
+				if n == 0 {
+					n = min(chunk, len(r.s))
+				}
+			}
+			if r.mem == nil {
+				r.mem = make([]byte, 0, 6*chunk+2) // an escaped byte takes at most 6
+			}
+			q := appendQuoted(r.mem[:0], r.s[:n], r.safe())
+			r.buf, r.s = q[1:len(q)-1], r.s[n:]
+		case !r.done:
+			r.done, r.buf, r.mem = true, []byte{'"'}, nil
+		default:
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+func (r *quotedReader) safe() *[utf8.RuneSelf]bool {
+	if r.html {
+		return &htmlSafe
+	}
+	return &safe
 }

@@ -230,3 +230,39 @@ func TestQuoteHTMLMatchesMarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotedReaderMatches: the streamed encoding is AppendQuoted's (and
+// AppendQuotedHTML's) byte for byte, for big strings split at every kind
+// of boundary and read through buffers of odd sizes.
+func TestQuotedReaderMatches(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	var big strings.Builder
+	for big.Len() < 3*chunk+17 {
+		big.WriteString(randomString(r))
+	}
+	cases := []string{"", "a", big.String(), strings.Repeat("é", chunk), strings.Repeat("x", chunk-1) + "😀" + strings.Repeat("<", chunk)}
+	for i := 0; i < 2000; i++ {
+		cases = append(cases, randomString(r))
+	}
+	for _, s := range cases {
+		for _, html := range []bool{false, true} {
+			want := AppendQuoted(nil, s)
+			if html {
+				want = AppendQuotedHTML(nil, s)
+			}
+			var got bytes.Buffer
+			qr := NewQuotedReader(s, html)
+			buf := make([]byte, 1+r.Intn(70000))
+			for {
+				n, err := qr.Read(buf)
+				got.Write(buf[:n])
+				if err != nil {
+					break
+				}
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("html=%v, %d bytes: reader and AppendQuoted differ", html, len(s))
+			}
+		}
+	}
+}
