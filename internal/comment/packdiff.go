@@ -144,18 +144,19 @@ func section(p *packdiff.Prompt, maxLines int, open bool, rest string) string {
 	}
 	b.WriteString(" · " + html.EscapeString(p.Summary()) + "</summary>\n\n")
 	const maxFields = 30
-	for i, f := range p.Fields {
+	fields := p.FieldChanges()
+	for i, f := range fields {
 		if i == maxFields {
-			fmt.Fprintf(&b, "- _… %d more fields %s._\n", len(p.Fields)-maxFields, rest)
+			fmt.Fprintf(&b, "- _… %d more fields %s._\n", len(fields)-maxFields, rest)
 			break
 		}
 		b.WriteString(fieldLine(f) + "\n")
 	}
-	if len(p.Fields) > 0 {
+	if len(fields) > 0 {
 		b.WriteString("\n")
 	}
-	if len(p.Lines) > 0 {
-		lines := append([]string(nil), p.Lines...)
+	if diffLines := p.DiffLines(); len(diffLines) > 0 {
+		lines := append([]string(nil), diffLines...)
 		more := 0
 		if len(lines) > maxLines {
 			lines, more = lines[:maxLines], len(lines)-maxLines
@@ -164,7 +165,7 @@ func section(p *packdiff.Prompt, maxLines int, open bool, rest string) string {
 		if more > 0 {
 			fmt.Fprintf(&b, "\n_… %d more lines %s._\n", more, rest)
 		}
-	} else if len(p.Fields) == 0 {
+	} else if len(fields) == 0 {
 		b.WriteString("_The template text is the same._\n")
 	}
 	b.WriteString("\n</details>\n")

@@ -6,8 +6,8 @@
 package deployedpack
 
 import (
+	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -93,14 +93,28 @@ func (f *Finder) atCommit(ctx context.Context, sha, p string) ([]byte, error) {
 		}
 		return []byte(s), nil
 	}
-	blob, _, err := f.GitHub.Git.GetBlob(ctx, f.Owner, f.Repo, file.GetSHA())
+	return f.rawBlob(ctx, file.GetSHA(), file.GetSize())
+}
+
+// rawBlob reads a blob's bytes as they are (the raw media type), into a
+// buffer of the size the contents API gave: the JSON form would hold the
+// pack base64-encoded, then decoded, several times its size at once.
+func (f *Finder) rawBlob(ctx context.Context, sha string, size int) ([]byte, error) {
+	req, err := f.GitHub.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/git/blobs/%s", f.Owner, f.Repo, sha), nil)
 	if err != nil {
-		return nil, fmt.Errorf("read blob %s: %w", file.GetSHA(), err)
+		return nil, err
 	}
-	if blob.GetEncoding() != "base64" {
-		return []byte(blob.GetContent()), nil
+	req.Header.Set("Accept", "application/vnd.github.raw+json")
+	resp, err := f.GitHub.BareDo(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", sha, err)
 	}
-	return base64.StdEncoding.DecodeString(strings.ReplaceAll(blob.GetContent(), "\n", ""))
+	defer resp.Body.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", sha, err)
+	}
+	return buf.Bytes(), nil
 }
 
 func shortSHA(s string) string {

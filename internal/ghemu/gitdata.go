@@ -365,6 +365,10 @@ func (s *Server) getBlob(c *call) (int, any) {
 	if !ok {
 		return c.fail(404, "Not Found")
 	}
+	if strings.Contains(c.r.Header.Get("Accept"), ".raw") { // the raw media type: the bytes as they are
+		c.header.Set("Content-Type", "application/vnd.github.raw")
+		return 200, append([]byte(nil), data...)
+	}
 	return 200, map[string]any{"sha": sha, "node_id": "B_" + sha[:8], "size": len(data), "url": c.base() + "/git/blobs/" + sha,
 		"content": base64.StdEncoding.EncodeToString(data), "encoding": "base64"}
 }

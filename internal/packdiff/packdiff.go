@@ -58,6 +58,87 @@ type Prompt struct {
 	// (variables, model and parameters, tools, validators, pipeline, the
 	// rest) and sorted by path within a group.
 	Fields []Field
+
+	// An added or removed prompt keeps its raw JSON (in its pack) instead
+	// of Lines and Fields, which are made only when it is shown
+	// (DiffLines, FieldChanges): a first deploy adds every prompt, and
+	// holding each template again, line by line, cost twice the pack.
+	raw  json.RawMessage
+	mask func(string) string
+}
+
+// lazy reports whether Lines and Fields are made from raw when asked.
+func (p *Prompt) lazy() bool { return p.raw != nil }
+
+// DiffLines is the unified diff of the template text (Lines, made when the
+// prompt is added or removed).
+func (p *Prompt) DiffLines() []string {
+	if !p.lazy() {
+		return p.Lines
+	}
+	text, _ := p.template()
+	lines, _, _ := p.unified(text)
+	for i := range lines {
+		lines[i] = p.masked(lines[i])
+	}
+	return lines
+}
+
+// FieldChanges is what else changed (Fields, made when the prompt is added
+// or removed).
+func (p *Prompt) FieldChanges() []Field {
+	if !p.lazy() {
+		return p.Fields
+	}
+	var fs []Field
+	if p.Kind == Added {
+		fs = fieldDiff(nil, withoutTemplate(decode(p.raw)))
+	}
+	for i := range fs {
+		fs[i].Path, fs[i].Old, fs[i].New = p.masked(fs[i].Path), p.masked(fs[i].Old), p.masked(fs[i].New)
+	}
+	return fs
+}
+
+func (p *Prompt) masked(s string) string {
+	if p.mask == nil {
+		return s
+	}
+	return p.mask(s)
+}
+
+// template is the prompt's template text, decoded.
+func (p *Prompt) template() (string, bool) {
+	return templateOf(decode(p.raw)), true
+}
+
+// unified is the diff of an added or removed prompt's text.
+func (p *Prompt) unified(text string) ([]string, int, int) {
+	if p.Kind == Added {
+		return unified("", text)
+	}
+	return unified(text, "")
+}
+
+// Mask applies m to every text of the diff that comes from a pack (names,
+// template lines, field paths and values), now and when the lines and
+// fields of added and removed prompts are made.
+func (d *Diff) Mask(m func(string) string) {
+	fields := func(fs []Field) {
+		for i := range fs {
+			fs[i].Path, fs[i].Old, fs[i].New = m(fs[i].Path), m(fs[i].Old), m(fs[i].New)
+		}
+	}
+	for i := range d.Prompts {
+		p := &d.Prompts[i]
+		p.Name, p.From = m(p.Name), m(p.From)
+		for j := range p.Lines {
+			p.Lines[j] = m(p.Lines[j])
+		}
+		fields(p.Fields)
+		p.mask = m
+	}
+	fields(d.Pack)
 }
 
 // Diff is the semantic difference of two packs.
@@ -117,6 +198,17 @@ func parse(data []byte) (*pack, error) {
 // Compare diffs the deployed pack (nil or empty: nothing deployed, so
 // everything is added) with the pull request's pack.
 func Compare(deployed, proposed []byte) (*Diff, error) {
+	return compare(deployed, proposed, false)
+}
+
+// CompareValidated is Compare for a pull request's pack known to be valid
+// JSON (the action's pack.Parse validated it): what is counted of its new
+// prompts is read from their bytes without decoding them.
+func CompareValidated(deployed, proposed []byte) (*Diff, error) {
+	return compare(deployed, proposed, true)
+}
+
+func compare(deployed, proposed []byte, proposedValid bool) (*Diff, error) {
 	var oldP, newP *pack
 	var oldErr, newErr error
 	// The two packs decode in parallel: on a 10 MB pack decoding is most of
@@ -166,14 +258,12 @@ func Compare(deployed, proposed []byte) (*Diff, error) {
 	sort.Strings(removed)
 	d.Prompts = append(d.Prompts, renames(oldP, newP, &added, &removed)...)
 	for _, name := range removed {
-		old := decode(oldP.prompts[name])
-		lines, a, r := unified(templateOf(old), "")
-		d.Prompts = append(d.Prompts, Prompt{Kind: Removed, Name: name, Lines: lines, Added: a, Removed: r})
+		raw := oldP.prompts[name]
+		d.Prompts = append(d.Prompts, Prompt{Kind: Removed, Name: name, Removed: lineCount(raw, false), raw: raw})
 	}
 	for _, name := range added {
-		cur := decode(newP.prompts[name])
-		lines, a, r := unified("", templateOf(cur))
-		d.Prompts = append(d.Prompts, Prompt{Kind: Added, Name: name, Lines: lines, Added: a, Removed: r, Fields: fieldDiff(nil, withoutTemplate(cur))})
+		raw := newP.prompts[name]
+		d.Prompts = append(d.Prompts, Prompt{Kind: Added, Name: name, Added: lineCount(raw, proposedValid), raw: raw})
 	}
 	sortPrompts(d.Prompts)
 	return d, nil

@@ -2,7 +2,9 @@ package packdiff
 
 import (
 	"fmt"
+	"io"
 	"strings"
+	"unsafe"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
 )
@@ -122,8 +124,12 @@ func span(start, count int) string {
 
 // Summary is "+N −M" with the field count when fields changed.
 func (p *Prompt) Summary() string {
+	return summary(p, len(p.FieldChanges()))
+}
+
+func summary(p *Prompt, fields int) string {
 	s := fmt.Sprintf("+%d −%d", p.Added, p.Removed)
-	if n := len(p.Fields); n == 1 {
+	if n := fields; n == 1 {
 		s += ", 1 field"
 	} else if n > 1 {
 		s += fmt.Sprintf(", %d fields", n)
@@ -164,46 +170,145 @@ func (f Field) String() string {
 // diff; then the pack-level changes. base and head label the two sides.
 func (d *Diff) Text(base, head string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Pack diff: %s → %s\n", base, head)
-	if d.Empty() {
-		b.WriteString("# No prompt or pack field differs.\n")
-		return b.String()
-	}
-	added, removed := d.Totals()
-	frags := 0
-	for _, p := range d.Prompts {
-		if p.Fragment {
-			frags++
-		}
-	}
-	fmt.Fprintf(&b, "# %d prompts and %d fragments differ (+%d −%d lines), %d prompts unchanged\n", len(d.Prompts)-frags, frags, added, removed, d.Unchanged)
-	for _, p := range d.Prompts {
-		fmt.Fprintf(&b, "\n## %s %s: %s\n", p.What(), p.Title(), p.Summary())
-		for _, f := range p.Fields {
-			b.WriteString("# " + f.String() + "\n")
-		}
-		if len(p.Lines) > 0 {
-			from, to := "a/prompts/"+p.Name+"/"+TemplateField, "b/prompts/"+p.Name+"/"+TemplateField
-			if p.Fragment {
-				from, to = "a/fragments/"+p.Name, "b/fragments/"+p.Name
-			}
-			switch p.Kind {
-			case Added:
-				from = "/dev/null"
-			case Removed:
-				to = "/dev/null"
-			}
-			fmt.Fprintf(&b, "--- %s\n+++ %s\n", from, to)
-			for _, l := range p.Lines {
-				b.WriteString(l + "\n")
-			}
-		}
-	}
-	if len(d.Pack) > 0 {
-		b.WriteString("\n## pack fields\n")
-		for _, f := range d.Pack {
-			b.WriteString("# " + f.String() + "\n")
-		}
-	}
+	_, _ = io.Copy(&b, d.TextReader(base, head))
 	return b.String()
+}
+
+// TextReader reads Text's bytes a section at a time: the text of a first
+// deploy is as long as the pack, and is never held whole.
+func (d *Diff) TextReader(base, head string) io.Reader {
+	return &textReader{d: d, base: base, head: head, next: -1}
+}
+
+type textReader struct {
+	d          *Diff
+	base, head string
+	next       int // -1: the header; then prompts; then the pack fields
+	buf        []byte
+	off        int
+}
+
+func (r *textReader) Read(p []byte) (int, error) {
+	for r.off == len(r.buf) {
+		if !r.fill() {
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, r.buf[r.off:])
+	r.off += n
+	return n, nil
+}
+
+// fill renders the next part into buf; false at the end.
+func (r *textReader) fill() bool {
+	d, b := r.d, r.buf[:0]
+	r.off = 0
+	switch n := r.next; {
+	case n == -1:
+		b = fmt.Appendf(b, "# Pack diff: %s → %s\n", r.base, r.head)
+		if d.Empty() {
+			b = append(b, "# No prompt or pack field differs.\n"...)
+			r.next = len(d.Prompts) + 1
+		} else {
+			added, removed := d.Totals()
+			frags := 0
+			for _, p := range d.Prompts {
+				if p.Fragment {
+					frags++
+				}
+			}
+			b = fmt.Appendf(b, "# %d prompts and %d fragments differ (+%d −%d lines), %d prompts unchanged\n", len(d.Prompts)-frags, frags, added, removed, d.Unchanged)
+		}
+	case n < len(d.Prompts):
+		b = appendSection(b, &d.Prompts[n])
+	case n == len(d.Prompts):
+		if len(d.Pack) > 0 {
+			b = append(b, "\n## pack fields\n"...)
+			for _, f := range d.Pack {
+				b = append(b, "# "+f.String()+"\n"...)
+			}
+		}
+	default:
+		r.buf = b
+		return false
+	}
+	r.next++
+	r.buf = b
+	return true
+}
+
+// appendSection writes one prompt's part of Text.
+func appendSection(b []byte, p *Prompt) []byte {
+	fields := p.FieldChanges()
+	b = append(b, "\n## "+p.What()+" "+p.Title()+": "+summary(p, len(fields))+"\n"...)
+	for _, f := range fields {
+		b = append(b, "# "+f.String()+"\n"...)
+	}
+	if p.Added+p.Removed == 0 && len(p.Lines) == 0 && !p.lazy() {
+		return b
+	}
+	var lines []string
+	var block []byte
+	if p.lazy() {
+		block = p.lazyBlock()
+	} else {
+		lines = p.Lines
+	}
+	if len(lines) == 0 && len(block) == 0 {
+		return b
+	}
+	from, to := "a/prompts/"+p.Name+"/"+TemplateField, "b/prompts/"+p.Name+"/"+TemplateField
+	if p.Fragment {
+		from, to = "a/fragments/"+p.Name, "b/fragments/"+p.Name
+	}
+	switch p.Kind {
+	case Added:
+		from = "/dev/null"
+	case Removed:
+		to = "/dev/null"
+	}
+	b = append(b, "--- "+from+"\n+++ "+to+"\n"...)
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+	}
+	return append(b, block...)
+}
+
+// lazyBlock is an added or removed prompt's diff lines, each followed by
+// a newline and masked as DiffLines masks them, written straight from its
+// text: the lines of a first deploy's thousands of prompts are never
+// strings of their own.
+func (p *Prompt) lazyBlock() []byte {
+	text, _ := p.template()
+	if text == "" {
+		return nil
+	}
+	n := textLines(text)
+	op := byte('+')
+	head := "@@ -0,0 +" + span(1, n) + " @@"
+	if p.Kind == Removed {
+		op, head = '-', "@@ -"+span(1, n)+" +0,0 @@"
+	}
+	block := make([]byte, 0, len(head)+len(text)+2*n+2)
+	block = append(append(block, head...), '\n')
+	for rest := text; rest != ""; {
+		l, r, _ := strings.Cut(rest, "\n")
+		block = append(append(append(block, op), l...), '\n')
+		rest = r
+	}
+	if p.mask == nil {
+		return block
+	}
+	// Each line is masked on its own, as DiffLines does; when the block as
+	// a whole holds no secret, neither does any of its lines.
+	if s := unsafe.String(&block[0], len(block)); p.mask(s) == s {
+		return block
+	}
+	var out []byte
+	for _, l := range strings.SplitAfter(string(block), "\n") {
+		if l != "" {
+			out = append(append(out, p.mask(strings.TrimSuffix(l, "\n"))...), '\n')
+		}
+	}
+	return out
 }

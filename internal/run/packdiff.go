@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"io"
 	"path"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
@@ -15,10 +16,10 @@ const PackDiffName = "pack.diff"
 
 // packDiff compares the pull request's pack with what is deployed: the pack
 // recorded at the last apply, else the pack at the base commit, else
-// nothing. It returns the report's section and the text of pack.diff. Not
-// being able to read the deployed side costs the diff, never the plan: it
-// is a warning.
-func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, string) {
+// nothing. It returns the report's section and what reads pack.diff (nil
+// without a diff). Not being able to read the deployed side costs the
+// diff, never the plan: it is a warning.
+func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, func() io.Reader) {
 	f := &deployedpack.Finder{}
 	if r, ok := s.backend.(deployedpack.Recorder); ok {
 		f.Recorder = r
@@ -30,17 +31,20 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, string) {
 	found, err := f.Find(ctx, base, path.Join(s.o.WorkDirRel, relTo(s.o.WorkDir, s.packPath)))
 	if err != nil {
 		s.warnf("The pack diff is not shown: %s", s.masker.String(err.Error()))
-		return nil, ""
+		return nil, nil
 	}
 	if found.Source == deployedpack.None && (f.GitHub == nil || base == "") {
-		return nil, "" // no base commit was looked at: "all new" would be a guess
+		return nil, nil // no base commit was looked at: "all new" would be a guess
 	}
-	d, err := packdiff.Compare(found.Pack, s.pack)
+	// The pull request's pack was validated when it was parsed.
+	d, err := packdiff.CompareValidated(found.Pack, s.pack)
 	if err != nil {
 		s.warnf("The pack diff is not shown: %s", s.masker.String(err.Error()))
-		return nil, ""
+		return nil, nil
 	}
-	maskDiff(d, s.masker.String)
+	// Masked where pack text shows, before it is escaped for Markdown
+	// (escaping would hide a secret from the masker).
+	d.Mask(s.masker.String)
 	pd := &comment.PackDiff{Diff: d}
 	label := "the deployed pack"
 	switch found.Source {
@@ -54,27 +58,8 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, string) {
 	if h := s.headSHA(); h != "" {
 		head += " at " + short(h, 7)
 	}
-	return pd, d.Text(label, head)
-}
-
-// maskDiff masks secrets of the deploy config wherever pack text shows in
-// the diff, before it is escaped for Markdown (escaping would hide a
-// secret from the masker).
-func maskDiff(d *packdiff.Diff, m func(string) string) {
-	fields := func(fs []packdiff.Field) {
-		for i := range fs {
-			fs[i].Path, fs[i].Old, fs[i].New = m(fs[i].Path), m(fs[i].Old), m(fs[i].New)
-		}
-	}
-	for i := range d.Prompts {
-		p := &d.Prompts[i]
-		p.Name, p.From = m(p.Name), m(p.From)
-		for j := range p.Lines {
-			p.Lines[j] = m(p.Lines[j])
-		}
-		fields(p.Fields)
-	}
-	fields(d.Pack)
+	// pack.diff is masked whole too, as it streams into the artifact.
+	return pd, func() io.Reader { return s.masker.Reader(d.TextReader(label, head)) }
 }
 
 // warnf is a warning in the log and in the report.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
+	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 	"github.com/arena-deploy/arena-deploy-action/internal/targets"
 )
@@ -43,8 +45,9 @@ type PlanResult struct {
 	Counts     comment.Counts
 	Markdown   string
 	CommentID  int64
-	// PackDiff is the full pack diff (the artifact's pack.diff).
-	PackDiff     string
+	// packDiff reads the full pack diff (the artifact's pack.diff); nil
+	// without a diff.
+	packDiff     func() io.Reader
 	ArtifactName string
 	ArtifactID   int64
 }
@@ -110,7 +113,7 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 		s.d.Report.Warningf("The plan warns: %s", w)
 	}
 	diff, diffText := s.packDiff(ctx)
-	res.PackDiff = diffText
+	res.packDiff = diffText
 
 	view := s.planView(res)
 	view.PackDiff = diff
@@ -232,10 +235,6 @@ func (s *session) baseView() *comment.Plan {
 // GitHub Actions (with res.Markdown as plan.md), the project's
 // .promptarena/deploy.plan elsewhere.
 func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
-	planJSON, err := deploy.MarshalFile(res.Saved)
-	if err != nil {
-		return err
-	}
 	provJSON, err := deploy.MarshalFile(res.Provenance)
 	if err != nil {
 		return err
@@ -275,18 +274,16 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 		expires = s.now().Add(time.Duration(s.o.RetentionDays) * 24 * time.Hour)
 	}
 	res.ArtifactName = s.target.PlanArtifact(s.headSHA())
-	if s.masker.ContainsBytes(planJSON) {
+	files, planSecret, err := s.planFiles(res, provJSON)
+	if err != nil {
+		return err
+	}
+	up, err := s.d.Uploader.UploadAs(ctx, artifacts.Request{Names: artifacts.Names(res.ArtifactName, planNames), Files: files, ExpiresAt: expires})
+	if planSecret.Found() {
 		// Everything else in it was masked at its source: only the pack,
 		// kept byte for byte for apply to verify, can hold it.
 		s.d.Report.Warningf("The pack %s holds the value of a secret; it is uploaded with the plan as it is in the repository. Keep secrets out of packs.", relTo(s.o.WorkDir, s.packPath))
 	}
-	files := []artifacts.File{
-		{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: s.masker.Bytes([]byte(res.Markdown))}, {Name: ProvenanceFileName, Data: s.masker.Bytes(provJSON)},
-	}
-	if res.PackDiff != "" {
-		files = append(files, artifacts.File{Name: PackDiffName, Data: s.masker.Bytes([]byte(res.PackDiff))})
-	}
-	up, err := s.d.Uploader.UploadAs(ctx, artifacts.Request{Names: artifacts.Names(res.ArtifactName, planNames), Files: files, ExpiresAt: expires})
 	reportUsedUp(s.d.Report, up)
 	if err != nil {
 		return err
@@ -294,6 +291,25 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 	res.ArtifactName, res.ArtifactID = up.Name, up.ID
 	s.d.Report.Infof("Uploaded plan artifact %s (id %d)", res.ArtifactName, res.ArtifactID)
 	return nil
+}
+
+// planFiles are the plan artifact's files. The saved plan (which embeds
+// the pack) and pack.diff (as long as the pack on a first deploy) are read
+// while they are compressed, never held whole: the saved plan through a
+// detector of secrets (the warning above), pack.diff masked as it streams.
+func (s *session) planFiles(res *PlanResult, provJSON []byte) ([]artifacts.File, *mask.Detector, error) {
+	plan, err := deploy.SavedPlanReader(res.Saved)
+	if err != nil {
+		return nil, nil, err
+	}
+	planSecret := s.masker.Detect(plan)
+	files := []artifacts.File{
+		{Name: PlanFileName, Reader: planSecret}, {Name: PlanMarkdownName, Data: s.masker.Bytes([]byte(res.Markdown))}, {Name: ProvenanceFileName, Data: s.masker.Bytes(provJSON)},
+	}
+	if res.packDiff != nil {
+		files = append(files, artifacts.File{Name: PackDiffName, Reader: res.packDiff()})
+	}
+	return files, planSecret, nil
 }
 
 func (s *session) now() time.Time {

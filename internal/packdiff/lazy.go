@@ -1,0 +1,120 @@
+package packdiff
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// lineCount is how many lines the unified diff of an added or removed
+// prompt's template shows: the lines of the text, a last line without a
+// newline included. valid says raw is known to be valid JSON (the action
+// validated the pull request's pack), so the count is read from the
+// template's literal without decoding the prompt; otherwise the prompt is
+// decoded as it would be to show it (an invalid prompt shows no text).
+func lineCount(raw json.RawMessage, valid bool) int {
+	if valid {
+		if lit, ok := templateLiteral(raw); ok {
+			return literalLines(lit)
+		}
+	}
+	return textLines(templateOf(decode(raw)))
+}
+
+func textLines(t string) int {
+	n := strings.Count(t, "\n")
+	if t != "" && !strings.HasSuffix(t, "\n") {
+		n++
+	}
+	return n
+}
+
+// templateLiteral finds the template's string literal in a valid prompt
+// (the last member of that name, as decoding keeps). ok is false when the
+// prompt is not an object; lit is nil when the template is absent or not
+// a string, which shows no text.
+func templateLiteral(raw []byte) (lit []byte, ok bool) {
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, false
+	}
+	i = skipWS(raw, i+1)
+	for i < len(raw) && raw[i] == '"' {
+		kend, err := skipString(raw, i)
+		if err != nil {
+			return nil, false
+		}
+		key := raw[i+1 : kend-1]
+		isTemplate := string(key) == TemplateField
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			if json.Unmarshal(raw[i:kend], &k) != nil {
+				return nil, false
+			}
+			isTemplate = k == TemplateField
+		}
+		i = skipWS(raw, kend)
+		if i >= len(raw) || raw[i] != ':' {
+			return nil, false
+		}
+		i = skipWS(raw, i+1)
+		vend, err := skipValue(raw, i)
+		if err != nil {
+			return nil, false
+		}
+		if isTemplate {
+			lit = nil
+			if raw[i] == '"' {
+				lit = raw[i:vend]
+			}
+		}
+		i = skipWS(raw, vend)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+	return lit, true
+}
+
+// literalLines is textLines of a valid string literal's text, read from
+// its escapes: a newline is \n or \u000a.
+func literalLines(lit []byte) int {
+	if len(lit) <= 2 {
+		return 0
+	}
+	body := lit[1 : len(lit)-1]
+	n, lastNL := 0, false
+	for i := 0; i < len(body); {
+		if body[i] != '\\' {
+			j := bytes.IndexByte(body[i:], '\\')
+			if j < 0 {
+				lastNL = false
+				break
+			}
+			if j > 0 {
+				lastNL = false
+			}
+			i += j
+			continue
+		}
+		switch {
+		case i+1 < len(body) && body[i+1] == 'n':
+			n, lastNL = n+1, true
+			i += 2
+		case i+1 < len(body) && body[i+1] == 'u':
+			if i+6 <= len(body) && bytes.EqualFold(body[i+2:i+6], []byte("000a")) {
+				n, lastNL = n+1, true
+			} else {
+				lastNL = false
+			}
+			i += 6
+		default:
+			lastNL = false
+			i += 2
+		}
+	}
+	if !lastNL {
+		n++
+	}
+	return n
+}
