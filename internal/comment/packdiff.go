@@ -28,7 +28,13 @@ type PackDiff struct {
 	Base DiffBase
 	// BaseSHA and BaseURL name the base commit (BaseCommit).
 	BaseSHA, BaseURL string
+
+	// sections rendered so far, by form: a report measures the block, then
+	// renders it in the room the table left, from the same sections.
+	sections map[sectionForm][]string
 }
+
+type sectionForm struct{ summary, open bool }
 
 // Per-section line caps: the comment shows the start of each prompt's diff
 // and points to the job summary for the rest; the summary shows it all
@@ -214,11 +220,19 @@ func (pd *PackDiff) block(env string, room int, summary, folded bool) string {
 	b.WriteString(head)
 	room -= len(head) + tail
 	shown := 0
+	if pd.sections == nil {
+		pd.sections = map[sectionForm][]string{}
+	}
+	form := sectionForm{summary, open}
 	for shown < total {
 		var s string
-		if shown < len(pd.Diff.Prompts) {
+		switch cached := pd.sections[form]; {
+		case shown < len(cached):
+			s = cached[shown]
+		case shown < len(pd.Diff.Prompts):
 			s = section(&pd.Diff.Prompts[shown], maxLines, open, rest)
-		} else {
+			pd.sections[form] = append(cached, s)
+		default:
 			s = packSection(pd.Diff.Pack, rest)
 		}
 		if len(s)+1 > room {

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -174,10 +173,24 @@ func row(c deploy.ResourceChange) string {
 }
 
 // SortChanges orders changes for display, keeping the adapter's order
-// within one action.
+// within one action: one pass that counts the ranks and one that places
+// each change (a stable counting sort; ranks are few).
 func SortChanges(changes []deploy.ResourceChange) []deploy.ResourceChange {
-	out := append([]deploy.ResourceChange(nil), changes...)
-	sort.SliceStable(out, func(i, j int) bool { return actionRank(out[i].Action) < actionRank(out[j].Action) })
+	var start [6]int
+	for _, c := range changes {
+		if r := actionRank(c.Action); r+1 < len(start) {
+			start[r+1]++
+		}
+	}
+	for r := 1; r < len(start); r++ {
+		start[r] += start[r-1]
+	}
+	out := make([]deploy.ResourceChange, len(changes))
+	for _, c := range changes {
+		r := actionRank(c.Action)
+		out[start[r]] = c
+		start[r]++
+	}
 	return out
 }
 
@@ -223,14 +236,11 @@ func RenderPlan(p *Plan, budget int) string {
 			v.Icon = "⚠️"
 		}
 	}
-	var rows, same []string
-	for _, c := range SortChanges(p.Changes) {
-		if c.Action == deploy.ActionNoChange {
-			same = append(same, row(c))
-		} else {
-			rows = append(rows, row(c))
-		}
-	}
+	// Rows are escaped only while they fit: a comment shows a few hundred
+	// of a plan's ten thousand changes.
+	sorted := SortChanges(p.Changes)
+	split := len(sorted) - counts.NoChange // no change ranks last
+	rows, same := changeRows(sorted[:split]), changeRows(sorted[split:])
 	summary := budget > CommentBudget
 	if !summary && len(same) > UnchangedFold {
 		same, v.UnchangedFolded = nil, true
@@ -259,17 +269,44 @@ func AdapterSummary(s string) string {
 	return "> **The adapter's summary:** " + EscapeMax(s, 2000)
 }
 
+// changeRows are table rows of changes, each escaped when it is taken.
+type changeRows []deploy.ResourceChange
+
+func (c changeRows) len() int         { return len(c) }
+func (c changeRows) row(i int) string { return row(c[i]) }
+
+// rowList is rows as take reads them: made one at a time.
+type rowList interface {
+	len() int
+	row(i int) string
+}
+
 // fit puts as many rows in as the budget allows: changes first, then the
-// unchanged ones. Each row's size is known, so this is one pass, not a
-// search.
-func fit(v *planView, rows, same []string, marker string, budget int) {
+// unchanged ones. Each row's size is known once it is escaped, so this is
+// one pass, not a search.
+func fit(v *planView, rows, same changeRows, marker string, budget int) {
 	// Reserve room for the "… and N more" lines the cut may add.
 	room := rowBudget(budget - len(render(*v, marker)) - 400)
 	if len(same) > 0 {
 		room -= 200 // the <details> block's own lines
 	}
-	v.Rows, v.Omitted = room.take(rows)
-	v.UnchangedRows, v.UnchangedOmitted = room.take(same)
+	v.Rows, v.Omitted = room.takeRows(rows)
+	v.UnchangedRows, v.UnchangedOmitted = room.takeRows(same)
+}
+
+// takeRows keeps the rows that fit, in order, escaping each only when it
+// is reached, and counts the rest.
+func (b *rowBudget) takeRows(rows rowList) ([]string, int) {
+	var out []string
+	for i := 0; i < rows.len(); i++ {
+		r := rows.row(i)
+		if int(*b)-len(r)-1 < 0 {
+			return out, rows.len() - i
+		}
+		*b -= rowBudget(len(r) + 1)
+		out = append(out, r)
+	}
+	return out, 0
 }
 
 // rowBudget is the room left for table rows, in bytes.

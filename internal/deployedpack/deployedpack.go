@@ -110,6 +110,9 @@ func (f *Finder) rawBlob(ctx context.Context, sha string, size int) ([]byte, err
 		return nil, fmt.Errorf("read blob %s: %w", sha, err)
 	}
 	defer resp.Body.Close()
+	if b, ok := resp.Body.(interface{ Bytes() []byte }); ok {
+		return b.Bytes(), nil // read whole by the client (internal/ghclient): no second copy
+	}
 	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", sha, err)

@@ -274,7 +274,15 @@ const bufferLimit = 16 << 20
 // buffer reads resp's body (up to bufferLimit) into memory; an error means
 // the answer was cut off (the body is closed).
 func buffer(resp *http.Response) error {
-	b, err := io.ReadAll(io.LimitReader(resp.Body, bufferLimit+1))
+	// A known length is read into a buffer of that size: a 9 MB blob
+	// grown by doubling left as much again behind.
+	size := 512
+	if n := resp.ContentLength; n > 0 {
+		size = int(min(n, bufferLimit)) + bytes.MinRead
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, bufferLimit+1))
+	b := buf.Bytes()
 	if err != nil {
 		resp.Body.Close()
 		return fmt.Errorf("answer cut off: %w", err)

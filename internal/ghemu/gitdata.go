@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -367,6 +368,7 @@ func (s *Server) getBlob(c *call) (int, any) {
 	}
 	if strings.Contains(c.r.Header.Get("Accept"), ".raw") { // the raw media type: the bytes as they are
 		c.header.Set("Content-Type", "application/vnd.github.raw")
+		c.header.Set("Content-Length", strconv.Itoa(len(data)))
 		return 200, append([]byte(nil), data...)
 	}
 	return 200, map[string]any{"sha": sha, "node_id": "B_" + sha[:8], "size": len(data), "url": c.base() + "/git/blobs/" + sha,

@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -173,16 +175,20 @@ func (c *canon) value(b []byte, depth int) {
 			val []byte
 		}
 		var ms []member
-		index := map[string]int{}
 		_ = members(b, i, func(key string, val []byte) {
-			if j, dup := index[key]; dup { // a decoded map keeps the last
-				ms[j].val = val
-				return
-			}
-			index[key] = len(ms)
 			ms = append(ms, member{key, val})
 		})
-		sort.Slice(ms, func(x, y int) bool { return ms[x].key < ms[y].key })
+		// Sorted by key; of duplicate keys a decoded map keeps the last.
+		slices.SortStableFunc(ms, func(x, y member) int { return strings.Compare(x.key, y.key) })
+		n := 0
+		for j := range ms {
+			if j+1 < len(ms) && ms[j+1].key == ms[j].key {
+				continue
+			}
+			ms[n] = ms[j]
+			n++
+		}
+		ms = ms[:n]
 		c.byte('{')
 		for j, m := range ms {
 			if j > 0 {
@@ -209,12 +215,29 @@ func (c *canon) value(b []byte, depth int) {
 		}
 		c.byte(']')
 	case '"':
-		c.buf = jsonwire.AppendQuotedHTML(c.buf, unquote(b[i:]))
+		end := skipString(b, i)
+		if lit := b[i:end]; plainLiteral(lit) {
+			c.buf = append(c.buf, lit...) // already what encoding/json writes
+		} else {
+			c.buf = jsonwire.AppendQuotedHTML(c.buf, unquote(lit))
+		}
 	default: // numbers (as written, as json.Number keeps them), true, false, null
 		end := skipValue(b, i)
 		c.buf = append(c.buf, b[i:end]...)
 	}
 	c.flush()
+}
+
+// plainLiteral reports whether a validated string literal is already in
+// encoding/json's form: no escape to undo, nothing it escapes (HTML's < > &,
+// U+2028 and U+2029, which start with 0xE2). Most of a pack's text is.
+func plainLiteral(lit []byte) bool {
+	for _, c := range []byte{'\\', '<', '>', '&', 0xE2} {
+		if bytes.IndexByte(lit, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // unquote decodes a validated string literal as encoding/json does.

@@ -29,6 +29,57 @@ func textLines(t string) int {
 	return n
 }
 
+// eachMember calls f with each member of a valid object, keys decoded;
+// false if raw is not an object.
+func eachMember(raw []byte, f func(key string, val []byte)) bool {
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return false
+	}
+	i = skipWS(raw, i+1)
+	for i < len(raw) && raw[i] == '"' {
+		kend, err := skipString(raw, i)
+		if err != nil {
+			return false
+		}
+		key := string(raw[i+1 : kend-1])
+		if strings.IndexByte(key, '\\') >= 0 {
+			if json.Unmarshal(raw[i:kend], &key) != nil {
+				return false
+			}
+		}
+		i = skipWS(raw, kend)
+		if i >= len(raw) || raw[i] != ':' {
+			return false
+		}
+		i = skipWS(raw, i+1)
+		vend, err := skipValue(raw, i)
+		if err != nil {
+			return false
+		}
+		f(key, raw[i:vend])
+		i = skipWS(raw, vend)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		}
+	}
+	return true
+}
+
+// membersWithoutTemplate is withoutTemplate(decode(raw)) for a valid
+// prompt, decoding each member but a string template on its own.
+func membersWithoutTemplate(raw []byte) (map[string]any, bool) {
+	m := map[string]any{}
+	ok := eachMember(raw, func(key string, val []byte) {
+		if key == TemplateField && len(val) > 0 && val[0] == '"' {
+			delete(m, key) // a later string template replaces an earlier value
+			return
+		}
+		m[key] = decode(val)
+	})
+	return m, ok
+}
+
 // templateLiteral finds the template's string literal in a valid prompt
 // (the last member of that name, as decoding keeps). ok is false when the
 // prompt is not an object; lit is nil when the template is absent or not

@@ -86,7 +86,7 @@ func TestLazyPromptsAsShownBefore(t *testing.T) {
 		pack := func(names ...string) []byte {
 			ps := map[string]any{}
 			for _, n := range names {
-				p := map[string]any{"id": n, "version": "1"}
+				p := map[string]any{"id": n, "version": "1", "variables": []any{map[string]any{"name": "v" + n, "type": "string"}}, "parameters": map[string]any{"temperature": 0.25}}
 				if tmpl := randomTemplate(r); tmpl != nil {
 					p[TemplateField] = tmpl
 				}
@@ -127,6 +127,15 @@ func TestLazyPromptsAsShownBefore(t *testing.T) {
 				}
 				for j := range lines {
 					lines[j] = p.masked(lines[j])
+				}
+				if p.Kind == Added {
+					want := fieldDiff(nil, withoutTemplate(decode(p.raw)))
+					for j := range want {
+						want[j].Path, want[j].Old, want[j].New = p.masked(want[j].Path), p.masked(want[j].Old), p.masked(want[j].New)
+					}
+					if got := p.FieldChanges(); fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Fatalf("%s: fields %v, eager %v", p.raw, got, want)
+					}
 				}
 				if a != p.Added || rm != p.Removed || strings.Join(lines, "\n") != strings.Join(p.DiffLines(), "\n") {
 					t.Fatalf("%s %q: +%d −%d %q, eager +%d −%d %q", p.Kind, text, p.Added, p.Removed, p.DiffLines(), a, rm, lines)

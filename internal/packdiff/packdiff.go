@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/jsonwire"
 )
 
 // TemplateField is where a prompt keeps its template text (PromptPack spec:
@@ -63,8 +65,9 @@ type Prompt struct {
 	// of Lines and Fields, which are made only when it is shown
 	// (DiffLines, FieldChanges): a first deploy adds every prompt, and
 	// holding each template again, line by line, cost twice the pack.
-	raw  json.RawMessage
-	mask func(string) string
+	raw   json.RawMessage
+	valid bool // raw is known to be valid JSON: read without decoding
+	mask  func(string) string
 }
 
 // lazy reports whether Lines and Fields are made from raw when asked.
@@ -92,7 +95,7 @@ func (p *Prompt) FieldChanges() []Field {
 	}
 	var fs []Field
 	if p.Kind == Added {
-		fs = fieldDiff(nil, withoutTemplate(decode(p.raw)))
+		fs = fieldDiff(nil, p.withoutTemplate())
 	}
 	for i := range fs {
 		fs[i].Path, fs[i].Old, fs[i].New = p.masked(fs[i].Path), p.masked(fs[i].Old), p.masked(fs[i].New)
@@ -109,7 +112,28 @@ func (p *Prompt) masked(s string) string {
 
 // template is the prompt's template text, decoded.
 func (p *Prompt) template() (string, bool) {
+	if p.valid {
+		if lit, ok := templateLiteral(p.raw); ok {
+			if lit == nil {
+				return "", true
+			}
+			if s, n, ok := jsonwire.Unquote(lit); ok && n == len(lit) {
+				return s, true
+			}
+		}
+	}
 	return templateOf(decode(p.raw)), true
+}
+
+// withoutTemplate is the prompt decoded without its template text: a
+// valid prompt's members are decoded one by one, the text skipped.
+func (p *Prompt) withoutTemplate() map[string]any {
+	if p.valid {
+		if m, ok := membersWithoutTemplate(p.raw); ok {
+			return m
+		}
+	}
+	return withoutTemplate(decode(p.raw))
 }
 
 // unified is the diff of an added or removed prompt's text.
@@ -263,7 +287,7 @@ func compare(deployed, proposed []byte, proposedValid bool) (*Diff, error) {
 	}
 	for _, name := range added {
 		raw := newP.prompts[name]
-		d.Prompts = append(d.Prompts, Prompt{Kind: Added, Name: name, Added: lineCount(raw, proposedValid), raw: raw})
+		d.Prompts = append(d.Prompts, Prompt{Kind: Added, Name: name, Added: lineCount(raw, proposedValid), raw: raw, valid: proposedValid})
 	}
 	sortPrompts(d.Prompts)
 	return d, nil
