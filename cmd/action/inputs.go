@@ -36,6 +36,7 @@ var inputDefaults = map[string]string{
 	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false", "adapter-oidc": "false",
 	"state-branch": "arena-deploy-state",
 	"configs":      "**/arena.yaml", "shared-files": ".github/workflows/**", "all-targets": "false",
+	"preview-environment": "preview",
 }
 
 // inputNames are every input of action.yml, also the CLI's flags.
@@ -47,6 +48,7 @@ var inputNames = []string{
 	"mask-env", "adapter-oidc",
 	"state-branch",
 	"configs", "environments", "follows", "shared-files", "all-targets",
+	"preview-environment",
 }
 
 // emptyInput marks an input given as an empty string on purpose, where
@@ -127,6 +129,9 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 	if o.Targets, err = targetsOptions(in); err != nil {
 		return nil, err
 	}
+	if o.Command == run.CommandPreview {
+		o.Preview = &run.PreviewOptions{Template: in.get("preview-environment")}
+	}
 	rel := in.get("working-directory")
 	o.WorkDir = filepath.Clean(filepath.Join(workspace, rel))
 	if filepath.IsAbs(rel) {
@@ -173,7 +178,7 @@ func capRetention(days int, repoMax string) (int, string) {
 
 func checkChoice(o *run.Options) error {
 	choices := []struct{ name, val, allowed string }{
-		{"command", o.Command, "auto plan apply status refresh destroy targets"},
+		{"command", o.Command, "auto plan apply status refresh destroy targets preview"},
 		{"state-backend", o.StateBackend, "git artifact file"},
 		{"on-missing-plan", o.OnMissingPlan, "fail plan-and-apply"},
 		{"on-stale-plan", o.OnStalePlan, "fail replan"},
@@ -291,7 +296,8 @@ type event struct {
 		BaseSHA string `json:"base_sha"`
 		BaseRef string `json:"base_ref"`
 	} `json:"merge_group"`
-	Before     string `json:"before"` // push: the branch's commit before it
+	Before     string `json:"before"` // push, pull_request synchronize: the commit before it
+	Action     string `json:"action"` // pull_request: opened, synchronize, closed, ...
 	Repository *struct {
 		DefaultBranch string `json:"default_branch"`
 	} `json:"repository"`
@@ -332,6 +338,9 @@ func githubContext(getenv func(string) string) (*run.GitHubContext, error) {
 		g.HeadSHA, g.BaseSHA, g.BaseRef = mg.HeadSHA, mg.BaseSHA, strings.TrimPrefix(mg.BaseRef, "refs/heads/")
 	}
 	g.Before = ev.Before
+	if ev.PullRequest != nil {
+		g.PRAction = ev.Action
+	}
 	if ev.Repository != nil {
 		g.DefaultBranch = ev.Repository.DefaultBranch
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/events"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
+	"github.com/arena-deploy/arena-deploy-action/internal/preview"
 	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
 	"github.com/arena-deploy/arena-deploy-action/internal/surface"
@@ -287,6 +288,12 @@ func route(o *run.Options, d *run.Deps, allowPRT bool) error {
 	}
 	o.Command, o.ReviewOnly = r.Command, r.ReviewOnly
 	o.Comment = o.Comment && r.Comment
+	if o.Command == run.CommandPreview {
+		// The pull request's own target: its environment is pr-<number>,
+		// whatever the environment input says.
+		o.Environment = preview.Env(d.GH.PRNumber)
+		o.Preview.Number = d.GH.PRNumber
+	}
 	if r.Notice != "" {
 		d.Report.Infof("%s", r.Notice)
 	}
@@ -313,6 +320,9 @@ func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 		return run.Destroy(ctx, o, d)
 	case run.CommandTargets:
 		_, err := run.Targets(ctx, o, d)
+		return err
+	case run.CommandPreview:
+		_, err := run.Preview(ctx, o, d)
 		return err
 	}
 	return fmt.Errorf("%w: command %q is not available yet", errUsage, cmd)

@@ -13,6 +13,8 @@ const (
 	StatusApplying = "applying"
 	StatusApplied  = "applied"
 	StatusFailed   = "failed"
+	// StatusDestroyed: a preview torn down when its pull request closed.
+	StatusDestroyed = "destroyed"
 )
 
 // Apply is what an apply report shows: the reviewed plan (embedded) and
@@ -32,16 +34,18 @@ type Apply struct {
 	ResultsFromPlan bool
 	// Links are the deployment-wide links the adapter reported.
 	Links []deploy.Link
+	// PreviewOf is the pull request whose preview this is (0: an apply).
+	PreviewOf int
 }
 
 // FromPlanNote is how a report marks results made from the reviewed plan.
 const FromPlanNote = "reported by plan; this adapter does not report per-resource results"
 
 type applyView struct {
-	Env, Icon, Headline, StatusLine, ErrorBlock, Diff, PlanCounts, Footer string
-	ReviewedDiff, Links                                                   string
-	Notes, Rows, PlanRows, Warnings                                       []string
-	Omitted, PlanOmitted                                                  int
+	Title, Icon, StatusLine, ErrorBlock, Diff, PlanCounts, Footer string
+	ReviewedDiff, Links, PlanLabel                                string
+	Notes, Rows, PlanRows, Warnings                               []string
+	Omitted, PlanOmitted                                          int
 }
 
 func resultRow(r deploy.ResourceResult) string {
@@ -105,7 +109,8 @@ func DeploymentLinks(ls []deploy.Link) string {
 
 // RenderApply renders the apply report within budget.
 func RenderApply(a *Apply, budget int) string {
-	v := applyView{Env: "**" + Escape(a.Target.Env) + "**", Footer: footer(&a.Plan, false)}
+	v := applyView{Footer: footer(&a.Plan, false)}
+	env, headline := "**"+Escape(a.Target.Env)+"**", ""
 	pl := a.Plan
 	switch a.Status {
 	case StatusApplying:
@@ -122,17 +127,31 @@ func RenderApply(a *Apply, budget int) string {
 	}
 	switch a.Status {
 	case StatusApplying:
-		v.Icon, v.Headline, v.StatusLine = "⏳", "applying", "⏳ Applying the reviewed plan"+at+"…"
+		v.Icon, headline, v.StatusLine = "⏳", "applying", "⏳ Applying the reviewed plan"+at+"…"
 	case StatusApplied:
-		v.Icon, v.Headline, v.StatusLine = "✅", "applied", "✅ **Applied**"+at+": "+resultCounts(a.Results)+"."
+		v.Icon, headline, v.StatusLine = "✅", "applied", "✅ **Applied**"+at+": "+resultCounts(a.Results)+"."
 		if a.ResultsFromPlan {
 			v.StatusLine = "✅ **Applied**" + at + ": " + resultCounts(a.Results) + ", " + FromPlanNote + "."
 		}
+	case StatusDestroyed:
+		v.Icon, headline, v.StatusLine = "🗑️", "destroyed", "🗑️ **Destroyed**: the pull request was closed."
 	default:
-		v.Icon, v.Headline = "❌", "failed"
+		v.Icon, headline = "❌", "failed"
 		v.StatusLine = "❌ **Failed**" + at + " (`" + a.FailureReason + "`). " + Escape(a.Hint)
 		if a.Error != "" {
 			v.ErrorBlock = Fence(Truncate(a.Error, 4000))
+		}
+	}
+	v.Title, v.PlanLabel = "Arena apply to "+env+": "+headline, "Reviewed plan"
+	if a.PreviewOf != 0 {
+		v.PlanLabel = "Plan"
+		v.Title = fmt.Sprintf("Preview of #%d (%s): %s", a.PreviewOf, env, strings.Replace(headline, "applied", "deployed", 1))
+		switch a.Status {
+		case StatusApplying:
+			v.StatusLine = "⏳ Deploying this pull request's pack" + at + "…"
+		case StatusApplied:
+			v.StatusLine = strings.Replace(v.StatusLine, "**Applied**", "**Deployed**", 1) +
+				" It is deployed again on every push and destroyed when the pull request closes; merging deploys the reviewed plan, not this."
 		}
 	}
 	for _, n := range a.Notes {

@@ -13,9 +13,10 @@ import (
 
 // Commands a route can run (the run package's names).
 const (
-	Auto  = "auto"
-	Plan  = "plan"
-	Apply = "apply"
+	Auto    = "auto"
+	Plan    = "plan"
+	Apply   = "apply"
+	Preview = "preview"
 )
 
 // ErrRefused is matched when the event cannot be served as configured:
@@ -95,6 +96,9 @@ func Resolve(c Context) (Route, error) {
 		}
 		r.Command = rule.auto
 	}
+	if r.Command == Preview {
+		return preview(c, r)
+	}
 	if r.Command != Plan {
 		return r, nil
 	}
@@ -119,6 +123,28 @@ func Resolve(c Context) (Route, error) {
 		}
 	}
 	return r, nil
+}
+
+// preview routes command preview: a pull request of this repository's own
+// branches gets one; a fork's never does (its code would run with the
+// repository's secrets and deploy), and says so without failing.
+func preview(c Context, r Route) (Route, error) {
+	if c.Event != "pull_request" {
+		return r, fmt.Errorf("%w: command preview deploys a pull request's preview environment: run it on pull_request events "+
+			"(types opened, synchronize, reopened to deploy, closed to destroy), not on %s", ErrRefused, orNone(c.Event))
+	}
+	if c.HeadRepo == "" || !strings.EqualFold(c.HeadRepo, c.Repo) {
+		r.Comment = false
+		r.ReviewOnly = fmt.Sprintf("pull request #%d comes from a fork (%s), whose code never deploys", c.PRNumber, orDeleted(c.HeadRepo))
+	}
+	return r, nil
+}
+
+func orNone(event string) string {
+	if event == "" {
+		return "a run outside GitHub Actions"
+	}
+	return event
 }
 
 func orDeleted(repo string) string {

@@ -31,7 +31,12 @@ func (s *Server) NewRunner(workspace, tmp string) *Runner {
 }
 
 // PullRequest sets up a pull_request run for pr.
-func (r *Runner) PullRequest(pr *Pull) (*Run, error) {
+func (r *Runner) PullRequest(pr *Pull) (*Run, error) { return r.PullRequestActivity(pr, "", "") }
+
+// PullRequestActivity sets up a pull_request run for pr with the event's
+// activity type (opened, synchronize, closed, ...) and, for synchronize,
+// the head before the push.
+func (r *Runner) PullRequestActivity(pr *Pull, action, before string) (*Run, error) {
 	headRepo := pr.HeadRepo
 	if headRepo == "" {
 		headRepo = DefaultOwner + "/" + DefaultRepo
@@ -41,12 +46,19 @@ func (r *Runner) PullRequest(pr *Pull) (*Run, error) {
 	if r.Env["GITHUB_ACTOR"] == "" {
 		r.Env["GITHUB_ACTOR"] = "octocat"
 	}
-	return run, r.event("pull_request", run, "merge-of-"+pr.HeadSHA, "refs/pull/"+fmt.Sprint(pr.Number)+"/merge", map[string]any{
+	payload := map[string]any{
 		"number": pr.Number,
 		"pull_request": map[string]any{"number": pr.Number,
 			"head": map[string]any{"sha": pr.HeadSHA, "repo": map[string]any{"full_name": headRepo}},
 			"base": map[string]any{"sha": pr.BaseSHA, "ref": pr.BaseRef}},
-	})
+	}
+	if action != "" {
+		payload["action"] = action
+	}
+	if before != "" {
+		payload["before"], payload["after"] = before, pr.HeadSHA
+	}
+	return run, r.event("pull_request", run, "merge-of-"+pr.HeadSHA, "refs/pull/"+fmt.Sprint(pr.Number)+"/merge", payload)
 }
 
 // Push sets up a push run of sha to main.

@@ -19,6 +19,9 @@ func (s *session) applyView(res *ApplyResult, status string, err error) *comment
 	if s.d.GH != nil {
 		a.MergeSHA = s.d.GH.SHA
 	}
+	if s.o.Preview != nil {
+		a.PreviewOf = s.o.Preview.Number
+	}
 	if res.Saved != nil {
 		a.Changes = res.Saved.Plan.Changes
 		a.Warnings = append(a.Warnings, res.Saved.Plan.Warnings...)

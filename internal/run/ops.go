@@ -288,6 +288,12 @@ func (s *session) destroy(ctx context.Context) (bool, error) {
 		return false, failf(ReasonDestroyRefused, s.o.Surface.Set("confirm-destroy", s.env)+" to destroy it.",
 			"destroy of %q needs %s set to the environment's name (it is %q)", s.env, s.o.Surface.Name("confirm-destroy"), s.o.Confirm)
 	}
+	return s.teardown(ctx)
+}
+
+// teardown destroys what the state records, under the lock, and deletes
+// the state once the adapter succeeded.
+func (s *session) teardown(ctx context.Context) (bool, error) {
 	if err := s.openForOps(ctx, true); err != nil {
 		return false, err
 	}

@@ -25,6 +25,7 @@ const (
 	CommandRefresh = "refresh"
 	CommandDestroy = "destroy"
 	CommandTargets = "targets"
+	CommandPreview = "preview"
 )
 
 // Options are the resolved inputs of one run. The zero value of each field
@@ -89,6 +90,9 @@ type Options struct {
 	// Surface is where the inputs were set: hints name them as a
 	// workflow's inputs (the zero value) or as the CLI's flags.
 	Surface surface.Surface
+	// Preview is set for command preview: the pull request whose preview
+	// environment (Environment, pr-<number>) the run deploys or destroys.
+	Preview *PreviewOptions
 }
 
 // GitHubContext is what the run knows of the workflow run and its event.
@@ -107,7 +111,10 @@ type GitHubContext struct {
 	RunAttempt    int
 	ServerURL     string
 	Actor         string // GITHUB_ACTOR: who started the run
-	Before        string // push: the branch's commit before this push
+	Before        string // push, and a pull request's synchronize: the commit before this push
+	// PRAction is the pull_request event's activity (opened, synchronize,
+	// reopened, closed, ...).
+	PRAction      string
 	DefaultBranch string // from the event's repository, when it says
 }
 

@@ -107,7 +107,7 @@ func (s *session) load() error {
 		return err
 	}
 	s.arena = arena
-	if !arena.Deploy.HasEnvironment(s.env) {
+	if !arena.Deploy.HasEnvironment(s.env) && s.o.Preview == nil {
 		msg := fmt.Sprintf("Environment %q is not listed under deploy.environments in %s (it lists %s), so it uses the base deploy.config, as promptarena does. "+
 			"If that is not intended, fix the environment input or add deploy.environments.%s.",
 			s.env, s.o.ConfigPath, strings.Join(arena.Deploy.EnvironmentNames(), ", "), s.env)
@@ -115,6 +115,11 @@ func (s *session) load() error {
 		s.warnings = append(s.warnings, msg)
 	}
 	merged := arena.Deploy.MergedConfig(s.env)
+	if s.o.Preview != nil {
+		if merged, err = s.previewConfig(arena); err != nil {
+			return err
+		}
+	}
 	raw, err := json.Marshal(merged)
 	if err != nil {
 		return fmt.Errorf("encode deploy config: %w", err)

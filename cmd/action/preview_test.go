@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
+)
+
+// withPreviewTemplate gives the example a preview environment whose
+// target_dir names the pull request.
+func (h *harness) withPreviewTemplate() {
+	h.t.Helper()
+	arena := mustRead(h.t, filepath.Join(h.workspace, "arena.yaml"))
+	arena = strings.Replace(arena, "    environments:\n", "    environments:\n      preview:\n        config:\n          target_dir: \".deployed/previews/pr-{pr}\"\n", 1)
+	h.writeFile("arena.yaml", arena)
+}
+
+// previewComment is the pull request's preview comment ("" if none).
+func (h *harness) previewComment(n int) (string, int) {
+	found, count := "", 0
+	for _, c := range h.gh.Comments(n) {
+		if strings.Contains(c.Body, "Preview of #") {
+			found = c.Body
+			count++
+		}
+	}
+	return found, count
+}
+
+// TestPreviewLifecycle: a pull request's preview is deployed to its own
+// target (pr-<n>: own state, own lock, own comment), linked in the comment,
+// deployed again on a new push, never rolled back by an older push's late
+// run, and destroyed when the pull request closes; the environments the
+// merge deploys are never touched.
+func TestPreviewLifecycle(t *testing.T) {
+	h := newHarness(t)
+	h.withPreviewTemplate()
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "prevhead1"})
+	h.must(h.runner.PullRequestActivity(pr, "opened", ""))
+	res := h.run(map[string]string{"command": "preview", "environment": "production"})
+	if res.code != 0 {
+		t.Fatalf("preview: exit %d\n%s", res.code, res.log)
+	}
+	deployed := filepath.Join(h.workspace, ".deployed/previews/pr-1")
+	if _, err := os.Stat(deployed); err != nil {
+		t.Fatalf("nothing deployed to the preview's target_dir: %v\n%s", err, res.log)
+	}
+	for _, other := range []string{".deployed/production", ".deployed/staging", ".deployed/default"} {
+		if _, err := os.Stat(filepath.Join(h.workspace, other)); err == nil {
+			t.Errorf("the preview deployed to %s", other)
+		}
+	}
+	previewDir := target.New(".", "arena.yaml", "pr-1").StateDir()
+	if _, ok := h.gh.GetFile(stateBranch, previewDir+"/deploy.state"); !ok {
+		t.Fatalf("no state in %s on the state branch", previewDir)
+	}
+	if _, ok := h.stateOf(".", "production"); ok {
+		t.Error("the preview wrote production's state")
+	}
+	body, n := h.previewComment(pr.Number)
+	if n != 1 || !strings.Contains(body, "### ✅ Preview of #1 (**pr-1**): deployed") || !strings.Contains(body, "destroyed when the pull request closes") {
+		t.Fatalf("preview comment (%d):\n%s", n, body)
+	}
+	if res.outputs["applied"] != "true" {
+		t.Errorf("outputs: %v, want applied", res.outputs)
+	}
+	if !strings.Contains(body, "**Links** deploy directory: file:") || !strings.Contains(body, "previews/pr-1") {
+		t.Errorf("the comment does not link the preview:\n%s", body)
+	}
+
+	// A new push: deployed again, the same comment updated.
+	pr.HeadSHA = "prevhead2"
+	packPath := filepath.Join(h.workspace, "support-bot.pack.json")
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, packPath), "friendly", "cheerful", 1))
+	h.must(h.runner.PullRequestActivity(pr, "synchronize", "prevhead1"))
+	res = h.run(map[string]string{"command": "preview"})
+	if res.code != 0 || res.outputs["applied"] != "true" {
+		t.Fatalf("second push: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if b, n := h.previewComment(pr.Number); n != 1 || !strings.Contains(b, "prevhea") {
+		t.Errorf("after the second push, %d preview comments:\n%s", n, b)
+	}
+	deployedPrompt := mustRead(t, filepath.Join(deployed, "prompts", "greeting.json"))
+	if !strings.Contains(deployedPrompt, "cheerful") {
+		t.Errorf("the second push's pack is not deployed:\n%s", deployedPrompt)
+	}
+	var rec state.Record
+	raw, _ := h.gh.GetFile(stateBranch, previewDir+"/record.json")
+	if err := json.Unmarshal(raw, &rec); err != nil || rec.Commit != "prevhead2" {
+		t.Errorf("record applied %q (%v), want the new head", rec.Commit, err)
+	}
+
+	// The first push's run, late: it must not roll the preview back.
+	pr.HeadSHA = "prevhead1"
+	h.gh.Mainline("prevhead1", "prevhead2") // the compare API orders the two heads
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, packPath), "cheerful", "friendly", 1))
+	h.must(h.runner.PullRequestActivity(pr, "synchronize", ""))
+	res = h.run(map[string]string{"command": "preview"})
+	if res.code != 0 || res.outputs["applied"] != "false" {
+		t.Errorf("late older run: exit %d, applied %q; want 0 and nothing deployed\n%s", res.code, res.outputs["applied"], res.log)
+	}
+	if !strings.Contains(mustRead(t, filepath.Join(deployed, "prompts", "greeting.json")), "cheerful") {
+		t.Error("the late older run rolled the preview back")
+	}
+
+	// Closed: destroyed, state gone, the comment says so.
+	pr.HeadSHA = "prevhead2"
+	h.must(h.runner.PullRequestActivity(pr, "closed", ""))
+	res = h.run(map[string]string{"command": "preview"})
+	if res.code != 0 || res.outputs["destroyed"] != "true" {
+		t.Fatalf("close: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if _, ok := h.gh.GetFile(stateBranch, previewDir+"/deploy.state"); ok {
+		t.Error("the preview's state outlived its destroy")
+	}
+	if _, err := os.Stat(filepath.Join(deployed, "prompts")); err == nil {
+		t.Error("the preview's prompts are still deployed")
+	}
+	if b, n := h.previewComment(pr.Number); n != 1 || !strings.Contains(b, "🗑️ Preview of #1 (**pr-1**): destroyed") {
+		t.Errorf("after close (%d comments):\n%s", n, b)
+	}
+	if v := h.gh.Violations(); len(v) > 0 {
+		t.Errorf("outside GitHub's description: %v", v)
+	}
+}
+
+// TestPreviewNeverForAFork: a fork's pull request gets no preview (its code
+// would deploy with the repository's secrets), and the job does not fail.
+func TestPreviewNeverForAFork(t *testing.T) {
+	h := newHarness(t)
+	h.withPreviewTemplate()
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "forkprev", HeadRepo: "mallory/app"})
+	h.must(h.runner.PullRequestActivity(pr, "opened", ""))
+	res := h.run(map[string]string{"command": "preview"})
+	if res.code != 0 || !strings.Contains(res.summary, "comes from a fork") {
+		t.Fatalf("fork: exit %d\n%s\n%s", res.code, res.summary, res.log)
+	}
+	if _, err := os.Stat(filepath.Join(h.workspace, ".deployed")); err == nil {
+		t.Error("a fork's preview was deployed")
+	}
+	if h.anyState() || len(h.gh.Comments(pr.Number)) != 0 {
+		t.Error("a fork's preview wrote state or commented")
+	}
+}
+
+// TestPreviewRefusals: previews run on pull_request only, and only with a
+// template environment (else every preview would deploy the base config).
+func TestPreviewRefusals(t *testing.T) {
+	h := newHarness(t)
+	h.push("main1", "a push")
+	res := h.run(map[string]string{"command": "preview"})
+	if res.code != 2 || res.outputs["failure-reason"] != "invalid-input" || !strings.Contains(res.log, "run it on pull_request events") {
+		t.Errorf("push: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "notemplate"})
+	h.must(h.runner.PullRequestActivity(pr, "opened", ""))
+	res = h.run(map[string]string{"command": "preview"})
+	if res.code != 1 || res.outputs["failure-reason"] != "invalid-arena-config" || !strings.Contains(res.log, `no "preview" environment`) {
+		t.Errorf("no template: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if h.anyState() {
+		t.Error("state written without a template")
+	}
+}

@@ -1,0 +1,130 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/comment"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/grace"
+	"github.com/arena-deploy/arena-deploy-action/internal/preview"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
+)
+
+// PreviewOptions say whose preview a preview run deploys or destroys.
+type PreviewOptions struct {
+	Number   int    // the pull request
+	Template string // the environment of deploy.environments its config comes from
+}
+
+// Preview deploys a same-repository pull request's pack to its own preview
+// environment (pr-<number>: a target of its own, with its own state and
+// lock, which no merge deploys), or destroys it when the pull request was
+// closed. It plans and applies in one run; what the merge deploys is still
+// only the reviewed plan.
+func Preview(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
+	g := d.GH
+	if o.ReviewOnly != "" {
+		d.Report.Infof("No preview: %s.", o.ReviewOnly)
+		d.Report.AddStepSummary("### 🔍 No preview\n\nPreviews are deployed for pull requests from branches of this repository only: " + comment.Escape(o.ReviewOnly) + ".\n")
+		return &ApplyResult{}, nil
+	}
+	// The preview records the pull request's head as what it deployed
+	// (not the test merge commit GITHUB_SHA names), and the head before
+	// this push: an older push's run that ends late never rolls it back.
+	pg := *g
+	pg.SHA = g.HeadSHA
+	dd := *d
+	dd.GH = &pg
+	s := newSession(o, &dd)
+	defer s.close()
+	res := &ApplyResult{PRNumber: o.Preview.Number, HeadSHA: g.HeadSHA}
+	if g.PRAction == "closed" {
+		destroyed, err := s.teardown(ctx)
+		err = whenCancelled(ctx, err, "The preview may be partly destroyed: re-run this job.")
+		rctx, cancel := grace.Context(ctx, s.d.Grace)
+		defer cancel()
+		s.reportPreviewDestroyed(rctx, res, destroyed, err)
+		return res, err
+	}
+	err := whenCancelled(ctx, s.runPreview(ctx, res), "The preview may be partly deployed: the next push deploys it again.")
+	if errors.Is(err, state.ErrSuperseded) {
+		// A newer push's run deployed first: nothing is wrong.
+		s.d.Report.Infof("%s", err)
+		s.d.Report.AddStepSummary("### 🔍 Preview of #" + strconv.Itoa(res.PRNumber) + ": not deployed\n\n" + comment.Escape(err.Error()) + "\n")
+		s.d.Report.SetOutput("applied", "false")
+		return res, nil
+	}
+	rctx, cancel := grace.Context(ctx, s.d.Grace)
+	defer cancel()
+	s.reportApply(rctx, res, err)
+	return res, err
+}
+
+func (s *session) runPreview(ctx context.Context, res *ApplyResult) error {
+	if err := s.load(); err != nil {
+		return err
+	}
+	s.backend = s.stateBackendFor(true)
+	release, err := s.lockState(ctx, s.o.LockWait)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := s.loadState(ctx); err != nil {
+		return err
+	}
+	if err := s.startAdapter(ctx); err != nil {
+		return err
+	}
+	prior := s.refreshed(ctx)
+	resp, err := s.plan(ctx, prior)
+	if err != nil {
+		return err
+	}
+	pr := s.buildPlan(resp, prior)
+	res.Saved, res.Prov = pr.Saved, pr.Provenance
+	// The order is checked with the plan id known: a re-run of a push
+	// already deployed deploys nothing again.
+	if done, err := s.checkOrder(ctx, res); done || err != nil {
+		return err
+	}
+	s.commentApply(ctx, res, comment.StatusApplying, nil)
+	return s.applyAndSave(ctx, res, prior)
+}
+
+// previewConfig is the preview's deploy config, from the template
+// environment with the pull request's number filled in.
+func (s *session) previewConfig(arena *deploy.Arena) (map[string]any, error) {
+	p := s.o.Preview
+	cfg, named, err := preview.Config(arena.Deploy, p.Template, p.Number)
+	if err != nil {
+		return nil, fail(ReasonArenaConfig, "Add deploy.environments."+p.Template+" to "+s.o.ConfigPath+
+			" with the config a preview deploys with, naming the pull request by "+preview.Placeholder+".", err)
+	}
+	if !named {
+		msg := "Nothing in deploy.environments." + p.Template + ".config names the pull request (" + preview.Placeholder + "): " +
+			"every pull request's preview deploys with the same config, and the adapter tells them apart only by the environment name " + s.env + "."
+		s.d.Report.Warningf("%s", msg)
+		s.warnings = append(s.warnings, msg)
+	}
+	return cfg, nil
+}
+
+// reportPreviewDestroyed says on the pull request and in the summary that
+// its preview is gone.
+func (s *session) reportPreviewDestroyed(ctx context.Context, res *ApplyResult, destroyed bool, err error) {
+	s.d.Report.SetOutput("destroyed", strconv.FormatBool(destroyed && err == nil))
+	status := comment.StatusDestroyed
+	if err != nil {
+		s.failOutputs(err)
+		status = comment.StatusFailed
+	} else if !destroyed {
+		res.Notes = append(res.Notes, "Nothing was deployed to "+s.env+": nothing to destroy.")
+	}
+	if err == nil || s.arena != nil {
+		s.commentApply(ctx, res, status, err)
+	}
+	s.d.Report.AddStepSummary(comment.RenderApply(s.applyView(res, status, err), comment.SummaryBudget))
+}
