@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -18,6 +19,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
+	"github.com/arena-deploy/arena-deploy-action/internal/run"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 )
 
 // regenerate is the one command that rewrites every generated file: the
@@ -173,9 +176,8 @@ type reason struct {
 }
 
 // failureReasons reads internal/run's Reason constants (in failure.go's
-// order) and the hint Classify gives each one by default: reasonHints, or
-// the hint classify returns with it for an error of another package. The
-// source is parsed, not imported, because those are unexported.
+// order: the source is parsed, since the constants are not listed in the
+// code) and the hints the run gives each one when the error carries none.
 func failureReasons(t *testing.T, root string) []reason {
 	t.Helper()
 	dir := filepath.Join(root, "internal", "run")
@@ -240,19 +242,16 @@ func failureReasons(t *testing.T, root string) []reason {
 	for i := range reasons {
 		byConst[reasons[i].Const] = &reasons[i]
 	}
+	// The hint the run gives a failure of each reason that carries none
+	// (run.ClassifyOn, as a workflow reads it), then the ones classify
+	// gives errors of other packages, where it names them as text.
+	for i := range reasons {
+		if _, h := run.ClassifyOn(&run.Failure{Reason: reasons[i].Name, Err: errors.New("x")}, surface.Workflow); h != "" {
+			reasons[i].Hints = append(reasons[i].Hints, h)
+		}
+	}
 	ast.Inspect(failure, func(n ast.Node) bool {
 		switch n := n.(type) {
-		case *ast.ValueSpec: // var reasonHints = map[string]string{...}
-			if len(n.Names) == 1 && n.Names[0].Name == "reasonHints" && len(n.Values) == 1 {
-				for _, e := range n.Values[0].(*ast.CompositeLit).Elts {
-					kv := e.(*ast.KeyValueExpr)
-					if r, ok := byConst[identName(kv.Key)]; ok {
-						if h, _ := stringValue(kv.Value, consts); h != "" {
-							r.Hints = append(r.Hints, h)
-						}
-					}
-				}
-			}
 		case *ast.FuncDecl: // classify's "return ReasonX, hint"
 			if n.Name.Name != "classify" {
 				return false
