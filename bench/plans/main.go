@@ -35,6 +35,14 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/packdiff/packdifftest"
 )
 
+// extraEnv is the -env flag.
+var extraEnv envFlag
+
+type envFlag []string
+
+func (e *envFlag) String() string     { return strings.Join(*e, " ") }
+func (e *envFlag) Set(s string) error { *e = append(*e, s); return nil }
+
 // binaries is the -bin flag: name=path, in order.
 type binaries [][2]string
 
@@ -88,6 +96,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "measured rounds (each runs every scenario with every binary)")
 	samplesOut := flag.String("samples", "", "write every sample as JSON lines to this file")
 	only := flag.String("shapes", "", "run only the shapes whose name contains this")
+	flag.Var(&extraEnv, "env", "K=V added to every run's environment (repeat): to try a runtime setting such as GOGC")
 	serve := flag.String("serve", "", "set up, write a script per scenario and binary into this directory (its environment, then the binary), and serve the emulator until stdin closes: for profiling by hand")
 	flag.Parse()
 	if len(bins) == 0 {
@@ -184,7 +193,7 @@ func measure(bins binaries, rounds int, only, serve string) ([]sample, error) {
 				if err != nil {
 					return nil, err
 				}
-				s.env[b[0]] = append(env, "PATH="+pathOf[b[0]])
+				s.env[b[0]] = append(append(env, "PATH="+pathOf[b[0]]), extraEnv...)
 				s.step = step
 			}
 			setups = append(setups, s)

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/adaptersdk"
@@ -203,7 +204,9 @@ type pack struct {
 // desiredResources lists what the pack asks for, in a stable order.
 func desiredResources(packJSON string, cfg config) ([]desired, error) {
 	var pk pack
-	if err := json.Unmarshal([]byte(packJSON), &pk); err != nil {
+	// Read in place: the pack is never written, and a copy of it was a
+	// third of the adapter's peak.
+	if err := json.Unmarshal(unsafe.Slice(unsafe.StringData(packJSON), len(packJSON)), &pk); err != nil {
 		return nil, fmt.Errorf("pack_json is not a compiled pack: %w", err)
 	}
 	if pk.ID == "" {
