@@ -28,9 +28,9 @@ func recommendedWorkflows(t *testing.T) []recommendedWorkflow {
 	var out []recommendedWorkflow
 	for _, doc := range docFiles(t) {
 		raw := mustRead(t, filepath.Join(root, filepath.FromSlash(doc)))
-		for i, b := range regexp.MustCompile("(?s)```ya?ml\n(.*?)```").FindAllStringSubmatch(raw, -1) {
-			if regexp.MustCompile(`(?m)^jobs:`).MatchString(b[1]) {
-				out = append(out, recommendedWorkflow{where: doc + " (yaml block " + strconv.Itoa(i+1) + ")", text: b[1]})
+		for i, b := range yamlBlocks(raw) {
+			if regexp.MustCompile(`(?m)^jobs:`).MatchString(b) {
+				out = append(out, recommendedWorkflow{where: doc + " (yaml block " + strconv.Itoa(i+1) + ")", text: b})
 			}
 		}
 	}
@@ -51,6 +51,20 @@ func recommendedWorkflows(t *testing.T) []recommendedWorkflow {
 		}
 		rel, _ := filepath.Rel(root, p)
 		out = append(out, recommendedWorkflow{where: filepath.ToSlash(rel), text: string(raw)})
+	}
+	return out
+}
+
+// yamlBlocks are a Markdown file's ```yaml blocks, each without the
+// indentation of its fence (a block in a list item is indented).
+func yamlBlocks(md string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile("(?ms)^( *)```ya?ml\n(.*?)^ *```").FindAllStringSubmatch(md, -1) {
+		var b strings.Builder
+		for _, l := range strings.SplitAfter(m[2], "\n") {
+			b.WriteString(strings.TrimPrefix(l, m[1]))
+		}
+		out = append(out, b.String())
 	}
 	return out
 }
@@ -126,6 +140,7 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 				continue
 			}
 			plan, apply, ops := strings.Contains(group, "arena-plan-"), strings.Contains(group, "arena-apply-"), strings.Contains(group, "arena-ops-")
+			preview := strings.Contains(group, "arena-preview-")
 			perTarget := func(prefix string) {
 				if !strings.Contains(workDir, "${{") && !strings.Contains(group, prefix+workDir+"-") {
 					t.Errorf("%s: group %q is not per target: want %s%s-<environment> (working-directory %s)", where, group, prefix, workDir, workDir)
@@ -159,8 +174,13 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 				if cancel != "false" {
 					t.Errorf("%s: ops group %q has cancel-in-progress %q", where, group, cancel)
 				}
+			case preview:
+				kinds["preview"]++
+				if !strings.Contains(group, "pull_request.number") || cancel != "false" {
+					t.Errorf("%s: preview group %q (cancel-in-progress %q): want one per pull request, never cancelled (a deploy cut short)", where, group, cancel)
+				}
 			default:
-				t.Errorf("%s: group %q is none of arena-plan-, arena-apply-, arena-ops- (docs/concurrency.md)", where, group)
+				t.Errorf("%s: group %q is none of arena-plan-, arena-apply-, arena-ops-, arena-preview- (docs/concurrency.md)", where, group)
 			}
 			if strings.HasPrefix(wf.where, "README.md") {
 				readmeKinds[map[bool]string{true: "plan", false: "apply"}[plan && !apply]]++
@@ -176,6 +196,7 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("jobs by group kind: %v", kinds)
 	if kinds["plan"]+kinds["combined"] == 0 || kinds["apply"]+kinds["combined"] == 0 {
 		t.Fatalf("found %v recommended concurrency groups: the scan is broken", kinds)
 	}

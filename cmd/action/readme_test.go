@@ -28,9 +28,9 @@ func readmeQuickstart(t *testing.T) (text string, jobs map[string]quickstartJob,
 	t.Helper()
 	readme := mustRead(t, filepath.Join(deploytest.RepoRoot(), "README.md"))
 	var blocks []string
-	for _, b := range regexp.MustCompile("(?s)```ya?ml\n(.*?)```").FindAllStringSubmatch(readme, -1) {
-		if regexp.MustCompile(`(?m)^jobs:`).MatchString(b[1]) {
-			blocks = append(blocks, b[1])
+	for _, b := range yamlBlocks(readme) {
+		if regexp.MustCompile(`(?m)^jobs:`).MatchString(b) {
+			blocks = append(blocks, b)
 		}
 	}
 	if len(blocks) != 1 {
