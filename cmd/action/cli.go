@@ -386,6 +386,8 @@ var (
 	// (escaped text has neither: its * and ` are escaped).
 	mdBold = regexp.MustCompile(`\*\*[^*\n]+?\*\*`)
 	mdCode = regexp.MustCompile("`([^`\n]+)`")
+	// alertLine is GitHub's alert marker ("> [!WARNING]").
+	alertLine = regexp.MustCompile(`^> \[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]$`)
 	// fenceLine opens or closes a fenced block: its backticks, its language.
 	fenceLine = regexp.MustCompile("^(`{3,})([a-z]*)$")
 )
@@ -434,6 +436,9 @@ func terminalReport(md string, color bool) string {
 		// Emphasis and code spans are found before the text is unescaped
 		// (so only the report's own are), and marked with private-use
 		// characters until the text is made plain.
+		if alertLine.MatchString(l) {
+			continue // GitHub's alert marker: the quoted lines under it say it
+		}
 		l = htmlTag.ReplaceAllString(strings.NewReplacer(boldOn, "", boldOff, "").Replace(l), "")
 		l = mdBold.ReplaceAllStringFunc(l, func(b string) string { return boldOn + b[2:len(b)-2] + boldOff })
 		l = plainText(mdCode.ReplaceAllString(l, "$1"))

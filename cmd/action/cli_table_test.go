@@ -25,6 +25,7 @@ type cliCase struct {
 	stdout []string // on stdout
 	stderr []string // on stderr
 	absent []string // on neither
+	first  string   // how stderr's first line starts
 	// quiet: nothing on stdout (a usage error prints its message on stderr
 	// only, so >/dev/null still shows it).
 	quiet bool
@@ -113,6 +114,13 @@ func TestCLITable(t *testing.T) {
 		{name: "json: one object on stdout, the error on stderr", args: []string{"plan", "--working-directory", "app", "--config", "nope.yaml", "--json"}, code: 2,
 			stdout: []string{`"failure-reason": "config-not-found"`, `"exit_code": 2`}, stderr: []string{"error: arena config not found"}},
 
+		// Nothing a user can't see.
+		{name: "an environment arena.yaml does not list is said first", args: []string{"plan", "--working-directory", "app", "--environment", "prodution"},
+			first:  `warning: Environment "prodution" is not listed under deploy.environments in arena.yaml (it lists production, staging), so it deploys with the base deploy.config`,
+			stderr: []string{"fix --environment or add deploy.environments.prodution"},
+			stdout: []string{"### ⚠️ Arena plan for prodution (not in arena.yaml): +4 to create\n\n> prodution is not an environment of arena.yaml (its deploy.environments: production, staging)", "to-create=4"},
+			absent: []string{"[!WARNING]"}},
+
 		// No panic: a runner's variables without the runner's files.
 		{name: "GITHUB_ACTIONS without GITHUB_OUTPUT", args: []string{"plan"}, env: map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_TOKEN": "x"},
 			code: 2, quiet: true, stderr: []string{"GITHUB_ACTIONS is true but GITHUB_OUTPUT is not set", "unset GITHUB_ACTIONS"}},
@@ -185,6 +193,9 @@ func checkCLIOutput(t *testing.T, tc cliCase, stdout, stderr string) {
 		if strings.Contains(both, w) {
 			t.Errorf("output holds %q:\nstdout:\n%s\nstderr:\n%s", w, stdout, stderr)
 		}
+	}
+	if first, _, _ := strings.Cut(stderr, "\n"); tc.first != "" && !strings.HasPrefix(first, tc.first) {
+		t.Errorf("stderr's first line is not %q:\n%s", tc.first, stderr)
 	}
 	if tc.quiet && stdout != "" {
 		t.Errorf("a usage error printed on stdout:\n%s", stdout)

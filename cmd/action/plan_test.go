@@ -208,8 +208,10 @@ func TestPlanFailuresHaveReasons(t *testing.T) {
 }
 
 // TestUnknownEnvironmentUsesBaseConfig: as promptarena does, an environment
-// missing from deploy.environments plans with the base config; the log, the
-// summary and the comment say so.
+// missing from deploy.environments plans with the base config, and it is
+// impossible to miss: the comment's and the summary's title say so, the
+// line under the title says what it means, and it is the log's warning
+// (the CLI's first line on stderr: TestCLITable).
 func TestUnknownEnvironmentUsesBaseConfig(t *testing.T) {
 	h := newHarness(t)
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
@@ -219,8 +221,21 @@ func TestUnknownEnvironmentUsesBaseConfig(t *testing.T) {
 	}
 	notice := `Environment "prod" is not listed under deploy.environments`
 	c := h.gh.Comments(pr.Number)
-	if len(c) != 1 || !strings.Contains(c[0].Body, "not listed under deploy.environments") || !strings.Contains(res.summary, "uses the base deploy.config") {
-		t.Errorf("comment/summary lack the notice: %+v\n%s", c, res.summary)
+	if len(c) != 1 {
+		t.Fatalf("%d comments", len(c))
+	}
+	for where, text := range map[string]string{"comment": c[0].Body, "summary": res.summary} {
+		lines := strings.Split(strings.TrimSpace(text), "\n")
+		if lines[0] == "" || strings.HasPrefix(lines[0], "<!--") {
+			lines = lines[1:]
+		}
+		if len(lines) < 4 || lines[0] != "### ⚠️ Arena plan for **prod** (not in arena.yaml): +4 to create" ||
+			lines[2] != "> [!WARNING]" || !strings.HasPrefix(lines[3], "> **prod is not an environment of arena.yaml** (its deploy.environments: **production**, **staging**): this deploys with the base `deploy.config`") {
+			t.Errorf("the %s does not say it first:\n%s", where, text)
+		}
+		if strings.Count(text, "is not an environment of") != 1 || strings.Contains(text, notice) {
+			t.Errorf("the %s says it more than once:\n%s", where, text)
+		}
 	}
 	if !strings.Contains(res.log, "::warning::"+notice) {
 		t.Errorf("log lacks the warning:\n%s", res.log)

@@ -110,7 +110,7 @@ func DeploymentLinks(ls []deploy.Link) string {
 // RenderApply renders the apply report within budget.
 func RenderApply(a *Apply, budget int) string {
 	v := applyView{Footer: footer(&a.Plan, false)}
-	env, headline := "**"+Escape(a.Target.Env)+"**", ""
+	env, headline := envTitle(&a.Plan), ""
 	pl := a.Plan
 	switch a.Status {
 	case StatusApplying:

@@ -64,6 +64,11 @@ type Plan struct {
 	// Follows is the environment this one applies after (the follows
 	// input or the arena-deploy/follows annotation).
 	Follows string
+	// Unlisted: the environment is not under deploy.environments, which
+	// lists Listed; it deploys with the base config (as promptarena does),
+	// and the report says so first: in its title and right under it.
+	Unlisted bool
+	Listed   []string
 	// Actor, At and Duration say who started the run, when, and how long
 	// it took (the plan's, or the apply's in an apply report).
 	Actor    string
@@ -196,20 +201,49 @@ func SortChanges(changes []deploy.ResourceChange) []deploy.ResourceChange {
 
 // planView is the template's data.
 type planView struct {
-	Env, Icon, Headline, Provider, Adapter, Pack, Counts string
-	HasChanges                                           bool
-	Rows, UnchangedRows, Warnings                        []string
-	Omitted, Unchanged, UnchangedOmitted                 int
-	Error, ErrorBlock, FailureReason, Hint, Footer       string
-	PackDiff, Summary                                    string
-	UnchangedFolded                                      bool
-	Follows                                              string
+	Env, EnvTitle, Icon, Headline, Provider, Adapter, Pack string
+	Counts                                                 string
+	HasChanges                                             bool
+	Rows, UnchangedRows, Warnings                          []string
+	Omitted, Unchanged, UnchangedOmitted                   int
+	Error, ErrorBlock, FailureReason, Hint, Footer         string
+	PackDiff, Summary                                      string
+	UnchangedFolded                                        bool
+	Follows, Unlisted                                      string
+}
+
+// envTitle is the environment as a report's title names it: bold, and
+// marked when arena.yaml does not list it.
+func envTitle(p *Plan) string {
+	if p.Unlisted {
+		return "**" + Escape(p.Target.Env) + "** (not in arena.yaml)"
+	}
+	return "**" + Escape(p.Target.Env) + "**"
+}
+
+// UnlistedNote says what planning an environment arena.yaml does not list
+// means; "" when it lists it.
+func UnlistedNote(p *Plan) string {
+	if !p.Unlisted {
+		return ""
+	}
+	env := Escape(p.Target.Env)
+	listed := "none"
+	if len(p.Listed) > 0 {
+		names := make([]string, len(p.Listed))
+		for i, n := range p.Listed {
+			names[i] = "**" + Escape(n) + "**"
+		}
+		listed = strings.Join(names, ", ")
+	}
+	return "**" + env + " is not an environment of " + Escape(p.Target.ConfigPath) + "** (its deploy.environments: " + listed +
+		"): this deploys with the base `deploy.config`, as promptarena does. If that is not intended, fix the environment's name, or add `deploy.environments." + env + "`."
 }
 
 // RenderPlan renders the plan report within budget characters (bytes, which
 // are never fewer): rows that do not fit are counted instead of shown.
 func RenderPlan(p *Plan, budget int) string {
-	v := planView{Env: "**" + Escape(p.Target.Env) + "**", Provider: Escape(p.Provider), Footer: footer(p, p.Error == "")}
+	v := planView{Env: "**" + Escape(p.Target.Env) + "**", EnvTitle: envTitle(p), Provider: Escape(p.Provider), Footer: footer(p, p.Error == ""), Unlisted: UnlistedNote(p)}
 	v.Adapter = Escape(strings.TrimSpace(p.AdapterName + " " + p.AdapterVersion))
 	if p.PackID != "" {
 		v.Pack = Escape(strings.TrimSpace(p.PackID + " " + p.PackVersion))
@@ -235,6 +269,9 @@ func RenderPlan(p *Plan, budget int) string {
 		if counts.Delete+counts.Drift > 0 {
 			v.Icon = "⚠️"
 		}
+	}
+	if p.Unlisted {
+		v.Icon = "⚠️"
 	}
 	// Rows are escaped only while they fit: a comment shows a few hundred
 	// of a plan's ten thousand changes.

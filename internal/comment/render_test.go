@@ -79,6 +79,10 @@ func TestRenderPlanGolden(t *testing.T) {
 			}}
 			p.Warnings = []string{"@admins please approve <img src=x onerror=alert(1)>"}
 		},
+		"unlisted_env": func(p *Plan) {
+			p.Target.Env, p.Unlisted, p.Listed = "prodution", true, []string{"production", "staging"}
+			p.Changes = unchanged[:1]
+		},
 		"failed": func(p *Plan) {
 			p.Error = "adapter promptarena-deploy-local: validate_config: target_dir is required\n```\nbreak out @octocat"
 			p.FailureReason, p.Hint = "invalid-config", "Fix deploy.config in arena.yaml."

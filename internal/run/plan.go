@@ -212,6 +212,9 @@ func (s *session) baseView() *comment.Plan {
 		NoPullRequest: s.d.GH == nil || s.d.GH.PRNumber == 0 && s.d.GH.EventName != "merge_group"}
 	if s.arena != nil {
 		v.Provider = s.arena.Deploy.Provider
+		if s.unlisted {
+			v.Unlisted, v.Listed = true, s.arena.Deploy.EnvironmentNames()[1:] // [0] is always "default"
+		}
 		// A bad annotation is the targets command's to refuse; here it
 		// only leaves the line out.
 		if f, err := targets.ProjectFollows(s.o.Targets.Follows, s.arena.Annotations); err == nil {

@@ -36,11 +36,13 @@ type session struct {
 
 	env    string
 	target target.Key
-	ws     *workspace.Root // every file of the pull request is read through it
-	arena  *deploy.Arena
-	pub    *report.Publisher
-	masker *mask.Masker // pub's
-	stderr *report.LineWriter
+	// unlisted: env is not under deploy.environments (the base config).
+	unlisted bool
+	ws       *workspace.Root // every file of the pull request is read through it
+	arena    *deploy.Arena
+	pub      *report.Publisher
+	masker   *mask.Masker // pub's
+	stderr   *report.LineWriter
 
 	packPath     string
 	pack         []byte
@@ -108,11 +110,17 @@ func (s *session) load() error {
 	}
 	s.arena = arena
 	if !arena.Deploy.HasEnvironment(s.env) && s.o.Preview == nil {
-		msg := fmt.Sprintf("Environment %q is not listed under deploy.environments in %s (it lists %s), so it uses the base deploy.config, as promptarena does. "+
-			"If that is not intended, fix the environment input or add deploy.environments.%s.",
-			s.env, s.o.ConfigPath, strings.Join(arena.Deploy.EnvironmentNames(), ", "), s.env)
+		// Said first: the log's first warning here, the report's title and
+		// the line under it (baseView), not one warning among others.
+		s.unlisted = true
+		listed := strings.Join(arena.Deploy.EnvironmentNames()[1:], ", ") // [0] is always "default"
+		if listed == "" {
+			listed = "none"
+		}
+		msg := fmt.Sprintf("Environment %q is not listed under deploy.environments in %s (it lists %s), so it deploys with the base deploy.config, as promptarena does. "+
+			"If that is not intended, fix %s or add deploy.environments.%s.",
+			s.env, s.o.ConfigPath, listed, s.o.Surface.Input("environment"), s.env)
 		s.d.Report.Warningf("%s", msg)
-		s.warnings = append(s.warnings, msg)
 	}
 	merged := arena.Deploy.MergedConfig(s.env)
 	if s.o.Preview != nil {
