@@ -148,3 +148,46 @@ func TestAdapterSummaryIsShown(t *testing.T) {
 		t.Errorf("the CLI does not show the adapter's summary:\n%s", out.String())
 	}
 }
+
+// TestPlannedIsNotApplied: an apply whose adapter reports every resource
+// "planned" (omnia with dry_run: true) deployed nothing, and says so with
+// its counts, instead of "✅ Applied: ." with four zeros.
+func TestPlannedIsNotApplied(t *testing.T) {
+	h, _ := deployWith(t, "head", quirkPlanned)
+	body := h.gh.Comments(1)[0].Body
+	if strings.Contains(body, "**Applied**: .") || !strings.Contains(body, "3 planned") ||
+		!strings.Contains(body, "nothing was created, updated or deleted") {
+		t.Errorf("apply comment:\n%s", body)
+	}
+	if strings.Count(body, "| 📝 | **planned** |") != 3 {
+		t.Errorf("planned rows:\n%s", body)
+	}
+}
+
+// TestDestroyIsCounted: destroy says how many resources it deleted, in
+// the summary and the deleted output, when the adapter reports them
+// (promptarena's SDK sends destroy events); an adapter that reports none
+// leaves deleted empty rather than claiming 0.
+func TestDestroyIsCounted(t *testing.T) {
+	for _, tc := range []struct{ gen, deleted, line string }{
+		{"promptarena", "3", "🗑️ **Destroyed**: 3 deleted."},
+		{"head", "", "🗑️ **Destroyed**: the adapter reported no per-resource results."},
+	} {
+		t.Run(tc.gen, func(t *testing.T) {
+			h, _ := deployWith(t, tc.gen)
+			r := h.dispatch(map[string]string{"command": "destroy", "environment": "production", "confirm-destroy": "production"})
+			if r.code != 0 || r.outputs["destroyed"] != "true" || r.outputs["deleted"] != tc.deleted {
+				t.Fatalf("destroy: %v\n%s", r.outputs, r.log)
+			}
+			if _, set := r.outputs["deleted"]; set != (tc.deleted != "") {
+				t.Errorf("deleted set: %v", r.outputs)
+			}
+			if !strings.Contains(r.summary, tc.line) {
+				t.Errorf("summary:\n%s", r.summary)
+			}
+			if tc.deleted != "" && strings.Count(r.summary, "| 🔴 | **deleted** | agent\\_prompt |") != 3 {
+				t.Errorf("summary rows:\n%s", r.summary)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package comment
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -49,7 +50,7 @@ type applyView struct {
 }
 
 func resultRow(r deploy.ResourceResult) string {
-	icon := map[string]string{"created": "🟢", "updated": "🟡", "deleted": "🔴", "failed": "❌"}[r.Status]
+	icon := map[string]string{"created": "🟢", "updated": "🟡", "deleted": "🔴", "failed": "❌", "planned": "📝", "unchanged": "⚪"}[r.Status]
 	if icon == "" {
 		icon = "❔"
 	}
@@ -133,6 +134,12 @@ func RenderApply(a *Apply, budget int) string {
 		if a.ResultsFromPlan {
 			v.StatusLine = "✅ **Applied**" + at + ": " + resultCounts(a.Results) + ", " + FromPlanNote + "."
 		}
+		if !changedAny(a.Results) && len(a.Results) > 0 {
+			// omnia's dry_run: every resource "planned", nothing deployed.
+			headline = "applied, nothing deployed"
+			v.StatusLine = "✅ **Applied**" + at + ": " + resultCounts(a.Results) + ". The adapter reported these results, and nothing was created, " +
+				"updated or deleted (an adapter's dry run reports resources as planned)."
+		}
 	case StatusDestroyed:
 		v.Icon, headline, v.StatusLine = "🗑️", "destroyed", "🗑️ **Destroyed**: the pull request was closed."
 	default:
@@ -215,21 +222,71 @@ func reviewedDiff(text string, room int) string {
 // ResultCounts is "1 created, 2 updated", or "nothing needed changing".
 func ResultCounts(results []deploy.ResourceResult) string { return resultCounts(results) }
 
+// resultCounts counts every status an adapter reported: the protocol's
+// four first, then any other (omnia's "planned", "unchanged") by name, so
+// no result goes uncounted.
 func resultCounts(results []deploy.ResourceResult) string {
 	n := map[string]int{}
+	var others []string
 	for _, r := range results {
+		if n[r.Status] == 0 && !knownStatus(r.Status) {
+			others = append(others, r.Status)
+		}
 		n[r.Status]++
 	}
 	if len(results) == 0 {
 		return "nothing needed changing"
 	}
+	sort.Strings(others)
 	var parts []string
-	for _, s := range []string{"created", "updated", "deleted", "failed"} {
+	for _, s := range append([]string{"created", "updated", "deleted", "failed"}, others...) {
 		if n[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+			label := s
+			if label == "" {
+				label = "without a status"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], Escape(label)))
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+func knownStatus(s string) bool {
+	return s == "created" || s == "updated" || s == "deleted" || s == "failed"
+}
+
+// changedAny: some result says a resource was created, updated, deleted or
+// failed (a failure may have changed something).
+func changedAny(results []deploy.ResourceResult) bool {
+	for _, r := range results {
+		if knownStatus(r.Status) {
+			return true
+		}
+	}
+	return false
+}
+
+// RenderDestroy is the job summary of a destroy: what the adapter deleted,
+// counted, or that it reported no per-resource results.
+func RenderDestroy(env string, results []deploy.ResourceResult, footer string) string {
+	var b strings.Builder
+	b.WriteString("### 🗑️ Arena destroy of **" + Escape(env) + "**: destroyed\n\n")
+	if len(results) == 0 {
+		b.WriteString("🗑️ **Destroyed**: the adapter reported no per-resource results.\n")
+	} else {
+		b.WriteString("🗑️ **Destroyed**: " + resultCounts(results) + ".\n\n| | Result | Type | Name | Detail | Links |\n|---|---|---|---|---|---|\n")
+		for i, r := range results {
+			if i == 1000 {
+				fmt.Fprintf(&b, "\n_… and %d more._\n", len(results)-i)
+				break
+			}
+			b.WriteString(resultRow(r) + "\n")
+		}
+	}
+	if footer != "" {
+		b.WriteString("\n" + footer + "\n")
+	}
+	return b.String()
 }
 
 func renderApply(v applyView, marker string) string {

@@ -144,3 +144,28 @@ func TestLinksKeepTheAdaptersURL(t *testing.T) {
 		}
 	}
 }
+
+// TestResultCountsCountsEveryStatus: no status an adapter reports goes
+// uncounted, and none can steer the Markdown.
+func TestResultCountsCountsEveryStatus(t *testing.T) {
+	rs := func(statuses ...string) []deploy.ResourceResult {
+		var out []deploy.ResourceResult
+		for _, s := range statuses {
+			out = append(out, deploy.ResourceResult{Type: "t", Name: "n", Status: s})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		in   []deploy.ResourceResult
+		want string
+	}{
+		{nil, "nothing needed changing"},
+		{rs("planned", "planned"), "2 planned"},
+		{rs("unchanged", "created", "planned", "failed"), "1 created, 1 failed, 1 planned, 1 unchanged"},
+		{rs("", "**x**"), "1 without a status, 1 \\*\\*x\\*\\*"},
+	} {
+		if got := ResultCounts(tc.in); got != tc.want {
+			t.Errorf("ResultCounts(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

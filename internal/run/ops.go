@@ -3,9 +3,7 @@ package run
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/google/go-github/v60/github"
 
@@ -302,12 +300,12 @@ func (s *session) teardown(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	s.d.Report.Group("Destroy " + s.env)
-	var results []string
+	var results []deploy.ResourceResult
 	err := s.client.Destroy(ctx, &deploy.DestroyRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: s.prior.State.State},
 		func(e *deploy.DestroyEvent) error {
-			s.logEvent((*deploy.ApplyEvent)(e))
+			s.logEvent((*deploy.ApplyEvent)(e)) // masks it
 			if e.Resource != nil {
-				results = append(results, comment.Escape(fmt.Sprintf("%s %s/%s", e.Resource.Status, e.Resource.Type, e.Resource.Name)))
+				results = append(results, *e.Resource)
 			}
 			return nil
 		})
@@ -324,6 +322,21 @@ func (s *session) teardown(ctx context.Context) (bool, error) {
 	if err := s.backend.Delete(gctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
 		return false, fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)
 	}
-	s.d.Report.AddStepSummary("### 🗑️ Destroyed " + comment.Escape(s.env) + "\n\n" + strings.Join(results, "\n\n") + "\n")
+	s.d.Report.AddStepSummary(comment.RenderDestroy(s.env, results, s.statusFooter()))
+	// How many were deleted, when the adapter says (promptarena's SDK sends
+	// destroy events; older ones send none, and no count is made up).
+	if len(results) > 0 {
+		n := map[string]int{}
+		for _, r := range results {
+			n[r.Status]++
+		}
+		s.d.Report.SetOutput("deleted", strconv.Itoa(n["deleted"]))
+		s.d.Report.SetOutput("failed", strconv.Itoa(n["failed"]))
+	}
+	counts := "the adapter reported no per-resource results"
+	if len(results) > 0 {
+		counts = comment.ResultCounts(results)
+	}
+	s.d.Report.Infof("Destroyed %s: %s", s.env, counts)
 	return true, nil
 }
