@@ -13,6 +13,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/buildinfo"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
 	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 	"github.com/arena-deploy/arena-deploy-action/internal/targets"
@@ -37,6 +38,7 @@ var inputDefaults = map[string]string{
 	"state-branch": "arena-deploy-state",
 	"configs":      "**/arena.yaml", "shared-files": ".github/workflows/**", "all-targets": "false",
 	"preview-environment": "preview",
+	"evaluation-policy":   "no-failures",
 }
 
 // inputNames are every input of action.yml, also the CLI's flags.
@@ -49,6 +51,7 @@ var inputNames = []string{
 	"state-branch",
 	"configs", "environments", "follows", "shared-files", "all-targets",
 	"preview-environment",
+	"evaluations", "evaluation-policy", "evaluation-override",
 }
 
 // emptyInput marks an input given as an empty string on purpose, where
@@ -157,6 +160,10 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 	}
 	if o.StateBranch = in.get("state-branch"); explicitlyEmpty(in, environ, "state-branch") {
 		o.StateBranch = ""
+	}
+	o.Evaluations, o.EvaluationOverride = in.get("evaluations"), in.get("evaluation-override")
+	if o.EvaluationPolicy, err = evalgate.ParsePolicy(in.get("evaluation-policy")); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if o.LockWait, err = time.ParseDuration(in.get("lock-timeout")); err != nil {
 		return nil, fmt.Errorf("%w: %s must be a duration such as 30s or 5m, not %q", errUsage, on.Name("lock-timeout"), in.get("lock-timeout"))
@@ -309,6 +316,7 @@ func githubContext(getenv func(string) string) (*run.GitHubContext, error) {
 	g := &run.GitHubContext{
 		Owner: owner, Repo: repo, EventName: getenv("GITHUB_EVENT_NAME"), SHA: getenv("GITHUB_SHA"),
 		Ref: getenv("GITHUB_REF"), ServerURL: strings.TrimRight(getenv("GITHUB_SERVER_URL"), "/"), Actor: getenv("GITHUB_ACTOR"),
+		TriggeringActor: getenv("GITHUB_TRIGGERING_ACTOR"),
 	}
 	if g.ServerURL == "" {
 		g.ServerURL = "https://github.com"

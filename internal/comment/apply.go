@@ -44,7 +44,7 @@ const FromPlanNote = "reported by plan; this adapter does not report per-resourc
 
 type applyView struct {
 	Title, Icon, StatusLine, ErrorBlock, Diff, PlanCounts, Footer string
-	ReviewedDiff, Links, PlanLabel                                string
+	ReviewedDiff, Links, PlanLabel, Evaluation                    string
 	Notes, Rows, PlanRows, Warnings                               []string
 	Omitted, PlanOmitted                                          int
 }
@@ -178,6 +178,9 @@ func RenderApply(a *Apply, budget int) string {
 	}
 	for _, c := range SortChanges(a.Changes) {
 		plan = append(plan, row(c))
+	}
+	if a.Evaluation != nil {
+		v.Evaluation = a.Evaluation.block(budget/4, budget > CommentBudget)
 	}
 	// The reviewed diff comes last in priority: results and the plan first,
 	// then as much of the diff as is left room for.

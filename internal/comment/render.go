@@ -69,6 +69,9 @@ type Plan struct {
 	// and the report says so first: in its title and right under it.
 	Unlisted bool
 	Listed   []string
+	// Evaluation is the evaluation section, above the pack diff (nil:
+	// no evaluation results).
+	Evaluation *Evaluation
 	// Actor, At and Duration say who started the run, when, and how long
 	// it took (the plan's, or the apply's in an apply report).
 	Actor    string
@@ -207,7 +210,7 @@ type planView struct {
 	Rows, UnchangedRows, Warnings                          []string
 	Omitted, Unchanged, UnchangedOmitted                   int
 	Error, ErrorBlock, FailureReason, Hint, Footer         string
-	PackDiff, Summary                                      string
+	PackDiff, Summary, Evaluation                          string
 	UnchangedFolded                                        bool
 	Follows, Unlisted                                      string
 }
@@ -281,6 +284,11 @@ func RenderPlan(p *Plan, budget int) string {
 	summary := budget > CommentBudget
 	if !summary && len(same) > UnchangedFold {
 		same, v.UnchangedFolded = nil, true
+	}
+	// The evaluation section may take up to a quarter of the budget,
+	// first: it is what reviewers decide on.
+	if p.Evaluation != nil {
+		v.Evaluation = p.Evaluation.block(budget/4, summary)
 	}
 	if p.PackDiff == nil {
 		fit(&v, rows, same, p.Target.Marker(), budget)

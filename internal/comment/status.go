@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
 )
 
 // Status is what a status or refresh report shows.
@@ -14,6 +15,8 @@ type Status struct {
 	Response     *deploy.StatusResponse
 	LastDeployed string
 	Footer       string
+	// Baseline is the evaluation recorded at the last apply (nil: none).
+	Baseline *evalgate.Baseline
 }
 
 // Drifted lists the resources that are not healthy.
@@ -43,6 +46,7 @@ func statusRow(r deploy.ResourceStatus) string {
 func RenderStatus(st *Status, budget int) string {
 	v := struct {
 		Icon, Kind, Env, Status, LastDeployed, Footer, Links string
+		Evaluations                                          string
 		Rows                                                 []string
 		Omitted                                              int
 	}{Kind: st.Kind, Env: "**" + Escape(st.Env) + "**", LastDeployed: Escape(st.LastDeployed), Footer: st.Footer, Status: "not deployed", Icon: "⚪"}
@@ -62,6 +66,7 @@ func RenderStatus(st *Status, budget int) string {
 		room := rowBudget(budget - 2000)
 		v.Rows, v.Omitted = room.take(rows)
 	}
+	v.Evaluations = BaselineLine(st.Baseline)
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, "status.md.tmpl", v); err != nil {
 		panic(err)

@@ -70,6 +70,12 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 	if err := s.findPlan(ctx, res); err != nil {
 		return err
 	}
+	// The results this run's own job wrote: a pull request's (in its plan
+	// artifact) are evidence for the review, never the gate. Read once the
+	// pull request is known, so its comment says what is wrong with them.
+	if err := s.readEvaluations(ctx); err != nil {
+		return err
+	}
 	if res.Saved != nil {
 		if err := s.refuseFailedFailOn(res); err != nil {
 			return err
@@ -88,6 +94,14 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 		return err
 	}
 	if done, err := s.checkOrder(ctx, res); done || err != nil {
+		return err
+	}
+	// The gate, against what is deployed now (read under the lock), before
+	// the adapter starts: a blocked apply deploys nothing.
+	if err := s.compareEvaluations(ctx, true); err != nil {
+		return err
+	}
+	if err := s.gateEvaluations(res); err != nil {
 		return err
 	}
 	if res.Prov != nil {
@@ -210,6 +224,9 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 		sha = s.d.GH.SHA
 	}
 	msg := fmt.Sprintf("arena-deploy: %s state after %s", s.env, short(sha, 7))
+	if s.eval != nil && s.eval.override != nil && res.Applied {
+		msg += " (evaluation gate overridden by " + s.eval.override.By + ")"
+	}
 	if s.masker.Contains(adapterState) {
 		// Committed, the state would publish the secret in the
 		// repository's history for good: keep it where it expires.
@@ -247,7 +264,7 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 // commit and plan applied (the plan only once all of it was) and the exact
 // pack bytes.
 func (s *session) stateWrite(st *deploy.State, msg string, res *ApplyResult) *state.Write {
-	w := &state.Write{State: st, Message: msg, Pack: s.pack, Now: s.now()}
+	w := &state.Write{State: st, Message: msg, Pack: s.pack, Now: s.now(), Files: s.baselineFiles(res)}
 	if g := s.d.GH; g != nil {
 		w.Commit, w.RunID, w.RunAttempt = g.SHA, g.RunID, g.RunAttempt
 	}

@@ -16,6 +16,7 @@ func (s *session) applyView(res *ApplyResult, status string, err error) *comment
 	a := &comment.Apply{Plan: *s.baseView(), Status: status, Results: res.Results, Notes: res.Notes, Diff: res.Diff,
 		ResultsFromPlan: res.ResultsFromPlan, Links: res.Links, ReviewedDiff: res.ReviewedDiff}
 	a.Warnings = append([]string{}, s.warnings...)
+	a.Evaluation = s.evalView()
 	if s.d.GH != nil {
 		a.MergeSHA = s.d.GH.SHA
 	}
@@ -99,6 +100,7 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 	for _, k := range []string{"created", "updated", "deleted", "failed"} {
 		out(k, strconv.Itoa(n[k]))
 	}
+	s.evalOutputs()
 	envURL := environment.URL(res.Links, res.Results)
 	if envURL != "" {
 		out("environment-url", envURL)

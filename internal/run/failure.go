@@ -13,6 +13,8 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalresults"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"github.com/arena-deploy/arena-deploy-action/internal/surface"
@@ -64,6 +66,12 @@ const (
 	// ReasonMethodNotSupported: the adapter does not offer the command
 	// (it answered -32601): Vertex has neither status nor destroy.
 	ReasonMethodNotSupported = "method-not-supported"
+	// Evaluation results (evaluations input) and the gate.
+	ReasonEvalMissing   = "evaluation-results-missing"
+	ReasonEvalInvalid   = "evaluation-results-invalid"
+	ReasonEvalUnbound   = "evaluation-results-untrusted"
+	ReasonEvalOtherPack = "evaluation-pack-mismatch"
+	ReasonEvalBlocked   = "evaluation-blocked"
 )
 
 // Failure reasons of runs that GitHub leaves without an artifact service,
@@ -249,6 +257,15 @@ var reasonHints = map[string]string{
 	ReasonInternal:        "This is a bug in arena-deploy-action if it persists; please report it with the log.",
 	ReasonMethodNotSupported: "The adapter does not offer this command (it answered -32601, method not found); use the provider's own tools for it. " +
 		"Nothing was changed.",
+	ReasonEvalMissing: "Run the evaluation (promptarena's test action, or promptarena run --ci --format json,junit --out <folder>) in an earlier step of this job, " +
+		"for pull requests and for merges, and set evaluations to the folder it writes (docs/evaluations.md).",
+	ReasonEvalInvalid: "Point evaluations at the folder promptarena run --out writes (it holds index.json), its index.json, or a JUnit XML file, " +
+		"and check that the step writing them succeeded and ran something.",
+	ReasonEvalUnbound: "Write the results in an earlier step of this job, after the checkout, into a folder that is not committed (add it to .gitignore).",
+	ReasonEvalOtherPack: "Compile the pack again from the prompts the evaluation ran (packc), commit it, and evaluate again; " +
+		"or point evaluations at the results of this pack's prompts.",
+	ReasonEvalBlocked: "Fix the failing cases and merge the fix; or, when deploying anyway is right, run the workflow with evaluation-override " +
+		"set to the reason (it is recorded with the state and on the pull request).",
 }
 
 func classify(err error, on surface.Surface) (reason, hint string) {
@@ -293,7 +310,7 @@ func classify(err error, on surface.Surface) (reason, hint string) {
 		return ReasonAdapterNotFound, ""
 	case errors.Is(err, deploy.ErrLocked):
 		return ReasonLockHeld, ""
-	case errors.Is(err, deploy.ErrCorrupt), errors.Is(err, deploy.ErrNewerVersion):
+	case errors.Is(err, deploy.ErrCorrupt), errors.Is(err, deploy.ErrNewerVersion), errors.Is(err, evalgate.ErrBadBaseline):
 		return ReasonStateCorrupt, ""
 	case errors.Is(err, artifacts.ErrExpired):
 		return ReasonPlanExpired, ""
@@ -309,6 +326,14 @@ func classify(err error, on surface.Surface) (reason, hint string) {
 		return ReasonStateExpired, ""
 	case errors.Is(err, deploy.ErrNotAdapter):
 		return ReasonAdapterFailed, hintNotAdapter(on)
+	case errors.Is(err, evalresults.ErrNotFound):
+		return ReasonEvalMissing, ""
+	case errors.Is(err, evalresults.ErrInvalid), errors.Is(err, evalresults.ErrEmpty), errors.Is(err, evalresults.ErrForeign):
+		return ReasonEvalInvalid, ""
+	case errors.Is(err, evalresults.ErrUnbound):
+		return ReasonEvalUnbound, ""
+	case errors.Is(err, evalresults.ErrOtherPack):
+		return ReasonEvalOtherPack, ""
 	case errors.Is(err, deploy.ErrTimedOut):
 		return ReasonAdapterFailed, hintTimedOut(on)
 	case errors.Is(err, deploy.ErrMethodNotSupported):

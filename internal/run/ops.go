@@ -106,6 +106,7 @@ func (s *session) status(ctx context.Context, kind string, lock bool) (*StatusRe
 		}
 		res.Response, res.Drifted = resp, comment.Drifted(resp)
 		view.Response = resp
+		view.Baseline = s.recordedBaseline(ctx)
 	}
 	s.d.Report.AddStepSummary(comment.RenderStatus(view, comment.SummaryBudget))
 	st := "not_deployed"

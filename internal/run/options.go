@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
 	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 )
@@ -93,6 +94,14 @@ type Options struct {
 	// Preview is set for command preview: the pull request whose preview
 	// environment (Environment, pr-<number>) the run deploys or destroys.
 	Preview *PreviewOptions
+	// Evaluations names the evaluation results an earlier step wrote (a
+	// folder or file, relative to WorkDir); empty: none.
+	Evaluations string
+	// EvaluationPolicy says what in them blocks an apply.
+	EvaluationPolicy evalgate.Policy
+	// EvaluationOverride, when set, is why an apply goes ahead although
+	// the policy blocks it; the run's actor is who.
+	EvaluationOverride string
 }
 
 // GitHubContext is what the run knows of the workflow run and its event.
@@ -111,7 +120,10 @@ type GitHubContext struct {
 	RunAttempt    int
 	ServerURL     string
 	Actor         string // GITHUB_ACTOR: who started the run
-	Before        string // push, and a pull request's synchronize: the commit before this push
+	// TriggeringActor is GITHUB_TRIGGERING_ACTOR: who started this
+	// attempt (a re-run's), when it differs.
+	TriggeringActor string
+	Before          string // push, and a pull request's synchronize: the commit before this push
 	// PRAction is the pull_request event's activity (opened, synchronize,
 	// reopened, closed, ...).
 	PRAction      string

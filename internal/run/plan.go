@@ -13,6 +13,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
@@ -92,9 +93,15 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
+	if err := s.readEvaluations(ctx); err != nil {
+		return nil, err
+	}
 	s.packParsed.Prepare() // the provenance's content digest, while the adapter plans
 	s.backend = s.stateBackendFor(false)
 	if err := s.loadPlanState(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.compareEvaluations(ctx, false); err != nil {
 		return nil, err
 	}
 	if err := s.startAdapter(ctx); err != nil {
@@ -117,6 +124,7 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 
 	view := s.planView(res)
 	view.PackDiff = diff
+	view.Evaluation = s.evalView()
 	// fail-on is decided before the upload, and recorded in the plan's
 	// provenance: a plan that fails it is never applied, even when the
 	// check is not required and the pull request merges.
@@ -178,7 +186,7 @@ func (s *session) buildPlan(resp *deploy.PlanResponse, prior string) *PlanResult
 		Version: 1, PlanID: id, Environment: s.env, WorkingDirectory: s.o.WorkDirRel, ConfigPath: s.o.ConfigPath,
 		PackPath: relTo(s.o.WorkDir, s.packPath), PackChecksum: s.packChecksum, PackContentDigest: s.packParsed.ContentDigest(),
 		ConfigDigest: digestString(s.redactedConfig), PriorStateDigest: s.prior.Digest(),
-		CreatedAt: saved.CreatedAt, ActionVersion: s.o.Version,
+		CreatedAt: saved.CreatedAt, ActionVersion: s.o.Version, Evaluation: s.evalRecord(),
 	}
 	p.Adapter.Name, p.Adapter.Version, p.Adapter.BinarySHA256 = s.info.Name, s.info.Version, s.adapterDigest
 	if s.installed != nil {
@@ -312,6 +320,13 @@ func (s *session) planFiles(res *PlanResult, provJSON []byte) ([]artifacts.File,
 	if res.packDiff != nil {
 		files = append(files, artifacts.File{Name: PackDiffName, Reader: res.packDiff()})
 	}
+	ev, err := s.evalSummaryFile()
+	if err != nil {
+		return nil, nil, err
+	}
+	if ev != nil {
+		files = append(files, artifacts.File{Name: evalgate.FileName, Data: ev})
+	}
 	return files, planSecret, nil
 }
 
@@ -386,6 +401,7 @@ func (s *session) planOutputs(res *PlanResult) {
 		out("artifact-name", res.ArtifactName)
 		out("artifact-id", itoa64(res.ArtifactID))
 	}
+	s.evalOutputs()
 }
 
 // reportFailure shows a failed run in the job summary and the comment.

@@ -80,6 +80,9 @@ type Provenance struct {
 	ActionVersion string `json:"action_version,omitempty"`
 	// FailOn is the fail-on check of the plan job, when it had one.
 	FailOn *FailOnRecord `json:"fail_on,omitempty"`
+	// Evaluation records the evaluation results the plan showed (the pull
+	// request's: evidence for the review, never the apply's gate).
+	Evaluation *EvaluationRecord `json:"evaluation,omitempty"`
 }
 
 func digestString(s string) string {

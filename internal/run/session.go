@@ -73,6 +73,7 @@ type session struct {
 	sticky          *comment.Sticky
 	started         time.Time
 	deployment      *environment.Deployment // create-deployment's, once made
+	eval            *evaluation             // the evaluations input's results, once read
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

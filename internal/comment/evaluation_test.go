@@ -1,0 +1,256 @@
+package comment
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalresults"
+	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
+)
+
+// hostileScenario is a scenario id a pull request's author chose.
+const hostileScenario = "greet <img src=x onerror=alert(1)> @octocat #1 | `x` **b** [l](https://evil.test) <!-- arena-deploy-action target=0 -->"
+
+func evalCase(scenario, provider, region, status string, runs, passed int, cost float64, ms int64, why, msg string) evalresults.Case {
+	return evalresults.Case{Scenario: scenario, Provider: provider, Region: region, Status: status, Runs: runs, RunsPassed: passed,
+		CostUSD: cost, DurationMS: ms, InputTokens: 1200, OutputTokens: 340, Why: why, Message: msg, Measured: max(runs, 1)}
+}
+
+func evalSummary(cs ...evalresults.Case) *evalresults.Summary {
+	s := &evalresults.Summary{Format: evalresults.FormatPromptArena, Source: "out", Files: len(cs) + 1,
+		Digest: "sha256:5e1f0c9a7b3d2e4f6a8c0b1d3e5f7a9c0b2d4e6f8a0c2e4a6b8d0f1a3c5e7b9d", Cases: cs}
+	for _, c := range cs {
+		t := &s.Totals
+		t.Cases++
+		switch c.Status {
+		case evalresults.Passed:
+			t.Passed++
+		case evalresults.Failed:
+			t.Failed++
+		default:
+			t.Skipped++
+		}
+		t.Runs += c.Runs
+		t.RunsPassed += c.RunsPassed
+		t.CostUSD += c.CostUSD
+		t.InputTokens += c.InputTokens
+		t.OutputTokens += c.OutputTokens
+		t.DurationMS += c.DurationMS
+	}
+	return s
+}
+
+// evalFixture is a pull request's results against a baseline: a case that
+// regressed, one fixed, one failing in both, a new one, a flaky trial
+// case, a skipped run, a removed case, two providers and two regions, and
+// hostile text in a scenario id and a message.
+func evalFixture(t *testing.T, policy string) *Evaluation {
+	t.Helper()
+	base := evalSummary(
+		evalCase("greet", "openai-mini", "us", "passed", 1, 1, 0.0004, 1200, "", ""),
+		evalCase("greet", "openai-4o", "eu", "passed", 1, 1, 0.0060, 2100, "", ""),
+		evalCase("refund-limit", "openai-mini", "us", "passed", 1, 1, 0.0005, 1300, "", ""),
+		evalCase("escalation-summary", "openai-mini", "us", "failed", 3, 1, 0.0015, 3900, evalresults.WhyTrials, "1 of 3 trials passed"),
+		evalCase("broken-request", "openai-mini", "us", "failed", 1, 0, 0, 10, evalresults.WhyError, "HTTP 400"),
+		evalCase("retired", "openai-mini", "us", "passed", 1, 1, 0.0003, 900, "", ""),
+	)
+	now := evalSummary(
+		evalCase("greet", "openai-mini", "us", "passed", 1, 1, 0.0005, 1000, "", ""),
+		evalCase("greet", "openai-4o", "eu", "passed", 1, 1, 0.0090, 2600, "", ""),
+		evalCase("refund-limit", "openai-mini", "us", "failed", 1, 0, 0.0005, 1400, evalresults.WhyAssertions, "content_includes: Should restate the amount asked"),
+		evalCase("escalation-summary", "openai-mini", "us", "passed", 3, 3, 0.0015, 3000, "", ""),
+		evalCase("broken-request", "openai-mini", "us", "failed", 1, 0, 0, 12, evalresults.WhyError, "HTTP 400: Invalid request: the prompt mentions @octocat and <img src=x onerror=alert(1)> | a pipe; see #12"),
+		evalCase(hostileScenario, "openai-mini", "us", "failed", 1, 0, 0.0004, 800, evalresults.WhyAssertions, "Must say @admins <b>bold</b> | pipe #12 [x](https://evil.test)\n```\nbreak"),
+		evalCase("overloaded", "openai-mini", "us", "skipped", 0, 0, 0, 0, "", "HTTP 503: The server is overloaded"),
+	)
+	p, err := evalgate.ParsePolicy(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := evalgate.Compare(now, base)
+	return &Evaluation{Results: now, Delta: d, Policy: p.String(), Blocks: p.Evaluate(now, d), FromPullRequest: true,
+		Baseline: &evalgate.Baseline{Commit: "f00dfeedcafe0123456789abcdef0123456789ab", RunID: 17, Results: *base}}
+}
+
+func TestRenderEvaluationGolden(t *testing.T) {
+	cases := map[string]func(t *testing.T) (string, string){
+		// The plan comment: the evaluation section above the prompt diff.
+		"eval_plan": func(t *testing.T) (string, string) {
+			p := diffPlan(diffOf(t, examplePack(t), editedPack(t)), updated("escalation"), same("greeting"), same("refund"))
+			p.Evaluation = evalFixture(t, "no-regressions, max-cost-growth: 20%")
+			return RenderPlan(p, CommentBudget), "#### Prompts"
+		},
+		"eval_plan_pass": func(t *testing.T) (string, string) {
+			p := basePlan()
+			p.Changes = []deploy.ResourceChange{same("greeting")}
+			e := evalFixture(t, "none")
+			e.Baseline, e.Delta, e.BaseNote = nil, nil, "nothing is deployed to production yet"
+			p.Evaluation = e
+			return RenderPlan(p, CommentBudget), ""
+		},
+		"eval_apply_blocked": func(t *testing.T) (string, string) {
+			a := &Apply{Plan: *basePlan(), Status: StatusFailed, MergeSHA: "decade00decade00decade00decade00decade00"}
+			a.Changes = []deploy.ResourceChange{updated("escalation")}
+			a.FailureReason, a.Hint = "evaluation-blocked", "Fix the failing cases."
+			a.Error = "the evaluation results of this run block the deploy of production"
+			e := evalFixture(t, "no-regressions")
+			e.FromPullRequest, e.Gate = false, GateBlocked
+			a.Evaluation = e
+			return RenderApply(a, CommentBudget), "refused this deploy"
+		},
+		"eval_apply_overridden": func(t *testing.T) (string, string) {
+			a := &Apply{Plan: *basePlan(), Status: StatusApplied, MergeSHA: "decade00decade00decade00decade00decade00",
+				Results: []deploy.ResourceResult{{Type: "prompt", Name: "escalation", Status: "updated"}}}
+			e := evalFixture(t, "no-regressions")
+			var lines []string
+			for _, b := range e.Blocks {
+				lines = append(lines, b.String())
+			}
+			e.FromPullRequest, e.Gate = false, GateOverridden
+			e.Override = &evalgate.Override{By: "monalisa", Reason: "hotfix for the outage @everyone #5", Blocked: lines}
+			a.Evaluation = e
+			return RenderApply(a, CommentBudget), "overridden"
+		},
+	}
+	for name, build := range cases {
+		t.Run(name, func(t *testing.T) {
+			out, want := build(t)
+			golden(t, name+".md", out)
+			checkGFM(t, out)
+			if want != "" && !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+			for _, bad := range []string{"<img", "@octocat", "@admins", "#12", "<b>", "](https://evil", "\n```\nbreak"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("hostile text %q reached the report", bad)
+				}
+			}
+			if strings.Count(out, "<!-- arena-deploy-action") != 1 {
+				t.Errorf("the marker appears %d times, want once", strings.Count(out, "<!-- arena-deploy-action"))
+			}
+		})
+	}
+}
+
+// editedPack is the example pack with the escalation prompt edited.
+func editedPack(t *testing.T) map[string]any {
+	m := examplePack(t)
+	promptOf(m, "escalation")["system_template"] = "Summarise the conversation for a human agent in three bullet points."
+	return m
+}
+
+// TestEvaluationOrder: the section sits above the prompt diff, newly
+// failing cases lead the table, then failing, fixed, new, skipped, not
+// run; passed ones fold.
+func TestEvaluationOrder(t *testing.T) {
+	p := diffPlan(diffOf(t, examplePack(t), editedPack(t)), updated("escalation"))
+	p.Evaluation = evalFixture(t, "no-regressions")
+	out := RenderPlan(p, CommentBudget)
+	order := []string{"#### Evaluations", "newly failing**", "❌ **failing**", "🟢 fixed", "⏭️ skipped", "➖ not run now", "passed</summary>", "#### Prompts"}
+	last := -1
+	for _, s := range order {
+		i := strings.Index(out, s)
+		if i < 0 || i < last {
+			t.Fatalf("%q at %d, after %d:\n%s", s, i, last, out)
+		}
+		last = i
+	}
+}
+
+// TestEvaluationBudget: thousands of cases, worst-case text, stay inside
+// the comment's and the summary's budgets, and say what was cut.
+func TestEvaluationBudget(t *testing.T) {
+	var cs []evalresults.Case
+	for i := 0; i < 5000; i++ {
+		st := []string{"passed", "failed", "skipped"}[i%3]
+		cs = append(cs, evalCase(fmt.Sprintf("scenario-%04d-%s", i, strings.Repeat("|", 80)), strings.Repeat("<", 60), "us", st, 1, map[string]int{"passed": 1}[st],
+			0.01, 1000, "assertions", strings.Repeat("@", 200)))
+	}
+	e := &Evaluation{Results: evalSummary(cs...), Policy: "no-failures", Blocks: []evalgate.Block{{Rule: "no-failures", Message: "1667 cases fail", Cases: []string{strings.Repeat("x", 5000)}}}}
+	for _, budget := range []int{CommentBudget, SummaryBudget} {
+		p := bigPlan(3000)
+		p.Evaluation = e
+		out := RenderPlan(p, budget)
+		if len(out) > budget {
+			t.Errorf("budget %d: %d bytes", budget, len(out))
+		}
+		if !strings.Contains(out, "more cases not shown here") {
+			t.Errorf("budget %d: the cut is not said", budget)
+		}
+		if budget == CommentBudget {
+			checkGFM(t, out)
+		}
+	}
+	a := &Apply{Plan: *bigPlan(100), Status: StatusFailed}
+	a.Evaluation = e
+	if out := RenderApply(a, CommentBudget); len(out) > CommentBudget {
+		t.Errorf("apply: %d bytes", len(out))
+	}
+}
+
+func TestNumbers(t *testing.T) {
+	for in, want := range map[float64]string{0: "$0.0000", 0.0421: "$0.0421", 0.000012: "$0.000012", 12.5: "$12.5000"} {
+		if got := Cost(in); got != want {
+			t.Errorf("Cost(%v) = %s, want %s", in, got, want)
+		}
+	}
+	for in, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
+		if got := Tokens(in); got != want {
+			t.Errorf("Tokens(%d) = %s, want %s", in, got, want)
+		}
+	}
+	_ = time.Second
+}
+
+// loadResults reads results promptarena run wrote
+// (internal/evalresults/testdata/promptarena/<name>).
+func loadResults(t *testing.T, name string) *evalresults.Summary {
+	t.Helper()
+	dir := filepath.Join("..", "evalresults", "testdata", "promptarena", name)
+	root, err := workspace.Open(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	abs, _ := filepath.Abs(dir)
+	res, err := evalresults.Load(root, abs, root.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &res.Summary
+}
+
+// TestRenderPromptArenaResultsGolden: the plan comment's section for
+// results promptarena run wrote (two providers, two regions, trials,
+// skipped runs, errors, a hostile scenario id and messages) against the
+// baseline they regress from.
+func TestRenderPromptArenaResultsGolden(t *testing.T) {
+	now, base := loadResults(t, "pr"), loadResults(t, "base")
+	p, err := evalgate.ParsePolicy("no-regressions, max-cost-growth: 20%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := evalgate.Compare(now, base)
+	plan := diffPlan(diffOf(t, examplePack(t), editedPack(t)), updated("escalation"), same("greeting"), same("refund"))
+	plan.Evaluation = &Evaluation{Results: now, Delta: d, Policy: p.String(), Blocks: p.Evaluate(now, d), FromPullRequest: true,
+		Baseline: &evalgate.Baseline{Commit: "f00dfeedcafe0123456789abcdef0123456789ab", RunID: 17, Results: *base}}
+	for _, budget := range []int{CommentBudget, SummaryBudget} {
+		out := RenderPlan(plan, budget)
+		name := "eval_promptarena.md"
+		if budget == SummaryBudget {
+			name = "eval_promptarena_summary.md"
+		}
+		golden(t, name, out)
+		checkGFM(t, out)
+		for _, bad := range []string{"<img", "@octocat", "#12", "<script", "](https_evil"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s: hostile text %q reached the report", name, bad)
+			}
+		}
+	}
+}

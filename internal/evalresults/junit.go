@@ -1,0 +1,177 @@
+package evalresults
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// JUnit XML as the common writers write it: <testsuites> around
+// <testsuite>s (promptarena, Maven Surefire, pytest, jest-junit,
+// go-junit-report), or one <testsuite> alone; suites may nest.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name   string       `xml:"name,attr"`
+	Suites []junitSuite `xml:"testsuite"`
+	Cases  []junitCase  `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failures  []junitDetail `xml:"failure"`
+	Errors    []junitDetail `xml:"error"`
+	Skipped   *junitDetail  `xml:"skipped"`
+	SystemOut string        `xml:"system-out"`
+	Props     []struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	} `xml:"properties>property"`
+}
+
+type junitDetail struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Content string `xml:",chardata"`
+}
+
+// junit reads a JUnit XML file.
+func (r *reader) junit(p string) (*Results, error) {
+	raw, err := r.file(p)
+	if err != nil {
+		return nil, err
+	}
+	name := r.rel(p)
+	root, err := rootElement(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not XML (%v)", ErrInvalid, name, err)
+	}
+	var suites []junitSuite
+	switch root {
+	case "testsuites":
+		var all junitSuites
+		if err := xml.Unmarshal(raw, &all); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+		}
+		suites = all.Suites
+	case "testsuite":
+		var one junitSuite
+		if err := xml.Unmarshal(raw, &one); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+		}
+		suites = []junitSuite{one}
+	default:
+		return nil, fmt.Errorf("%w: %s is XML whose root is <%s>, not JUnit's <testsuites> or <testsuite>", ErrForeign, name, root)
+	}
+	res := &Results{Summary: Summary{Format: FormatJUnit}}
+	var cs cases
+	n := 0
+	var walk func(s []junitSuite) error
+	walk = func(ss []junitSuite) error {
+		for _, s := range ss {
+			for _, tc := range s.Cases {
+				if n++; n > MaxRuns {
+					return fmt.Errorf("%w: %s holds more than %d test cases", ErrInvalid, name, MaxRuns)
+				}
+				cs.add(junitToCase(s.Name, tc))
+			}
+			if err := walk(s.Suites); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(suites); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w: %s holds no test case", ErrEmpty, name)
+	}
+	res.Cases = cs.list
+	return res, nil
+}
+
+// rootElement is the name of the document's first element.
+func rootElement(raw []byte) (string, error) {
+	d := xml.NewDecoder(bytes.NewReader(raw))
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return "", fmt.Errorf("no element")
+		}
+		if err != nil {
+			return "", err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se.Name.Local, nil
+		}
+	}
+}
+
+// junitToCase makes a case of a test case. promptarena's (its system-out
+// says "Run ID:", "Provider:", "Region:") are named by scenario (the
+// class), provider and region, as its JSON results are; others by suite
+// or class and test name.
+func junitToCase(suite string, tc junitCase) Case {
+	meta := systemOut(tc.SystemOut)
+	c := Case{Scenario: tc.Classname, Runs: 1, RunsPassed: 1, Measured: 1, Status: Passed}
+	if c.Scenario == "" {
+		c.Scenario = suite
+	}
+	if id, ok := meta["Run ID"]; ok && meta["Provider"] != "" {
+		c.Provider, c.Region, c.RunIDs = meta["Provider"], meta["Region"], []string{id}
+		c.CostUSD, _ = strconv.ParseFloat(strings.TrimPrefix(meta["Cost"], "$"), 64)
+		c.InputTokens, _ = strconv.Atoi(meta["Input Tokens"])
+		c.OutputTokens, _ = strconv.Atoi(meta["Output Tokens"])
+	} else {
+		c.Name = tc.Name
+	}
+	if secs, err := strconv.ParseFloat(strings.TrimSpace(tc.Time), 64); err == nil && secs > 0 && !math.IsInf(secs, 0) {
+		c.DurationMS = int64(math.Round(secs * 1000))
+	}
+	switch {
+	case len(tc.Errors) > 0:
+		c.Status, c.Why, c.RunsPassed = Failed, WhyError, 0
+		c.Message = detailText(tc.Errors[0])
+	case len(tc.Failures) > 0:
+		c.Status, c.Why, c.RunsPassed = Failed, WhyAssertions, 0
+		c.Message = detailText(tc.Failures[0])
+		if tc.Failures[0].Type == "ValidationError" {
+			c.Why = WhyViolations
+		}
+	case tc.Skipped != nil:
+		c.Status, c.Runs, c.RunsPassed = Skipped, 0, 0
+		c.Message = firstLine(tc.Skipped.Message, 300)
+	}
+	return c
+}
+
+func detailText(d junitDetail) string {
+	if m := firstLine(d.Message, 300); m != "" {
+		return m
+	}
+	return firstLine(d.Content, 300)
+}
+
+// systemOut reads promptarena's "Key: value" lines.
+func systemOut(s string) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ": ")
+		if ok {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return out
+}
