@@ -114,6 +114,37 @@ func TestCLITable(t *testing.T) {
 		{name: "json: one object on stdout, the error on stderr", args: []string{"plan", "--working-directory", "app", "--config", "nope.yaml", "--json"}, code: 2,
 			stdout: []string{`"failure-reason": "config-not-found"`, `"exit_code": 2`}, stderr: []string{"error: arena config not found"}},
 
+		// The review's headline: the prompt diff, against the pack applied.
+		{name: "plan shows the prompt diff: all new when nothing is deployed", args: []string{"plan", "--working-directory", "app", "--environment", "production"},
+			stdout: []string{"#### Prompts: 3 added", "Nothing is deployed to production: every prompt is new.", "  +Summarise the conversation for a human agent in five bullet points."}},
+		{name: "plan shows the prompt diff against the pack applied", args: []string{"plan", "--working-directory", "app", "--environment", "production"},
+			setup: func(t *testing.T, dir string) []string {
+				cliStep(t, "plan", "--working-directory", "app", "--environment", "production")
+				cliStep(t, "apply", "--working-directory", "app", "--environment", "production")
+				pack := filepath.Join(dir, "app/support-bot.pack.json")
+				write(t, dir, "app/support-bot.pack.json", strings.Replace(mustRead(t, pack), "five bullet points", "three bullet points", 1))
+				return nil
+			},
+			stdout: []string{"#### Prompts: 1 changed (+1 −1 lines)", "Compared with the pack last applied to production.",
+				"  -Summarise the conversation for a human agent in five bullet points.\n  +Summarise the conversation for a human agent in three bullet points."}},
+		{name: "apply names where the state went once", args: []string{"apply", "--working-directory", "app", "--environment", "production"},
+			setup: func(t *testing.T, dir string) []string {
+				cliStep(t, "plan", "--working-directory", "app", "--environment", "production")
+				return nil
+			},
+			stdout: []string{"State written to /", "/app/.promptarena/deploy.state\n", "applied=true", "Links deploy directory: file:///"}, absent: []string{"deploy.state ("}},
+		{name: "refresh does not contradict itself", args: []string{"refresh", "--working-directory", "app", "--environment", "production"},
+			setup: func(t *testing.T, dir string) []string {
+				cliStep(t, "plan", "--working-directory", "app", "--environment", "production")
+				cliStep(t, "apply", "--working-directory", "app", "--environment", "production")
+				if err := os.Remove(filepath.Join(dir, "app/.deployed/production/prompts/greeting.json")); err != nil {
+					t.Fatal(err)
+				}
+				return nil
+			},
+			stdout: []string{"production: degraded, 1 resources not healthy", "1 resources of production are not as deployed (above)", "Run plan and apply to restore them", "drift=1"},
+			absent: []string{"Nothing changed"}},
+
 		// Nothing a user can't see.
 		{name: "an environment arena.yaml does not list is said first", args: []string{"plan", "--working-directory", "app", "--environment", "prodution"},
 			first:  `warning: Environment "prodution" is not listed under deploy.environments in arena.yaml (it lists production, staging), so it deploys with the base deploy.config`,
@@ -141,6 +172,15 @@ func TestCLITable(t *testing.T) {
 	}
 }
 
+// cliStep runs an earlier command of a row's story (in its directory).
+func cliStep(t *testing.T, args ...string) {
+	t.Helper()
+	var out bytes.Buffer
+	if code := realMain(context.Background(), args, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, &out, &out); code != 0 {
+		t.Fatalf("%v: exit %d\n%s", args, code, out.String())
+	}
+}
+
 // runCLICase runs one row in a fresh copy of the example.
 func runCLICase(t *testing.T, tc cliCase) (int, string, string) {
 	t.Helper()
@@ -156,10 +196,6 @@ func runCLICase(t *testing.T, tc cliCase) (int, string, string) {
 	if err := os.Chmod(filepath.Join(dir, "app/.promptarena/adapters/promptarena-deploy-local"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	args := tc.args
-	if tc.setup != nil {
-		args = append(append([]string{}, args...), tc.setup(t, dir)...)
-	}
 	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": t.TempDir()}
 	for k, v := range tc.env {
 		env[k] = v
@@ -169,6 +205,10 @@ func runCLICase(t *testing.T, tc cliCase) (int, string, string) {
 		environ = append(environ, k+"="+v)
 	}
 	t.Chdir(dir)
+	args := tc.args
+	if tc.setup != nil {
+		args = append(append([]string{}, args...), tc.setup(t, dir)...)
+	}
 	var out, errb bytes.Buffer
 	code := realMain(context.Background(), args, environ, &out, &errb)
 	return code, out.String(), errb.String()
@@ -225,5 +265,24 @@ func checkCLIOutput(t *testing.T, tc cliCase, stdout, stderr string) {
 		if n := strings.Count(stderr, "error:") + strings.Count(stderr, "arena-deploy: "); n != 1 {
 			t.Errorf("the error is said %d times on stderr:\n%s", n, stderr)
 		}
+	}
+}
+
+// TestTerminalColorsTheDiff: at a terminal the prompt diff is coloured
+// (removals red, additions green) and the report's emphasis bold; piped,
+// no escape sequence at all. Text a pull request wrote cannot add one.
+func TestTerminalColorsTheDiff(t *testing.T) {
+	md := "### Arena plan for **production**\n\n```diff\n@@ -1 +1 @@\n-five bullet points\n+three bullet points\n```\n\nname \\*\\*x\\*\\* &#27;[31m \ue000"
+	tty := terminalReport(md, true)
+	for _, want := range []string{"\x1b[1mproduction\x1b[0m", "\x1b[36m@@ -1 +1 @@\x1b[0m", "\x1b[31m-five bullet points\x1b[0m", "\x1b[32m+three bullet points\x1b[0m"} {
+		if !strings.Contains(tty, want) {
+			t.Errorf("terminal text lacks %q:\n%q", want, tty)
+		}
+	}
+	if strings.Count(tty, "\x1b[") != 8 {
+		t.Errorf("escape sequences beyond the report's own:\n%q", tty)
+	}
+	if piped := terminalReport(md, false); strings.Contains(piped, "\x1b") || !strings.Contains(piped, "  -five bullet points\n  +three bullet points") {
+		t.Errorf("piped:\n%q", piped)
 	}
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -91,5 +93,46 @@ func TestUnverifiedAdapterRefusedThenAllowed(t *testing.T) {
 	}
 	if c := h.gh.Comments(pr.Number); !strings.Contains(c[len(c)-1].Body, "UNVERIFIED ADAPTER") {
 		t.Errorf("comment does not say it: %s", c[len(c)-1].Body)
+	}
+}
+
+// TestCLIAdapterInstallWithLocalState: the CLI installs an adapter from a
+// release with a token, plans and applies with the local state file, and
+// asks GitHub for the release alone: with GITHUB_REPOSITORY and a token in
+// the shell, it reads and writes no state branch, comment or artifact.
+func TestCLIAdapterInstallWithLocalState(t *testing.T) {
+	h := newHarness(t)
+	bin, err := os.ReadFile(h.adapterTarget())
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseAdapter(t, h, "v0.1.0", bin)
+	h.gh.SetFile("main", "README.md", []byte("# app\n")) // a repository the CLI must leave alone
+	environ := []string{"PATH=/nonexistent", "HOME=" + t.TempDir(), "GITHUB_API_URL=" + h.env["GITHUB_API_URL"],
+		"GITHUB_REPOSITORY=" + ghemu.DefaultOwner + "/" + ghemu.DefaultRepo, "GITHUB_EVENT_NAME=push", "GITHUB_SHA=abc"}
+	t.Chdir(h.workspace)
+	for _, args := range [][]string{
+		{"plan", "--adapter-install", "local@0.1.0", "--adapter-repo", "octo-org/adapters", "--github-token", ghemu.DefaultToken},
+		{"apply", "--adapter-install", "local@0.1.0", "--adapter-repo", "octo-org/adapters", "--github-token", ghemu.DefaultToken},
+	} {
+		var out, errb syncBuffer
+		if code := realMain(context.Background(), args, environ, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out.String(), errb.String())
+		}
+		if strings.Contains(out.String()+errb.String(), ghemu.DefaultToken) {
+			t.Errorf("%v: the token was printed", args)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(h.workspace, ".promptarena", "deploy.state")); err != nil {
+		t.Errorf("no local state: %v", err)
+	}
+	for _, r := range h.gh.Requests() {
+		release := strings.HasPrefix(r.Path, "/repos/octo-org/adapters/releases") || strings.HasPrefix(r.Path, "/_blob/download/asset-")
+		if !release {
+			t.Errorf("the CLI asked GitHub for more than the release: %s %s (%s)", r.Method, r.Path, r.Route)
+		}
+	}
+	if len(h.gh.Requests()) == 0 {
+		t.Error("no release lookup at all")
 	}
 }

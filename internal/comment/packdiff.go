@@ -20,6 +20,9 @@ const (
 	BaseCommit
 	// BaseNone: nothing recorded and no pack at the base commit: all new.
 	BaseNone
+	// BaseNothingDeployed: no state, so nothing is deployed (the CLI,
+	// which has no base commit to look at): all new.
+	BaseNothingDeployed
 )
 
 // PackDiff is the semantic pack diff a report shows under the change table.
@@ -58,6 +61,8 @@ func (pd *PackDiff) source(env string) string {
 		return "Compared with the pack at the base commit " + c + ", which stands in for what is deployed: no applied pack is recorded for " + env + " yet."
 	case BaseNone:
 		return "Nothing is recorded as deployed to " + env + " and the base commit has no pack: every prompt is new."
+	case BaseNothingDeployed:
+		return "Nothing is deployed to " + env + ": every prompt is new."
 	}
 	return "Compared with the pack last applied to " + env + "."
 }

@@ -241,7 +241,11 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 	// (the state branch), for the next plan's pack diff.
 	ref, err := s.backend.Save(ctx, s.stateWrite(st, msg, res), s.prior)
 	if err == nil {
-		s.d.Report.Infof("State written to %s (%s)", s.backend.Describe(), ref)
+		if where := s.backend.Describe(); ref == where { // a local file: its path is the ref
+			s.d.Report.Infof("State written to %s", where)
+		} else {
+			s.d.Report.Infof("State written to %s (%s)", where, ref)
+		}
 		return ref, nil
 	}
 	kept := s.keepState(ctx, st, sha)

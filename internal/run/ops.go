@@ -13,6 +13,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
 	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 )
 
 // DriftLabel labels the drift issues the refresh command keeps.
@@ -193,7 +194,18 @@ func (s *session) recordRefresh(ctx context.Context, res *StatusResult) (bool, e
 		return false, nil
 	}
 	if res.Response.State == "" || res.Response.State == s.prior.State.State {
-		s.d.Report.Infof("Nothing changed since the state was written: it was left as it is.")
+		// The adapter's state is what did not change; the deployment may
+		// have (drift): say which, never "nothing changed" after a drift.
+		if n := len(res.Drifted); n > 0 {
+			restore := "Re-apply through a pull request to restore them"
+			if s.o.Surface == surface.CLI {
+				restore = "Run plan and apply to restore them"
+			}
+			s.d.Report.Infof("%d resources of %s are not as deployed (above); the state file was left as it is, since the adapter's own state did not change. "+
+				"%s, or find who changed them.", n, s.env, restore)
+		} else {
+			s.d.Report.Infof("Nothing changed since the state was written: it was left as it is.")
+		}
 		return false, nil
 	}
 	if s.masker.Contains(res.Response.State) {

@@ -9,6 +9,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deployedpack"
 	"github.com/arena-deploy/arena-deploy-action/internal/packdiff"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
 // PackDiffName is the plan artifact's full pack diff (a public file name).
@@ -24,6 +25,12 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, func() io.Re
 	if r, ok := s.backend.(deployedpack.Recorder); ok {
 		f.Recorder = r
 	}
+	// The CLI's pack applied, beside its state file. Only the CLI reads
+	// it: in a workflow the checkout is the pull request's, which could
+	// plant one.
+	if file, ok := s.backend.(*state.File); ok && s.d.GitHub == nil {
+		f.Recorder = localPack{file}
+	}
 	base := ""
 	if g := s.d.GH; g != nil && s.d.GitHub != nil {
 		f.GitHub, f.Owner, f.Repo, base = s.d.GitHub, g.Owner, g.Repo, g.BaseSHA
@@ -33,7 +40,10 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, func() io.Re
 		s.warnf("The pack diff is not shown: %s", s.masker.String(err.Error()))
 		return nil, nil
 	}
-	if found.Source == deployedpack.None && (f.GitHub == nil || base == "") {
+	// Without GitHub (the CLI) and without a state, nothing is deployed:
+	// "all new" is then the truth, not a guess.
+	nothingDeployed := found.Source == deployedpack.None && f.GitHub == nil && !s.deployed()
+	if found.Source == deployedpack.None && (f.GitHub == nil || base == "") && !nothingDeployed {
 		return nil, nil // no base commit was looked at: "all new" would be a guess
 	}
 	// The pull request's pack was validated when it was parsed.
@@ -53,14 +63,25 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, func() io.Re
 		label = "the pack at base commit " + short(found.SHA, 7)
 	case deployedpack.None:
 		pd.Base, label = comment.BaseNone, "nothing deployed"
+		if nothingDeployed {
+			pd.Base = comment.BaseNothingDeployed
+		}
 	}
 	head := "the pull request's pack"
+	if s.d.GH == nil || s.d.GH.PRNumber == 0 {
+		head = "the pack planned"
+	}
 	if h := s.headSHA(); h != "" {
 		head += " at " + short(h, 7)
 	}
 	// pack.diff is masked whole too, as it streams into the artifact.
 	return pd, func() io.Reader { return s.masker.Reader(d.TextReader(label, head)) }
 }
+
+// localPack is the CLI's state file as the recorder of the pack applied.
+type localPack struct{ f *state.File }
+
+func (l localPack) LoadDeployedPack(context.Context) ([]byte, error) { return l.f.DeployedPack() }
 
 // warnf is a warning in the log and in the report.
 func (s *session) warnf(format string, args ...any) {

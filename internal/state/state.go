@@ -233,7 +233,11 @@ func (f *File) unchanged(base *Snapshot) error {
 }
 
 // Save implements Backend. The CLI's file holds the state alone, as the
-// promptarena CLI's does; the local lock (flock) keeps writers apart.
+// promptarena CLI's does; the local lock (flock) keeps writers apart. The
+// pack applied is kept beside it (<state>.deployed.pack.json), for the
+// next plan's prompt diff: after the state, which matters more; if it
+// cannot be written, the old one is removed, so no diff compares with a
+// pack that is not the one deployed.
 func (f *File) Save(_ context.Context, w *Write, base *Snapshot) (string, error) {
 	if err := f.unchanged(base); err != nil {
 		return "", err
@@ -245,7 +249,25 @@ func (f *File) Save(_ context.Context, w *Write, base *Snapshot) (string, error)
 	if err := deploy.WriteFileAtomic(f.Path, b); err != nil {
 		return "", err
 	}
+	if w.Pack != nil {
+		if err := deploy.WriteFileAtomic(f.packPath(), w.Pack); err != nil {
+			_ = os.Remove(f.packPath())
+		}
+	}
 	return f.Path, nil
+}
+
+// packPath is where the pack applied is kept, beside the state file.
+func (f *File) packPath() string { return f.Path + "." + DeployedPackFile }
+
+// DeployedPack is the pack last applied with this state file (nil when
+// none is recorded: nothing applied yet, or applied by another tool).
+func (f *File) DeployedPack() ([]byte, error) {
+	raw, err := os.ReadFile(f.packPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return raw, err
 }
 
 // Delete implements Backend.
@@ -254,6 +276,9 @@ func (f *File) Delete(_ context.Context, base *Snapshot, _ string) error {
 		return err
 	}
 	if err := os.Remove(f.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Remove(f.packPath()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return nil
