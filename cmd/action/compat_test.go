@@ -20,6 +20,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // The compatibility suite: adapters answering as adapters built on each
@@ -649,4 +650,84 @@ func atoi64(t *testing.T, s string) int64 {
 		t.Fatalf("not a number: %q", s)
 	}
 	return n
+}
+
+// TestCLIAppliesPromptarenasOwnPlan: `promptarena deploy plan` saves
+// .promptarena/deploy.plan with no provenance of ours. On the user's own
+// machine that plan is theirs, so the CLI's apply takes it: verified by
+// its pack, environment, config and adapter, and by planning again (it has
+// no record of the state it was made against), then applied and used up.
+// A stale one (the pack changed since) is refused as promptarena would
+// re-plan it, and in GitHub Actions a plan without provenance is never
+// applied (TestArtifactPlanNeedsProvenance).
+func TestCLIAppliesPromptarenasOwnPlan(t *testing.T) {
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app")
+	if err := os.CopyFS(app, os.DirFS(filepath.Join(deploytest.RepoRoot(), "testdata", "example"))); err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(deploytest.LocalAdapter(t), filepath.Join(bin, "promptarena-deploy-local")); err != nil {
+		t.Fatal(err)
+	}
+	environ := []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	t.Chdir(dir)
+	cli := func(want int, args ...string) string {
+		t.Helper()
+		var out syncBuffer
+		if code := realMain(context.Background(), args, environ, &out, &out); code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s", args, code, want, out.String())
+		}
+		return out.String()
+	}
+	// promptarena's plan: its file format, and no provenance beside it.
+	promptarenaPlan := func() {
+		cli(0, "plan", "--working-directory", "app")
+		if err := os.Remove(filepath.Join(app, ".promptarena", "deploy.plan.provenance.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	promptarenaPlan()
+	out := cli(0, "apply", "--working-directory", "app")
+	if !strings.Contains(out, "promptarena's saved plan") || !strings.Contains(out, "created=4") {
+		t.Errorf("apply of promptarena's plan:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(app, ".promptarena", "deploy.plan")); !os.IsNotExist(err) {
+		t.Error("the applied plan was not used up")
+	}
+	if _, err := os.Stat(filepath.Join(app, ".deployed", "default", "prompts", "greeting.json")); err != nil {
+		t.Errorf("not deployed: %v", err)
+	}
+
+	// Stale: the pack changed after promptarena planned.
+	promptarenaPlan()
+	packPath := filepath.Join(app, "support-bot.pack.json")
+	pack := strings.Replace(mustRead(t, packPath), "Greet the customer and ask", "Greet the customer briefly and ask", 1)
+	if err := os.WriteFile(packPath, []byte(pack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = cli(1, "apply", "--working-directory", "app")
+	if !strings.Contains(out, "failure-reason=pack-mismatch") {
+		t.Errorf("stale plan:\n%s", out)
+	}
+}
+
+// TestArtifactPlanNeedsProvenance: in GitHub Actions the plan is an
+// artifact any workflow of the repository could have uploaded, so a plan
+// without its provenance is never applied, whoever made it.
+func TestArtifactPlanNeedsProvenance(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	name := target.New(".", "arena.yaml", "default").PlanArtifact("head1")
+	h.reuploadArtifact(name, name+"-x", nil)
+	h.reuploadArtifact(name+"-x", name, func(files map[string][]byte) { delete(files, "provenance.json") })
+	h.merge(pr, "merge111", "Merge pull request #1")
+	res := h.run(nil)
+	if res.code != 1 || res.outputs["failure-reason"] != "plan-not-found" || !strings.Contains(res.log, "has no valid provenance.json") {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if h.anyState() {
+		t.Error("applied")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -404,10 +405,38 @@ func (s *session) localPlan(res *ApplyResult) error {
 	saved.Request.DeployConfig, _ = mask.RedactJSON(saved.Request.DeployConfig)
 	planJSON, _ := deploy.MarshalFile(saved)
 	prov, err := os.ReadFile(filepath.Join(s.o.WorkDir, deploy.DirName, "deploy.plan.provenance.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return s.promptarenaPlan(store.PlanPath(), planJSON, res)
+	}
 	if err != nil {
-		return failf(ReasonPlanNotFound, "Run plan again with this tool: a plan made elsewhere has no provenance to verify.", "no provenance for %s: %v", store.PlanPath(), err)
+		return failf(ReasonPlanNotFound, "Make the plan's provenance readable, or run plan again.", "read the provenance of %s: %w", store.PlanPath(), err)
 	}
 	return decodePlan(planJSON, prov, res)
+}
+
+// promptarenaPlan takes a saved plan with no provenance of ours: one that
+// `promptarena deploy plan` made on this machine. It is the user's own, so
+// the CLI applies it, as promptarena would, after the checks it allows: the
+// pack, environment, config and adapter (verify), and, since it records no
+// state digest, planning again must give the same changes (verifyState).
+// Only the CLI reads a local plan: in GitHub Actions a plan is an artifact
+// and needs its provenance.
+func (s *session) promptarenaPlan(path string, planJSON []byte, res *ApplyResult) error {
+	var saved deploy.SavedPlan
+	if err := json.Unmarshal(planJSON, &saved); err != nil || saved.Plan == nil || saved.Request == nil {
+		return failf(ReasonPlanNotFound, "Run plan again: the saved plan is damaged.", "%s is not a saved plan (%v)", path, err)
+	}
+	if saved.Version > deploy.SavedPlanVersion {
+		return failf(ReasonPlanNotFound, "Run plan again with this tool.", "%s is version %d; this tool reads up to %d", path, saved.Version, deploy.SavedPlanVersion)
+	}
+	res.Saved = &saved
+	res.Prov = &Provenance{Version: 1, PlanID: strings.TrimPrefix(digestString(string(planJSON)), "sha256:"), Environment: saved.Environment,
+		PackChecksum: saved.PackChecksum, CreatedAt: saved.CreatedAt}
+	msg := fmt.Sprintf("Applying promptarena's saved plan %s (made %s): it has no provenance of this tool, so it is checked by its pack, environment, config and adapter, and by planning again.",
+		relTo(s.o.WorkDir, path), saved.CreatedAt)
+	s.d.Report.Infof("%s", msg)
+	res.Notes = append(res.Notes, msg)
+	return nil
 }
 
 // mergedPR finds the pull request of this repository that the pushed
