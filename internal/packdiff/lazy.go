@@ -3,7 +3,10 @@ package packdiff
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/jsonwire"
 )
 
 // lineCount is how many lines the unified diff of an added or removed
@@ -168,4 +171,70 @@ func literalLines(lit []byte) int {
 		n++
 	}
 	return n
+}
+
+// scalarFields is fieldDiff(nil, withoutTemplate(decode(raw))) for a valid
+// new prompt whose members (the template aside) are all strings, numbers,
+// booleans or null, as most are: one field per member, its value written
+// as compact does, without decoding the prompt. ok is false for any other
+// prompt (a nested value, an array), which takes the general way.
+func scalarFields(raw []byte, valid bool) (fs []Field, ok bool) {
+	if !valid {
+		return nil, false
+	}
+	ok = true
+	seen := eachMember(raw, func(key string, val []byte) {
+		if !ok {
+			return
+		}
+		if key == TemplateField && val[0] == '"' {
+			for i := range fs { // a later string template replaces an earlier value
+				if fs[i].Path == key {
+					fs = append(fs[:i], fs[i+1:]...)
+					break
+				}
+			}
+			return
+		}
+		v, isScalar := compactScalar(val)
+		if !isScalar {
+			ok = false
+			return
+		}
+		for i := range fs { // a decoded map keeps the last of duplicate keys
+			if fs[i].Path == key {
+				fs[i].New = v
+				return
+			}
+		}
+		fs = append(fs, Field{Path: key, New: v})
+	})
+	if !seen || !ok {
+		return nil, false
+	}
+	slices.SortFunc(fs, func(a, b Field) int {
+		if ra, rb := groupRank(a.Path), groupRank(b.Path); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	return fs, true
+}
+
+// compactScalar is compact(decode(val)) for a valid scalar literal.
+func compactScalar(val []byte) (string, bool) {
+	switch val[0] {
+	case '{', '[':
+		return "", false
+	case '"':
+		if bytes.IndexByte(val, '\\') < 0 && bytes.IndexByte(val, 0xE2) < 0 {
+			return string(val), true // as written is as encoded (HTML left as it is)
+		}
+		s, n, ok := jsonwire.Unquote(val)
+		if !ok || n != len(val) {
+			return "", false
+		}
+		return string(jsonwire.AppendQuoted(nil, s)), true
+	}
+	return string(val), true // a number as written (UseNumber), true, false, null
 }

@@ -87,6 +87,9 @@ func TestLazyPromptsAsShownBefore(t *testing.T) {
 			ps := map[string]any{}
 			for _, n := range names {
 				p := map[string]any{"id": n, "version": "1", "variables": []any{map[string]any{"name": "v" + n, "type": "string"}}, "parameters": map[string]any{"temperature": 0.25}}
+				if r.Intn(2) == 0 { // scalars only, of every kind
+					p = map[string]any{"id": n, "version": json.Number("1.50"), "note": "<&> \"q\" \u2028 é\n", "on": true, "nothing": nil, "model": "gpt", "tools": "x"}
+				}
 				if tmpl := randomTemplate(r); tmpl != nil {
 					p[TemplateField] = tmpl
 				}
@@ -147,5 +150,19 @@ func TestLazyPromptsAsShownBefore(t *testing.T) {
 				t.Fatalf("streamed text differs:\n%s\nwant\n%s", got, want)
 			}
 		}
+	}
+}
+
+// TestScalarFieldsTakesPlainPrompts: the common prompt (scalars and its
+// text) takes the fast way, and agrees with the general one.
+func TestScalarFieldsTakesPlainPrompts(t *testing.T) {
+	raw := []byte(`{"id":"a","version":1.50,"system_template":"x","note":"\u003cb\u003e \"q\"","on":true,"off":null,"id":"b"}`)
+	fs, ok := scalarFields(raw, true)
+	want := fieldDiff(nil, withoutTemplate(decode(raw)))
+	if !ok || fmt.Sprint(fs) != fmt.Sprint(want) {
+		t.Fatalf("scalarFields %v %v, general %v", ok, fs, want)
+	}
+	if _, ok := scalarFields([]byte(`{"id":"a","variables":[{"name":"v"}]}`), true); ok {
+		t.Error("a prompt with an array took the fast way")
 	}
 }

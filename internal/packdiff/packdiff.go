@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,7 +96,10 @@ func (p *Prompt) FieldChanges() []Field {
 	}
 	var fs []Field
 	if p.Kind == Added {
-		fs = fieldDiff(nil, p.withoutTemplate())
+		var ok bool
+		if fs, ok = scalarFields(p.raw, p.valid); !ok {
+			fs = fieldDiff(nil, p.withoutTemplate())
+		}
 	}
 	for i := range fs {
 		fs[i].Path, fs[i].Old, fs[i].New = p.masked(fs[i].Path), p.masked(fs[i].Old), p.masked(fs[i].New)
@@ -281,6 +285,9 @@ func compare(deployed, proposed []byte, proposedValid bool) (*Diff, error) {
 	sort.Strings(added)
 	sort.Strings(removed)
 	d.Prompts = append(d.Prompts, renames(oldP, newP, &added, &removed)...)
+	// One allocation for every prompt a first deploy adds, not a doubling
+	// per thousand of them.
+	d.Prompts = slices.Grow(d.Prompts, len(removed)+len(added))
 	for _, name := range removed {
 		raw := oldP.prompts[name]
 		d.Prompts = append(d.Prompts, Prompt{Kind: Removed, Name: name, Removed: lineCount(raw, false), raw: raw})

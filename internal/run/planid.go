@@ -3,10 +3,11 @@ package run
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/deploy/jsonwire"
 )
 
 // PlanIDInput is everything a plan depends on. The id is a digest of its
@@ -25,28 +26,60 @@ type PlanIDInput struct {
 
 // PlanID digests in: changes are sorted, so the adapter's order does not
 // matter; struct fields encode in a fixed order.
+//
+// The JSON is json.Marshal's (TestPlanIDMatchesMarshal), written into the
+// digest a piece at a time: a plan of 50,000 changes is not encoded into
+// one buffer first.
 func PlanID(in PlanIDInput) string {
-	in.Changes = SortedChanges(in.Changes)
-	b, _ := json.Marshal(in)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	h := sha256.New()
+	b := make([]byte, 0, 32<<10)
+	field := func(sep, name, v string) {
+		b = append(append(append(b, sep...), name...), `":`...)
+		b = jsonwire.AppendQuotedHTML(b, v)
+	}
+	field(`{"`, "pack_checksum", in.PackChecksum)
+	field(`,"`, "deploy_config", in.DeployConfig)
+	field(`,"`, "environment", in.Environment)
+	field(`,"`, "prior_state_digest", in.PriorStateDigest)
+	field(`,"`, "provider", in.Provider)
+	field(`,"`, "adapter_name", in.AdapterName)
+	field(`,"`, "adapter_version", in.AdapterVersion)
+	b = append(b, `,"changes":[`...)
+	for i, c := range SortedChanges(in.Changes) {
+		sep := `{"`
+		if i > 0 {
+			sep = `,{"`
+		}
+		field(sep, "type", c.Type)
+		field(`,"`, "name", c.Name)
+		field(`,"`, "action", string(c.Action))
+		if c.Detail != "" {
+			field(`,"`, "detail", c.Detail)
+		}
+		b = append(b, '}')
+		if len(b) > 16<<10 {
+			h.Write(b)
+			b = b[:0]
+		}
+	}
+	h.Write(append(b, "]}"...))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // SortedChanges orders changes by type, name, action and detail.
 func SortedChanges(changes []deploy.ResourceChange) []deploy.ResourceChange {
 	out := append([]deploy.ResourceChange{}, changes...)
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Type != b.Type {
-			return a.Type < b.Type
+	slices.SortFunc(out, func(a, b deploy.ResourceChange) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
 		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
 		}
-		if a.Action != b.Action {
-			return a.Action < b.Action
+		if c := strings.Compare(string(a.Action), string(b.Action)); c != 0 {
+			return c
 		}
-		return a.Detail < b.Detail
+		return strings.Compare(a.Detail, b.Detail)
 	})
 	return out
 }

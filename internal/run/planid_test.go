@@ -1,7 +1,11 @@
 package run
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"math/rand"
 	"net/http"
 	"net/url"
 	"os"
@@ -138,4 +142,33 @@ func hintedAtEveryCallSite(t *testing.T, reason string) bool {
 		}
 	}
 	return true
+}
+
+// TestPlanIDMatchesMarshal: the plan id is the digest of json.Marshal of
+// the input with its changes sorted, as it always was, for inputs full of
+// what JSON escapes (HTML, quotes, control bytes, U+2028, invalid UTF-8),
+// empty details (omitted) and no changes at all.
+func TestPlanIDMatchesMarshal(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	pieces := []string{"", "a", "<b>&", `"q"`, `\`, "\n\t\x01", "\u2028", "é", "\xff", "prompt/x"}
+	str := func() string {
+		var b strings.Builder
+		for n := r.Intn(4); n > 0; n-- {
+			b.WriteString(pieces[r.Intn(len(pieces))])
+		}
+		return b.String()
+	}
+	for i := 0; i < 2000; i++ {
+		in := PlanIDInput{PackChecksum: str(), DeployConfig: str(), Environment: str(), PriorStateDigest: str(), Provider: str(), AdapterName: str(), AdapterVersion: str()}
+		for n := r.Intn(6); n > 0; n-- {
+			in.Changes = append(in.Changes, deploy.ResourceChange{Type: str(), Name: str(), Action: deploy.Action(str()), Detail: str()})
+		}
+		want := in
+		want.Changes = SortedChanges(in.Changes)
+		b, _ := json.Marshal(want)
+		sum := sha256.Sum256(b)
+		if got := PlanID(in); got != hex.EncodeToString(sum[:]) {
+			t.Fatalf("%+v: plan id %s, digest of json.Marshal %x", in, got, sum)
+		}
+	}
 }
