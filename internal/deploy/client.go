@@ -277,6 +277,9 @@ func (c *AdapterClient) call(ctx context.Context, method string, params, result 
 		// client reads that as the empty result: so do we.
 		return nil
 	}
+	if pr, ok := result.(*PlanResponse); ok && decodePlanResult(resp.Result, pr) {
+		return nil
+	}
 	if err := json.Unmarshal(resp.Result, result); err != nil {
 		return c.breakWith(method, fmt.Errorf("%w: decode result: %v", ErrMalformedResponse, err))
 	}
