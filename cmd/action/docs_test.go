@@ -411,3 +411,37 @@ func TestDocsUpgradingNamesEveryNewName(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsReferenceCoversEveryName: docs/reference.md says which command
+// sets each output, and points each input to where it is explained.
+func TestDocsReferenceCoversEveryName(t *testing.T) {
+	root := deploytest.RepoRoot()
+	doc := mustRead(t, filepath.Join(root, "docs", "reference.md"))
+	var action struct {
+		Inputs  map[string]any `yaml:"inputs"`
+		Outputs map[string]any `yaml:"outputs"`
+	}
+	if err := yaml.Unmarshal([]byte(mustRead(t, filepath.Join(root, "action.yml"))), &action); err != nil {
+		t.Fatal(err)
+	}
+	section := func(from, to string) string {
+		_, s, ok := strings.Cut(doc, from)
+		if !ok {
+			t.Fatalf("docs/reference.md lacks %q", from)
+		}
+		s, _, _ = strings.Cut(s, to)
+		return s
+	}
+	notes := section("More on some inputs", "\n## ")
+	for n := range action.Inputs {
+		if !strings.Contains(notes, "`"+n+"`") {
+			t.Errorf("docs/reference.md's notes on inputs do not mention %s: say in a line where it is explained", n)
+		}
+	}
+	setBy := section("Which command sets which output", "\n## ")
+	for n := range action.Outputs {
+		if !strings.Contains(setBy, "`"+n+"`") {
+			t.Errorf("docs/reference.md's table of which command sets which output lacks %s", n)
+		}
+	}
+}
