@@ -460,7 +460,9 @@ func TestCompatibilitySuite(t *testing.T) {
 			checkPromptKitFile(t, raw, &pkState{})
 			var st pkState
 			_ = json.Unmarshal(raw, &st)
-			if st.State == "" || st.AdapterVersion != g.version || st.Provider != "compat" {
+			// pack_version as promptarena writes it (flow.Session.Apply at
+			// e90d58d: deploy.NewState(provider, env, "", ...)).
+			if st.State == "" || st.AdapterVersion != g.version || st.Provider != "compat" || st.PackVersion != "" {
 				t.Errorf("state %+v", st)
 			}
 

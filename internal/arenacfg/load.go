@@ -159,7 +159,12 @@ func (l *loader) manifest(kind, file string, spec any) (string, string, error) {
 }
 
 func (l *loader) providers() error {
-	for _, ref := range l.cfg.Providers {
+	for i, ref := range l.cfg.Providers {
+		if ref.Group == "" {
+			// promptarena's config validator fills it in before the config
+			// is sent (arenaconfig/validator.go, validateProviders).
+			l.cfg.Providers[i].Group = defaultProviderGroup
+		}
 		var p Provider
 		_, id, err := l.manifest("provider", ref.File, &p)
 		if err != nil {
