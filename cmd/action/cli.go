@@ -26,6 +26,7 @@ var commands = [][2]string{
 	{"refresh", "check for drift and record the deployed state"},
 	{"destroy", "tear the environment down (needs --confirm-destroy <environment>)"},
 	{"targets", "list the repository's deploy targets (arena files and their environments)"},
+	{"unlock", "free a target's deploy lock (needs --confirm-unlock <environment>)"},
 	{"demo", "run the whole journey on the bundled example, with a GitHub emulator"},
 }
 
@@ -61,6 +62,7 @@ var workflowOnly = map[string]string{
 var boolInputs = map[string]bool{
 	"comment": true, "drift-issue": true, "fail-on-drift": true, "allow-adapter-change": true, "adapter-allow-unverified": true,
 	"allow-pull-request-target": true, "create-deployment": true, "adapter-oidc": true, "all-targets": true,
+	"force-unlock": true,
 }
 
 // cliFlag is an input given as a flag: its value, and whether it was given

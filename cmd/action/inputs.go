@@ -37,8 +37,8 @@ var inputDefaults = map[string]string{
 	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false", "adapter-oidc": "false",
 	"state-branch": "arena-deploy-state",
 	"configs":      "**/arena.yaml", "shared-files": ".github/workflows/**", "all-targets": "false",
-	"preview-environment": "preview",
-	"evaluation-policy":   "no-failures",
+	"preview-environment": "preview", "force-unlock": "false",
+	"evaluation-policy": "no-failures",
 }
 
 // inputNames are every input of action.yml, also the CLI's flags.
@@ -50,7 +50,7 @@ var inputNames = []string{
 	"mask-env", "adapter-oidc",
 	"state-branch",
 	"configs", "environments", "follows", "shared-files", "all-targets",
-	"preview-environment",
+	"preview-environment", "confirm-unlock", "force-unlock",
 	"evaluations", "evaluation-policy", "evaluation-override",
 }
 
@@ -118,12 +118,12 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		Command: in.get("command"), Environment: in.get("environment"), ConfigPath: in.get("config"),
 		PackPath: in.get("pack"), AdapterPath: in.get("adapter"), StateBackend: in.get("state-backend"),
 		StatePath: in.get("state-path"), OnMissingPlan: in.get("on-missing-plan"), OnStalePlan: in.get("on-stale-plan"),
-		Confirm: in.get("confirm-destroy"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), RunnerTemp: getenv("RUNNER_TEMP"), Version: actionVersion(),
+		Confirm: in.get("confirm-destroy"), ConfirmUnlock: in.get("confirm-unlock"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), RunnerTemp: getenv("RUNNER_TEMP"), Version: actionVersion(),
 		AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
 		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH, Surface: on,
 	}
 	var err error
-	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified, "create-deployment": &o.CreateDeployment, "adapter-oidc": &o.AdapterOIDC} {
+	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified, "create-deployment": &o.CreateDeployment, "force-unlock": &o.ForceUnlock, "adapter-oidc": &o.AdapterOIDC} {
 		if *dst, err = in.bool(name); err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func capRetention(days int, repoMax string) (int, string) {
 
 func checkChoice(o *run.Options) error {
 	choices := []struct{ name, val, allowed string }{
-		{"command", o.Command, "auto plan apply status refresh destroy targets preview"},
+		{"command", o.Command, "auto plan apply status refresh destroy targets preview unlock"},
 		{"state-backend", o.StateBackend, "git artifact file"},
 		{"on-missing-plan", o.OnMissingPlan, "fail plan-and-apply"},
 		{"on-stale-plan", o.OnStalePlan, "fail replan"},

@@ -324,6 +324,8 @@ func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 	case run.CommandPreview:
 		_, err := run.Preview(ctx, o, d)
 		return err
+	case run.CommandUnlock:
+		return run.Unlock(ctx, o, d)
 	}
 	return fmt.Errorf("%w: command %q is not available yet", errUsage, cmd)
 }

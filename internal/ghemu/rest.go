@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	handle("GET "+repo+"/commits/{commit_sha}/pulls", "pull_requests|contents", Read, s.commitPulls)
 	handle("GET "+repo+"/pulls/{pull_number}", "pull_requests|contents", Read, s.getPull)
 	handle("GET "+repo+"/actions/runs", "actions", Read, s.listRuns)
+	handle("GET "+repo+"/actions/runs/{run_id}", "actions", Read, s.getRun)
 	handle("GET "+repo+"/actions/runs/{run_id}/artifacts", "actions", Read, s.listRunArtifacts)
 	handle("GET "+repo+"/actions/artifacts", "actions", Read, s.listArtifacts)
 	handle("GET "+repo+"/actions/artifacts/{artifact_id}", "actions", Read, s.getArtifact)
@@ -332,6 +333,20 @@ func (c *call) runJSON(r *Run) map[string]any {
 		"head_repository": map[string]any{"id": c.repo.ID, "name": name, "full_name": r.HeadRepo, "owner": c.s.user(owner)},
 		"repository":      map[string]any{"id": c.repo.ID, "name": c.repo.Name, "full_name": c.repo.FullName(), "owner": c.s.user(c.repo.Owner)},
 	}
+}
+
+// getRun is one workflow run: its status (queued, in_progress, completed)
+// and conclusion, as a lock holder's liveness is asked.
+func (s *Server) getRun(c *call) (int, any) {
+	id, err := strconv.ParseInt(c.r.PathValue("run_id"), 10, 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range c.repo.runs {
+		if err == nil && r.ID == id {
+			return 200, c.runJSON(r)
+		}
+	}
+	return c.fail(404, "Not Found")
 }
 
 func (s *Server) listRuns(c *call) (int, any) {

@@ -55,6 +55,7 @@ const (
 	ReasonSuperseded       = "superseded"
 	ReasonDriftDetected    = "drift-detected"
 	ReasonDestroyRefused   = "destroy-not-confirmed"
+	ReasonUnlockRefused    = "unlock-not-confirmed"
 	ReasonInternal         = "internal-error"
 	ReasonAdapterInstall   = "adapter-install-failed"
 	ReasonAdapterChecksum  = "adapter-checksum-mismatch"
@@ -235,7 +236,7 @@ var inputHints = map[string]func(on surface.Surface) string{
 	},
 	ReasonLockHeld: func(on surface.Surface) string {
 		return "Another deploy of this target is running: let it finish, or set " + on.Name("lock-timeout") +
-			" to wait for it. A crashed run's lock expires and is taken over."
+			" to wait for it. The lock of a run that has ended is taken over at once; command unlock frees a stuck one."
 	},
 	ReasonStateOtherEnv: hintStateOtherEnv,
 }

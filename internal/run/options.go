@@ -27,6 +27,7 @@ const (
 	CommandDestroy = "destroy"
 	CommandTargets = "targets"
 	CommandPreview = "preview"
+	CommandUnlock  = "unlock"
 )
 
 // Options are the resolved inputs of one run. The zero value of each field
@@ -54,10 +55,14 @@ type Options struct {
 	StatePath     string // relative to WorkDir
 	// StateBranch holds every target's state (git backend; the lock of the
 	// artifact backend); empty: the checked-out branch, at StatePath.
-	StateBranch        string
-	OnMissingPlan      string // fail | plan-and-apply
-	OnStalePlan        string // fail | replan
-	Confirm            string // confirm-destroy
+	StateBranch   string
+	OnMissingPlan string // fail | plan-and-apply
+	OnStalePlan   string // fail | replan
+	Confirm       string // confirm-destroy
+	// ConfirmUnlock must name the environment for unlock; ForceUnlock
+	// frees a lock whose run is still in progress.
+	ConfirmUnlock      string
+	ForceUnlock        bool
 	DriftIssue         bool
 	FailOnDrift        bool
 	AllowAdapterChange bool

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -233,13 +234,22 @@ func (l *contentsLock) lock(ctx context.Context, h Holder, wait time.Duration) (
 			continue
 		case cur.same(&h):
 			return &heldLock{l: l, sha: sha}, nil
-		case expired(cur, l.opts.now()):
+		}
+		// A lock whose run has ended, or that expired, protects nothing:
+		// it is taken over at once, and said.
+		why := ""
+		if expired(cur, l.opts.now()) {
+			why = "it expired at " + cur.Expires + ", so that run died or was cancelled"
+		} else if gone, reason := l.holderGone(ctx, cur, &h); gone {
+			why = reason
+		}
+		if why != "" {
 			res, resp, err := l.gh.Repositories.UpdateFile(ctx, l.owner, l.repo, l.path, &github.RepositoryContentFileOptions{
-				Message: github.String("arena-deploy: take over expired lock " + h.Target + " [skip ci]"), Content: body,
+				Message: github.String("arena-deploy: take over the lock of " + h.Target + " from run " + strconv.FormatInt(cur.RunID, 10) + " [skip ci]"), Content: body,
 				SHA: github.String(sha), Branch: github.String(l.branch)})
 			if err == nil {
 				if l.opts.Warn != nil {
-					l.opts.Warn("Took over the deploy lock of %s: it expired at %s, so that run died or was cancelled. Check what it deployed before trusting its result.", cur.describe(), cur.Expires)
+					l.opts.Warn("Took over the deploy lock of %s: %s. Check what it deployed before trusting its result.", cur.describe(), why)
 				}
 				return l.held(res), nil
 			}
