@@ -314,7 +314,7 @@ func (d *demoRun) step(ctx context.Context, w io.Writer, inputs map[string]strin
 	if v.summary > 0 {
 		lines := strings.Split(strings.TrimSpace(st.Summary()), "\n")
 		fmt.Fprintf(w, "Its job summary (the first %d of %d lines):\n", min(v.summary, len(lines)), len(lines))
-		for _, l := range lines[:min(v.summary, len(lines))] {
+		for _, l := range asShown(lines[:min(v.summary, len(lines))]) {
 			fmt.Fprintln(w, "  ┃ "+d.tidy(l))
 		}
 	}
@@ -439,6 +439,30 @@ func renderComment(body string) []string {
 			continue
 		}
 		out = append(out, l)
+	}
+	return asShown(out)
+}
+
+// asShown is Markdown lines with their text as GitHub shows it: entities
+// as the characters they stand for, no backslash escapes, no zero-width
+// characters (invisible there, but a copied file:// link with one does not
+// work); code blocks are left as they are, as GitHub shows them.
+func asShown(lines []string) []string {
+	out := make([]string, len(lines))
+	fence := ""
+	for i, l := range lines {
+		out[i] = l
+		if m := fenceLine.FindStringSubmatch(strings.TrimSpace(l)); m != nil && (fence == "" || strings.TrimSpace(l) == fence) {
+			if fence == "" {
+				fence = m[1]
+			} else {
+				fence = ""
+			}
+			continue
+		}
+		if fence == "" {
+			out[i] = plainText(l)
+		}
 	}
 	return out
 }

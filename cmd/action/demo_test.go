@@ -39,7 +39,10 @@ func TestDemo(t *testing.T) {
 		"━━━ 5. A teammate pushes", "  │ Error: no merged pull request is associated with", "failure-reason=plan-not-found",
 		// 6: the refusal.
 		"━━━ 6. Pull request #2 is merged: the pack is not the one reviewed, so the apply is refused", "  │ Error: the pack at this commit (support-bot.pack.json",
-		"is not the pack that was reviewed", "failure-reason=pack-mismatch", "applied=false", "❌ **Failed**", "(`pack-mismatch`)",
+		"is not the pack that was reviewed", "failure-reason=pack-mismatch", "applied=false", "❌ **Failed** at commit [`decade0`]", "(`pack-mismatch`)",
+		// ... whose comment says which commit is which: the refused one, the
+		// reviewed plan and the pull request's head it was made at.
+		"**Pack checksum** `sha256:", "` at [`decade0`](", "**Reviewed plan** `", "`, made at the pull request's head [`0badc0d`](",
 		"Production is untouched", "still asks for five bullet points",
 	} {
 		if !strings.Contains(text, want) {
@@ -53,6 +56,21 @@ func TestDemo(t *testing.T) {
 	}
 	if cmds := reporttest.Commands(text); len(cmds) > 0 {
 		t.Errorf("demo output holds workflow commands: %+v", cmds)
+	}
+	// A run that deployed nothing counts nothing: only the applies that ran
+	// (step 2) print created=.
+	if n := strings.Count(text, "created="); n != 1 {
+		t.Errorf("created= is printed %d times: only step 2 applied anything", n)
+	}
+	// What GitHub shows: no invisible joiner (a copied file:// link works),
+	// no entity, no backslash escape outside code.
+	for _, hidden := range []string{"\u200d", "\u200b", "&lt;", "&amp;", "\\_"} {
+		if strings.Contains(text, hidden) {
+			t.Errorf("demo output holds %q, which GitHub does not show", hidden)
+		}
+	}
+	if !strings.Contains(text, "deploy directory: file://$DEMO/repo/.deployed/production") {
+		t.Error("the deploy directory's link is not shown as it is")
 	}
 	if strings.Contains(text, os.TempDir()) {
 		t.Error("demo output shows its temporary directory instead of $DEMO")

@@ -121,10 +121,10 @@ func RenderApply(a *Apply, budget int) string {
 	default:
 		pl.verb = "Applied"
 	}
-	v.Footer = footer(&pl, false)
+	v.Footer = footerAt(&pl, false, a.MergeSHA)
 	at := ""
 	if a.MergeSHA != "" {
-		at = " at " + commitLink(a.RepoURL, a.MergeSHA)
+		at = " at commit " + commitLink(a.RepoURL, a.MergeSHA)
 	}
 	switch a.Status {
 	case StatusApplying:

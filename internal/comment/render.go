@@ -381,16 +381,37 @@ func render(v planView, marker string) string {
 }
 
 // footer is the provenance line; mergeNote adds what merging will do.
-func footer(p *Plan, mergeNote bool) string {
+func footer(p *Plan, mergeNote bool) string { return footerAt(p, mergeNote, "") }
+
+// footerAt is the footer of an apply at commit applied (the plan's when
+// ""): the pack checksum is the commit's, and the plan the reviewed one,
+// made at the pull request's head, each labelled, so a refused apply's
+// three commits and ids are not read one for another.
+func footerAt(p *Plan, mergeNote bool, applied string) string {
 	var parts []string
 	if p.PackChecksum != "" {
-		parts = append(parts, "**Pack checksum** `"+Escape(p.PackChecksum)+"`")
+		part := "**Pack checksum** `" + Escape(p.PackChecksum) + "`"
+		if applied != "" {
+			part += " at " + commitLink(p.RepoURL, applied)
+		}
+		parts = append(parts, part)
 	}
-	if p.PlanID != "" {
-		parts = append(parts, "**Plan** `"+Escape(short(p.PlanID, 12))+"`")
-	}
-	if p.HeadSHA != "" {
-		parts = append(parts, "**Head** "+commitLink(p.RepoURL, p.HeadSHA))
+	switch {
+	case applied != "" && p.PlanID != "":
+		part := "**Reviewed plan** `" + Escape(short(p.PlanID, 12)) + "`"
+		if p.HeadSHA != "" {
+			part += ", made at the pull request's head " + commitLink(p.RepoURL, p.HeadSHA)
+		}
+		parts = append(parts, part)
+	case applied != "" && p.HeadSHA != "":
+		parts = append(parts, "**Pull request head** "+commitLink(p.RepoURL, p.HeadSHA))
+	default:
+		if p.PlanID != "" {
+			parts = append(parts, "**Plan** `"+Escape(short(p.PlanID, 12))+"`")
+		}
+		if p.HeadSHA != "" {
+			parts = append(parts, "**Head** "+commitLink(p.RepoURL, p.HeadSHA))
+		}
 	}
 	if p.RunURL != "" {
 		label := p.RunLabel

@@ -45,6 +45,10 @@ type ApplyResult struct {
 	Links []deploy.Link
 	// AlreadyApplied: a re-run; the state already records this plan.
 	AlreadyApplied bool
+	// Attempted: the adapter was asked to apply. A run refused before
+	// (a changed pack, no reviewed plan) deployed nothing and counts
+	// nothing: it sets no created, updated, deleted or failed.
+	Attempted bool
 }
 
 // Apply finds the plan reviewed on the merged pull request, proves it still
@@ -151,6 +155,7 @@ func (s *session) verifyOrPlan(ctx context.Context, res *ApplyResult) (string, e
 func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior string) error {
 	req := s.planRequest(prior, false) // the current, unredacted config
 	s.d.Report.Group("Apply " + s.env)
+	res.Attempted = true
 	adapterState, err := s.client.Apply(ctx, req, func(e *deploy.ApplyEvent) error {
 		s.logEvent(e)
 		if e.Resource != nil {

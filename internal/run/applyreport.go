@@ -93,12 +93,14 @@ func (s *session) reportApply(ctx context.Context, res *ApplyResult, err error) 
 			out("state-sha", res.StateRef)
 		}
 	}
-	n := map[string]int{}
-	for _, r := range res.Results {
-		n[r.Status]++
-	}
-	for _, k := range []string{"created", "updated", "deleted", "failed"} {
-		out(k, strconv.Itoa(n[k]))
+	if res.Attempted {
+		n := map[string]int{}
+		for _, r := range res.Results {
+			n[r.Status]++
+		}
+		for _, k := range []string{"created", "updated", "deleted", "failed"} {
+			out(k, strconv.Itoa(n[k]))
+		}
 	}
 	s.evalOutputs()
 	envURL := environment.URL(res.Links, res.Results)
