@@ -17,19 +17,24 @@ var errOutside = errors.New("outside target_dir")
 // symlinks of its existing parent directories resolved, so neither "..",
 // an absolute path nor a linked directory leads out.
 func (p *Provider) within(targetDir, rel string) (string, error) {
+	return p.withinResolved(targetDir, rel, filepath.EvalSymlinks)
+}
+
+// withinResolved is within with the symlinks resolved by eval.
+func (p *Provider) withinResolved(targetDir, rel string, eval func(string) (string, error)) (string, error) {
 	root := p.abs(targetDir)
 	abs := p.abs(rel)
 	if !inside(root, abs) {
 		return "", fmt.Errorf("%w: %s is not inside %s", errOutside, rel, targetDir)
 	}
-	realRoot, err := filepath.EvalSymlinks(root)
+	realRoot, err := eval(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return abs, nil // nothing there yet: nothing to follow
 	}
 	if err != nil {
 		return "", err
 	}
-	parent, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	parent, err := eval(filepath.Dir(abs))
 	if err == nil && !inside(realRoot, filepath.Join(parent, filepath.Base(abs))) {
 		return "", fmt.Errorf("%w: %s leads to %s through a symbolic link", errOutside, rel, parent)
 	}
@@ -46,8 +51,24 @@ func inside(root, abs string) bool {
 // target_dir, a planted state), this adapter reads, writes and deletes
 // only there.
 func (p *Provider) fence(cfg config, prior *state, want []desired) error {
+	// Every resource of a pack lies in the same few directories: each is
+	// resolved once per check, not once per prompt (50,000 prompts were a
+	// million system calls).
+	type resolved struct {
+		path string
+		err  error
+	}
+	seen := map[string]resolved{}
+	eval := func(dir string) (string, error) {
+		r, ok := seen[dir]
+		if !ok {
+			r.path, r.err = filepath.EvalSymlinks(dir)
+			seen[dir] = r
+		}
+		return r.path, r.err
+	}
 	for _, k := range sortedKeys(prior.Resources) {
-		if _, err := p.within(cfg.TargetDir, prior.Resources[k].Path); err != nil {
+		if _, err := p.withinResolved(cfg.TargetDir, prior.Resources[k].Path, eval); err != nil {
 			return fmt.Errorf("prior_state names a file the adapter will not touch: %w. If target_dir changed, destroy the old deploy first (or move its files and the state by hand)", err)
 		}
 	}
@@ -55,7 +76,7 @@ func (p *Provider) fence(cfg config, prior *state, want []desired) error {
 		return fmt.Errorf("prior_state is for target_dir %s, not %s: %w", prior.TargetDir, cfg.TargetDir, errOutside)
 	}
 	for _, w := range want {
-		if _, err := p.within(cfg.TargetDir, w.Path); err != nil {
+		if _, err := p.withinResolved(cfg.TargetDir, w.Path, eval); err != nil {
 			return fmt.Errorf("the pack names a resource the adapter will not write: %w", err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
@@ -255,5 +256,26 @@ func TestBadPackKey(t *testing.T) {
 	_, err := c.Plan(context.Background(), &deploy.PlanRequest{PackJSON: `{"id":"p","prompts":{"../../etc/passwd":{}}}`, DeployConfig: `{"target_dir":"out"}`})
 	if err == nil || !strings.Contains(err.Error(), "cannot be a file name") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestPromptsReadInPlace: the prompts the adapter plans with are the
+// request's own bytes, not copies of them (a copy was the whole pack
+// again), and they are each prompt's JSON exactly.
+func TestPromptsReadInPlace(t *testing.T) {
+	packJSON := `{"id":"p","prompts":{"a":{"id":"a","system_template":"x\ny"},"b": {"id":"b"} }}`
+	want, err := desiredResources(packJSON, config{TargetDir: "out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(packJSON)))
+	for _, w := range want[:2] {
+		p := uintptr(unsafe.Pointer(&w.raw[0]))
+		if p < start || p >= start+uintptr(len(packJSON)) {
+			t.Errorf("%s: a copy of the prompt", w.Name)
+		}
+	}
+	if string(want[0].raw) != `{"id":"a","system_template":"x\ny"}` || string(want[1].raw) != `{"id":"b"}` {
+		t.Errorf("prompts %s, %s", want[0].raw, want[1].raw)
 	}
 }

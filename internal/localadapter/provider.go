@@ -195,10 +195,21 @@ func (st *state) encode() string {
 
 // pack is the part of a compiled pack this adapter deploys.
 type pack struct {
-	ID      string                     `json:"id"`
-	Name    string                     `json:"name"`
-	Version string                     `json:"version"`
-	Prompts map[string]json.RawMessage `json:"prompts"`
+	ID      string            `json:"id"`
+	Name    string            `json:"name"`
+	Version string            `json:"version"`
+	Prompts map[string]inPack `json:"prompts"`
+}
+
+// inPack is a value's JSON as it is in the pack, not copied: json.Unmarshal
+// hands UnmarshalJSON a piece of its input, and the input here is the
+// request's pack, never written (desiredResources). json.RawMessage would
+// copy every prompt, the whole pack again.
+type inPack []byte
+
+func (r *inPack) UnmarshalJSON(b []byte) error {
+	*r = b
+	return nil
 }
 
 // desiredResources lists what the pack asks for, in a stable order.
@@ -222,7 +233,7 @@ func desiredResources(packJSON string, cfg config) ([]desired, error) {
 	sort.Strings(keys)
 	out := make([]desired, 0, len(keys)+1)
 	for _, k := range keys {
-		out = append(out, newDesired(typePrompt, k, filepath.Join(cfg.TargetDir, "prompts", k+".json"), pk.Prompts[k]))
+		out = append(out, newDesired(typePrompt, k, filepath.Join(cfg.TargetDir, "prompts", k+".json"), []byte(pk.Prompts[k])))
 	}
 	manifest, _ := json.Marshal(map[string]any{"id": pk.ID, "name": pk.Name, "version": pk.Version, "prompts": keys})
 	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), manifest))
@@ -284,8 +295,12 @@ func digest(b []byte) string {
 func (p *Provider) onDisk(rel string) (string, error) {
 	abs := p.abs(rel)
 	// Lstat: a symbolic link is not this adapter's file, and is not followed.
-	if fi, err := os.Lstat(abs); err == nil && !fi.Mode().IsRegular() {
+	fi, err := os.Lstat(abs)
+	if err == nil && !fi.Mode().IsRegular() {
 		return "not-a-regular-file", nil
+	}
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return "", nil // missing: one system call per new prompt, not two
 	}
 	b, err := os.ReadFile(abs)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {

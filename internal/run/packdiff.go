@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"runtime/debug"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deployedpack"
@@ -48,6 +49,13 @@ func (s *session) packDiff(ctx context.Context) (*comment.PackDiff, func() io.Re
 	}
 	// The pull request's pack was validated when it was parsed.
 	d, err := packdiff.CompareValidated(found.Pack, s.pack)
+	if len(found.Pack) > 1<<20 {
+		// The deployed pack is garbage now (a removed prompt keeps only
+		// its own bytes alive): its pages go back before the report and
+		// the artifact are made, instead of raising the peak under them.
+		found.Pack = nil
+		debug.FreeOSMemory()
+	}
 	if err != nil {
 		s.warnf("The pack diff is not shown: %s", s.masker.String(err.Error()))
 		return nil, nil

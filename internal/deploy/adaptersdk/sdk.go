@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -151,9 +151,11 @@ func (l *lineReader) join(size int) []byte {
 		line = append(line, c...)
 	}
 	l.drop()
-	// The chunks are garbage now; collect them before the line is decoded,
-	// so the decoded pack reuses their memory rather than raising the peak.
-	runtime.GC()
+	// The chunks are garbage now; collect them and give their pages back
+	// before the line is decoded: the decoded pack needs one span of its
+	// size, which the chunks' pages cannot be, so kept they only raised
+	// the peak (9 MB pack: adapter peak 4.3 → 3.x times the pack).
+	debug.FreeOSMemory()
 	return line
 }
 
@@ -302,8 +304,11 @@ func planHandler(method func(deploy.Provider) func(context.Context, *deploy.Plan
 		if !ok || stdlibOnly {
 			return slow(ctx, p, line)
 		}
+		// The id is copied so that nothing holds the line (a 10 MB pack,
+		// escaped) while the provider plans: the request has it decoded.
+		id := append(json.RawMessage(nil), env.ID...)
 		res, err := method(p)(ctx, req)
-		return env.ID, res, err
+		return id, res, err
 	}
 }
 
