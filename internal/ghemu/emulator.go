@@ -43,6 +43,9 @@ type LoggedRequest struct {
 	Body   string
 	Status int
 	Route  string // the mux pattern that served it
+	// Scope and Level are the permission the route needs ("issues|pull_requests",
+	// "write"); Token is the token it was called with.
+	Scope, Level, Token string
 }
 
 // Violation is a request or response that GitHub's description rejects.
@@ -309,7 +312,8 @@ func (s *Server) rest(pattern, scope, level string, h handlerFunc) (string, http
 	return pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Route: pattern}
+		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Route: pattern,
+			Scope: scope, Level: level, Token: bearer(r)}
 		rec := &recorder{header: http.Header{}, status: 200}
 		f := s.takeFault(pattern)
 		if s.inject(w, f, &entry) {
@@ -348,7 +352,8 @@ func (s *Server) rest(pattern, scope, level string, h handlerFunc) (string, http
 func (s *Server) unchecked(pattern, scope, level string, h handlerFunc) (string, http.Handler) {
 	return pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Route: pattern}
+		entry := LoggedRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body), Route: pattern,
+			Scope: scope, Level: level, Token: bearer(r)}
 		rec := &recorder{header: http.Header{}, status: 200}
 		f := s.takeFault(pattern)
 		if s.inject(w, f, &entry) {
@@ -442,10 +447,16 @@ func (s *Server) inject(w http.ResponseWriter, f *Fault, entry *LoggedRequest) b
 	return false
 }
 
+// bearer is the token of a request's Authorization header.
+func bearer(r *http.Request) string {
+	auth := r.Header.Get("Authorization")
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(auth, "token "), "Bearer "))
+}
+
 // authorize checks the token and its permission; 0 means go on.
 func (s *Server) authorize(c *call, scope, level string) (int, any) {
 	auth := c.r.Header.Get("Authorization")
-	tok := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(auth, "token "), "Bearer "))
+	tok := bearer(c.r)
 	if auth == "" {
 		return c.fail(401, "Requires authentication")
 	}
