@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
@@ -135,4 +139,109 @@ func TestUnlock(t *testing.T) {
 	if r.code != 0 || r.outputs["unlocked"] != "false" || !strings.Contains(r.log, "is not locked") {
 		t.Errorf("not locked: exit %d %v\n%s", r.code, r.outputs, r.log)
 	}
+}
+
+// webhook is a Slack-compatible endpoint that keeps what it is sent.
+type webhook struct {
+	mu   sync.Mutex
+	msgs []string
+	url  string
+}
+
+func newWebhook(t *testing.T) *webhook {
+	w := &webhook{}
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || r.Header.Get("Content-Type") != "application/json" {
+			http.Error(rw, "bad request", 400)
+			return
+		}
+		w.mu.Lock()
+		w.msgs = append(w.msgs, body.Text)
+		w.mu.Unlock()
+		fmt.Fprint(rw, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	w.url = srv.URL + "/services/T0001/B0002/hooksecret7f3a9"
+	return w
+}
+
+func (w *webhook) messages() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.msgs...)
+}
+
+// TestNotifications: a failed apply and drift reach the webhook, masked
+// and escaped; its address (a secret) reaches no output channel.
+func TestNotifications(t *testing.T) {
+	hook := newWebhook(t)
+	const secret = "sk-live-5ecr3t-0mn1a-t0k3n"
+	h := newHarness(t)
+	h.env["OMNIA_API_TOKEN"] = secret
+	in := map[string]string{"notify-webhook": hook.url}
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, in)
+	// An unreviewed edit lands with the merge: the apply refuses it.
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, filepath.Join(h.workspace, "support-bot.pack.json")),
+		"five bullet points", "five bullet points <!channel> "+secret, 1))
+	h.merge(pr, "merge111", "Merge pull request #1")
+	r := h.run(in)
+	if r.code != 1 || r.outputs["failure-reason"] != "pack-mismatch" {
+		t.Fatalf("apply: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	msgs := hook.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages, want 1: %q", len(msgs), msgs)
+	}
+	for _, want := range []string{":x: *Arena apply to default failed (pack-mismatch)*", "octo-org/app", "pull request #1", "|run "} {
+		if !strings.Contains(msgs[0], want) {
+			t.Errorf("the message lacks %q:\n%s", want, msgs[0])
+		}
+	}
+	for _, ch := range []string{shownLog(r.log), r.summary, fmt.Sprint(r.outputs), msgs[0]} {
+		if strings.Contains(ch, "hooksecret7f3a9") || strings.Contains(ch, secret) {
+			t.Errorf("a secret reached a channel:\n%s", ch)
+		}
+	}
+	for _, c := range h.gh.Comments(pr.Number) {
+		if strings.Contains(c.Body, "hooksecret7f3a9") {
+			t.Error("the webhook's address reached the comment")
+		}
+	}
+
+	// Drift: what drifted, one message; nothing when nothing drifted.
+	h2 := deployed(t, in)
+	h2.writeFile(".deployed/default/prompts/refund.json", `{"tampered": "<@U123> ping"}`)
+	before := len(hook.messages())
+	r = h2.dispatch(map[string]string{"command": "refresh", "notify-webhook": hook.url})
+	msgs = hook.messages()[before:]
+	if r.code != 0 || len(msgs) != 1 || !strings.Contains(msgs[0], ":warning: *Arena drift in default: 1 resources*") || !strings.Contains(msgs[0], "refund") {
+		t.Fatalf("drift: exit %d, messages %q\n%s", r.code, msgs, r.log)
+	}
+	if strings.Contains(msgs[0], "<@") {
+		t.Errorf("adapter text can mention people: %s", msgs[0])
+	}
+	r = h2.dispatch(map[string]string{"command": "refresh", "notify-webhook": hook.url, "notify-on": "apply-failed"})
+	if len(hook.messages()) != before+1 {
+		t.Errorf("notify-on without drift still notified drift")
+	}
+
+	// A webhook that is not https is refused before anything runs.
+	r = h2.dispatch(map[string]string{"command": "status", "notify-webhook": "http://hooks.example.com/x"})
+	if r.code != 2 || r.outputs["failure-reason"] != "invalid-input" || !strings.Contains(r.log, "notify-webhook") || strings.Contains(shownLog(r.log), "hooks.example.com") {
+		t.Errorf("http webhook: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+}
+
+// shownLog is the log as the runner shows it: ::add-mask:: lines are
+// consumed (they are the one place a secret is printed, to hide it).
+func shownLog(log string) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

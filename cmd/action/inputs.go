@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/buildinfo"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
+	"github.com/arena-deploy/arena-deploy-action/internal/notify"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
 	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 	"github.com/arena-deploy/arena-deploy-action/internal/targets"
@@ -37,7 +39,7 @@ var inputDefaults = map[string]string{
 	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false", "adapter-oidc": "false",
 	"state-branch": "arena-deploy-state",
 	"configs":      "**/arena.yaml", "shared-files": ".github/workflows/**", "all-targets": "false",
-	"preview-environment": "preview", "force-unlock": "false",
+	"preview-environment": "preview", "force-unlock": "false", "notify-on": "apply-failed, drift, rollback",
 	"evaluation-policy": "no-failures",
 }
 
@@ -50,7 +52,7 @@ var inputNames = []string{
 	"mask-env", "adapter-oidc",
 	"state-branch",
 	"configs", "environments", "follows", "shared-files", "all-targets",
-	"preview-environment", "confirm-unlock", "force-unlock",
+	"preview-environment", "confirm-unlock", "force-unlock", "notify-webhook", "notify-on",
 	"evaluations", "evaluation-policy", "evaluation-override",
 }
 
@@ -134,6 +136,9 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 	}
 	if o.Command == run.CommandPreview {
 		o.Preview = &run.PreviewOptions{Template: in.get("preview-environment")}
+	}
+	if o.Notify, err = notifyOptions(in); err != nil {
+		return nil, err
 	}
 	rel := in.get("working-directory")
 	o.WorkDir = filepath.Clean(filepath.Join(workspace, rel))
@@ -236,6 +241,25 @@ func targetsOptions(in inputs) (run.TargetsOptions, error) {
 		return to, fmt.Errorf("%w: input configs: %v", errUsage, strings.TrimPrefix(err.Error(), targets.ErrInvalid.Error()+": "))
 	}
 	return to, nil
+}
+
+// notifyOptions reads notify-webhook and notify-on. The address is a
+// secret (it carries the webhook's token): it is masked before anything
+// runs (cmd/action) and never repeated in a message.
+func notifyOptions(in inputs) (run.NotifyOptions, error) {
+	n := run.NotifyOptions{Webhook: in.get("notify-webhook"), On: names(in.get("notify-on"))}
+	if n.Webhook == "" {
+		return n, nil
+	}
+	if err := notify.Check(n.Webhook); err != nil {
+		return n, fmt.Errorf("%w: input notify-webhook: %s", errUsage, strings.TrimPrefix(err.Error(), notify.ErrBadURL.Error()+": "))
+	}
+	for _, k := range n.On {
+		if !slices.Contains(notify.Kinds, k) {
+			return n, fmt.Errorf("%w: notify-on takes %s, not %q", errUsage, strings.Join(notify.Kinds, ", "), k)
+		}
+	}
+	return n, nil
 }
 
 // parseActions reads fail-on: "delete,drift" or "DELETE, DRIFT".

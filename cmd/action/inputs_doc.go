@@ -34,6 +34,8 @@ var inputDocs = map[string]string{
 	"github-token":              "Token for the pull request comment, the plan and state artifacts, the state branch and adapter downloads. Required in GitHub Actions: empty is invalid-input.",
 	"lock-timeout":              "How long to wait for the deploy lock (e.g. 30s), which is held across runners on the state store; 0s fails at once when it is held.",
 	"mask-env":                  "Names of environment variables (comma- or line-separated) whose values are secrets to mask everywhere, whatever their names; variables whose names look secret (TOKEN, SECRET, PASSWORD, KEY, AUTH, ...) are masked without being listed.",
+	"notify-on":                 "What notify-webhook hears of: apply-failed, drift, rollback (comma-separated).",
+	"notify-webhook":            "Address of a webhook that takes Slack's message JSON (Slack, Mattermost, Rocket.Chat, ...): a message when an apply fails, drift is found or a rollback runs. Pass it from a secret: it is masked.",
 	"on-missing-plan":           "On a push with no reviewed plan (a direct push): fail, or plan-and-apply.",
 	"on-stale-plan":             "When the deployed state changed since the review and the plan changed with it: fail, or replan (apply the new plan).",
 	"pack":                      "Path of the compiled pack (*.pack.json), relative to working-directory. Default is the only *.pack.json there.",

@@ -80,6 +80,10 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	for _, v := range mask.EnvSecrets(environ, names(in.get("mask-env"))) {
 		rep.AddMask(v)
 	}
+	// The webhook's address carries its token.
+	if u := in.get("notify-webhook"); u != "" {
+		rep.AddMask(u)
+	}
 	// Without a token an apply would deploy and keep the state only in
 	// the runner's throwaway workspace: refuse before anything else.
 	if inActions && githubToken(in, getenv) == "" {

@@ -65,6 +65,9 @@ func Apply(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
 	rctx, cancel := grace.Context(ctx, s.d.Grace)
 	defer cancel()
 	s.reportApply(rctx, res, err)
+	if err != nil {
+		s.notifyApplyFailed(rctx, res, err)
+	}
 	return res, err
 }
 

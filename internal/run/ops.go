@@ -142,6 +142,9 @@ func Refresh(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 		s.failOutputs(err)
 		s.keepStateIfNotOffered(ctx, "refresh", err)
 	}
+	if res != nil {
+		s.notifyDrift(ctx, res)
+	}
 	return res, err
 }
 

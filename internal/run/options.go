@@ -61,8 +61,10 @@ type Options struct {
 	Confirm       string // confirm-destroy
 	// ConfirmUnlock must name the environment for unlock; ForceUnlock
 	// frees a lock whose run is still in progress.
-	ConfirmUnlock      string
-	ForceUnlock        bool
+	ConfirmUnlock string
+	ForceUnlock   bool
+	// Notify says where and when to notify people (notify-webhook).
+	Notify             NotifyOptions
 	DriftIssue         bool
 	FailOnDrift        bool
 	AllowAdapterChange bool

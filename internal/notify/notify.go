@@ -1,0 +1,128 @@
+// Package notify tells people where they are: a webhook that takes
+// Slack's message JSON ({"text": ...}; Slack's incoming webhooks, and
+// Mattermost, Rocket.Chat, Zulip and others that accept its format) gets a
+// message when an apply fails, drift is found or a rollback runs. Every
+// message is masked by the run's one masker before it leaves, and text
+// that came from a pull request or an adapter is escaped so it cannot
+// link, mention or ping.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Kinds of events, as the notify-on input names them.
+const (
+	ApplyFailed = "apply-failed"
+	Drift       = "drift"
+	Rollback    = "rollback"
+)
+
+// Kinds lists every kind, for the input's check and its default.
+var Kinds = []string{ApplyFailed, Drift, Rollback}
+
+// ErrBadURL is matched by a webhook address that is not https (or http to
+// a loopback address, for tests).
+var ErrBadURL = errors.New("not a webhook address")
+
+// Message is one notification.
+type Message struct {
+	Kind  string
+	Icon  string   // an emoji shortcode, e.g. ":x:"
+	Title string   // trusted: written by the action, names escaped by the caller
+	Lines []string // untrusted text (adapter messages, names): escaped here
+	// Link is the run's address, shown as its label.
+	Link, LinkLabel string
+}
+
+// Escape makes untrusted text inert in Slack's mrkdwn: <, > and & are the
+// only characters Slack asks to escape; without < no link, mention or
+// <!channel> can be written.
+func Escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// Text is the message as Slack's mrkdwn.
+func (m Message) Text() string {
+	var b strings.Builder
+	if m.Icon != "" {
+		b.WriteString(m.Icon + " ")
+	}
+	b.WriteString("*" + m.Title + "*")
+	for _, l := range m.Lines {
+		b.WriteString("\n" + Escape(l))
+	}
+	if m.Link != "" {
+		b.WriteString("\n<" + strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C").Replace(m.Link) + "|" + Escape(m.LinkLabel) + ">")
+	}
+	return b.String()
+}
+
+// Webhook posts messages to one address.
+type Webhook struct {
+	URL    string
+	Client *http.Client
+	// Mask removes every secret the run knows from the body before it is
+	// sent (the run's one masker).
+	Mask func(string) string
+}
+
+// Check says whether raw can be a webhook address: https, or http to a
+// loopback host.
+func Check(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%w: it does not parse as a URL", ErrBadURL)
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "localhost" || u.Hostname() == "::1"):
+		return nil
+	}
+	return fmt.Errorf("%w: it must be https (the address carries the webhook's secret)", ErrBadURL)
+}
+
+// Send posts m as {"text": ...}. A notification is a courtesy: the caller
+// warns on an error and carries on. It is sent once: a webhook POST is
+// not idempotent, and a message posted twice is worse than a warning.
+func (w *Webhook) Send(ctx context.Context, m Message) error {
+	text := m.Text()
+	if w.Mask != nil {
+		text = w.Mask(text)
+	}
+	body, _ := json.Marshal(struct {
+		Text string `json:"text"`
+	}{text})
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("notify: %w", ErrBadURL)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	client := w.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		// The error names the address, which holds the webhook's secret.
+		return errors.New("notify: the webhook could not be reached")
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("notify: the webhook answered %s", resp.Status)
+	}
+	return nil
+}

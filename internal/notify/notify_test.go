@@ -1,0 +1,62 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/mask"
+)
+
+// TestMessageIsInert: untrusted text cannot link, mention or ping, and the
+// masker sees the whole body, so a secret anywhere in it is removed.
+func TestMessageIsInert(t *testing.T) {
+	m := mask.NewMasker()
+	m.Add("s3cr3t-t0ken-value")
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		got = body.Text
+	}))
+	defer srv.Close()
+	hook := &Webhook{URL: srv.URL, Client: srv.Client(), Mask: m.String}
+	msg := Message{Kind: ApplyFailed, Icon: ":x:", Title: "Arena apply to production failed",
+		Lines: []string{"<!channel> <@U123> <https://evil.example|click> & s3cr3t-t0ken-value"}, Link: "https://github.com/o/r/actions/runs/1?a=<b>|c", LinkLabel: "run 1"}
+	if err := hook.Send(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<!channel>", "<@U123>", "<https://evil", "s3cr3t-t0ken-value"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("%q reached the message: %s", bad, got)
+		}
+	}
+	if !strings.Contains(got, "&lt;!channel&gt;") || !strings.Contains(got, "<https://github.com/o/r/actions/runs/1?a=%3Cb%3E%7Cc|run 1>") {
+		t.Errorf("message: %s", got)
+	}
+}
+
+func TestSendErrorsNeverNameTheAddress(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 500) }))
+	defer srv.Close()
+	err := (&Webhook{URL: srv.URL + "/secret-path", Client: srv.Client()}).Send(context.Background(), Message{Title: "x"})
+	if err == nil || strings.Contains(err.Error(), "secret-path") {
+		t.Errorf("500: err = %v", err)
+	}
+	err = (&Webhook{URL: "http://127.0.0.1:1/secret-path"}).Send(context.Background(), Message{Title: "x"})
+	if err == nil || strings.Contains(err.Error(), "secret-path") {
+		t.Errorf("unreachable: err = %v", err)
+	}
+	for _, bad := range []string{"http://hooks.example.com/x", "ftp://x/y", "not a url", "https://"} {
+		if err := Check(bad); !errors.Is(err, ErrBadURL) {
+			t.Errorf("Check(%q) = %v", bad, err)
+		}
+	}
+	if err := Check("https://hooks.slack.com/services/T/B/x"); err != nil {
+		t.Error(err)
+	}
+}
