@@ -28,9 +28,24 @@ type harness struct {
 	runner    *ghemu.Runner
 	workspace string
 	env       map[string]string
+	// hk, when set, is this harness's own clock and wait (newIsolated):
+	// its runs leave the package's alone, so tests can run in parallel.
+	hk *hooks
 }
 
 func newHarness(t *testing.T, opts ...ghemu.Options) *harness {
+	t.Helper()
+	h := newIsolated(t, opts...)
+	h.hk = nil
+	clock = h.gh.Now // GitHub's clock and the runner's agree
+	sleep = func(context.Context, time.Duration) error { return nil }
+	t.Cleanup(func() { clock, sleep = time.Now, nil })
+	return h
+}
+
+// newIsolated is a harness whose runs use its own clock and instant waits,
+// for tests that run in parallel.
+func newIsolated(t *testing.T, opts ...ghemu.Options) *harness {
 	t.Helper()
 	gh := ghemu.New(t, opts...)
 	ws := deploytest.CopyExample(t)
@@ -42,9 +57,7 @@ func newHarness(t *testing.T, opts ...ghemu.Options) *harness {
 	}
 	h.env["PATH"] = binDir + string(os.PathListSeparator) + os.Getenv("PATH")
 	h.env["HOME"] = t.TempDir()
-	clock = gh.Now // GitHub's clock and the runner's agree
-	sleep = func(context.Context, time.Duration) error { return nil }
-	t.Cleanup(func() { clock, sleep = time.Now, nil })
+	h.hk = &hooks{now: gh.Now, sleep: func(context.Context, time.Duration) error { return nil }}
 	return h
 }
 
@@ -74,7 +87,12 @@ func (h *harness) run(inputs map[string]string) result {
 		h.t.Fatal(err)
 	}
 	var log syncBuffer
-	code := realMain(context.Background(), nil, env, &log, &log)
+	var code int
+	if h.hk != nil {
+		code = runMain(context.Background(), *h.hk, nil, env, &log, &log)
+	} else {
+		code = realMain(context.Background(), nil, env, &log, &log)
+	}
 	outputs, err := step.Outputs()
 	if err != nil {
 		h.t.Fatal(err)

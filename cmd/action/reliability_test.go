@@ -122,62 +122,6 @@ func TestRetentionCappedByRepository(t *testing.T) {
 	}
 }
 
-// TestOneFlakyReadNeverFailsTheRun: passing faults on any read of an apply
-// (commit→PR lookup, artifact and run lists, the download and its storage,
-// contents, comments) are retried: a 5xx, a 429 with Retry-After, a lost
-// connection and an answer cut off, one after the other on the same read;
-// then a secondary and a primary rate limit that reset within the cap.
-func TestOneFlakyReadNeverFailsTheRun(t *testing.T) {
-	routes := []string{
-		"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
-		"GET /repos/{owner}/{repo}/actions/artifacts",
-		"GET /repos/{owner}/{repo}/actions/runs",
-		"GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}",
-		"GET /_blob/download/{key}",
-		"GET /repos/{owner}/{repo}/contents/{path...}",
-		"GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
-	}
-	series := map[string]func(h *harness) []ghemu.Fault{
-		"5xx, 429, no answer, cut off": func(*harness) []ghemu.Fault {
-			return []ghemu.Fault{{Status: 502}, {Status: 429, RetryAfter: "1"}, {Reset: true}, {Truncate: true}}
-		},
-		"rate limits": func(h *harness) []ghemu.Fault {
-			return []ghemu.Fault{{Status: 403, Secondary: true, RetryAfter: "5"}, {Status: 403, Primary: true, ResetAt: h.gh.Now().Add(30 * time.Second)}}
-		},
-	}
-	for _, route := range routes {
-		for name, faults := range series {
-			t.Run(route+" "+name, func(t *testing.T) {
-				h := newHarness(t)
-				pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
-				h.planPR(pr, nil)
-				h.merge(pr, "merge111", "Merge pull request #1")
-				fs := faults(h)
-				for _, f := range fs {
-					h.gh.Inject(route, f)
-				}
-				h.gh.ResetLog()
-				r := h.run(nil)
-				if r.code != 0 || r.outputs["applied"] != "true" {
-					t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
-				}
-				n := 0
-				for _, req := range h.gh.Requests() {
-					if req.Route == route {
-						n++
-					}
-				}
-				if n <= len(fs) {
-					t.Errorf("%d requests reached %s: not every fault was met", n, route)
-				}
-				if !strings.Contains(r.log, "retry 1 of 4") {
-					t.Errorf("the retry is not in the log:\n%s", r.log)
-				}
-			})
-		}
-	}
-}
-
 // TestRateLimitNeverBlocksTheStateWrite: go-github refuses every call
 // locally after a primary rate limit until its reset. A limit met while
 // the comment says "applying" must not stop the state write after the
@@ -430,5 +374,26 @@ func TestBurntStateArtifactName(t *testing.T) {
 				t.Fatalf("status: exit %d %v\n%s", status.code, status.outputs, status.log)
 			}
 		})
+	}
+}
+
+// TestRateLimitNeverBlocksTheStateArtifact: with state-backend: artifact,
+// a secondary rate limit met by the "applying" comment edit (go-github
+// then refuses that client's calls for a while) must not stop the state's
+// listing, upload and the lock's release: they have their own client.
+func TestRateLimitNeverBlocksTheStateArtifact(t *testing.T) {
+	in := map[string]string{"state-backend": "artifact"}
+	h := deployed(t, in)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+	h.planPR(pr, in)
+	h.merge(pr, "merge222", "Merge pull request #2")
+	h.gh.Inject("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", ghemu.Fault{Status: 403, Secondary: true, RetryAfter: "30", Times: 1000})
+	r := h.run(in)
+	if r.code != 0 || r.outputs["applied"] != "true" || r.outputs["state-artifact"] != target.New(".", "arena.yaml", "default").StateArtifact() {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if strings.Contains(r.log, "release the deploy lock") {
+		t.Errorf("the lock was not released:\n%s", r.log)
 	}
 }

@@ -33,8 +33,20 @@ var clock = time.Now
 // sleep waits between retries; tests make it instant.
 var sleep func(context.Context, time.Duration) error
 
+// hooks are a run's clock and wait between retries: the package's, or a
+// test's own when tests run in parallel.
+type hooks struct {
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+}
+
 // realMain runs one command and returns the exit code.
-func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Writer) (code int) {
+func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	return runMain(ctx, hooks{now: clock, sleep: sleep}, args, environ, stdout, stderr)
+}
+
+// runMain is realMain with the clock and wait given.
+func runMain(ctx context.Context, hk hooks, args, environ []string, stdout, stderr io.Writer) (code int) {
 	getenv := lookup(environ)
 	if len(args) > 0 && args[0] == "demo" {
 		return demo(ctx, args[1:], stdout, stderr)
@@ -109,9 +121,9 @@ func realMain(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	}
 	var d *run.Deps
 	if inActions {
-		d, err = deps(in, getenv, rep, log)
+		d, err = deps(in, getenv, rep, log, hk)
 	} else {
-		d, err = cliDeps(in, getenv, rep, log)
+		d, err = cliDeps(in, getenv, rep, log, hk)
 	}
 	if err != nil {
 		return usage(err)
@@ -210,11 +222,11 @@ func lookup(environ []string) func(string) string {
 // deps builds the GitHub clients, the artifact uploader and the event
 // context from the runner's variables. Every HTTP client follows the one
 // retry policy of internal/ghclient.
-func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer) (*run.Deps, error) {
-	policy := ghclient.Policy{Sleep: sleep, Now: clock, AttemptTimeout: 2 * time.Minute, Logf: rep.Infof}
+func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer, hk hooks) (*run.Deps, error) {
+	policy := ghclient.Policy{Sleep: hk.sleep, Now: hk.now, AttemptTimeout: 2 * time.Minute, Logf: rep.Infof}
 	blobPolicy := policy
 	blobPolicy.AttemptTimeout = 5 * time.Minute
-	d := &run.Deps{Report: rep, Log: log, BlobClient: ghclient.Client(nil, blobPolicy), Now: clock, Sleep: sleep}
+	d := &run.Deps{Report: rep, Log: log, BlobClient: ghclient.Client(nil, blobPolicy), Now: hk.now, Sleep: hk.sleep}
 	if getenv("GITHUB_EVENT_PATH") != "" || getenv("GITHUB_REPOSITORY") != "" {
 		g, err := githubContext(getenv)
 		if err != nil {
@@ -252,10 +264,10 @@ func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer
 // stay in the project, whatever GITHUB_* variables the shell has), and a
 // GitHub client for adapter-install's release lookups only, with the token
 // when there is one (public releases need none).
-func cliDeps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer) (*run.Deps, error) {
-	policy := ghclient.Policy{Sleep: sleep, Now: clock, AttemptTimeout: 2 * time.Minute, Logf: rep.Infof}
+func cliDeps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer, hk hooks) (*run.Deps, error) {
+	policy := ghclient.Policy{Sleep: hk.sleep, Now: hk.now, AttemptTimeout: 2 * time.Minute, Logf: rep.Infof}
 	blob := ghclient.Client(nil, policy)
-	d := &run.Deps{Report: rep, Log: log, BlobClient: blob, Now: clock, Sleep: sleep}
+	d := &run.Deps{Report: rep, Log: log, BlobClient: blob, Now: hk.now, Sleep: hk.sleep}
 	token := githubToken(in, getenv)
 	if token != "" {
 		rep.AddMask(token)

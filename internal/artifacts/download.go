@@ -228,6 +228,12 @@ func (f *Finder) Download(ctx context.Context, id int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: artifact %d is gone", ErrExpired, id)
 	}
 	if err != nil {
+		var er *github.ErrorResponse
+		if resp != nil && !errors.As(err, &er) {
+			// go-github says only "unexpected status code" for an answer
+			// other than the redirect: keep it GitHub's answer.
+			err = &github.ErrorResponse{Response: resp.Response, Message: err.Error()}
+		}
 		return nil, fmt.Errorf("download artifact %d: %w", id, err)
 	}
 	// A body that is no zip (garbled on its way) is asked for again, like
@@ -242,7 +248,8 @@ func (f *Finder) Download(ctx context.Context, id int64) ([]byte, error) {
 	}
 	defer r.Body.Close()
 	if r.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("download artifact %d: storage answered HTTP %d", id, r.StatusCode)
+		// Storage's refusal is GitHub's answer too (classified as such).
+		return nil, fmt.Errorf("download artifact %d: %w", id, &github.ErrorResponse{Response: r, Message: "artifact storage answered " + r.Status})
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, f.MaxBytes+1))
 	if err != nil {

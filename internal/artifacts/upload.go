@@ -217,20 +217,29 @@ func (u *Uploader) uploadName(ctx context.Context, name string, data []byte, exp
 		return 0, err
 	}
 	// From here the artifact exists: if it is not finalized, the name
-	// stays taken.
-	if err := u.putBlob(ctx, signed, data); err != nil {
-		return 0, fmt.Errorf("%w: %w", errUsedUp, err)
-	}
-	id, err := u.finalize(ctx, name, data)
-	if err != nil {
-		// Finalized although the answer said otherwise: it is listed.
-		if found, ferr := u.find(ctx, name); ferr == nil && len(found) > 0 {
-			_, _, id := found[0].ids()
-			return id, nil
+	// stays taken for the run. A refused block or finalize is tried once
+	// more on the same artifact (its URL is ours): a passing refusal costs
+	// no name, and a lasting one uses up this name alone, leaving the
+	// next ones to the re-run.
+	for try := 1; ; try++ {
+		if err = u.putBlob(ctx, signed, data); err == nil {
+			var id int64
+			if id, err = u.finalize(ctx, name, data); err == nil {
+				return id, nil
+			}
+			// Finalized although the answer said otherwise: it is listed.
+			if found, ferr := u.find(ctx, name); ferr == nil && len(found) > 0 {
+				_, _, id := found[0].ids()
+				return id, nil
+			}
 		}
-		return 0, fmt.Errorf("%w: %w", errUsedUp, err)
+		if try == 2 || ctx.Err() != nil {
+			return 0, fmt.Errorf("%s is left unfinished, which uses the name up for this run (a re-run uploads under the next one): %w", name, err)
+		}
+		if serr := u.Policy.Wait(ctx, try); serr != nil {
+			return 0, serr
+		}
 	}
-	return id, nil
 }
 
 // runArtifact is an artifact of this run as the results service lists it.

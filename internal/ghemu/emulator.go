@@ -246,6 +246,13 @@ func (s *Server) Inject(route string, f Fault) {
 	s.faults[route] = append(s.faults[route], &f)
 }
 
+// ClearFaults drops every fault not yet met: the outage is over.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = map[string][]*Fault{}
+}
+
 // takeFault is the fault this request of route meets, if any (one per
 // request: a Skip is counted down first).
 func (s *Server) takeFault(route string) *Fault {

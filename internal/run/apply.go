@@ -501,8 +501,8 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 	lockOpts := state.LockOptions{TTL: s.lockTTL(), Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}
 	switch s.o.StateBackend {
 	case "artifact":
-		runs := &state.GitHubRuns{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo}
-		a := &state.Artifact{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Name: s.target.StateArtifact(), LegacyName: s.target.LegacyStateArtifact(),
+		runs := &state.GitHubRuns{GH: s.stateGitHub(), Owner: g.Owner, Repo: g.Repo}
+		a := &state.Artifact{Finder: artifacts.NewFinder(s.stateGitHub(), g.Owner, g.Repo, s.d.BlobClient), Name: s.target.StateArtifact(), LegacyName: s.target.LegacyStateArtifact(),
 			Env: s.env, RetentionDays: s.o.RetentionDays, Now: s.now, Warn: s.d.Report.Warningf,
 			Runs: runs, History: runs, Repo: g.Owner + "/" + g.Repo, DefaultBranch: defaultBranch(g)}
 		if write && s.d.Uploader != nil {
@@ -517,10 +517,7 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 		file := path.Clean(path.Join(s.o.WorkDirRel, rel))
 		// Writes go through the state's own client (StateGitHub), reads
 		// too, so they agree.
-		gh := s.d.StateGitHub
-		if gh == nil {
-			gh = s.d.GitHub
-		}
+		gh := s.stateGitHub()
 		if s.o.StateBranch == "" {
 			if !write { // plans read the checkout; writers go through the API
 				return local

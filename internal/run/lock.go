@@ -74,7 +74,7 @@ func (s *session) artifactLock() state.Locker {
 	if s.o.StateBranch == "" || s.d.GitHub == nil || g == nil {
 		return nil
 	}
-	return &state.Branch{GH: s.d.GitHub, Owner: g.Owner, Repo: g.Repo, Branch: s.o.StateBranch, Dir: s.target.StateDir(), Env: s.env,
+	return &state.Branch{GH: s.stateGitHub(), Owner: g.Owner, Repo: g.Repo, Branch: s.o.StateBranch, Dir: s.target.StateDir(), Env: s.env,
 		Lock: state.LockOptions{TTL: s.lockTTL(), Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}}
 }
 
@@ -155,4 +155,14 @@ func (s *session) checkOrder(ctx context.Context, res *ApplyResult) (bool, error
 			"%w: %s is applied to %s and comes after this commit %s; applying this one would roll it back", state.ErrSuperseded, short(rec.Commit, 7), s.env, short(g.SHA, 7))
 	}
 	return false, nil
+}
+
+// stateGitHub is the client of every state read and write, the lock's
+// too: a client of its own (Deps.StateGitHub), so that go-github's memory
+// of a rate limit met by another call (a comment edit) cannot refuse them.
+func (s *session) stateGitHub() *github.Client {
+	if s.d.StateGitHub != nil {
+		return s.d.StateGitHub
+	}
+	return s.d.GitHub
 }
