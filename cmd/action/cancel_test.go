@@ -137,3 +137,23 @@ func TestSIGTERMDuringApply(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// TestPlanCancelledWhileCommenting: the runner cancels a plan (SIGINT,
+// here its context) while it creates the pull request comment. The plan
+// may be uploaded, but the run was stopped: it ends failed, with
+// failure-reason cancelled, never green.
+func TestPlanCancelledWhileCommenting(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.gh.Inject("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", ghemu.Fault{Before: cancel, Reset: true})
+	r := h.runCtx(ctx, nil)
+	if r.code != exitFailure || r.outputs["failure-reason"] != "cancelled" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if !strings.Contains(r.summary, "cancelled") {
+		t.Errorf("the summary does not say the run was cancelled:\n%s", r.summary)
+	}
+}

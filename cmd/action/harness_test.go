@@ -82,6 +82,12 @@ type result struct {
 
 func (h *harness) run(inputs map[string]string) result {
 	h.t.Helper()
+	return h.runCtx(context.Background(), inputs)
+}
+
+// runCtx runs the action with ctx: cancelling it is the runner's SIGINT.
+func (h *harness) runCtx(ctx context.Context, inputs map[string]string) result {
+	h.t.Helper()
 	env, step, err := h.runner.Environ(inputs)
 	if err != nil {
 		h.t.Fatal(err)
@@ -89,9 +95,9 @@ func (h *harness) run(inputs map[string]string) result {
 	var log syncBuffer
 	var code int
 	if h.hk != nil {
-		code = runMain(context.Background(), *h.hk, nil, env, &log, &log)
+		code = runMain(ctx, *h.hk, nil, env, &log, &log)
 	} else {
-		code = realMain(context.Background(), nil, env, &log, &log)
+		code = realMain(ctx, nil, env, &log, &log)
 	}
 	outputs, err := step.Outputs()
 	if err != nil {

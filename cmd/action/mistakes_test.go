@@ -74,6 +74,21 @@ func TestUserMistakes(t *testing.T) {
 				}
 				return []string{"plan"}
 			}},
+		{name: "read-only .promptarena at apply", reason: "state-not-writable", code: 1, want: []string{".promptarena", "writable", "Nothing was deployed"},
+			setup: func(t *testing.T, ws string) []string {
+				if code, out, errOut := cliRun(t, ws, "plan"); code != 0 {
+					t.Fatalf("plan: %d\n%s%s", code, out, errOut)
+				}
+				if os.Getuid() == 0 {
+					// root writes anyway; a directory where the lock file
+					// goes fails the same way.
+					write(t, ws, ".promptarena/deploy.lock/keep", "")
+				} else {
+					_ = os.Chmod(filepath.Join(ws, ".promptarena"), 0o555)
+					t.Cleanup(func() { _ = os.Chmod(filepath.Join(ws, ".promptarena"), 0o755) })
+				}
+				return []string{"apply"}
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

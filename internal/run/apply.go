@@ -273,6 +273,10 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 				", then re-run the later deploy. A concurrency group per environment prevents this.",
 			"state conflict: %v", err)
 	}
+	if f, local := s.backend.(*state.File); local {
+		return "", fail(ReasonStateNotWritable, "The deploy happened but its state could not be written to "+f.Describe()+"; "+kept+
+			". Make "+s.localStateDir()+" writable and put that state there before the next deploy.", fmt.Errorf("save state: %w", err))
+	}
 	return "", fail(ReasonGitHubAPI, "The deploy happened but its state could not be written to "+s.backend.Describe()+"; "+kept+
 		". Put that file at "+s.backend.Describe()+" before the next deploy.", fmt.Errorf("save state: %w", err))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"path/filepath"
 	"time"
@@ -35,6 +36,13 @@ func (s *session) lockState(ctx context.Context, wait time.Duration) (func(), er
 	if locker == nil {
 		lock := deploy.NewLocker(filepath.Join(s.o.WorkDir, deploy.DirName))
 		if err := lock.LockWait(ctx, wait); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) && !errors.Is(err, deploy.ErrLocked) {
+				// The lock file is the run's first write: the state's
+				// directory does not take writes.
+				return nil, fail(ReasonStateNotWritable, "Nothing was deployed. Make "+s.localStateDir()+" writable (the deploy lock and the state are kept there, "+
+					"as promptarena keeps them), or run from a writable copy of the project.", err)
+			}
 			return nil, err
 		}
 		return func() {
@@ -155,6 +163,11 @@ func (s *session) checkOrder(ctx context.Context, res *ApplyResult) (bool, error
 			"%w: %s is applied to %s and comes after this commit %s; applying this one would roll it back", state.ErrSuperseded, short(rec.Commit, 7), s.env, short(g.SHA, 7))
 	}
 	return false, nil
+}
+
+// localStateDir is the local state's directory, relative to the project.
+func (s *session) localStateDir() string {
+	return relTo(s.o.WorkDir, filepath.Join(s.o.WorkDir, deploy.DirName))
 }
 
 // stateGitHub is the client of every state read and write, the lock's

@@ -59,6 +59,11 @@ func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
 	s := newSession(o, d)
 	defer s.close()
 	res, err := s.runPlan(ctx)
+	if err == nil && ctx.Err() != nil {
+		// Stopped at the end (its comment, say), where failures are only
+		// warnings: the run was cancelled all the same, never green.
+		err = fmt.Errorf("%w after the plan was made", ctx.Err())
+	}
 	err = whenCancelled(ctx, err, "Re-run this job to plan again.")
 	if err != nil {
 		rctx, cancel := grace.Context(ctx, s.d.Grace)
