@@ -35,6 +35,11 @@ func textLines(t string) int {
 // eachMember calls f with each member of a valid object, keys decoded;
 // false if raw is not an object.
 func eachMember(raw []byte, f func(key string, val []byte)) bool {
+	return eachMemberRaw(raw, func(_, name string, val []byte) { f(name, val) })
+}
+
+// eachMemberRaw is eachMember with each key's literal as written too.
+func eachMemberRaw(raw []byte, f func(key, name string, val []byte)) bool {
 	i := skipWS(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return false
@@ -45,6 +50,7 @@ func eachMember(raw []byte, f func(key string, val []byte)) bool {
 		if err != nil {
 			return false
 		}
+		keyStart := i
 		key := string(raw[i+1 : kend-1])
 		if strings.IndexByte(key, '\\') >= 0 {
 			if json.Unmarshal(raw[i:kend], &key) != nil {
@@ -60,7 +66,7 @@ func eachMember(raw []byte, f func(key string, val []byte)) bool {
 		if err != nil {
 			return false
 		}
-		f(key, raw[i:vend])
+		f(string(raw[keyStart:kend]), key, raw[i:vend])
 		i = skipWS(raw, vend)
 		if i < len(raw) && raw[i] == ',' {
 			i = skipWS(raw, i+1)
@@ -70,17 +76,43 @@ func eachMember(raw []byte, f func(key string, val []byte)) bool {
 }
 
 // membersWithoutTemplate is withoutTemplate(decode(raw)) for a valid
-// prompt, decoding each member but a string template on its own.
+// prompt: the prompt's other members, put together without the template
+// text, are decoded at once (the text, most of a prompt, is not copied
+// through the decoder).
 func membersWithoutTemplate(raw []byte) (map[string]any, bool) {
-	m := map[string]any{}
-	ok := eachMember(raw, func(key string, val []byte) {
-		if key == TemplateField && len(val) > 0 && val[0] == '"' {
-			delete(m, key) // a later string template replaces an earlier value
-			return
+	type member struct{ key, val []byte }
+	var ms []member
+	lastIsText := false // the last template member is a string: none shows
+	ok := eachMemberRaw(raw, func(key, name string, val []byte) {
+		if name == TemplateField {
+			lastIsText = val[0] == '"'
 		}
-		m[key] = decode(val)
+		ms = append(ms, member{[]byte(key), val})
 	})
-	return m, ok
+	if !ok {
+		return nil, false
+	}
+	b := []byte{'{'}
+	for _, m := range ms {
+		if lastIsText && string(m.key) == `"`+TemplateField+`"` {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(append(append(b, m.key...), ':'), m.val...)
+	}
+	b = append(b, '}')
+	if lastIsText {
+		// An escaped spelling of the key is the template too: the general way.
+		for _, m := range ms {
+			if bytes.IndexByte(m.key, '\\') >= 0 {
+				return nil, false
+			}
+		}
+	}
+	m, isMap := decode(b).(map[string]any)
+	return m, isMap
 }
 
 // templateLiteral finds the template's string literal in a valid prompt
