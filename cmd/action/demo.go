@@ -20,6 +20,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalresults/evaltest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
 	"github.com/arena-deploy/arena-deploy-action/internal/report/reporttest"
@@ -124,14 +125,20 @@ const (
 	demoHead2   = "0badc0de0badc0de0badc0de0badc0de0badc0de"
 	demoHotfix  = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
 	demoMerge2  = "decade00decade00decade00decade00decade00"
+	demoHead3   = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"
+	demoMerge3  = "facade00facade00facade00facade00facade00"
 	demoEnv     = "production"
 	demoPackRel = "support-bot.pack.json"
 )
 
 func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
-	prod := map[string]string{"environment": demoEnv}
-	fmt.Fprintln(w, "arena-deploy-action, start to finish: two pull requests to one environment, one of them refused.")
+	// Every run evaluates the pack first (promptarena's results, as its test
+	// action writes them to out/); apply refuses a case that passed at the
+	// last apply and fails now.
+	prod := map[string]string{"environment": demoEnv, "evaluations": "out", "evaluation-policy": "no-regressions"}
+	fmt.Fprintln(w, "arena-deploy-action, start to finish: three pull requests to one environment, two of them refused.")
 	fmt.Fprintln(w, "GitHub is an emulator on loopback and the adapter the reference one, which deploys into a folder.")
+	fmt.Fprintln(w, "Each job first evaluates the pack with promptarena (its results stand in here) and hands them over.")
 	fmt.Fprintln(w, "Each run is shown as GitHub shows it: its log (│), its outputs, the pull request's comment (║)")
 	fmt.Fprintln(w, "or the job summary (┃). $DEMO is the demo's temporary directory.")
 
@@ -143,6 +150,9 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	if _, err := d.runner.PullRequest(pr); err != nil {
 		return err
 	}
+	if err := d.evaluate(evaltest.Base); err != nil {
+		return err
+	}
 	if _, err := d.step(ctx, w, prod, 0); err != nil {
 		return err
 	}
@@ -150,9 +160,13 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 
 	heading(w, "2. Pull request #1 is merged: the action applies exactly the reviewed plan")
 	explain(w, "It locks production, finds #1's plan, checks that the pack, config, adapter and deployed")
-	explain(w, "state still match it, applies it, and records the new state on a branch of its own.")
+	explain(w, "state still match it, applies it, and records the new state on a branch of its own, with the")
+	explain(w, "merge's own evaluation results beside it: the baseline the next pull requests compare with.")
 	d.gh.MergePull(pr.Number, demoMerge1)
 	if _, err := d.runner.Push(demoMerge1, "Deploy the support bot (#1)"); err != nil {
+		return err
+	}
+	if err := d.evaluate(evaltest.Base); err != nil {
 		return err
 	}
 	st, err := d.step(ctx, w, prod, 0)
@@ -197,6 +211,9 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	if _, err := d.runner.PullRequest(pr2); err != nil {
 		return err
 	}
+	if err := d.evaluate(evaltest.Base, "five bullet points", "three bullet points"); err != nil {
+		return err
+	}
 	if _, err := d.step(ctx, w, prod, 0); err != nil {
 		return err
 	}
@@ -204,7 +221,7 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 
 	heading(w, "5. A teammate pushes a refund-prompt edit straight to main, before #2 merges")
 	explain(w, "That push runs the workflow too. No pull request, so no reviewed plan: nothing is deployed.")
-	hotfix := bytes.Replace(reviewedMain, []byte("Never promise a refund above"), []byte("Always offer a refund up to"), 1)
+	hotfix := bytes.Replace(reviewedMain, []byte(demoRefundOld), []byte(demoRefundNew), 1)
 	if bytes.Equal(hotfix, reviewedMain) {
 		return errors.New("the example's refund prompt changed: update the demo's edit")
 	}
@@ -234,6 +251,9 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	if _, err := d.runner.Push(demoMerge2, "Shorter escalation summaries (#2)"); err != nil {
 		return err
 	}
+	if err := d.evaluate(evaltest.Base, "five bullet points", "three bullet points", demoRefundOld, demoRefundNew); err != nil {
+		return err
+	}
 	st, err = d.step(ctx, w, prod, exitFailure)
 	if err != nil {
 		return err
@@ -259,6 +279,49 @@ func (d *demoRun) journey(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "\nProduction is untouched: its state still records pull request #1's pack (%.19s…),\n", applied.PackChecksum)
 	fmt.Fprintln(w, "and the deployed escalation prompt still asks for five bullet points.")
 	explain(w, "The way forward is the hint: a pull request whose pack is main's, its plan reviewed, then merged.")
+
+	heading(w, "7. Pull request #3 carries main's pack: its evaluation shows the refund edit's regression")
+	explain(w, "The comment's evaluation section compares this pull request's results with the baseline #1's")
+	explain(w, "apply recorded: the refund scenario passed then and fails now, above the prompts' diff.")
+	d.gh.SetFile("main", demoPackRel, merged)
+	pr3 := d.gh.AddPull(ghemu.Pull{Title: "Deploy main's prompts", HeadSHA: demoHead3, HeadRef: "deploy-main", BaseSHA: d.gh.Head("main")})
+	if _, err := d.runner.PullRequest(pr3); err != nil {
+		return err
+	}
+	if err := d.evaluate(evaltest.PR, "five bullet points", "three bullet points", demoRefundOld, demoRefundNew); err != nil {
+		return err
+	}
+	st, err = d.step(ctx, w, prod, 0)
+	if err != nil {
+		return err
+	}
+	if out, _ := st.Outputs(); out["evaluation-verdict"] != "blocked" || out["evaluation-newly-failing"] == "0" {
+		return fmt.Errorf("the regression was not shown: outputs %v", out)
+	}
+	d.showCommentPart(w, pr3.Number, "#### Evaluations", "#### Prompts")
+
+	heading(w, "8. Pull request #3 is merged: its own evaluation regresses, so the apply is refused")
+	explain(w, "Apply gates on the results the merge's own run wrote, never the pull request's. Nothing is deployed;")
+	explain(w, "a release owner who must ship anyway runs it by hand with evaluation-override, which is recorded.")
+	d.gh.MergePull(pr3.Number, demoMerge3)
+	if _, err := d.runner.Push(demoMerge3, "Deploy main's prompts (#3)"); err != nil {
+		return err
+	}
+	if err := d.evaluate(evaltest.PR, "five bullet points", "three bullet points", demoRefundOld, demoRefundNew); err != nil {
+		return err
+	}
+	st, err = d.step(ctx, w, prod, exitFailure)
+	if err != nil {
+		return err
+	}
+	if out, _ := st.Outputs(); out["failure-reason"] != "evaluation-blocked" {
+		return fmt.Errorf("the regression was not refused as evaluation-blocked: outputs %v", out)
+	}
+	d.showCommentPart(w, pr3.Number, "> [!CAUTION]", "Compared with")
+	if now, _, _, err := d.loadState(); err != nil || now.PackChecksum != applied.PackChecksum {
+		return fmt.Errorf("the refused apply changed the state (%v)", err)
+	}
+	fmt.Fprintln(w, "\nProduction is still pull request #1's: the refund prompt that regressed was never deployed.")
 
 	heading(w, "The end")
 	if v := d.gh.Violations(); len(v) > 0 {
@@ -319,6 +382,22 @@ func (d *demoRun) step(ctx context.Context, w io.Writer, inputs map[string]strin
 		}
 	}
 	return st, nil
+}
+
+// The teammate's refund edit of step 5.
+const (
+	demoRefundOld = "Never promise a refund above"
+	demoRefundNew = "Always offer a refund up to"
+)
+
+// evaluate writes the results of the job's evaluation step, as
+// promptarena's test action leaves them in out/: the fixture promptarena
+// run wrote for the example's prompts, edited as the pack under test is
+// (old, new pairs), for one provider in one region and the scenarios the
+// story needs.
+func (d *demoRun) evaluate(fixture string, replace ...string) error {
+	return evaltest.Write(filepath.Join(d.runner.Workspace, "out"), fixture, evaltest.Options{Replace: replace,
+		Keep: evaltest.Only(evaltest.MainUS, "greet", "refund-limit", "escalation-summary")})
 }
 
 // tidy shortens the demo's temporary directory, which means nothing to a
@@ -389,6 +468,29 @@ func (d *demoRun) showComment(w io.Writer, pr int) {
 	fmt.Fprintf(w, "The comment on pull request #%d (▸ is a folded section):\n", pr)
 	for _, l := range renderComment(cs[len(cs)-1].Body) {
 		fmt.Fprintln(w, "  ║ "+d.tidy(l))
+	}
+}
+
+// showCommentPart shows the lines of the pull request's comment from the
+// first that starts with from to the first after it that starts with to.
+func (d *demoRun) showCommentPart(w io.Writer, pr int, from, to string) {
+	cs := d.gh.Comments(pr)
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "The comment on pull request #%d, from %q:\n", pr, strings.TrimSpace(from))
+	in := false
+	for _, l := range renderComment(cs[len(cs)-1].Body) {
+		switch {
+		case !in && strings.HasPrefix(l, from):
+			in = true
+		case in && strings.HasPrefix(l, to):
+			fmt.Fprintln(w, "  ║ …")
+			return
+		}
+		if in {
+			fmt.Fprintln(w, "  ║ "+d.tidy(l))
+		}
 	}
 }
 

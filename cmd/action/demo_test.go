@@ -44,6 +44,14 @@ func TestDemo(t *testing.T) {
 		// reviewed plan and the pull request's head it was made at.
 		"**Pack checksum** `sha256:", "` at [`decade0`](", "**Reviewed plan** `", "`, made at the pull request's head [`0badc0d`](",
 		"Production is untouched", "still asks for five bullet points",
+		// Evaluations: each job's results, the baseline at the last apply.
+		"#### Evaluations: ✅ 3 passed · pass rate 100% (5 of 5 runs)", "The evaluation gate passed (evaluation-policy: no-regressions)",
+		"**Evaluations at the last apply** (`f00dfee`",
+		// 7: the regression in the plan comment, against the baseline.
+		"━━━ 7. Pull request #3", "evaluation-verdict=blocked", "**2 newly failing**", "🔴 **newly failing** | refund-limit | openai-mini | us",
+		// 8: the apply refused for it.
+		"━━━ 8. Pull request #3 is merged", "failure-reason=evaluation-blocked",
+		"The evaluation gate refused this deploy; nothing was deployed.", "never deployed",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("demo output lacks %q", want)
@@ -75,7 +83,7 @@ func TestDemo(t *testing.T) {
 	if strings.Contains(text, os.TempDir()) {
 		t.Error("demo output shows its temporary directory instead of $DEMO")
 	}
-	if n := strings.Count(text, "\n"); n > 320 {
+	if n := strings.Count(text, "\n"); n > 440 {
 		t.Errorf("demo output is %d lines: too long to read", n)
 	}
 	if t.Failed() {

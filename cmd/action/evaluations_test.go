@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
+	"github.com/arena-deploy/arena-deploy-action/internal/evalresults/evaltest"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 	"github.com/arena-deploy/arena-deploy-action/internal/report/reporttest"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
@@ -21,36 +21,18 @@ import (
 // refund-limit on both providers in both regions and costs about a
 // quarter more; evalOther ran another pack's prompts.
 const (
-	evalBase  = "base"
-	evalPR    = "pr"
-	evalOther = "otherpack"
+	evalBase  = evaltest.Base
+	evalPR    = evaltest.PR
+	evalOther = evaltest.OtherPack
 )
 
 // writeResults puts promptarena's results in the workspace's out/, as the
-// evaluation step of this job writes them after the checkout; edit, when
-// given, rewrites each file's bytes.
-func (h *harness) writeResults(fixture string, edit func(b []byte) []byte) {
+// evaluation step of this job writes them after the checkout; replace
+// pairs rewrite text in them.
+func (h *harness) writeResults(fixture string, replace ...string) {
 	h.t.Helper()
-	out := filepath.Join(h.workspace, "out")
-	if err := os.RemoveAll(out); err != nil {
+	if err := evaltest.Write(filepath.Join(h.workspace, "out"), fixture, evaltest.Options{Replace: replace}); err != nil {
 		h.t.Fatal(err)
-	}
-	src := filepath.Join(deploytest.RepoRoot(), "internal", "evalresults", "testdata", "promptarena", fixture)
-	if err := os.CopyFS(out, os.DirFS(src)); err != nil {
-		h.t.Fatal(err)
-	}
-	if edit == nil {
-		return
-	}
-	files, _ := filepath.Glob(filepath.Join(out, "*"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if err := os.WriteFile(f, edit(b), 0o644); err != nil {
-			h.t.Fatal(err)
-		}
 	}
 }
 
@@ -67,7 +49,7 @@ func evalInputs(policy string, more ...string) map[string]string {
 func deployWithBaseline(t *testing.T) *harness {
 	t.Helper()
 	h := newHarness(t)
-	h.writeResults(evalBase, nil)
+	h.writeResults(evalBase)
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
 	h.planPR(pr, evalInputs("none"))
 	h.merge(pr, "merge111", "Deploy (#1)")
@@ -113,9 +95,10 @@ func TestEvaluationsInThePlan(t *testing.T) {
 	const secret = "tok-9f2c41d7e8a6b3"
 	h.env["PROVIDER_API_TOKEN"] = secret
 	h.renameEscalation()
-	h.writeResults(evalPR, func(b []byte) []byte {
-		return []byte(strings.ReplaceAll(string(b), "The server is overloaded", "overloaded for key "+secret))
-	})
+	h.writeResults(evalPR, "EOF", "EOF for key "+secret) // the skipped runs' reason
+	if files, _ := filepath.Glob(filepath.Join(h.workspace, "out", "*overloaded*.json")); len(files) != 4 || !strings.Contains(mustRead(t, files[0]), secret) {
+		t.Fatalf("the secret is not in the results: %v", files)
+	}
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2", User: "monalisa"})
 	res := h.planPR(pr, evalInputs("no-regressions, max-cost-growth: 20%"))
 	o := res.outputs
@@ -212,7 +195,7 @@ func TestEvaluationGateRefuses(t *testing.T) {
 			before := len(h.gh.Commits(stateBranch))
 			base := baselineOf(t, h)
 			h.renameEscalation()
-			h.writeResults(evalPR, nil)
+			h.writeResults(evalPR)
 			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 			h.planPR(pr, evalInputs(c.policy))
 			h.merge(pr, "merge222", "Rename (#2)")
@@ -236,7 +219,8 @@ func TestEvaluationGateRefuses(t *testing.T) {
 				t.Errorf("the baseline changed: %s at %s", got.Results.Digest, got.Commit)
 			}
 			body := h.gh.Comments(pr.Number)[0].Body
-			if !strings.Contains(body, "The evaluation gate refused this deploy; nothing was deployed.") || !strings.Contains(body, "`evaluation-blocked`") {
+			if !strings.Contains(body, "The evaluation gate refused this deploy; nothing was deployed.") || !strings.Contains(body, "`evaluation-blocked`") ||
+				strings.Contains(body, "pull request's workflow run") {
 				t.Errorf("comment:\n%s", body)
 			}
 		})
@@ -250,7 +234,7 @@ func TestEvaluationBaselineWithTheState(t *testing.T) {
 	h := deployWithBaseline(t)
 	first := baselineOf(t, h)
 	h.renameEscalation()
-	h.writeResults(evalPR, nil)
+	h.writeResults(evalPR)
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 	h.planPR(pr, evalInputs("none"))
 	h.merge(pr, "merge222", "Rename (#2)")
@@ -286,7 +270,7 @@ func TestEvaluationBaselineWithTheState(t *testing.T) {
 // are refused, naming both, in the plan and at apply.
 func TestEvaluationsOfAnotherPack(t *testing.T) {
 	h := newHarness(t)
-	h.writeResults(evalOther, nil)
+	h.writeResults(evalOther)
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
 	h.pullRequest(pr)
 	res := h.run(evalInputs("none"))
@@ -299,10 +283,10 @@ func TestEvaluationsOfAnotherPack(t *testing.T) {
 		}
 	}
 	// The merge run's own results are another pack's too: nothing applied.
-	h.writeResults(evalBase, nil)
+	h.writeResults(evalBase)
 	h.planPR(pr, evalInputs("none"))
 	h.merge(pr, "merge111", "Deploy (#1)")
-	h.writeResults(evalOther, nil)
+	h.writeResults(evalOther)
 	res = h.run(evalInputs("none"))
 	if res.code == 0 || res.outputs["failure-reason"] != "evaluation-pack-mismatch" || h.anyState() {
 		t.Fatalf("apply: %v\n%s", res.outputs, res.log)
@@ -316,13 +300,13 @@ func TestPullRequestResultsNeverGate(t *testing.T) {
 	t.Run("the pull request's passing results do not let a regression through", func(t *testing.T) {
 		h := deployWithBaseline(t)
 		h.renameEscalation()
-		h.writeResults(evalBase, nil) // as good as the baseline
+		h.writeResults(evalBase) // as good as the baseline
 		pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 		if plan := h.planPR(pr, evalInputs("no-regressions")); plan.outputs["evaluation-verdict"] != "pass" {
 			t.Fatalf("plan: %v", plan.outputs)
 		}
 		h.merge(pr, "merge222", "Rename (#2)")
-		h.writeResults(evalPR, nil) // what the merge commit really does
+		h.writeResults(evalPR) // what the merge commit really does
 		res := h.run(evalInputs("no-regressions"))
 		if res.code == 0 || res.outputs["failure-reason"] != "evaluation-blocked" {
 			t.Fatalf("apply: %v\n%s", res.outputs, res.log)
@@ -331,13 +315,13 @@ func TestPullRequestResultsNeverGate(t *testing.T) {
 	t.Run("the pull request's failing results do not block a good merge", func(t *testing.T) {
 		h := deployWithBaseline(t)
 		h.renameEscalation()
-		h.writeResults(evalPR, nil)
+		h.writeResults(evalPR)
 		pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 		if plan := h.planPR(pr, evalInputs("no-regressions")); plan.outputs["evaluation-verdict"] != "blocked" {
 			t.Fatalf("plan: %v", plan.outputs)
 		}
 		h.merge(pr, "merge222", "Rename (#2)")
-		h.writeResults(evalBase, nil)
+		h.writeResults(evalBase)
 		res := h.run(evalInputs("no-regressions"))
 		if res.code != 0 || res.outputs["evaluation-verdict"] != "pass" {
 			t.Fatalf("apply: %v\n%s", res.outputs, res.log)
@@ -346,7 +330,7 @@ func TestPullRequestResultsNeverGate(t *testing.T) {
 	t.Run("no results in the merge run: refused, not the pull request's", func(t *testing.T) {
 		h := deployWithBaseline(t)
 		h.renameEscalation()
-		h.writeResults(evalBase, nil)
+		h.writeResults(evalBase)
 		pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 		h.planPR(pr, evalInputs("no-regressions"))
 		h.merge(pr, "merge222", "Rename (#2)")
@@ -369,7 +353,7 @@ func TestPullRequestResultsNeverGate(t *testing.T) {
 func TestEvaluationOverride(t *testing.T) {
 	h := deployWithBaseline(t)
 	h.renameEscalation()
-	h.writeResults(evalPR, nil)
+	h.writeResults(evalPR)
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 	h.planPR(pr, evalInputs("no-regressions"))
 	h.merge(pr, "merge222", "Rename (#2)")
@@ -398,7 +382,7 @@ func TestEvaluationOverride(t *testing.T) {
 	}
 	// The next pull request's comparison says the baseline's apply overrode its gate.
 	h.checkout()
-	h.writeResults(evalPR, nil)
+	h.writeResults(evalPR)
 	next := h.planPR(h.gh.AddPull(ghemu.Pull{HeadSHA: "head3"}), evalInputs("no-regressions"))
 	if next.outputs["evaluation-newly-failing"] != "0" || !strings.Contains(next.summary, "That apply overrode its gate (release-owner") {
 		t.Errorf("next plan: %v\n%s", next.outputs, next.summary)
@@ -410,7 +394,7 @@ func TestEvaluationOverride(t *testing.T) {
 func TestEvaluationResultsUntrusted(t *testing.T) {
 	t.Run("committed", func(t *testing.T) {
 		h := newHarness(t)
-		h.writeResults(evalBase, nil)
+		h.writeResults(evalBase)
 		idx := mustRead(t, filepath.Join(h.workspace, "out", "index.json"))
 		pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
 		h.pullRequest(pr)
@@ -428,7 +412,7 @@ func TestEvaluationResultsUntrusted(t *testing.T) {
 	})
 	t.Run("older than the checkout", func(t *testing.T) {
 		h := newHarness(t)
-		h.writeResults(evalBase, nil)
+		h.writeResults(evalBase)
 		old := time.Now().Add(-time.Hour)
 		files, _ := filepath.Glob(filepath.Join(h.workspace, "out", "*"))
 		for _, f := range files {

@@ -213,9 +213,10 @@ func signedPercent(f float64) string {
 	return "+" + evalgate.Percent(f)
 }
 
-// Cost is a dollar amount: four decimals, six for fractions of a cent.
+// Cost is a dollar amount: four decimals, six under a cent (a run of a
+// small model costs hundredths of a cent).
 func Cost(usd float64) string {
-	if usd != 0 && usd < 0.0001 && usd > -0.0001 {
+	if usd != 0 && usd < 0.01 && usd > -0.01 {
 		return "$" + strconv.FormatFloat(usd, 'f', 6, 64)
 	}
 	return "$" + strconv.FormatFloat(usd, 'f', 4, 64)

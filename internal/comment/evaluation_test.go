@@ -194,7 +194,7 @@ func TestEvaluationBudget(t *testing.T) {
 }
 
 func TestNumbers(t *testing.T) {
-	for in, want := range map[float64]string{0: "$0.0000", 0.0421: "$0.0421", 0.000012: "$0.000012", 12.5: "$12.5000"} {
+	for in, want := range map[float64]string{0: "$0.0000", 0.0421: "$0.0421", 0.000012: "$0.000012", 0.000137: "$0.000137", 0.0042: "$0.004200", 12.5: "$12.5000"} {
 		if got := Cost(in); got != want {
 			t.Errorf("Cost(%v) = %s, want %s", in, got, want)
 		}

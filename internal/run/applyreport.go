@@ -16,7 +16,7 @@ func (s *session) applyView(res *ApplyResult, status string, err error) *comment
 	a := &comment.Apply{Plan: *s.baseView(), Status: status, Results: res.Results, Notes: res.Notes, Diff: res.Diff,
 		ResultsFromPlan: res.ResultsFromPlan, Links: res.Links, ReviewedDiff: res.ReviewedDiff}
 	a.Warnings = append([]string{}, s.warnings...)
-	a.Evaluation = s.evalView()
+	a.Evaluation = s.evalView(false)
 	if s.d.GH != nil {
 		a.MergeSHA = s.d.GH.SHA
 	}

@@ -248,15 +248,17 @@ func (s *session) overrider() string {
 	return "unknown (outside GitHub Actions)"
 }
 
-// evalView is the report's evaluation section (nil without results).
-func (s *session) evalView() *comment.Evaluation {
+// evalView is the report's evaluation section (nil without results);
+// plan says it is a plan's, whose results are a pull request's when it
+// plans one.
+func (s *session) evalView(plan bool) *comment.Evaluation {
 	e := s.eval
 	if e == nil {
 		return nil
 	}
 	v := &comment.Evaluation{Results: &e.results.Summary, Baseline: e.baseline, Delta: e.delta, BaseNote: e.baseNote,
 		Policy: s.o.EvaluationPolicy.String(), Blocks: e.blocks, Override: e.override, Gate: e.gate}
-	if g := s.d.GH; g != nil && g.PRNumber != 0 {
+	if g := s.d.GH; plan && g != nil && g.PRNumber != 0 {
 		v.FromPullRequest = true
 	}
 	return v

@@ -129,7 +129,7 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 
 	view := s.planView(res)
 	view.PackDiff = diff
-	view.Evaluation = s.evalView()
+	view.Evaluation = s.evalView(true)
 	// fail-on is decided before the upload, and recorded in the plan's
 	// provenance: a plan that fails it is never applied, even when the
 	// check is not required and the pull request merges.
