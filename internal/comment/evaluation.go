@@ -156,12 +156,23 @@ func (e *Evaluation) comparison() string {
 	if n := len(d.Removed); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d not run now", n))
 	}
-	parts = append(parts, "pass rate "+evalgate.Percent(d.BasePassRate)+" → "+evalgate.Percent(d.PassRate))
-	if g, ok := evalgate.Growth(d.CostUSD, d.BaseCostUSD); ok {
+	if d.PassRate == d.BasePassRate {
+		parts = append(parts, "pass rate "+evalgate.Percent(d.PassRate)+" as before")
+	} else {
+		parts = append(parts, "pass rate "+evalgate.Percent(d.BasePassRate)+" → "+evalgate.Percent(d.PassRate))
+	}
+	ms := func(v int64) string { return Duration(time.Duration(v) * time.Millisecond) }
+	switch g, ok := evalgate.Growth(d.CostUSD, d.BaseCostUSD); {
+	case ok && g == 0:
+		parts = append(parts, "cost per run unchanged ("+Cost(d.CostUSD)+")")
+	case ok:
 		parts = append(parts, "cost per run "+signedPercent(g)+" ("+Cost(d.BaseCostUSD)+" → "+Cost(d.CostUSD)+")")
 	}
-	if g, ok := evalgate.Growth(float64(d.DurationMS), float64(d.BaseDurationMS)); ok {
-		parts = append(parts, "duration per run "+signedPercent(g)+" ("+Duration(time.Duration(d.BaseDurationMS)*time.Millisecond)+" → "+Duration(time.Duration(d.DurationMS)*time.Millisecond)+")")
+	switch g, ok := evalgate.Growth(float64(d.DurationMS), float64(d.BaseDurationMS)); {
+	case ok && g == 0:
+		parts = append(parts, "duration per run unchanged ("+ms(d.DurationMS)+")")
+	case ok:
+		parts = append(parts, "duration per run "+signedPercent(g)+" ("+ms(d.BaseDurationMS)+" → "+ms(d.DurationMS)+")")
 	}
 	b := e.Baseline
 	what := "Compared with the results recorded when the deployed pack was applied"
