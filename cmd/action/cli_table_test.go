@@ -145,6 +145,17 @@ func TestCLITable(t *testing.T) {
 			stdout: []string{"production: degraded, 1 resources not healthy", "1 resources of production are not as deployed (above)", "Run plan and apply to restore them", "drift=1"},
 			absent: []string{"Nothing changed"}},
 
+		{name: "apply of a pack changed since the plan: refused in the CLI's words", args: []string{"apply", "--working-directory", "app", "--environment", "production"},
+			code: 1, reason: "pack-mismatch",
+			setup: func(t *testing.T, dir string) []string {
+				cliStep(t, "plan", "--working-directory", "app", "--environment", "production")
+				pack := filepath.Join(dir, "app/support-bot.pack.json")
+				write(t, dir, "app/support-bot.pack.json", strings.Replace(mustRead(t, pack), "five bullet points", "six bullet points", 1))
+				return nil
+			},
+			stderr: []string{"error: the pack now (support-bot.pack.json, sha256:", "is not the pack that was reviewed", "Run plan again, review it, then apply."},
+			absent: []string{"pull request", "created="}},
+
 		// Nothing a user can't see.
 		{name: "an environment arena.yaml does not list is said first", args: []string{"plan", "--working-directory", "app", "--environment", "prodution"},
 			first:  `warning: Environment "prodution" is not listed under deploy.environments in arena.yaml (it lists production, staging), so it deploys with the base deploy.config`,

@@ -59,7 +59,7 @@ func Apply(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
 	defer s.close()
 	res := &ApplyResult{}
 	err := whenCancelled(ctx, s.runApply(ctx, res), "Anything the adapter did before it was stopped may be missing from the state: "+
-		"re-run this job (the plan is verified again against the state) or run refresh.")
+		o.Surface.Rerun()+" (the plan is verified again against the state) or run refresh.")
 	// Even cancelled, the run reports what it did: no comment stays
 	// "applying".
 	rctx, cancel := grace.Context(ctx, s.d.Grace)
@@ -171,7 +171,7 @@ func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior stri
 	ctx, cancel := grace.Context(ctx, s.d.Grace)
 	defer cancel()
 	if err != nil {
-		applyErr := s.failCall(ReasonApplyFailed, "Nothing after the failure was applied. Fix the cause and re-run this job.", err)
+		applyErr := s.failCall(ReasonApplyFailed, "Nothing after the failure was applied. Fix the cause and "+s.o.Surface.Rerun()+".", err)
 		if partial := deploy.PartialState(err); partial != "" {
 			if ref, serr := s.saveState(ctx, partial, res); serr == nil {
 				res.StateRef = ref

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/google/go-github/v60/github"
 
@@ -182,6 +183,15 @@ func hintTimedOut(on surface.Surface) string {
 
 func failf(reason, hint, format string, args ...any) error {
 	return fail(reason, hint, fmt.Errorf(format, args...))
+}
+
+// capital is s with its first letter upper-case: a surface's words at the
+// start of a sentence.
+func capital(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // Classify maps any error to its failure reason and hint: the one place

@@ -180,7 +180,7 @@ func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
 		}
 	}
 	if len(res.Drifted) > 0 && s.o.FailOnDrift {
-		return res, failf(ReasonDriftDetected, "Re-apply through a pull request (plan shows DRIFT rows), or find who changed the deployment.",
+		return res, failf(ReasonDriftDetected, "Re-apply ("+s.o.Surface.Replan()+"; the plan shows DRIFT rows), or find who changed the deployment.",
 			"%d resources of %s drifted from the deployed state", len(res.Drifted), s.env)
 	}
 	return res, nil

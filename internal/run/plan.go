@@ -64,7 +64,7 @@ func Plan(ctx context.Context, o *Options, d *Deps) (*PlanResult, error) {
 		// warnings: the run was cancelled all the same, never green.
 		err = fmt.Errorf("%w after the plan was made", ctx.Err())
 	}
-	err = whenCancelled(ctx, err, "Re-run this job to plan again.")
+	err = whenCancelled(ctx, err, capital(o.Surface.Rerun())+" to plan again.")
 	if err != nil {
 		rctx, cancel := grace.Context(ctx, s.d.Grace)
 		defer cancel()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/pack"
+	"github.com/arena-deploy/arena-deploy-action/internal/surface"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
@@ -38,8 +39,13 @@ func (s *session) verify(ctx context.Context, res *ApplyResult, prior string) er
 // be the reviewed pack. A pack recompiled with only a new compilation block
 // matches by content, and the reviewed bytes are applied.
 func (s *session) verifyPack(saved *deploy.SavedPlan, res *ApplyResult) error {
-	hint := "Re-run the plan on a pull request that contains this pack, review it, and merge that."
+	hint := capital(s.o.Surface.Replan()) + "."
 	altered := "The plan artifact was altered after it was made; do not apply it. " + hint
+	here := "the pack at this commit"
+	if s.o.Surface == surface.CLI {
+		altered = "The saved plan (" + deploy.DirName + "/" + PlanFileName + ") was altered after it was made; do not apply it. " + hint
+		here = "the pack now"
+	}
 	reviewedBytes := []byte(saved.Request.PackJSON)
 	if got := deploy.ComputePackChecksum(reviewedBytes); got != saved.PackChecksum {
 		return failf(ReasonPackMismatch, altered, "the saved plan's pack_json has checksum %s, but the plan says %s", got, saved.PackChecksum)
@@ -62,21 +68,21 @@ func (s *session) verifyPack(saved *deploy.SavedPlan, res *ApplyResult) error {
 		s.packParsed = reviewed
 		return nil
 	}
-	return failf(ReasonPackMismatch, hint, "the pack at this commit (%s, %s) is not the pack that was reviewed (%s)",
+	return failf(ReasonPackMismatch, hint, "%s (%s, %s) is not the pack that was reviewed (%s)", here,
 		relTo(s.o.WorkDir, s.packPath), s.packChecksum, saved.PackChecksum)
 }
 
 func (s *session) verifyEnvironment(saved *deploy.SavedPlan, prov *Provenance) error {
 	if saved.Environment != s.env || (prov.Environment != "" && prov.Environment != s.env) {
 		return failf(ReasonEnvMismatch, "Each environment needs its own plan: check "+s.o.Surface.Input("environment")+" of the plan and apply.",
-			"the reviewed plan is for %q, this job deploys %q", saved.Environment, s.env)
+			"the reviewed plan is for %q, this run deploys %q", saved.Environment, s.env)
 	}
 	// A plan found by its pre-target name may be another project's (same
 	// environment, another working-directory or config).
 	if prov.ConfigPath != "" {
 		if planned := target.New(prov.WorkingDirectory, prov.ConfigPath, s.env); planned.ID() != s.target.ID() {
 			return failf(ReasonEnvMismatch, "Each project needs its own plan: check "+s.o.Surface.Name("working-directory")+" and "+s.o.Surface.Name("config")+" of the plan and apply.",
-				"the reviewed plan is for %s, this job deploys %s", planned, s.target)
+				"the reviewed plan is for %s, this run deploys %s", planned, s.target)
 		}
 	}
 	return nil
@@ -86,7 +92,7 @@ func (s *session) verifyConfig(saved *deploy.SavedPlan) error {
 	if saved.Request.DeployConfig == s.redactedConfig {
 		return nil
 	}
-	return failf(ReasonConfigChanged, "The deploy config changed after the review (perhaps by another merge): re-run the plan on a pull request and merge that.",
+	return failf(ReasonConfigChanged, "The deploy config changed after the review (perhaps by another merge): "+s.o.Surface.Replan()+".",
 		"the deploy config of %q changed since the plan was made (keys differing: %s)", s.env, strings.Join(diffKeys(saved.Request.DeployConfig, s.redactedConfig), ", "))
 }
 
@@ -115,7 +121,7 @@ func diffKeys(a, b string) []string {
 func (s *session) verifyAdapter(saved *deploy.SavedPlan, prov *Provenance, res *ApplyResult) error {
 	hint := reasonHint(ReasonAdapterChanged, s.o.Surface)
 	if saved.Provider != s.arena.Deploy.Provider || (prov.Adapter.Name != "" && prov.Adapter.Name != s.info.Name) {
-		return failf(ReasonAdapterChanged, hint, "the plan was made by the %s adapter (%s), this job has %s (%s)",
+		return failf(ReasonAdapterChanged, hint, "the plan was made by the %s adapter (%s), this run has %s (%s)",
 			saved.Provider, prov.Adapter.Name, s.arena.Deploy.Provider, s.info.Name)
 	}
 	if prov.Adapter.BinarySHA256 != "" && prov.Adapter.BinarySHA256 != s.adapterDigest {
@@ -159,7 +165,11 @@ func (s *session) verifyState(ctx context.Context, res *ApplyResult, prior strin
 		res.Notes = append(res.Notes, "The deployed state changed since the review and the plan changed with it; the new plan was applied (on-stale-plan: replan).")
 		return nil
 	}
-	return failf(ReasonStateChanged, "Another deploy changed what this plan would do. Re-run the plan on a pull request (or merge an empty commit to it) and review the new plan; or "+
+	replan := "Re-run the plan on a pull request (or merge an empty commit to it) and review the new plan"
+	if s.o.Surface == surface.CLI {
+		replan = "Run plan again and review the new plan"
+	}
+	return failf(ReasonStateChanged, "Another deploy changed what this plan would do. "+replan+"; or "+
 		s.o.Surface.SetLower("on-stale-plan", "replan")+".",
 		"the deployed state changed since the review, and the plan changed:\n%s", res.Diff)
 }

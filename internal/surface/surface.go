@@ -81,6 +81,25 @@ func (s Surface) SetLower(name, value string) string {
 	return strings.ToLower(v[:1]) + v[1:]
 }
 
+// Rerun is how to run the same thing again, within a sentence: "re-run
+// this job", or "run the command again".
+func (s Surface) Rerun() string {
+	if s == CLI {
+		return "run the command again"
+	}
+	return "re-run this job"
+}
+
+// Replan is how to get a plan reviewed for what is there now, within a
+// sentence: "re-run the plan on a pull request, review it and merge that",
+// or "run plan again, review it, then apply".
+func (s Surface) Replan() string {
+	if s == CLI {
+		return "run plan again, review it, then apply"
+	}
+	return "re-run the plan on a pull request, review it and merge that"
+}
+
 // Inputs is where the inputs and their allowed values are listed.
 func (s Surface) Inputs() string {
 	if s == CLI {

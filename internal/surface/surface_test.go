@@ -28,6 +28,9 @@ func TestSurfaceNamesInputs(t *testing.T) {
 		{Workflow.Name("pack"), "pack"},
 		{CLI.Name("pack"), "--pack"},
 		{CLI.Inputs(), "arena-deploy --help"},
+		{CLI.Rerun(), "run the command again"},
+		{Workflow.Rerun(), "re-run this job"},
+		{CLI.Replan(), "run plan again, review it, then apply"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
