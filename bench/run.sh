@@ -46,7 +46,7 @@ echo
 
 echo "### Go benchmarks"
 echo
-benches='^(BenchmarkRenderComment10k|BenchmarkRenderSummary10k|BenchmarkRenderPlanDiff3000|BenchmarkCompare10MB|BenchmarkCompareShapes|BenchmarkDecodePlan10k|BenchmarkFreshPlan9MB|BenchmarkEncodePlanRequest9MB|BenchmarkParse9MB|BenchmarkContentDigest9MB|BenchmarkTreeDigest9MB|BenchmarkPlanRun50|BenchmarkAdapterOnly50|BenchmarkApplyRun50|BenchmarkAdapterApplyOnly50|BenchmarkStartUp|BenchmarkPlanRun9MB|BenchmarkZipPlan)$'
+benches='^(BenchmarkRenderComment10k|BenchmarkRenderSummary10k|BenchmarkRenderPlanDiff3000|BenchmarkCompare10MB|BenchmarkCompareShapes|BenchmarkDecodePlan10k|BenchmarkFreshPlan9MB|BenchmarkEncodePlanRequest9MB|BenchmarkParse9MB|BenchmarkContentDigest9MB|BenchmarkTreeDigest9MB|BenchmarkPlanRun50|BenchmarkAdapterOnly50|BenchmarkApplyRun50|BenchmarkAdapterApplyOnly50|BenchmarkStartUp|BenchmarkPlanRun9MB)$'
 mkdir -p "$tmp/tests"
 # Test binaries run in their package's directory, as go test runs them.
 dirs=() tests=() tags=()
