@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -276,5 +278,52 @@ func TestPlanSaysWhatItFollows(t *testing.T) {
 	res := h.planPR(pr, map[string]string{"environment": "production"})
 	if !strings.Contains(res.summary, "⏳ Follows **staging**") {
 		t.Errorf("annotation: the summary does not say it follows staging:\n%s", res.summary)
+	}
+}
+
+// BenchmarkTargets200 is command targets as a pull request runs it on a
+// repository of 200 targets (100 projects, staging and production) with
+// three prompts edited: the whole action, including the one compare
+// request to the emulator on loopback.
+func BenchmarkTargets200(b *testing.B) {
+	gh := ghemu.New(nil, ghemu.Options{NoValidation: true})
+	b.Cleanup(gh.Close)
+	ws := b.TempDir()
+	files := monorepo(100)
+	base := gh.CommitTree("main", files, "the monorepo")
+	edit := map[string][]byte{}
+	for _, i := range []int{7, 42, 99} {
+		edit[fmt.Sprintf("services/svc-%03d/prompts/main.yaml", i)] = []byte(prompt(fmt.Sprintf("main-%03d", i)) + "  description: edited\n")
+	}
+	head := gh.CommitTree("edit", edit, "edit three prompts")
+	for p, c := range edit {
+		files[p] = c
+	}
+	for p, c := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(ws, p)), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws, p), c, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runner := gh.NewRunner(ws, b.TempDir())
+	pr := gh.AddPull(ghemu.Pull{HeadSHA: head, BaseSHA: base})
+	if _, err := runner.PullRequest(pr); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		env, step, err := runner.Environ(map[string]string{"command": "targets"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var log bytes.Buffer
+		if code := realMain(context.Background(), nil, env, &log, &log); code != 0 {
+			b.Fatalf("exit %d\n%s", code, log.String())
+		}
+		if out, _ := step.Outputs(); out["target-count"] != "6" {
+			b.Fatalf("outputs %v", out)
+		}
 	}
 }
