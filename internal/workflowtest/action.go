@@ -79,13 +79,7 @@ func (a *Action) run(jr *jobRun, full *ghexpr.Env, with, stepEnv, runner map[str
 	if err != nil {
 		return err
 	}
-	env := map[string]string{}
-	for k, v := range stepEnv {
-		env[k] = v
-	}
-	for k, v := range runner {
-		env[k] = v
-	}
+	env := actionEnv(stepEnv, runner)
 	for k, v := range inputs {
 		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(k, " ", "_"))] = v
 	}

@@ -58,14 +58,13 @@ type Harness struct {
 	// provider's stand-in deploys lives there, across jobs and runners.
 	Cloud string
 
-	tmp     string
-	runs    []*Run
-	groups  map[string]*group
-	holds   []string
-	pulls   map[int]*pullState
-	jobSeq  int
-	logs    []string // the log of every job that ran, for failures
-	tokenOf map[string]*JobRun
+	tmp    string
+	runs   []*Run
+	groups map[string]*group
+	holds  []string
+	pulls  map[int]*pullState
+	jobSeq int
+	logs   []string // the log of every job that ran, for failures
 }
 
 type pullState struct {
@@ -82,7 +81,6 @@ func New(t testing.TB, action *Action) *Harness {
 		T: t, GH: ghemu.New(t), Action: action, StandIns: map[string]StandIn{},
 		Secrets: map[string]string{}, Vars: map[string]string{}, Environments: map[string]*Environment{},
 		Cloud: t.TempDir(), tmp: t.TempDir(), groups: map[string]*group{}, pulls: map[int]*pullState{},
-		tokenOf: map[string]*JobRun{},
 	}
 	for name, s := range DefaultStandIns() {
 		h.StandIns[name] = s

@@ -245,7 +245,6 @@ func (h *Harness) execute(j *JobRun) {
 	j.Perms = h.permissionsFor(j.Run, j.Job)
 	j.token = fmt.Sprintf("ghs_job%04d_%s", h.jobSeq, strings.Repeat("x", 20))
 	h.GH.AddToken(j.token, ghemu.BotLogin, j.Perms)
-	h.tokenOf[j.token] = j
 	jr.secrets = map[string]string{"GITHUB_TOKEN": j.token}
 	if !j.Run.Event.Fork {
 		for k, v := range h.Secrets {
@@ -664,6 +663,19 @@ func (jr *jobRun) uses(st *Step, full *ghexpr.Env, stepEnv map[string]string, re
 		err = aerr
 	}
 	return err
+}
+
+// actionEnv is an action's environment: the step's variables, then
+// GitHub's default ones over them (those cannot be overridden).
+func actionEnv(stepEnv, runner map[string]string) map[string]string {
+	env := make(map[string]string, len(stepEnv)+len(runner))
+	for k, v := range stepEnv {
+		env[k] = v
+	}
+	for k, v := range runner {
+		env[k] = v
+	}
+	return env
 }
 
 // redact hides secrets' values in what the log shows.

@@ -75,13 +75,7 @@ func (s StandIn) run(jr *jobRun, uses string, full *ghexpr.Env, with, stepEnv, r
 	if err != nil {
 		return err
 	}
-	env := map[string]string{}
-	for k, v := range stepEnv {
-		env[k] = v
-	}
-	for k, v := range runner {
-		env[k] = v
-	}
+	env := actionEnv(stepEnv, runner)
 	st := &StandInStep{H: jr.h, Job: jr.JobRun, Uses: uses, Inputs: inputs, Env: env, Workspace: jr.dirs.workspace,
 		Log: &bytes.Buffer{}, outputs: map[string]string{}}
 	err = s.Run(st)
