@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,4 +146,52 @@ func Only(keep func(s, p, r string) bool, scenarios ...string) func(s, p, r stri
 		}
 		return false
 	}
+}
+
+// The variables the fixtures' arena project gave its prompts.
+var fixtureVars = map[string]string{"company": "Acme", "max_refund": "50"}
+
+// ForPack is what promptarena would write evaluating pack, in this
+// stand-in's model of the model: every fixture run's system prompt is the
+// pack's prompt rendered as promptarena renders it (each {{variable}}
+// replaced), and the refund scenario passes while the refund prompt still
+// says "Never promise a refund above" (Base), and regresses once it does
+// not (PR). It returns the fixture and the replacements for Write.
+func ForPack(pack []byte) (fixture string, replace []string, err error) {
+	var p, example struct {
+		Prompts map[string]struct {
+			SystemTemplate string `json:"system_template"`
+		} `json:"prompts"`
+	}
+	if err := json.Unmarshal(pack, &p); err != nil {
+		return "", nil, fmt.Errorf("evaltest: the pack is not JSON: %w", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(deploytest.RepoRoot(), "testdata", "example", "support-bot.pack.json"))
+	if err != nil {
+		return "", nil, err
+	}
+	if err := json.Unmarshal(raw, &example); err != nil {
+		return "", nil, err
+	}
+	for id, ex := range example.Prompts {
+		now, ok := p.Prompts[id]
+		if !ok {
+			return "", nil, fmt.Errorf("evaltest: the pack has no %s prompt, which the evaluation's scenarios use", id)
+		}
+		if now.SystemTemplate != ex.SystemTemplate {
+			replace = append(replace, render(ex.SystemTemplate), render(now.SystemTemplate))
+		}
+	}
+	fixture = Base
+	if !strings.Contains(p.Prompts["refund"].SystemTemplate, "Never promise a refund above") {
+		fixture = PR
+	}
+	return fixture, replace, nil
+}
+
+func render(t string) string {
+	for k, v := range fixtureVars {
+		t = strings.ReplaceAll(t, "{{"+k+"}}", v)
+	}
+	return t
 }
