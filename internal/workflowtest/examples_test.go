@@ -1,7 +1,6 @@
 package workflowtest
 
 import (
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -62,7 +61,7 @@ func TestEveryExampleHasAScenario(t *testing.T) {
 		}
 		for _, wf := range s.Workflows {
 			covered[wf] = true
-			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(wf))); err != nil {
+			if _, _, err := WorkflowSource(root, wf); err != nil {
 				t.Errorf("%s: workflow %s: %v", f, wf, err)
 			}
 		}

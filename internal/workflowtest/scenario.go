@@ -36,6 +36,7 @@ type Scenario struct {
 
 	// workflowText replaces Workflows' files (the README's quickstart).
 	workflowText map[string]string
+	installed    []string // the names Workflows are installed under
 }
 
 // ScenarioEnv is an environment's settings.
@@ -142,6 +143,30 @@ type IssueExpect struct {
 	Body   []string `yaml:"body"`  // texts the body contains
 }
 
+// WorkflowSource reads a workflow a scenario names: a file of this
+// repository (examples/drift.yml), or the Nth ```yaml block holding jobs:
+// of a Markdown file (docs/targets.md#1), as a user would paste it. It
+// returns the file name it is installed under in .github/workflows/.
+func WorkflowSource(root, name string) (string, []byte, error) {
+	file, nth, block := strings.Cut(name, "#")
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
+	if err != nil || !block {
+		return path.Base(file), b, err
+	}
+	var blocks []string
+	for _, m := range regexp.MustCompile("(?s)```ya?ml\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		if regexp.MustCompile(`(?m)^jobs:`).MatchString(m[1]) {
+			blocks = append(blocks, m[1])
+		}
+	}
+	var n int
+	if _, err := fmt.Sscan(nth, &n); err != nil || n < 1 || n > len(blocks) {
+		return "", nil, fmt.Errorf("%s: %s has %d workflows (```yaml blocks holding jobs:)", name, file, len(blocks))
+	}
+	stem := strings.TrimSuffix(path.Base(file), path.Ext(file))
+	return fmt.Sprintf("%s-%d.yml", stem, n), []byte(blocks[n-1]), nil
+}
+
 // LoadScenario reads a scenario file.
 func LoadScenario(file string) (*Scenario, error) {
 	b, err := os.ReadFile(file)
@@ -195,11 +220,17 @@ func (s *Scenario) Play(t *testing.T, root string, action *Action) *Harness {
 		}
 	}
 	for _, wf := range s.Workflows {
-		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(wf)))
+		name, b, err := WorkflowSource(root, wf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		files[".github/workflows/"+path.Base(wf)] = b
+		files[".github/workflows/"+name] = b
+		s.installed = append(s.installed, name)
+	}
+	// {{cloud}} in a file is the providers' stand-ins' directory: a
+	// reference adapter's absolute target_dir outlives the job's workspace.
+	for p, b := range files {
+		files[p] = []byte(strings.ReplaceAll(string(b), "{{cloud}}", h.Cloud))
 	}
 	for name, text := range s.workflowText {
 		files[".github/workflows/"+name] = []byte(text)
@@ -277,8 +308,8 @@ func (s *Scenario) fire(t *testing.T, h *Harness, ev ScenarioEvent) ([]*Run, err
 		h.ClosePull(ev.Close)
 	case ev.Dispatch != nil:
 		wf := ev.Dispatch.Workflow
-		if wf == "" && len(s.Workflows) == 1 {
-			wf = path.Base(s.Workflows[0])
+		if wf == "" && len(s.installed) == 1 {
+			wf = s.installed[0]
 		}
 		if _, err := h.Dispatch(wf, ev.Dispatch.Inputs); err != nil {
 			return nil, err
