@@ -58,6 +58,11 @@ func TestPlanOnPullRequest(t *testing.T) {
 	if n := h.gh.CountRequests("POST /repos/"); n != 1 {
 		t.Errorf("comment writes %d", n)
 	}
+	// The pull request's head, once, after the comment: a newer push's
+	// plan is never written over (TestOlderHeadNeverOverwritesNewerPlan).
+	if n := h.gh.CountRequests("GET /repos/octo-org/app/pulls/"); n != 1 {
+		t.Errorf("pull request reads %d", n)
+	}
 	if n := h.gh.CountRequests("POST /twirp/") + h.gh.CountRequests("PUT /_blob/"); n != 4 {
 		t.Errorf("artifact calls %d", n)
 	}

@@ -261,7 +261,7 @@ func RenderPlan(p *Plan, budget int) string {
 		v.Icon, v.Headline = "❌", "failed"
 		v.Error, v.FailureReason, v.Hint = "yes", "`"+p.FailureReason+"`", Escape(p.Hint)
 		v.ErrorBlock = Fence(Truncate(p.Error, 4000))
-		return render(v, p.Target.Marker())
+		return render(v, planMarker(p))
 	}
 	v.Summary = AdapterSummary(p.Summary)
 	counts := CountChanges(p.Changes)
@@ -291,16 +291,43 @@ func RenderPlan(p *Plan, budget int) string {
 		v.Evaluation = p.Evaluation.block(budget/4, summary)
 	}
 	if p.PackDiff == nil {
-		fit(&v, rows, same, p.Target.Marker(), budget)
-		return render(v, p.Target.Marker())
+		fit(&v, rows, same, planMarker(p), budget)
+		return render(v, planMarker(p))
 	}
 	// The table and the diff share the budget: the diff may take up to
 	// half, the table the rest; then the diff gets whatever the table left.
 	reserve := min(p.PackDiff.size(p.Target.Env, summary, budget/2), budget/2)
-	fit(&v, rows, same, p.Target.Marker(), budget-reserve)
-	room := budget - len(render(v, p.Target.Marker())) - 200
+	fit(&v, rows, same, planMarker(p), budget-reserve)
+	room := budget - len(render(v, planMarker(p))) - 200
 	v.PackDiff = p.PackDiff.block(p.Target.Env, room, summary, false)
-	return render(v, p.Target.Marker())
+	return render(v, planMarker(p))
+}
+
+// planMarker is the target's marker, then which pull request head the
+// plan is of (a plan run whose head is no longer the newest reads it).
+func planMarker(p *Plan) string {
+	if p.HeadSHA == "" {
+		return p.Target.Marker()
+	}
+	return p.Target.Marker() + "\n" + HeadMarker(p.HeadSHA)
+}
+
+// HeadMarker is the hidden line naming the pull request head a plan
+// comment shows.
+func HeadMarker(sha string) string {
+	return headPrefix + strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return -1
+	}, sha) + " -->"
+}
+
+const headPrefix = "<!-- arena-plan-head="
+
+// ShowsHead says whether a comment says it shows the plan of head.
+func ShowsHead(body, head string) bool {
+	return head != "" && strings.Contains(body, "\n"+HeadMarker(head)+"\n")
 }
 
 // AdapterSummary is the adapter's plan summary as one quoted line (its

@@ -33,8 +33,11 @@ const planNames = 5
 
 // Artifact file names: a public contract (apply and users read them).
 const (
-	PlanFileName       = "deploy.plan"
-	PlanMarkdownName   = "plan.md"
+	PlanFileName     = "deploy.plan"
+	PlanMarkdownName = "plan.md"
+	// PlanCommentName is the pull request comment of the plan, as posted:
+	// an older head's run that wrote over it puts it back.
+	PlanCommentName    = "comment.md"
 	ProvenanceFileName = "provenance.json"
 )
 
@@ -49,6 +52,7 @@ type PlanResult struct {
 	// packDiff reads the full pack diff (the artifact's pack.diff); nil
 	// without a diff.
 	packDiff     func() io.Reader
+	commentBody  string // the comment as rendered (the artifact's comment.md)
 	ArtifactName string
 	ArtifactID   int64
 }
@@ -139,7 +143,8 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 		view.Warnings = append(view.Warnings, "This plan fails the check (fail-on: "+strings.ToLower(joinActions(s.o.FailOn))+"): "+errorText(failOnErr))
 		view.NotApplicable = "it fails the fail-on check, so apply refuses it"
 	}
-	res.Markdown = comment.RenderPlan(view, comment.SummaryBudget) // also the artifact's plan.md
+	res.Markdown = comment.RenderPlan(view, comment.SummaryBudget)    // also the artifact's plan.md
+	res.commentBody = comment.RenderPlan(view, comment.CommentBudget) // and comment.md
 	uploadErr := s.publishPlan(ctx, res)
 	extra := len(view.Warnings)
 	noService := errors.Is(uploadErr, artifacts.ErrNoRuntime)
@@ -153,9 +158,13 @@ func (s *session) runPlan(ctx context.Context) (*PlanResult, error) {
 	}
 	if len(view.Warnings) != extra {
 		res.Markdown = comment.RenderPlan(view, comment.SummaryBudget)
+		res.commentBody = comment.RenderPlan(view, comment.CommentBudget)
 	}
 	s.d.Report.AddStepSummary(res.Markdown)
-	res.CommentID = s.upsertComment(ctx, comment.RenderPlan(view, comment.CommentBudget))
+	res.CommentID = s.planComment(ctx, res.commentBody, func(newer string) string {
+		view.NotApplicable = "the pull request's head is now " + short(newer, 7) + ", whose plan run replaces this comment"
+		return comment.RenderPlan(view, comment.CommentBudget)
+	})
 	s.planOutputs(res)
 	if noService {
 		return res, fail(ReasonArtifactService, noArtifactServiceHint, uploadErr)
@@ -321,6 +330,7 @@ func (s *session) planFiles(res *PlanResult, provJSON []byte) ([]artifacts.File,
 	planSecret := s.masker.Detect(plan)
 	files := []artifacts.File{
 		{Name: PlanFileName, Reader: planSecret}, {Name: PlanMarkdownName, Data: s.masker.Bytes([]byte(res.Markdown))}, {Name: ProvenanceFileName, Data: s.masker.Bytes(provJSON)},
+		{Name: PlanCommentName, Data: s.masker.Bytes([]byte(res.commentBody))},
 	}
 	if res.packDiff != nil {
 		files = append(files, artifacts.File{Name: PackDiffName, Reader: res.packDiff()})
@@ -424,7 +434,7 @@ func (s *session) reportFailure(ctx context.Context, err error) {
 	if s.o.Surface != surface.CLI {
 		s.d.Report.AddStepSummary(comment.RenderPlan(view, comment.SummaryBudget))
 	}
-	if id := s.upsertComment(ctx, comment.RenderPlan(view, comment.CommentBudget)); id != 0 {
+	if id := s.planComment(ctx, comment.RenderPlan(view, comment.CommentBudget), nil); id != 0 {
 		s.d.Report.SetOutput("comment-id", itoa64(id))
 	}
 }
@@ -443,4 +453,75 @@ func reportUsedUp(rep Reporter, up artifacts.Uploaded) {
 	for _, n := range up.UsedUp {
 		rep.Infof("The artifact name %s is used up in this run: an upload of it never finished, and GitHub keeps the name until the run ends", n)
 	}
+}
+
+// planComment writes a plan run's comment, then makes sure it shows the
+// newest head's plan (keepNewestHead).
+func (s *session) planComment(ctx context.Context, body string, outdated func(newer string) string) int64 {
+	id := s.upsertComment(ctx, body)
+	if id != 0 {
+		s.keepNewestHead(ctx, id, outdated)
+	}
+	return id
+}
+
+// keepNewestHead: two plan runs of one pull request can race (outside the
+// concurrency group), the older head's write landing last. After its
+// write, a run asks the pull request's head (one call). If a newer commit
+// was pushed and the comment still shows this run's head, it puts back
+// the newer head's plan from that run's artifact (comment.md: that run
+// uploads before it comments, so a comment it wrote has one); if there is
+// none yet, that run's comment is still to come, and this one is marked
+// outdated meanwhile. Either way the comment never promises an older
+// plan that merging would not apply.
+func (s *session) keepNewestHead(ctx context.Context, id int64, outdated func(newer string) string) {
+	g, ours := s.d.GH, s.headSHA()
+	if g == nil || g.PRNumber == 0 || ours == "" {
+		return
+	}
+	pr, _, err := s.d.GitHub.PullRequests.Get(ctx, g.Owner, g.Repo, g.PRNumber)
+	head := pr.GetHead().GetSHA()
+	if err != nil || head == "" || head == ours {
+		return
+	}
+	c, _, err := s.d.GitHub.Issues.GetComment(ctx, g.Owner, g.Repo, id)
+	if err != nil || !comment.ShowsHead(c.GetBody(), ours) {
+		return // a newer run wrote it since
+	}
+	body := s.newestPlanComment(ctx, head)
+	if body == "" && outdated != nil {
+		body = outdated(head)
+	}
+	if body == "" {
+		return
+	}
+	if _, err := s.sticky.Update(ctx, id, s.masker.String(body)); err != nil {
+		s.d.Report.Warningf("Pull request #%d's head is now %s, but its comment could not be set back to that head's plan: %s", g.PRNumber, short(head, 7), err)
+		return
+	}
+	s.d.Report.Infof("Pull request #%d's head is now %s: its comment shows that head's plan, not this run's (%s)", g.PRNumber, short(head, 7), short(ours, 7))
+}
+
+// newestPlanComment is the comment the plan run of head uploaded with its
+// plan ("" when there is none yet): this target's, of that head.
+func (s *session) newestPlanComment(ctx context.Context, head string) string {
+	g := s.d.GH
+	f := artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient)
+	info, err := f.Latest(ctx, s.target.PlanArtifact(head), head)
+	if err != nil {
+		return ""
+	}
+	data, err := f.Download(ctx, info.ID)
+	if err != nil {
+		return ""
+	}
+	files, err := artifacts.Unzip(data, artifacts.DefaultLimits)
+	if err != nil {
+		return ""
+	}
+	body := string(files[PlanCommentName])
+	if !strings.HasPrefix(body, s.target.Marker()) || !comment.ShowsHead(body, head) || len(body) > comment.CommentBudget {
+		return ""
+	}
+	return body
 }
