@@ -280,7 +280,8 @@ func sweepSites(t *testing.T, store sweepStore) []callSite {
 
 // sample picks the cases run without ARENA_SWEEP=full: every call site
 // with a kind of its own (rotating, so every kind is met) once, and
-// lasting; deterministic.
+// lasting; deterministic; and the cases the full sweep once found ending
+// wrong (sweepFound).
 func sample(store string, sites []callSite) []sweepCase {
 	var out []sweepCase
 	for i, s := range sites {
@@ -289,7 +290,47 @@ func sample(store string, sites []callSite) []sweepCase {
 		k := (i + int(h.Sum32()%3)) % len(sweepKinds)
 		out = append(out, sweepCase{site: s, kind: k}, sweepCase{site: s, kind: (k + 5) % len(sweepKinds), persistent: true})
 	}
+	for _, f := range sweepFound {
+		if f.store != "" && f.store != store {
+			continue
+		}
+		for _, s := range sites {
+			if s.phase == f.phase && s.route == f.route && s.n == f.n {
+				for k, kind := range sweepKinds {
+					if kind.name == f.kind {
+						out = append(out, sweepCase{site: s, kind: k, persistent: f.persistent})
+					}
+				}
+			}
+		}
+	}
 	return out
+}
+
+// sweepFound are cases the full sweep found ending wrong, fixed since:
+// always run. (store "" is every store.)
+var sweepFound = []struct {
+	store, phase, route string
+	n                   int
+	kind                string
+	persistent          bool
+}{
+	// Every name used up: a lasting refusal of blocks or of the finalize,
+	// or lasting garbled create answers (the retry's "already exists"
+	// arrives), took the next name, and the next, and left the re-run none.
+	{"", "plan", "POST " + ghemu.TwirpPrefix + "CreateArtifact", 0, "garbled", true},
+	{"", "plan", "POST " + ghemu.TwirpPrefix + "FinalizeArtifact", 0, "500", true},
+	{"", "plan", "PUT /_blob/upload/{key}", 1, "reset", true},
+	{"artifact", "apply", "POST " + ghemu.TwirpPrefix + "FinalizeArtifact", 0, "500", true},
+	// go-github asks for the artifact's download URL on its transport
+	// directly: no answer was internal-error.
+	{"artifact", "apply", "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}", 1, "reset", true},
+	{"artifact", "plan", "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}", 0, "cut off", true},
+	// Storage's refusal was internal-error.
+	{"artifact", "apply", "GET /_blob/download/{key}", 1, "429", true},
+	// A rate limit met by the comment's edit refused the state's calls
+	// on the shared client.
+	{"artifact", "apply", "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", 0, "secondary rate limit", true},
 }
 
 // TestEveryFlakyAnswerEndsRight: the sweep (see above). A run never ends

@@ -229,10 +229,15 @@ func (f *Finder) Download(ctx context.Context, id int64) ([]byte, error) {
 	}
 	if err != nil {
 		var er *github.ErrorResponse
-		if resp != nil && !errors.As(err, &er) {
+		switch {
+		case resp != nil && !errors.As(err, &er):
 			// go-github says only "unexpected status code" for an answer
 			// other than the redirect: keep it GitHub's answer.
 			err = &github.ErrorResponse{Response: resp.Response, Message: err.Error()}
+		case resp == nil && !errors.As(err, &er) && ctx.Err() == nil:
+			// go-github makes this request on its transport directly, so
+			// no answer comes without http.Client's *url.Error.
+			err = &url.Error{Op: "Get", URL: fmt.Sprintf("repos/%s/%s/actions/artifacts/%d/zip", f.owner, f.repo, id), Err: err}
 		}
 		return nil, fmt.Errorf("download artifact %d: %w", id, err)
 	}

@@ -164,13 +164,23 @@ func (u *Uploader) UploadAs(ctx context.Context, r Request) (Uploaded, error) {
 		return Uploaded{}, err
 	}
 	up := Uploaded{Size: int64(len(data))}
+	ours := 0 // names this upload used up itself
 	for _, name := range r.Names {
 		up.Name = name
-		up.ID, err = u.uploadName(ctx, name, data, r.ExpiresAt, r.Keep)
+		var self bool
+		up.ID, self, err = u.uploadName(ctx, name, data, r.ExpiresAt, r.Keep)
 		if !errors.Is(err, errUsedUp) {
 			break
 		}
 		up.UsedUp = append(up.UsedUp, name)
+		if self {
+			// A create whose answer was lost, cut off or garbled used the
+			// name up: the next name is tried, but a second such loss is
+			// an outage, and the names left are kept for the re-run.
+			if ours++; ours == 2 {
+				break
+			}
+		}
 	}
 	if err != nil {
 		return up, fmt.Errorf("upload artifact %s: %w", up.Name, err)
@@ -186,35 +196,38 @@ var errUsedUp = errors.New("the name is used up in this run by an upload that ne
 var errKept = errors.New("it holds the artifact this upload replaces, which is kept until the new one is in place")
 
 // uploadName uploads data as artifact name: create, blob, finalize.
-func (u *Uploader) uploadName(ctx context.Context, name string, data []byte, expiresAt time.Time, keep int64) (int64, error) {
-	signed, err := u.create(ctx, name, expiresAt)
+func (u *Uploader) uploadName(ctx context.Context, name string, data []byte, expiresAt time.Time, keep int64) (id int64, self bool, err error) {
+	var tries int
+	signed, err := u.create(ghclient.CountTries(ctx, &tries), name, expiresAt)
 	if errors.Is(err, errConflictName) {
 		// An earlier attempt's artifact (listed: replaced), or one never
 		// finalized (unlisted: the name is used up).
 		n, derr := u.deleteExisting(ctx, name, keep)
 		if errors.Is(derr, errKept) {
-			return 0, fmt.Errorf("%w: %w", errUsedUp, derr)
+			return 0, false, fmt.Errorf("%w: %w", errUsedUp, derr)
 		}
 		if derr != nil {
-			return 0, fmt.Errorf("replace artifact %s from an earlier attempt: %w", name, derr)
+			return 0, false, fmt.Errorf("replace artifact %s from an earlier attempt: %w", name, derr)
 		}
 		if n == 0 {
-			return 0, fmt.Errorf("%w: %w", errUsedUp, err)
+			// Unlisted: never finished. "Already exists" after a try
+			// without a proper answer: that try made it.
+			return 0, tries > 1, fmt.Errorf("%w: %w", errUsedUp, err)
 		}
 		signed, err = u.create(ctx, name, expiresAt)
 		// The name can stay taken for a moment after the delete.
 		for try := 1; errors.Is(err, errConflictName) && try < u.ConflictTries; try++ {
 			if serr := u.Policy.Wait(ctx, try); serr != nil {
-				return 0, serr
+				return 0, false, serr
 			}
 			signed, err = u.create(ctx, name, expiresAt)
 		}
 		if errors.Is(err, errConflictName) {
-			return 0, fmt.Errorf("%w: %w", errUsedUp, err)
+			return 0, false, fmt.Errorf("%w: %w", errUsedUp, err)
 		}
 	}
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	// From here the artifact exists: if it is not finalized, the name
 	// stays taken for the run. A refused block or finalize is tried once
@@ -225,19 +238,19 @@ func (u *Uploader) uploadName(ctx context.Context, name string, data []byte, exp
 		if err = u.putBlob(ctx, signed, data); err == nil {
 			var id int64
 			if id, err = u.finalize(ctx, name, data); err == nil {
-				return id, nil
+				return id, false, nil
 			}
 			// Finalized although the answer said otherwise: it is listed.
 			if found, ferr := u.find(ctx, name); ferr == nil && len(found) > 0 {
 				_, _, id := found[0].ids()
-				return id, nil
+				return id, false, nil
 			}
 		}
 		if try == 2 || ctx.Err() != nil {
-			return 0, fmt.Errorf("%s is left unfinished, which uses the name up for this run (a re-run uploads under the next one): %w", name, err)
+			return 0, false, fmt.Errorf("%s is left unfinished, which uses the name up for this run (a re-run uploads under the next one): %w", name, err)
 		}
 		if serr := u.Policy.Wait(ctx, try); serr != nil {
-			return 0, serr
+			return 0, false, serr
 		}
 	}
 }

@@ -149,6 +149,15 @@ func idempotent(req *http.Request) bool {
 // fault or a proxy's, never ours. It is retried like a lost answer.
 var ErrGarbled = errors.New("garbled answer")
 
+type triesKey struct{}
+
+// CountTries makes the requests made with ctx count their tries in *n: a
+// create answered "already exists" on a second try was most likely made
+// by the first, whose answer was lost.
+func CountTries(ctx context.Context, n *int) context.Context {
+	return context.WithValue(ctx, triesKey{}, n)
+}
+
 type expectKey struct{}
 
 // Expect makes the requests made with ctx check their answer's body with
@@ -218,7 +227,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	p := t.Policy
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	safe := idempotent(req)
+	counter, _ := req.Context().Value(triesKey{}).(*int)
 	for try := 1; ; try++ {
+		if counter != nil {
+			*counter = try
+		}
 		attempt := req
 		if try > 1 && req.GetBody != nil {
 			body, err := req.GetBody()
