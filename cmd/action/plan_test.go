@@ -231,8 +231,8 @@ func TestUnknownEnvironmentUsesBaseConfig(t *testing.T) {
 	}
 	for where, text := range map[string]string{"comment": c[0].Body, "summary": res.summary} {
 		lines := strings.Split(strings.TrimSpace(text), "\n")
-		if lines[0] == "" || strings.HasPrefix(lines[0], "<!--") {
-			lines = lines[1:]
+		for len(lines) > 0 && (lines[0] == "" || strings.HasPrefix(lines[0], "<!--")) {
+			lines = lines[1:] // the hidden markers
 		}
 		if len(lines) < 4 || lines[0] != "### ⚠️ Arena plan for **prod** (not in arena.yaml): +4 to create" ||
 			lines[2] != "> [!WARNING]" || !strings.HasPrefix(lines[3], "> **prod is not an environment of arena.yaml** (its deploy.environments: **production**, **staging**): this deploys with the base `deploy.config`") {

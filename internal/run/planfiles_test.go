@@ -43,7 +43,7 @@ func TestStreamedPlanArtifactIsByteIdentical(t *testing.T) {
 				Saved: deploy.NewSavedPlan("local", "production", "sha256:x",
 					&deploy.PlanResponse{Changes: []deploy.ResourceChange{{Type: "prompt", Name: "a", Action: deploy.ActionCreate}}},
 					&deploy.PlanRequest{PackJSON: string(tc.pack), DeployConfig: `{"target_dir":"out"}`, Environment: "production"}),
-				Markdown: "## plan\n",
+				Markdown: "## plan\n", commentBody: "## plan\n",
 				packDiff: func() io.Reader { return s.masker.Reader(d.TextReader("base", "head")) },
 			}
 			prov := []byte(`{"version": 1}`)
@@ -56,6 +56,7 @@ func TestStreamedPlanArtifactIsByteIdentical(t *testing.T) {
 			before, err := artifacts.Zip([]artifacts.File{
 				{Name: PlanFileName, Data: planJSON}, {Name: PlanMarkdownName, Data: s.masker.Bytes([]byte(res.Markdown))},
 				{Name: ProvenanceFileName, Data: s.masker.Bytes(prov)},
+				{Name: PlanCommentName, Data: s.masker.Bytes([]byte(res.commentBody))},
 				{Name: PackDiffName, Data: s.masker.Bytes([]byte(d.Text("base", "head")))},
 			})
 			if err != nil {
