@@ -65,19 +65,57 @@ var userinfo = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s@]+)@`)
 // tokenShapes are credentials recognisable by their shape alone, wherever
 // they are and whatever key holds them: provider API keys and tokens of
 // well-known formats, JWTs, PEM private keys, and an Authorization value
-// (Bearer/Basic/token and the credential).
-var tokenShapes = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----` +
-	`|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{22,}` +
-	`|\bsk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_-]{16,}|\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}` +
-	`|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bxox[abposr]-[A-Za-z0-9-]{10,}|\bAIza[0-9A-Za-z_-]{35}` +
-	`|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}` +
-	`|(?i:\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}`)
+// (Bearer/Basic/token and the credential). Each is looked for only in text
+// holding its literal start (hints; fold: in any case): Go's regular
+// expressions take a second over a megabyte of prompts, strings.Contains
+// a millisecond.
+var tokenShapes = []struct {
+	hints []string
+	fold  bool
+	re    *regexp.Regexp
+}{
+	{[]string{"-----BEGIN "}, false, regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----`)},
+	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, false, regexp.MustCompile(`\bgh[pousr]_[A-Za-z0-9]{30,}`)},
+	{[]string{"github_pat_"}, false, regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{22,}`)},
+	{[]string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_-]{16,}`)},
+	{[]string{"k_live_", "k_test_"}, false, regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}`)},
+	{[]string{"AKIA", "ASIA"}, false, regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{[]string{"xox"}, false, regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
+	{[]string{"AIza"}, false, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`)},
+	{[]string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+	{[]string{"bearer ", "basic ", "token "}, true, regexp.MustCompile(`(?i:\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}`)},
+}
+
+// shaped returns the substrings of s that have a credential's shape.
+func shaped(s string) []string {
+	var out []string
+	lower := ""
+	for _, sh := range tokenShapes {
+		in := s
+		if sh.fold {
+			if lower == "" {
+				lower = strings.ToLower(s)
+			}
+			in = lower
+		}
+		for _, h := range sh.hints {
+			if strings.Contains(in, h) {
+				out = append(out, sh.re.FindAllString(s, -1)...)
+				break
+			}
+		}
+	}
+	return out
+}
 
 // credentials returns the secrets s holds by their shape: the URL user
 // info (whole, and the password, or the user for a token@host URL), and
 // tokens of the well-known formats of tokenShapes.
 func credentials(s string) []string {
-	out := tokenShapes.FindAllString(s, -1)
+	out := shaped(s)
+	if !strings.Contains(s, "://") || !strings.Contains(s, "@") {
+		return out // no URL with user info: the regular expression is slow
+	}
 	for _, m := range userinfo.FindAllStringSubmatch(s, -1) {
 		info := m[1]
 		out = append(out, info)
