@@ -397,3 +397,57 @@ func TestRateLimitNeverBlocksTheStateArtifact(t *testing.T) {
 		t.Errorf("the lock was not released:\n%s", r.log)
 	}
 }
+
+// TestStateWriteVerifiedBeforeFailing: a state write whose answers failed
+// although it landed is found by reading again, on every store, before
+// the run calls it failed: the state artifact's finalize answered garbled
+// every time, the listing after the upload down, the committed file's
+// and the state branch's ref update answered garbled every time. The run
+// is green and the state written; no "could not be written".
+func TestStateWriteVerifiedBeforeFailing(t *testing.T) {
+	last := func(store sweepStore, route string) callSite {
+		var site callSite
+		for _, s := range sweepSites(t, store) {
+			if s.phase == "apply" && s.route == route {
+				site = s
+			}
+		}
+		if site.route == "" {
+			t.Fatalf("no %s in a clean apply", route)
+		}
+		return site
+	}
+	garbled, lost := 10, 9
+	if sweepKinds[garbled].name != "garbled" || sweepKinds[lost].name != "lost answer" {
+		t.Fatal("sweepKinds changed")
+	}
+	for _, tc := range []struct {
+		name  string
+		store sweepStore
+		route string
+		kind  int
+	}{
+		{"state artifact's finalize", sweepStores[1], "POST " + ghemu.TwirpPrefix + "FinalizeArtifact", garbled},
+		{"listing after the upload", sweepStores[1], "GET /repos/{owner}/{repo}/actions/artifacts", lost},
+		{"committed file's ref update", sweepStores[2], "PATCH /repos/{owner}/{repo}/git/refs/{ref...}", garbled},
+		{"state branch's ref update", sweepStores[0], "PATCH /repos/{owner}/{repo}/git/refs/{ref...}", garbled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &sweepCase{site: last(tc.store, tc.route), kind: tc.kind, persistent: true}
+			w := newSweepWorld(t, tc.store)
+			if wrong := w.phase("plan", nil); len(wrong) > 0 {
+				t.Fatal(wrong)
+			}
+			h := w.h
+			h.merge(w.pr, "merge222", "Merge pull request #2")
+			f := sweepKinds[c.kind].fault(h)
+			f.Skip, f.Times = c.site.n, 1<<20
+			h.gh.Inject(c.site.route, f)
+			r := h.run(w.store.in)
+			rec := w.record()
+			if r.code != 0 || strings.Contains(r.log, "could not be written") || rec == nil || rec.Commit != "merge222" || rec.PlanID != r.outputs["plan-id"] {
+				t.Fatalf("exit %d %v, record %+v\n%s", r.code, r.outputs, rec, r.log)
+			}
+		})
+	}
+}
