@@ -157,3 +157,21 @@ func TestOlderHeadMarksItsPlanOutdated(t *testing.T) {
 		t.Fatalf("the newer run did not replace it:\n%s", body)
 	}
 }
+
+// TestLaggingPullRequestNeverRestoresAnOlderPlan: the pull request's
+// answer lags a push (it still names the older head, whose runs came
+// before this one): the comment keeps this run's, newer, plan.
+func TestLaggingPullRequestNeverRestoresAnOlderPlan(t *testing.T) {
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.gh.PushToPull(pr.Number, "head2")
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+	h.pullRequest(pr)
+	h.gh.Inject("GET /repos/{owner}/{repo}/pulls/{pull_number}", ghemu.Fault{Before: func() { h.gh.PushToPull(pr.Number, "head1") }})
+	r := h.run(nil)
+	body := h.gh.Comments(pr.Number)[0].Body
+	if r.code != 0 || !comment.ShowsHead(body, "head2") || !strings.Contains(body, r.outputs["plan-id"][:12]) || !strings.Contains(body, "applies exactly this plan") {
+		t.Fatalf("exit %d, comment:\n%s\n%s", r.code, body, r.log)
+	}
+}

@@ -488,6 +488,19 @@ func (s *session) keepNewestHead(ctx context.Context, id int64, outdated func(ne
 	if err != nil || !comment.ShowsHead(c.GetBody(), ours) {
 		return // a newer run wrote it since
 	}
+	// That head is the newer one when its runs came after this one (or
+	// are still to come), not when the pull request's answer lags a push.
+	runs, err := artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient).RunIDs(ctx, "pull_request", head)
+	if err != nil {
+		return
+	}
+	newer := len(runs) == 0
+	for r := range runs {
+		newer = newer || r > g.RunID
+	}
+	if !newer {
+		return
+	}
 	body := s.newestPlanComment(ctx, head)
 	if body == "" && outdated != nil {
 		body = outdated(head)
