@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -166,7 +167,8 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, string, error) {
 	abs := filepath.Join(ws.Dir(), filepath.FromSlash(rel))
 	dir, config := path.Split(rel)
 	dir = path.Clean(dir)
-	rec := &recorder{ws: ws, read: map[string]bool{rel: true}}
+	rec := &recorder{ws: ws, read: map[string]bool{}}
+	rec.add(abs)
 	problem := ""
 	var envs []string
 	follows := o.Follows
@@ -203,12 +205,19 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, string, error) {
 	for _, p := range packs {
 		rec.add(p)
 	}
-	inputs := rec.paths()
-	adapters := path.Join(dir, deploy.DirName, "adapters") + "/"
-	if dir == "." {
-		adapters = deploy.DirName + "/adapters/"
+	// The adapters folder: everything under it, and under the folder a
+	// link on its way leads to.
+	adapters := path.Join(dir, deploy.DirName, "adapters")
+	folders := []string{adapters + "/"}
+	if via := resolved(ws.Dir(), adapters); len(via) > 0 {
+		for _, link := range via[:len(via)-1] {
+			rec.read[link] = true
+		}
+		if real := via[len(via)-1]; real != adapters {
+			folders = append(folders, real+"/")
+		}
 	}
-	inputs = append(inputs, adapters)
+	inputs := append(rec.paths(), folders...)
 	waves, _ := follows.Waves() // checked above and by ParseFollows
 	out := make([]Target, 0, len(envs))
 	for _, env := range envs {
@@ -254,9 +263,65 @@ func (r *recorder) ReadFile(name string) ([]byte, error) {
 }
 
 func (r *recorder) add(name string) {
-	if rel, err := r.ws.Rel(name); err == nil {
-		r.read[filepath.ToSlash(rel)] = true
+	rel, err := r.ws.Rel(name)
+	if err != nil {
+		return
 	}
+	rel = filepath.ToSlash(rel)
+	r.read[rel] = true
+	for _, p := range resolved(r.ws.Dir(), rel) {
+		r.read[p] = true
+	}
+}
+
+// maxLinks is how many symlinks one path may follow (Linux's limit).
+const maxLinks = 40
+
+// resolved is what reading rel depends on when symlinks are on its way:
+// each link (retargeting it changes what is read), then the path the read
+// ends at (its content changes under that name, which is the one a
+// compare lists). Only link metadata is read; a link leading outside the
+// workspace ends the walk (the fence refuses that read anyway), as does
+// a missing file (the rest is read as named). Without links it is rel.
+func resolved(root, rel string) []string {
+	var out []string
+	todo := strings.Split(rel, "/")
+	cur := "" // resolved so far, relative to root
+	for hops := 0; len(todo) > 0; {
+		part := todo[0]
+		todo = todo[1:]
+		switch part {
+		case "", ".":
+			continue
+		case "..":
+			if cur == "" {
+				return out
+			}
+			if cur = path.Dir(cur); cur == "." {
+				cur = ""
+			}
+			continue
+		}
+		next := path.Join(cur, part)
+		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(next)))
+		if err != nil {
+			return append(out, path.Join(append([]string{next}, todo...)...))
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		out = append(out, next)
+		target, err := os.Readlink(filepath.Join(root, filepath.FromSlash(next)))
+		if hops++; err != nil || hops > maxLinks || filepath.IsAbs(target) {
+			return out
+		}
+		todo = append(strings.Split(filepath.ToSlash(target), "/"), todo...)
+	}
+	if cur == "" {
+		return out
+	}
+	return append(out, cur)
 }
 
 func (r *recorder) paths() []string {

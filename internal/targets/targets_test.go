@@ -307,3 +307,46 @@ func TestMatrix(t *testing.T) {
 		t.Errorf("wave 4: err = %v, want ErrInvalid", err)
 	}
 }
+
+// TestSymlinkedInputs: a file a target reads through a symlink (a prompt
+// linked from a shared folder, or a linked prompts folder) is an input by
+// the name its content changes under (the link's target), and the link
+// itself is one too (retargeting it changes what is read).
+func TestSymlinkedInputs(t *testing.T) {
+	dir := repo(t)
+	writeFiles(t, dir, map[string]string{
+		"services/billing/arena.yaml": arena([]string{"staging"},
+			"  prompt_configs:\n    - id: refund\n      file: prompts/refund.yaml\n    - id: tone\n      file: linked/tone.yaml\n"),
+		"shared/common/tone.yaml": fmt.Sprintf(promptFile, "tone", "tone"),
+		"shared/real-refund.yaml": fmt.Sprintf(promptFile, "refund", "refund"),
+	})
+	if err := os.Remove(filepath.Join(dir, "services/billing/prompts/refund.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	for link, to := range map[string]string{
+		"services/billing/prompts/refund.yaml": "../../../shared/real-refund.yaml",
+		"services/billing/linked":              "../../shared/common",
+	} {
+		if err := os.Symlink(to, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, err := Discover(open(t, dir), Options{Patterns: []string{"services/billing/arena.yaml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found.Targets) != 1 || found.Targets[0].Problem != "" {
+		t.Fatalf("targets = %+v", found.Targets)
+	}
+	for _, changed := range []string{
+		"shared/real-refund.yaml",              // the file a linked prompt reads
+		"shared/common/tone.yaml",              // a file under a linked folder
+		"services/billing/linked",              // the folder link retargeted
+		"services/billing/prompts/refund.yaml", // the file link retargeted
+	} {
+		got := Select(found.Targets, &Change{Files: map[string]bool{changed: true}}, nil)
+		if len(got) != 1 {
+			t.Errorf("%s changed: billing not selected (inputs %q)", changed, found.Targets[0].Inputs)
+		}
+	}
+}
