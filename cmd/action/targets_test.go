@@ -327,3 +327,43 @@ func BenchmarkTargets200(b *testing.B) {
 		}
 	}
 }
+
+// TestTargetsOnForcePush: a push that is not a fast-forward (a force push,
+// or main reset to an older commit) changes every target whose files
+// differ between the commit deployed from (before) and the one pushed,
+// those the push took away included: comparing from their merge base
+// would list only what the new commits added.
+func TestTargetsOnForcePush(t *testing.T) {
+	h := newHarness(t)
+	files := monorepo(4)
+	a := h.gh.CommitTree("main", files, "the monorepo")
+	edit2 := map[string][]byte{"services/svc-002/prompts/main.yaml": []byte(prompt("main-002") + "  description: merged\n")}
+	x := h.gh.CommitTree("main", edit2, "merge pull request #1")
+	h.push(x, "merge pull request #1")
+	// Force-pushed: main is a at once again, then svc-001's edit on it.
+	y := map[string][]byte{}
+	for p, b := range files {
+		y[p] = b
+	}
+	y["services/svc-001/prompts/main.yaml"] = []byte(prompt("main-001") + "  description: forced\n")
+	forced := h.gh.CommitMerge("main", y, []string{a}, "force-pushed")
+	h.checkoutFiles(y)
+	h.push(forced, "force-pushed")
+	res := h.run(map[string]string{"command": "targets", "environments": "staging"})
+	want := []string{"services/svc-001 staging", "services/svc-002 staging"}
+	if got := entryNames(parseMatrix(t, res.outputs["matrix"])); !reflect.DeepEqual(got, want) {
+		t.Errorf("force push: %q, want %q (svc-002's deployed edit is gone from main)\n%s", got, want, res.log)
+	}
+	// Force-pushed again, to a's tree: svc-001's edit is gone, and a
+	// merge-base comparison sees no change at all.
+	h.checkoutFiles(files)
+	back := h.gh.CommitMerge("main", files, []string{a}, "back to a")
+	h.push(back, "back to a")
+	res = h.run(map[string]string{"command": "targets", "environments": "staging"})
+	if got := entryNames(parseMatrix(t, res.outputs["matrix"])); !reflect.DeepEqual(got, []string{"services/svc-001 staging"}) {
+		t.Errorf("back to a's tree: %q, want svc-001's staging\n%s", got, res.log)
+	}
+	if v := h.gh.Violations(); len(v) > 0 {
+		t.Errorf("outside GitHub's description: %v", v)
+	}
+}

@@ -116,15 +116,18 @@ func changeOf(ctx context.Context, to TargetsOptions, d *Deps) (*targets.Change,
 		return every("there is no GitHub event to compare (outside GitHub Actions every target is listed)")
 	}
 	var base, head string
+	changed := targets.Changed
 	switch g.EventName {
 	case "pull_request", "pull_request_target", "merge_group":
 		base, head = g.BaseSHA, g.HeadSHA
 	case "push":
-		base, head = g.Before, g.SHA
+		// What is deployed came from before: a force push is compared
+		// with it, not with the merge base.
+		base, head, changed = g.Before, g.SHA, targets.Pushed
 	default:
 		return every(fmt.Sprintf("a %s run has no change to compare", g.EventName))
 	}
-	c, err := targets.Changed(ctx, d.GitHub, g.Owner, g.Repo, base, head)
+	c, err := changed(ctx, d.GitHub, g.Owner, g.Repo, base, head)
 	if err != nil {
 		return nil, "", err
 	}

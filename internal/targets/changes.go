@@ -34,6 +34,20 @@ type Change struct {
 // answers up to 300 files; past that, the two commits' trees are listed
 // (two requests) and compared by blob, so no change is missed.
 func Changed(ctx context.Context, gh *github.Client, owner, repo, base, head string) (*Change, error) {
+	return changed(ctx, gh, owner, repo, base, head, false)
+}
+
+// Pushed asks GitHub which files differ between the commit a branch
+// pointed to before a push and the one pushed: what is deployed from
+// before against what is there now. A fast-forward is Changed; a push
+// that is not one (a force push, a reset to an older commit) compares
+// the two commits' trees (two more requests), since their merge base
+// would leave out every change the push took away.
+func Pushed(ctx context.Context, gh *github.Client, owner, repo, before, after string) (*Change, error) {
+	return changed(ctx, gh, owner, repo, before, after, true)
+}
+
+func changed(ctx context.Context, gh *github.Client, owner, repo, base, head string, direct bool) (*Change, error) {
 	c := &Change{Files: map[string]bool{}}
 	if base == "" || strings.Trim(base, "0") == "" {
 		c.All = "there is no earlier commit to compare with (a new branch, or an event without one)"
@@ -46,7 +60,15 @@ func Changed(ctx context.Context, gh *github.Client, owner, repo, base, head str
 	if err != nil {
 		return nil, fmt.Errorf("compare %s...%s: %w", short(base), short(head), err)
 	}
-	if len(cmp.Files) < compareFileLimit {
+	from := cmp.GetMergeBaseCommit().GetSHA()
+	if from == "" {
+		from = base
+	}
+	why := fmt.Sprintf("more than %d files changed", compareFileLimit)
+	if direct && from != base {
+		// Not a fast-forward: base's tree against head's.
+		from, why = base, "the push is not a fast-forward"
+	} else if len(cmp.Files) < compareFileLimit {
 		for _, f := range cmp.Files {
 			c.Files[f.GetFilename()] = true
 			if p := f.GetPreviousFilename(); p != "" {
@@ -54,10 +76,6 @@ func Changed(ctx context.Context, gh *github.Client, owner, repo, base, head str
 			}
 		}
 		return c, nil
-	}
-	from := cmp.GetMergeBaseCommit().GetSHA()
-	if from == "" {
-		from = base
 	}
 	old, truncated, err := tree(ctx, gh, owner, repo, from)
 	c.Calls++
@@ -70,7 +88,7 @@ func Changed(ctx context.Context, gh *github.Client, owner, repo, base, head str
 		return nil, err
 	}
 	if truncated || truncated2 {
-		c.All = fmt.Sprintf("more than %d files changed and the repository's tree is too large for GitHub to list whole", compareFileLimit)
+		c.All = why + " and the repository's tree is too large for GitHub to list whole"
 		return c, nil
 	}
 	for p, sha := range cur {
