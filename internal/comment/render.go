@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"path"
 	"strings"
 	"time"
 
@@ -215,13 +216,31 @@ type planView struct {
 	Follows, Unlisted                                      string
 }
 
-// envTitle is the environment as a report's title names it: bold, and
+// envTitle is the environment as a report's title names it: bold, with
+// its project when that is not the repository's root arena.yaml (two
+// projects' comments on one pull request must not look alike), and
 // marked when arena.yaml does not list it.
 func envTitle(p *Plan) string {
-	if p.Unlisted {
-		return "**" + Escape(p.Target.Env) + "** (not in arena.yaml)"
+	t := "**" + Escape(p.Target.Env) + "**"
+	if proj := projectOf(p.Target); proj != "" {
+		t += " in `" + codeSpan(proj) + "`"
 	}
-	return "**" + Escape(p.Target.Env) + "**"
+	if p.Unlisted {
+		t += " (not in arena.yaml)"
+	}
+	return t
+}
+
+// projectOf names a target's project: its folder, or its arena file when
+// that is not arena.yaml; "" for the repository's root arena.yaml.
+func projectOf(t Target) string {
+	switch {
+	case t.ConfigPath != "arena.yaml" && t.ConfigPath != "":
+		return path.Join(t.WorkingDir, t.ConfigPath)
+	case t.WorkingDir != "." && t.WorkingDir != "":
+		return t.WorkingDir
+	}
+	return ""
 }
 
 // UnlistedNote says what planning an environment arena.yaml does not list
