@@ -435,8 +435,8 @@ func TestStateWriteVerifiedBeforeFailing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &sweepCase{site: last(tc.store, tc.route), kind: tc.kind, persistent: true}
 			w := newSweepWorld(t, tc.store)
-			if wrong := w.phase("plan", nil); len(wrong) > 0 {
-				t.Fatal(wrong)
+			if wrong, unrecovered := w.phase("plan", nil); len(wrong)+len(unrecovered) > 0 {
+				t.Fatal(wrong, unrecovered)
 			}
 			h := w.h
 			h.merge(w.pr, "merge222", "Merge pull request #2")

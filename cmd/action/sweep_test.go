@@ -154,11 +154,10 @@ func (w *sweepWorld) record() *state.Record {
 }
 
 // phase runs one phase with c's fault, if any, then checks the outcome and,
-// when the run failed, that its re-run (the outage over) ends right. It
-// returns what ended wrong.
-func (w *sweepWorld) phase(name string, c *sweepCase) []string {
+// when the run failed, that its re-run (the outage over) ends right too. It
+// returns what ended wrong, and what the re-run could not recover.
+func (w *sweepWorld) phase(name string, c *sweepCase) (wrong, unrecovered []string) {
 	h := w.h
-	var wrong []string
 	bad := func(format string, args ...any) { wrong = append(wrong, fmt.Sprintf(format, args...)) }
 	var run *ghemu.Run
 	if name == "plan" {
@@ -178,28 +177,42 @@ func (w *sweepWorld) phase(name string, c *sweepCase) []string {
 	}
 	r := h.run(w.store.in)
 	h.gh.ClearFaults()
-	internal := func(r result) {
+	check := func(r result) {
 		if r.outputs["failure-reason"] == "internal-error" || strings.Contains(r.log, "This is a bug") {
 			bad("internal-error for GitHub's fault: %s", lastError(r.log))
 		}
-	}
-	internal(r)
-	if name == "plan" {
-		if r.code != 0 {
-			if r.outputs["failure-reason"] == "" {
-				bad("failed without a failure-reason")
-			}
-			h.runner.Rerun(run)
-			r = h.run(w.store.in)
-			internal(r)
-			if r.code != 0 {
-				bad("the plan's re-run failed after the outage: %s %s", r.outputs["failure-reason"], lastError(r.log))
-			}
+		if r.code != 0 && r.outputs["failure-reason"] == "" {
+			bad("failed without a failure-reason")
 		}
-		w.plan = r
-		return wrong
+		if name == "apply" {
+			w.applyOutcome(r, bad)
+		}
 	}
-	// apply
+	check(r)
+	if r.code != 0 {
+		h.runner.Rerun(run)
+		again := h.run(w.store.in)
+		check(again)
+		if again.code != 0 {
+			unrecovered = append(unrecovered, fmt.Sprintf("the %s's re-run after the outage failed: %s %s", name, again.outputs["failure-reason"], lastError(again.log)))
+		}
+		r = again
+	}
+	if name == "plan" {
+		w.plan = r
+		return wrong, unrecovered
+	}
+	if r.code == 0 && r.outputs["plan-id"] != w.plan.outputs["plan-id"] {
+		bad("applied plan %s, not the reviewed plan %s", short(r.outputs["plan-id"]), short(w.plan.outputs["plan-id"]))
+	}
+	return wrong, unrecovered
+}
+
+// applyOutcome checks an apply's end: never green without pull request
+// #2 deployed and its state written; never failed when it did both; never
+// "could not be written" when it was; never deployed without saying so
+// and that the state was not written.
+func (w *sweepWorld) applyOutcome(r result, bad func(string, ...any)) {
 	deployed := w.deployedPrompt() == w.newPrompt
 	rec := w.record()
 	written := rec != nil && rec.PlanID != "" && rec.PlanID == r.outputs["plan-id"] && rec.Commit == "merge222"
@@ -209,8 +222,6 @@ func (w *sweepWorld) phase(name string, c *sweepCase) []string {
 		bad("green, but pull request #2 is not deployed")
 	case r.code == 0 && !written:
 		bad("green, but the state was not written (record %+v)", rec)
-	case r.code != 0 && r.outputs["failure-reason"] == "":
-		bad("failed without a failure-reason")
 	case r.code != 0 && written && couldNot:
 		bad("said the state could not be written, but it was: %s", lastError(r.log))
 	case r.code != 0 && written:
@@ -220,22 +231,6 @@ func (w *sweepWorld) phase(name string, c *sweepCase) []string {
 	case r.code != 0 && deployed && r.outputs["applied"] != "true":
 		bad("deployed, but applied is %q", r.outputs["applied"])
 	}
-	if r.code != 0 {
-		h.runner.Rerun(run)
-		again := h.run(w.store.in)
-		internal(again)
-		rec := w.record()
-		if again.code != 0 {
-			bad("the apply's re-run failed after the outage: %s %s", again.outputs["failure-reason"], lastError(again.log))
-		} else if w.deployedPrompt() != w.newPrompt || rec == nil || rec.Commit != "merge222" || rec.PlanID != again.outputs["plan-id"] {
-			bad("the apply's re-run is green, but production or its state is not pull request #2's (record %+v)", rec)
-		}
-		r = again
-	}
-	if r.code == 0 && r.outputs["plan-id"] != w.plan.outputs["plan-id"] {
-		bad("applied plan %s, not the reviewed plan %s", short(r.outputs["plan-id"]), short(w.plan.outputs["plan-id"]))
-	}
-	return wrong
 }
 
 func short(s string) string {
@@ -263,8 +258,8 @@ func sweepSites(t *testing.T, store sweepStore) []callSite {
 	w := newSweepWorld(t, store)
 	var sites []callSite
 	for _, phase := range []string{"plan", "apply"} {
-		if wrong := w.phase(phase, nil); len(wrong) > 0 {
-			t.Fatalf("clean %s: %v", phase, wrong)
+		if wrong, unrecovered := w.phase(phase, nil); len(wrong)+len(unrecovered) > 0 {
+			t.Fatalf("clean %s: %v %v", phase, wrong, unrecovered)
 		}
 		seen := map[string]int{}
 		for _, r := range w.h.gh.Requests() {
@@ -331,6 +326,8 @@ var sweepFound = []struct {
 	// A rate limit met by the comment's edit refused the state's calls
 	// on the shared client.
 	{"artifact", "apply", "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", 0, "secondary rate limit", true},
+	// The residual (see residual): both attempts must still end right.
+	{"artifact", "apply", "POST " + ghemu.TwirpPrefix + "CreateArtifact", 0, "garbled", true},
 }
 
 // TestEveryFlakyAnswerEndsRight: the sweep (see above). A run never ends
@@ -344,7 +341,7 @@ func TestEveryFlakyAnswerEndsRight(t *testing.T) {
 	}
 	full := os.Getenv("ARENA_SWEEP") == "full"
 	var mu sync.Mutex
-	totals := map[string][2]int{} // store → cases, wrong
+	totals := map[string][3]int{} // store → cases, wrong, not recovered
 	for _, store := range sweepStores {
 		sites := sweepSites(t, store)
 		var cases []sweepCase
@@ -363,18 +360,29 @@ func TestEveryFlakyAnswerEndsRight(t *testing.T) {
 				t.Run(c.String(), func(t *testing.T) {
 					t.Parallel()
 					w := newSweepWorld(t, store)
-					wrong := w.phase("plan", &c)
-					wrong = append(wrong, w.phase("apply", &c)...)
+					wrong, unrecovered := w.phase("plan", &c)
+					aw, au := w.phase("apply", &c)
+					wrong, unrecovered = append(wrong, aw...), append(unrecovered, au...)
 					mu.Lock()
 					n := totals[store.name]
 					n[0]++
 					if len(wrong) > 0 {
 						n[1]++
 					}
+					if len(unrecovered) > 0 {
+						n[2]++
+					}
 					totals[store.name] = n
 					mu.Unlock()
 					for _, msg := range wrong {
 						t.Error(msg)
+					}
+					for _, msg := range unrecovered {
+						if residual(store.name, c) {
+							t.Log("known:", msg)
+						} else {
+							t.Error(msg)
+						}
 					}
 				})
 			}
@@ -386,6 +394,18 @@ func TestEveryFlakyAnswerEndsRight(t *testing.T) {
 	}
 	sort.Strings(stores)
 	for _, s := range stores {
-		t.Logf("%s: %d cases, %d ended wrong", s, totals[s][0], totals[s][1])
+		t.Logf("%s: %d cases, %d ended wrong, %d not recovered by the re-run", s, totals[s][0], totals[s][1], totals[s][2])
 	}
+}
+
+// residual says whether a re-run that cannot recover is the one case the
+// action cannot help: on the artifact backend, CreateArtifact answers
+// garbled for the rest of the apply's first attempt use both of the state
+// artifact's names up (the retry's "already exists" arrives, so the second
+// name is tried: a single garbled answer must not fail the run), and GitHub
+// keeps them for the run. Both attempts end right (deployed; "the state
+// could not be written", true, and where it is kept); a new run writes it.
+func residual(store string, c sweepCase) bool {
+	return store == "artifact" && c.site.phase == "apply" && c.site.route == "POST "+ghemu.TwirpPrefix+"CreateArtifact" &&
+		sweepKinds[c.kind].name == "garbled" && c.persistent
 }
