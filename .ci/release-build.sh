@@ -33,14 +33,19 @@ for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; d
   mkdir -p "$stage/$name"
   GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -tags nodemo,nethttpomithttp2 -trimpath \
     -ldflags="-s -w -X main.version=${version}" -o "$stage/$name/$exe" ./cmd/action
+  # The README and what its links lead to (docs/, examples/), so the
+  # archive's README has no dead links.
   cp README.md "$stage/$name/"
+  mkdir -p "$stage/$name/docs" "$stage/$name/examples"
+  cp docs/*.md "$stage/$name/docs/"
+  cp examples/*.yml examples/README.md "$stage/$name/examples/"
   if [ "$os" = windows ]; then
     # zip, as Windows users expect: no extra attributes (-X), no folder
     # entries (-D), files in a fixed order, mode and time (DOS time, UTC).
-    chmod 0644 "$stage/$name/README.md" && chmod 0755 "$stage/$name/$exe"
-    TZ=UTC touch -d '1980-01-01 00:00:00' "$stage/$name/README.md" "$stage/$name/$exe"
+    find "$stage/$name" -type f -exec chmod 0644 {} + && chmod 0755 "$stage/$name/$exe"
+    find "$stage/$name" -type f -exec env TZ=UTC touch -d '1980-01-01 00:00:00' {} +
     rm -f "$out/release/$name.zip"
-    (cd "$stage" && TZ=UTC zip -q -X -D -9 "$out/release/$name.zip" "$name/$exe" "$name/README.md")
+    (cd "$stage" && find "$name" -type f | LC_ALL=C sort | TZ=UTC zip -q -X -D -9 "$out/release/$name.zip" -@)
   else
     # Fixed owner, mode and time, sorted: the archive's bytes depend only on
     # the binaries' bytes.
