@@ -367,7 +367,7 @@ func compatHarness(t *testing.T, gen string) (*harness, string) {
 	arena = strings.Replace(arena, "  tools:", "  scenarios:\n    - file: scenarios/refund.yaml\n  tools:", 1)
 	h.writeFile("arena.yaml", arena)
 	h.writeFile("scenarios/refund.yaml", "apiVersion: promptkit.altairalabs.ai/v1alpha1\nkind: Scenario\nmetadata:\n  name: refund\n"+
-		"spec:\n  task_type: support\n  description: refunds need a human\n  tool_policy:\n    tool_choice: auto\n    max_tool_calls_per_turn: 1\n    max_total_tool_calls: 2\n    blocklist: [issue_refund]\n")
+		"spec:\n  task_type: support\n  description: refunds need a human\n  turns:\n    - role: user\n      content: I want my money back\n  tool_policy:\n    tool_choice: auto\n    max_tool_calls_per_turn: 1\n    max_total_tool_calls: 2\n    blocklist: [issue_refund]\n")
 	return h, logPath
 }
 

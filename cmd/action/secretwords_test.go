@@ -38,8 +38,8 @@ func TestSecretWordsInIDsAreShown(t *testing.T) {
 		prompts[id] = map[string]any{"id": id, "name": id, "version": "1.0.0", "system_template": "Help with the " + id + " (" + priority + ")."}
 	}
 	h.writeFile("tools/auth-help.yaml", "apiVersion: promptkit.altairalabs.ai/v1alpha1\nkind: Tool\nmetadata:\n  name: auth-help\nspec:\n  description: Resets a password for a session\n"+
-		"  input_schema:\n    type: object\n    properties:\n      session_id: { type: string }\n      password: { type: string }\n    required: [session_id]\n")
-	h.writeFile("arena.yaml", "apiVersion: promptkit.altairalabs.ai/v1alpha1\nkind: Arena\nmetadata:\n  name: support-bot\nspec:\n  prompt_configs:\n"+cfgs.String()+
+		"  mode: mock\n  input_schema:\n    type: object\n    properties:\n      session_id: { type: string }\n      password: { type: string }\n    required: [session_id]\n  output_schema: { type: object }\n")
+	h.writeFile("arena.yaml", "apiVersion: promptkit.altairalabs.ai/v1alpha1\nkind: Arena\nmetadata:\n  name: support-bot\nspec:\n  providers:\n    - file: providers/mock.yaml\n  defaults: {temperature: 0.2}\n  prompt_configs:\n"+cfgs.String()+
 		"    - id: token-holder\n      file: prompts/password-reset.yaml\n      vars: {note: \""+shaped+"\"}\n"+
 		"  scenarios:\n"+scenarios.String()+"  evals:\n"+evals.String()+"  tools:\n    - file: tools/auth-help.yaml\n"+
 		"  deploy:\n    provider: local\n    config:\n      target_dir: .deployed/production\n      api_token: "+credential+"\n")

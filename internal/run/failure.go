@@ -11,6 +11,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
 	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
+	"github.com/arena-deploy/arena-deploy-action/internal/arenaschema"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -309,6 +310,8 @@ func classify(err error, on surface.Surface) (reason, hint string) {
 		return ReasonInvalidInput, "Set " + on.Name("config") + " to the arena file (relative to " + on.Name("working-directory") + "), not its directory."
 	case errors.Is(err, deploy.ErrArenaInvalid):
 		return ReasonArenaConfig, ""
+	case errors.Is(err, arenaschema.ErrInvalid):
+		return ReasonArenaConfig, "Fix each place listed (file:line:column): promptarena refuses these files too. The schemas are promptarena's v1alpha1 (docs/compatibility.md)."
 	case errors.Is(err, arenacfg.ErrInvalid):
 		return ReasonArenaConfig, "Fix that reference in the arena file: promptarena refuses this config too. Every file it names must exist, parse, and be inside the repository."
 	case errors.As(err, &several):

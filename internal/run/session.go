@@ -18,6 +18,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/adaptercheck"
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
 	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
+	"github.com/arena-deploy/arena-deploy-action/internal/arenaschema"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/environment"
@@ -145,6 +146,16 @@ func (s *session) load() error {
 	ac, acSecrets, err := cfg.JSON()
 	if err != nil {
 		return err
+	}
+	// What promptarena's schemas refuse, promptarena refuses before it
+	// deploys: so does the action (every file read through the fence).
+	schemaWarnings, err := arenaschema.Check(s.ws, filepath.Join(s.o.WorkDir, s.o.ConfigPath), s.o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	for _, w := range schemaWarnings {
+		s.d.Report.Warningf("%s", w)
+		s.warnings = append(s.warnings, w)
 	}
 	secrets = append(secrets, acSecrets...)
 	for _, sec := range secrets {
