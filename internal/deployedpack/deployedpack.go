@@ -76,6 +76,19 @@ func (f *Finder) Find(ctx context.Context, baseSHA, packPath string) (*Result, e
 	return &Result{Pack: raw, Source: BaseCommit, SHA: baseSHA}, nil
 }
 
+// AtCommit reads the file p (relative to the repository root) as it is at
+// commit sha: nil when there is no file there. A rollback takes the pack
+// it restores from here, the default branch's history.
+func (f *Finder) AtCommit(ctx context.Context, sha, p string) ([]byte, error) {
+	p = strings.TrimPrefix(path.Clean("/"+p), "/")
+	raw, err := f.atCommit(ctx, sha, p)
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
+		return nil, nil
+	}
+	return raw, err
+}
+
 // atCommit reads a file at a commit: the contents API, then the blob when
 // the file is over the contents API's 1 MB (it then sends no content).
 func (f *Finder) atCommit(ctx context.Context, sha, p string) ([]byte, error) {
