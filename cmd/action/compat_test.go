@@ -476,13 +476,52 @@ func TestCompatibilitySuite(t *testing.T) {
 				t.Errorf("status links (want %v):\n%s", g.links, status.summary)
 			}
 
-			// Destroy.
+			// Refresh: nothing drifted, nothing written.
+			refresh := h.dispatch(map[string]string{"command": "refresh", "environment": "production"})
+			if refresh.code != 0 || refresh.outputs["status"] != "deployed" || refresh.outputs["drift"] != "0" {
+				t.Fatalf("refresh: %v\n%s", refresh.outputs, refresh.log)
+			}
+
+			// Someone deletes a prompt at the provider. An adapter on
+			// promptarena's SDK reconciles its prior state when it plans
+			// (ReconcilePriorState): the plan shows the DRIFT, with the SDK's
+			// detail; status and refresh say the resource is missing.
+			deleted := "3"
+			if g.reconcile {
+				h.env["ARENA_COMPAT_GONE"] = "greeting"
+				pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+				plan2 := h.planPR(pr2, in)
+				body := h.gh.Comments(pr2.Number)[0].Body
+				if plan2.outputs["drift"] != "1" || plan2.outputs["to-create"] != "1" ||
+					!strings.Contains(body, "| 🟠 | **drift** | agent\\_prompt | greeting | greeting no longer exists at the provider; it was removed outside promptarena |") {
+					t.Errorf("plan after a deletion at the provider: %v\n%s", plan2.outputs, body)
+				}
+				refresh := h.dispatch(map[string]string{"command": "refresh", "environment": "production"})
+				if refresh.code != 0 || refresh.outputs["status"] != "degraded" || refresh.outputs["drift"] != "1" {
+					t.Errorf("refresh after a deletion at the provider: %v\n%s", refresh.outputs, refresh.log)
+				}
+				h.checkout()
+				deleted = "2" // the gone one is not there to delete
+			}
+
+			// Destroy: counted when the adapter reports its resources
+			// (promptarena's SDK sends destroy events), else not claimed.
 			destroy := h.dispatch(map[string]string{"command": "destroy", "environment": "production", "confirm-destroy": "production"})
 			if destroy.code != 0 || destroy.outputs["destroyed"] != "true" {
 				t.Fatalf("destroy: %v\n%s", destroy.outputs, destroy.log)
 			}
+			if !g.destroyEvents {
+				deleted = ""
+			}
+			if destroy.outputs["deleted"] != deleted {
+				t.Errorf("destroy deleted %q, want %q\n%s", destroy.outputs["deleted"], deleted, destroy.summary)
+			}
 			if _, ok := h.stateOf(".", "production"); ok {
 				t.Error("state not deleted after destroy")
+			}
+			// No login in CI: the adapter is never asked for one.
+			if len(requests(t, logPath, "get_login_url"))+len(requests(t, logPath, "complete_login")) != 0 {
+				t.Error("the action asked the adapter to log in")
 			}
 		})
 	}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -189,5 +192,60 @@ func TestDestroyIsCounted(t *testing.T) {
 				t.Errorf("summary rows:\n%s", r.summary)
 			}
 		})
+	}
+}
+
+// TestMetadataProbeIsBounded: provider SDKs look for credentials at the
+// cloud's metadata endpoint (AWS's IMDS, Azure's managed identity, GCE's
+// metadata server) when none are configured; where that endpoint takes the
+// connection and never answers, the adapter waits. The action's adapter
+// timeout ends it (the adapter and every process it started are killed),
+// so no run and no test hangs on it; and the SDKs' own switch, set in the
+// step's env (AWS_EC2_METADATA_DISABLED), reaches the adapter.
+func TestMetadataProbeIsBounded(t *testing.T) {
+	// A metadata endpoint on loopback that accepts and never answers (the
+	// test never sends anything to 169.254.169.254).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+
+	h, _ := quirkHarness(t, "promptarena", quirkMetadataProbe)
+	h.env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://" + ln.Addr().String()
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.pullRequest(pr)
+	start := time.Now()
+	res := h.run(map[string]string{"adapter-timeout": "plan=1s"})
+	if res.code != 1 || res.outputs["failure-reason"] != "adapter-failed" || !strings.Contains(res.log, "timed out after 1s") {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("the run took %v", d)
+	}
+	// The SDK's switch, in the step's env, reaches the adapter: no probe.
+	h.env["AWS_EC2_METADATA_DISABLED"] = "true"
+	if res := h.run(map[string]string{"adapter-timeout": "plan=1s"}); res.code != 0 {
+		t.Fatalf("with AWS_EC2_METADATA_DISABLED: exit %d %v\n%s", res.code, res.outputs, res.log)
 	}
 }
