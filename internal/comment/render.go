@@ -474,6 +474,15 @@ func footerAt(p *Plan, mergeNote bool, applied string) string {
 	case p.NoPullRequest:
 	case mergeNote && p.NotApplicable != "":
 		out += "\n\n<sub>Merging this pull request does not apply this plan: " + Escape(p.NotApplicable) + ".</sub>"
+	case mergeNote && p.Evaluation != nil && len(p.Evaluation.Blocks) > 0:
+		// The promise holds only if the merge's own evaluation passes: with
+		// these results it would not.
+		out += "\n\n<sub>Merging this pull request applies exactly this plan to " + Escape(p.Target.Env) +
+			" only if the merge commit's own evaluation passes evaluation-policy; with the results above, the apply refuses to deploy it." +
+			" If the pack, the config or the deployed state changes first, the apply stops and says why.</sub>"
+	case mergeNote && p.Evaluation != nil:
+		out += "\n\n<sub>Merging this pull request applies exactly this plan to " + Escape(p.Target.Env) +
+			" if the merge commit's own evaluation passes evaluation-policy. If the pack, the config or the deployed state changes first, the apply stops and says why.</sub>"
 	case mergeNote:
 		out += "\n\n<sub>Merging this pull request applies exactly this plan to " + Escape(p.Target.Env) +
 			". If the pack, the config or the deployed state changes first, the apply stops and says why.</sub>"
