@@ -47,7 +47,7 @@ func RenderTargets(t *Targets, budget int) string {
 		}
 	}
 	if len(t.Skipped) > 0 {
-		fmt.Fprintf(&b, "\n<details><summary>%d arena files are not deploy targets</summary>\n\n", len(t.Skipped))
+		fmt.Fprintf(&b, "\n<details><summary>%d arena files or environments are not deploy targets</summary>\n\n", len(t.Skipped))
 		for _, s := range t.Skipped {
 			line := "- " + Escape(s) + "\n"
 			if b.Len()+len(line) > budget-100 {

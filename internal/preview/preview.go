@@ -53,6 +53,16 @@ func Config(d *deploy.DeploySection, template string, n int) (cfg map[string]any
 	return out.(map[string]any), named, nil
 }
 
+// IsTemplate says whether env's config names the pull request
+// (Placeholder in any string of it, keys included): a preview template,
+// which only command preview deploys, with the number filled in. Deployed
+// as an environment of its own, its names would hold "{pr}".
+func IsTemplate(d *deploy.DeploySection, env string) bool {
+	named := false
+	fill(d.MergedConfig(env), "", &named)
+	return named
+}
+
 func fill(v any, num string, named *bool) any {
 	switch t := v.(type) {
 	case string:

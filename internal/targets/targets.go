@@ -19,6 +19,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
+	"github.com/arena-deploy/arena-deploy-action/internal/preview"
 	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
 )
 
@@ -129,14 +130,11 @@ func Discover(ws *workspace.Root, o Options) (*Found, error) {
 	sort.Strings(files)
 	found := &Found{}
 	for _, rel := range files {
-		ts, skip, err := load(ws, rel, o)
+		ts, skipped, err := load(ws, rel, o)
 		if err != nil {
 			return nil, err
 		}
-		if skip != "" {
-			found.Skipped = append(found.Skipped, Skipped{Path: rel, Why: skip})
-			continue
-		}
+		found.Skipped = append(found.Skipped, skipped...)
 		found.Targets = append(found.Targets, ts...)
 	}
 	return found, nil
@@ -162,8 +160,9 @@ func hasDotDot(p string) bool {
 	return false
 }
 
-// load makes the targets of one arena file; skip says why it is none.
-func load(ws *workspace.Root, rel string, o Options) ([]Target, string, error) {
+// load makes the targets of one arena file, and says which of the file
+// or its environments are none, and why.
+func load(ws *workspace.Root, rel string, o Options) ([]Target, []Skipped, error) {
 	abs := filepath.Join(ws.Dir(), filepath.FromSlash(rel))
 	dir, config := path.Split(rel)
 	dir = path.Clean(dir)
@@ -175,16 +174,16 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, string, error) {
 	arena, err := deploy.LoadArena(ws, abs)
 	switch {
 	case errors.Is(err, deploy.ErrNoDeploySection):
-		return nil, "it has no deploy section (an arena for tests only)", nil
+		return nil, []Skipped{{Path: rel, Why: "it has no deploy section (an arena for tests only)"}}, nil
 	case errors.Is(err, workspace.ErrOutside):
-		return nil, "it resolves outside the workspace", nil
+		return nil, []Skipped{{Path: rel, Why: "it resolves outside the workspace"}}, nil
 	case err != nil:
 		problem = err.Error()
 	default:
 		envs = arena.Deploy.EnvironmentNames()[1:] // the listed ones; [0] is always "default"
 		var ferr error
 		if follows, ferr = ProjectFollows(follows, arena.Annotations); ferr != nil {
-			return nil, "", fmt.Errorf("%w: %s: metadata.annotations[%q]: %v", ErrArenaFollows, rel, FollowsAnnotation, strings.TrimPrefix(ferr.Error(), ErrInvalid.Error()+": "))
+			return nil, nil, fmt.Errorf("%w: %s: metadata.annotations[%q]: %v", ErrArenaFollows, rel, FollowsAnnotation, strings.TrimPrefix(ferr.Error(), ErrInvalid.Error()+": "))
 		}
 		// Every file the plan's arena_config reads, as PromptKit's loader
 		// reads them: prompts, tools, scenarios, evals, providers, judges,
@@ -197,6 +196,19 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, string, error) {
 		envs = keep(envs, o.Environments, arena)
 	} else if len(envs) == 0 {
 		envs = []string{deploy.DefaultEnvironment}
+	}
+	var skipped []Skipped
+	if arena != nil {
+		deployed := envs[:0:0]
+		for _, env := range envs {
+			if preview.IsTemplate(arena.Deploy, env) {
+				skipped = append(skipped, Skipped{Path: rel + " (" + env + ")",
+					Why: "its config names the pull request (" + preview.Placeholder + "): a preview template, which command preview deploys per pull request, never a merge"})
+				continue
+			}
+			deployed = append(deployed, env)
+		}
+		envs = deployed
 	}
 	// The pack (the only *.pack.json, or all of them when several: the
 	// pack input picks one) and the project's adapters, which pin what
@@ -234,7 +246,7 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, string, error) {
 		}
 		return out[i].Environment < out[j].Environment
 	})
-	return out, "", nil
+	return out, skipped, nil
 }
 
 // keep is the environments input applied to one arena file: a name it

@@ -350,3 +350,34 @@ func TestSymlinkedInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestPreviewTemplateIsNotATarget: an environment whose config names the
+// pull request ({pr}) is the template command preview deploys per pull
+// request; as a target of its own, every merge would deploy it with
+// "{pr}" in its names.
+func TestPreviewTemplateIsNotATarget(t *testing.T) {
+	dir := repo(t)
+	a := strings.Replace(arena([]string{"staging", "production"}, ""), "    environments:\n",
+		"    environments:\n      preview:\n        config:\n          target_dir: \".deployed/pr-{pr}\"\n", 1)
+	writeFiles(t, dir, map[string]string{"services/billing/arena.yaml": a})
+	for _, envs := range [][]string{nil, {"preview", "staging"}} {
+		found, err := Discover(open(t, dir), Options{Patterns: []string{"services/billing/arena.yaml"}, Environments: envs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tg := range found.Targets {
+			got = append(got, tg.Environment)
+		}
+		want := []string{"production", "staging"}
+		if envs != nil {
+			want = []string{"staging"}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("environments %q: targets %q, want %q", envs, got, want)
+		}
+		if len(found.Skipped) != 1 || !strings.Contains(found.Skipped[0].Why, "preview") {
+			t.Errorf("environments %q: skipped %+v, want the preview template said", envs, found.Skipped)
+		}
+	}
+}
