@@ -168,3 +168,27 @@ func TestPreviewRefusals(t *testing.T) {
 		t.Error("state written without a template")
 	}
 }
+
+// TestPreviewNameTakenByAnEnvironment: an arena file that lists an
+// environment named like a preview (pr-1) would share its target key
+// (state, lock, comment) with pull request #1's preview: the preview is
+// refused, naming it, and nothing is deployed or written.
+func TestPreviewNameTakenByAnEnvironment(t *testing.T) {
+	h := newHarness(t)
+	h.withPreviewTemplate()
+	arena := mustRead(t, filepath.Join(h.workspace, "arena.yaml"))
+	h.writeFile("arena.yaml", strings.Replace(arena, "    environments:\n",
+		"    environments:\n      pr-1:\n        config:\n          target_dir: \".deployed/customer-pr-1\"\n", 1))
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "takenhead"})
+	h.must(h.runner.PullRequestActivity(pr, "opened", ""))
+	res := h.run(map[string]string{"command": "preview"})
+	if res.code != 1 || res.outputs["failure-reason"] != "invalid-arena-config" || !strings.Contains(res.log, "pr-1") {
+		t.Errorf("exit %d %v, want invalid-arena-config naming pr-1\n%s", res.code, res.outputs, res.log)
+	}
+	if _, err := os.Stat(filepath.Join(h.workspace, ".deployed")); err == nil {
+		t.Error("deployed although the preview's name is an environment's")
+	}
+	if _, ok := h.gh.GetFile(stateBranch, target.New(".", "arena.yaml", "pr-1").StateDir()+"/deploy.state"); ok {
+		t.Error("the preview wrote the state of the environment pr-1")
+	}
+}

@@ -98,6 +98,12 @@ func (s *session) runPreview(ctx context.Context, res *ApplyResult) error {
 // environment with the pull request's number filled in.
 func (s *session) previewConfig(arena *deploy.Arena) (map[string]any, error) {
 	p := s.o.Preview
+	if arena.Deploy.HasEnvironment(s.env) {
+		// Its target key (state, lock, comment) would be that
+		// environment's: the preview would deploy over it.
+		return nil, failf(ReasonArenaConfig, "Rename deploy.environments."+s.env+" in "+s.o.ConfigPath+": pr-<number> names pull requests' previews.",
+			"%s lists an environment named %s, the name of pull request #%d's preview, which would share its state, lock and comment", s.o.ConfigPath, s.env, p.Number)
+	}
 	cfg, named, err := preview.Config(arena.Deploy, p.Template, p.Number)
 	if err != nil {
 		return nil, fail(ReasonArenaConfig, "Add deploy.environments."+p.Template+" to "+s.o.ConfigPath+
