@@ -111,6 +111,7 @@ func TestPreviewLifecycle(t *testing.T) {
 
 	// Closed: destroyed, state gone, the comment says so.
 	pr.HeadSHA = "prevhead2"
+	h.gh.ClosePull(pr.Number)
 	h.must(h.runner.PullRequestActivity(pr, "closed", ""))
 	res = h.run(map[string]string{"command": "preview"})
 	if res.code != 0 || res.outputs["destroyed"] != "true" {
@@ -190,5 +191,56 @@ func TestPreviewNameTakenByAnEnvironment(t *testing.T) {
 	}
 	if _, ok := h.gh.GetFile(stateBranch, target.New(".", "arena.yaml", "pr-1").StateDir()+"/deploy.state"); ok {
 		t.Error("the preview wrote the state of the environment pr-1")
+	}
+}
+
+// TestPreviewRunOutOfDate: a preview run whose event no longer holds (a
+// re-run of a push's job after the pull request was closed, or of the
+// close's job after it was reopened) does nothing: a preview deployed
+// after the close would never be destroyed, and a destroy after the
+// reopen would take a live preview away.
+func TestPreviewRunOutOfDate(t *testing.T) {
+	h := newHarness(t)
+	h.withPreviewTemplate()
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "stalehead"})
+	deployed := filepath.Join(h.workspace, ".deployed/previews/pr-1")
+	h.must(h.runner.PullRequestActivity(pr, "opened", ""))
+	if res := h.run(map[string]string{"command": "preview"}); res.code != 0 {
+		t.Fatalf("preview: exit %d\n%s", res.code, res.log)
+	}
+	h.gh.ClosePull(pr.Number)
+	h.must(h.runner.PullRequestActivity(pr, "closed", ""))
+	if res := h.run(map[string]string{"command": "preview"}); res.code != 0 || res.outputs["destroyed"] != "true" {
+		t.Fatalf("close: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	// The opened job re-run after the close: the pull request is closed.
+	h.must(h.runner.PullRequestActivity(pr, "opened", ""))
+	res := h.run(map[string]string{"command": "preview"})
+	if res.code != 0 || res.outputs["applied"] == "true" || !strings.Contains(res.summary, "closed") {
+		t.Errorf("re-run after close: exit %d %v, want 0, nothing applied, the summary saying it is closed\n%s\n%s", res.code, res.outputs, res.summary, res.log)
+	}
+	if _, err := os.Stat(filepath.Join(deployed, "prompts")); err == nil {
+		t.Error("a preview was deployed after its pull request closed: nothing will destroy it")
+	}
+	if _, ok := h.gh.GetFile(stateBranch, target.New(".", "arena.yaml", "pr-1").StateDir()+"/deploy.state"); ok {
+		t.Error("a preview's state was written after its pull request closed")
+	}
+
+	// Reopened and deployed; the close's job re-run must not destroy it.
+	h.gh.ReopenPull(pr.Number)
+	h.must(h.runner.PullRequestActivity(pr, "reopened", ""))
+	if res := h.run(map[string]string{"command": "preview"}); res.code != 0 || res.outputs["applied"] != "true" {
+		t.Fatalf("reopened: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	h.must(h.runner.PullRequestActivity(pr, "closed", ""))
+	res = h.run(map[string]string{"command": "preview"})
+	if res.code != 0 || res.outputs["destroyed"] == "true" {
+		t.Errorf("close re-run while open: exit %d %v, want 0 and nothing destroyed\n%s", res.code, res.outputs, res.log)
+	}
+	if _, err := os.Stat(filepath.Join(deployed, "prompts")); err != nil {
+		t.Error("the open pull request's preview was destroyed by a re-run of an old close")
+	}
+	if v := h.gh.Violations(); len(v) > 0 {
+		t.Errorf("outside GitHub's description: %v", v)
 	}
 }

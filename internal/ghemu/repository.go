@@ -64,6 +64,15 @@ func (s *Server) ClosePull(n int) {
 	r.issues[n].State = "closed"
 }
 
+// ReopenPull opens closed pull request n again.
+func (s *Server) ReopenPull(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repo()
+	r.pulls[n].State = "open"
+	r.issues[n].State = "open"
+}
+
 // Pull is pull request n of the default repo.
 func (s *Server) Pull(n int) (Pull, bool) {
 	s.mu.Lock()

@@ -40,6 +40,11 @@ func (s *session) openForOps(ctx context.Context, lock bool) error {
 			return err
 		}
 		s.unlock = release
+		if s.underLock != nil {
+			if err := s.underLock(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	if err := s.loadState(ctx); err != nil {
 		return err

@@ -3,7 +3,9 @@ package run
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -41,7 +43,12 @@ func Preview(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
 	defer s.close()
 	res := &ApplyResult{PRNumber: o.Preview.Number, HeadSHA: g.HeadSHA}
 	if g.PRAction == "closed" {
+		s.underLock = func(ctx context.Context) error { return s.stillAsTheEventSays(ctx, true) }
 		destroyed, err := s.teardown(ctx)
+		if errors.Is(err, errOutOfDate) {
+			s.outOfDate(err, "destroyed")
+			return res, nil
+		}
 		err = whenCancelled(ctx, err, "The preview may be partly destroyed: re-run this job.")
 		rctx, cancel := grace.Context(ctx, s.d.Grace)
 		defer cancel()
@@ -49,6 +56,10 @@ func Preview(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
 		return res, err
 	}
 	err := whenCancelled(ctx, s.runPreview(ctx, res), "The preview may be partly deployed: the next push deploys it again.")
+	if errors.Is(err, errOutOfDate) {
+		s.outOfDate(err, "applied")
+		return res, nil
+	}
 	if errors.Is(err, state.ErrSuperseded) {
 		// A newer push's run deployed first: nothing is wrong.
 		s.d.Report.Infof("%s", err)
@@ -72,6 +83,9 @@ func (s *session) runPreview(ctx context.Context, res *ApplyResult) error {
 		return err
 	}
 	defer release()
+	if err := s.stillAsTheEventSays(ctx, false); err != nil {
+		return err
+	}
 	if err := s.loadState(ctx); err != nil {
 		return err
 	}
@@ -133,4 +147,45 @@ func (s *session) reportPreviewDestroyed(ctx context.Context, res *ApplyResult, 
 		s.commentApply(ctx, res, status, err)
 	}
 	s.d.Report.AddStepSummary(comment.RenderApply(s.applyView(res, status, err), comment.SummaryBudget))
+}
+
+// errOutOfDate is matched when a preview run's event no longer holds: the
+// pull request was closed since (a preview deployed now would outlive
+// it: nothing destroys it), or opened again (a destroy would take a live
+// preview away). A re-run of an old job, or one that waited long.
+var errOutOfDate = errors.New("this run's event is out of date")
+
+// stillAsTheEventSays asks GitHub whether the pull request is still open
+// (or, for a close, still closed): one call, under the preview's lock, so
+// a close or reopen after it waits for this run and its own run follows.
+// An answer that cannot be had is no reason to stop: the event is
+// followed, as before.
+func (s *session) stillAsTheEventSays(ctx context.Context, closing bool) error {
+	g := s.d.GH
+	if g == nil || s.d.GitHub == nil {
+		return nil
+	}
+	n := s.o.Preview.Number
+	pr, _, err := s.d.GitHub.PullRequests.Get(ctx, g.Owner, g.Repo, n)
+	if err != nil {
+		s.d.Report.Warningf("Could not ask whether pull request #%d is still %s (%s); going by the event.", n, map[bool]string{true: "closed", false: "open"}[closing], err)
+		return nil
+	}
+	open := pr.GetState() == "open"
+	switch {
+	case closing && open:
+		return fmt.Errorf("%w: pull request #%d is open again, so this run of its close destroys nothing (its preview stays, and is destroyed when it closes again)", errOutOfDate, n)
+	case !closing && !open:
+		return fmt.Errorf("%w: pull request #%d is closed, so this run deploys nothing (a preview deployed now would outlive the pull request; its close destroyed it)", errOutOfDate, n)
+	}
+	return nil
+}
+
+// outOfDate reports a run that did nothing because its event no longer
+// holds; output is "applied" or "destroyed", set to false.
+func (s *session) outOfDate(err error, output string) {
+	msg := strings.TrimPrefix(err.Error(), errOutOfDate.Error()+": ")
+	s.d.Report.Infof("%s", msg)
+	s.d.Report.AddStepSummary("### 🔍 Preview of #" + strconv.Itoa(s.o.Preview.Number) + ": nothing done\n\n" + comment.Escape(msg) + ".\n")
+	s.d.Report.SetOutput(output, "false")
 }

@@ -65,6 +65,9 @@ type session struct {
 	backend state.Backend
 	prior   *state.Snapshot
 	unlock  func() // frees the deploy lock an op took, when the session closes
+	// underLock, when set, is asked right after an op took the lock: an
+	// error stops the op before it starts the adapter.
+	underLock func(ctx context.Context) error
 
 	reviewedHead string // apply: the head SHA of the merged pull request
 	// reviewedAdapter is the adapter version the reviewed plan recorded.
