@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
@@ -244,4 +245,48 @@ func shownLog(log string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestUnlockWhenTheRunsAPICannotAnswer: a holder whose run cannot be asked
+// about (no actions: read, an outage) may still be deploying: unlock
+// refuses unless force-unlock, as for a run in progress, and says why.
+func TestUnlockWhenTheRunsAPICannotAnswer(t *testing.T) {
+	for name, fault := range map[string]ghemu.Fault{
+		"no actions: read": {Status: 403, Message: "Resource not accessible by integration", Times: 100},
+		"an outage":        {Status: 503, Times: 100},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			holder := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "merge000", HeadBranch: "main"})
+			lock := h.plantLock(holder)
+			h.must(h.runner.Dispatch("main1"))
+			h.gh.Inject("GET /repos/{owner}/{repo}/actions/runs/{run_id}", fault)
+			r := h.run(map[string]string{"command": "unlock", "confirm-unlock": "default"})
+			if r.code != 1 || r.outputs["failure-reason"] != "lock-held" || !strings.Contains(r.log, "force-unlock: true") {
+				t.Errorf("exit %d %v, want lock-held asking for force-unlock\n%s", r.code, r.outputs, r.log)
+			}
+			if _, ok := h.gh.GetFile(stateBranch, lock); !ok {
+				t.Fatal("the lock of a run nobody could ask about was freed without force-unlock")
+			}
+			h.gh.ClearFaults()
+			h.gh.Inject("GET /repos/{owner}/{repo}/actions/runs/{run_id}", fault)
+			r = h.run(map[string]string{"command": "unlock", "confirm-unlock": "default", "force-unlock": "true"})
+			if r.code != 0 || r.outputs["unlocked"] != "true" {
+				t.Errorf("forced: exit %d %v\n%s", r.code, r.outputs, r.log)
+			}
+			// Once the lock has expired, the next deploy takes it over
+			// anyway: unlock frees it without force.
+			h.plantLock(holder)
+			h.gh.Advance(2 * time.Hour)
+			h.gh.ClearFaults()
+			h.gh.Inject("GET /repos/{owner}/{repo}/actions/runs/{run_id}", fault)
+			r = h.run(map[string]string{"command": "unlock", "confirm-unlock": "default"})
+			if r.code != 0 || r.outputs["unlocked"] != "true" {
+				t.Errorf("expired: exit %d %v\n%s", r.code, r.outputs, r.log)
+			}
+			if c := h.gh.Commits(stateBranch); !strings.Contains(c[len(c)-1].Message, "the lock expired at") {
+				t.Errorf("the unlock's commit does not say the lock had expired: %q", c[len(c)-1].Message)
+			}
+		})
+	}
 }

@@ -57,6 +57,9 @@ func (s *session) unlockTarget(ctx context.Context) error {
 	case errors.Is(err, state.ErrHolderRunning):
 		return fail(ReasonLockHeld, "Wait for that run, or cancel it; if it is stuck and you are sure nothing is deploying, "+
 			s.o.Surface.SetLower("force-unlock", "true")+".", err)
+	case errors.Is(err, state.ErrHolderUnknown):
+		return fail(ReasonLockHeld, "Give the job actions: read, so unlock can ask whether that run still runs; or wait for the lock to expire; if you are sure nothing is deploying, "+
+			s.o.Surface.SetLower("force-unlock", "true")+".", err)
 	case errors.Is(err, state.ErrNotWritable):
 		return fail(ReasonStateNotWritable, notWritableHint[len("Nothing was deployed. "):], err)
 	case err != nil:

@@ -16,6 +16,11 @@ var ErrNotLocked = errors.New("the target is not locked")
 // run that is still in progress.
 var ErrHolderRunning = errors.New("the run holding the lock is still in progress")
 
+// ErrHolderUnknown is matched when unlock refuses to free a lock whose
+// run could not be asked about (no actions: read, an outage) and which
+// has not expired: that run may still be deploying.
+var ErrHolderUnknown = errors.New("whether the run holding the lock still runs is not known")
+
 // holderGone says whether the run attempt holding a lock has ended, so
 // its lock protects nothing: a later attempt of the same run (a re-run
 // after a runner died) knows without asking; another run's holder is
@@ -80,7 +85,9 @@ func (l *contentsLock) unlock(ctx context.Context, by Holder, force bool) (*Hold
 	}
 	status := "its run could not be asked about (actions: read)"
 	if cur.RunID != 0 {
-		if run, _, err := l.gh.Actions.GetWorkflowRunByID(ctx, l.owner, l.repo, cur.RunID); err == nil {
+		run, _, err := l.gh.Actions.GetWorkflowRunByID(ctx, l.owner, l.repo, cur.RunID)
+		switch {
+		case err == nil:
 			gone, why := runEnded(run, cur)
 			status = why
 			if !gone {
@@ -89,6 +96,13 @@ func (l *contentsLock) unlock(ctx context.Context, by Holder, force bool) (*Hold
 					return cur, fmt.Errorf("%w: %s holds %s (%s)", ErrHolderRunning, cur.describe(), l.path, status)
 				}
 			}
+		case expired(cur, l.opts.now()):
+			status = "its run could not be asked about, and the lock expired at " + cur.Expires
+		case !force:
+			// Not known to have ended is not known to be done: it
+			// may be deploying right now.
+			return cur, fmt.Errorf("%w: %s holds %s until %s, and its run could not be asked about (%v), so it may still be deploying",
+				ErrHolderUnknown, cur.describe(), l.path, cur.Expires, err)
 		}
 	}
 	msg := fmt.Sprintf("arena-deploy: unlock %s by %s in run %d: it was held by %s; %s [skip ci]", cur.Target, orUnknown(by.Actor), by.RunID, cur.describe(), status)
