@@ -270,6 +270,11 @@ func TestGarbledAnswersAreGitHubs(t *testing.T) {
 				pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 				h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
 				h.planPR(pr, in)
+				if strings.Contains(tc.route, "compare") {
+					// A commit between the state's and this push's: the state's
+					// commit is then not this push's before, and is compared.
+					h.gh.Mainline("other000")
+				}
 				h.merge(pr, "merge222", "Merge pull request #2")
 				h.gh.ResetLog()
 				h.gh.Inject(tc.route, ghemu.Fault{Garble: true, Times: times})

@@ -27,7 +27,13 @@ type Info struct {
 	ExpiresAt time.Time
 	RunID     int64
 	HeadSHA   string
-	FromFork  bool
+	// HeadBranch is the branch of the run that uploaded it, as GitHub
+	// binds it (a tag's name for a tag's run).
+	HeadBranch string
+	FromFork   bool
+	// Digest is GitHub's sha256 of the uploaded zip ("sha256:<hex>"; empty
+	// where the server does not say).
+	Digest string
 }
 
 // Finder finds and downloads artifacts of the repository's runs.
@@ -54,18 +60,20 @@ type restArtifact struct {
 	Expired     bool      `json:"expired"`
 	CreatedAt   time.Time `json:"created_at"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	Digest      string    `json:"digest"`
 	WorkflowRun *struct {
 		ID               int64  `json:"id"`
 		RepositoryID     int64  `json:"repository_id"`
 		HeadRepositoryID int64  `json:"head_repository_id"`
 		HeadSHA          string `json:"head_sha"`
+		HeadBranch       string `json:"head_branch"`
 	} `json:"workflow_run"`
 }
 
 func (a *restArtifact) info() Info {
-	info := Info{ID: a.ID, Name: a.Name, Size: a.Size, Expired: a.Expired, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt}
+	info := Info{ID: a.ID, Name: a.Name, Size: a.Size, Expired: a.Expired, CreatedAt: a.CreatedAt, ExpiresAt: a.ExpiresAt, Digest: a.Digest}
 	if a.WorkflowRun != nil {
-		info.RunID, info.HeadSHA = a.WorkflowRun.ID, a.WorkflowRun.HeadSHA
+		info.RunID, info.HeadSHA, info.HeadBranch = a.WorkflowRun.ID, a.WorkflowRun.HeadSHA, a.WorkflowRun.HeadBranch
 		info.FromFork = a.WorkflowRun.HeadRepositoryID != 0 && a.WorkflowRun.HeadRepositoryID != a.WorkflowRun.RepositoryID
 	}
 	return info

@@ -505,10 +505,8 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 	lockOpts := state.LockOptions{TTL: s.lockTTL(), Now: s.now, Sleep: s.d.Sleep, Warn: s.d.Report.Warningf}
 	switch s.o.StateBackend {
 	case "artifact":
-		runs := &state.GitHubRuns{GH: s.stateGitHub(), Owner: g.Owner, Repo: g.Repo}
 		a := &state.Artifact{Finder: artifacts.NewFinder(s.stateGitHub(), g.Owner, g.Repo, s.d.BlobClient), Name: s.target.StateArtifact(), LegacyName: s.target.LegacyStateArtifact(),
-			Env: s.env, RetentionDays: s.o.RetentionDays, Now: s.now, Warn: s.d.Report.Warningf,
-			Runs: runs, History: runs, Repo: g.Owner + "/" + g.Repo, DefaultBranch: defaultBranch(g)}
+			Env: s.env, RetentionDays: s.o.RetentionDays, Now: s.now, Warn: s.d.Report.Warningf, Trust: s.stateTrust()}
 		if write && s.d.Uploader != nil {
 			a.Uploader = s.d.Uploader
 		}

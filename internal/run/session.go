@@ -63,6 +63,7 @@ type session struct {
 	warnings      []string
 
 	backend state.Backend
+	trust   *state.Trust // who may have written state (provenance.go)
 	prior   *state.Snapshot
 	unlock  func() // frees the deploy lock an op took, when the session closes
 	// underLock, when set, is asked right after an op took the lock: an

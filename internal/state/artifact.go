@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"strconv"
 	"time"
-
-	"github.com/google/go-github/v60/github"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -44,140 +41,44 @@ const stateNames = 2
 // the save fails ErrConflict with both kept.
 type Artifact struct {
 	Finder *artifacts.Finder
-	Runs   RunLister // the runs behind artifacts, for trust
-	// History says whether the commit of the state's run is in the default
-	// branch's history (nil: not asked). A tag named like the default branch
-	// runs its own commit's workflow with that head_branch.
-	History  History
+	// Trust says which runs wrote a state artifact that may be read.
+	Trust    *Trust
 	Uploader uploader // nil: read-only (pull request runs)
 	Name     string
 	// LegacyName is the name before targets (arena-state-<env>): read
 	// when no state has the target's name yet, so it is carried over once.
 	LegacyName    string
 	Env           string
-	DefaultBranch string
-	Repo          string // owner/name
 	RetentionDays int
 	Now           func() time.Time
 	Warn          func(format string, args ...any)
 
-	savedAs  string          // the name the last Save wrote
-	trusted  map[int64]bool  // run id → trusted, asked once per run
-	onBranch map[string]bool // commit → in the default branch's history
+	savedAs string // the name the last Save wrote
 }
 
 // Describe implements Backend.
 func (a *Artifact) Describe() string { return "artifact " + a.Name }
 
-// RunLister lists the workflow runs of a commit.
-type RunLister interface {
-	RunsOf(ctx context.Context, headSHA string) ([]Run, error)
-}
-
-// GitHubRuns lists runs through the REST API.
-type GitHubRuns struct {
-	GH          *github.Client
-	Owner, Repo string
-}
-
-// RunsOf implements RunLister.
-func (g *GitHubRuns) RunsOf(ctx context.Context, headSHA string) ([]Run, error) {
-	var out []Run
-	opt := &github.ListWorkflowRunsOptions{HeadSHA: headSHA, ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		runs, resp, err := g.GH.Actions.ListRepositoryWorkflowRuns(ctx, g.Owner, g.Repo, opt)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range runs.WorkflowRuns {
-			out = append(out, Run{ID: r.GetID(), Event: r.GetEvent(), HeadBranch: r.GetHeadBranch(), HeadRepo: r.GetHeadRepository().GetFullName()})
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
-}
-
-// History says whether a commit is in a branch's history.
-type History interface {
-	OnBranch(ctx context.Context, sha, branch string) (bool, error)
-}
-
-// OnBranch implements History: the branch is the commit or comes after it.
-func (g *GitHubRuns) OnBranch(ctx context.Context, sha, branch string) (bool, error) {
-	cmp, resp, err := g.GH.Repositories.CompareCommits(ctx, g.Owner, g.Repo, sha, branch, &github.ListOptions{PerPage: 1})
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return cmp.GetStatus() == "ahead" || cmp.GetStatus() == "identical", nil
-}
-
-// Run is what trust needs to know of a workflow run.
-type Run struct {
-	ID         int64
-	Event      string
-	HeadBranch string
-	HeadRepo   string // owner/name
-}
-
-// trustedEvents are the events whose runs on the default branch may write
-// state: never a pull request's.
-var trustedEvents = map[string]bool{"push": true, "workflow_dispatch": true, "schedule": true}
-
-// Trusted says whether a run may have written state.
-func (a *Artifact) Trusted(r Run) bool {
-	return trustedEvents[r.Event] && r.HeadBranch == a.DefaultBranch && (a.Repo == "" || r.HeadRepo == "" || r.HeadRepo == a.Repo)
-}
-
 func (a *Artifact) trust(ctx context.Context, info *artifacts.Info) (bool, error) {
-	if info.FromFork || info.RunID == 0 {
-		return false, nil
-	}
-	if ok, seen := a.trusted[info.RunID]; seen {
-		return ok, nil
-	}
-	if a.trusted == nil {
-		a.trusted = map[int64]bool{}
-	}
-	if a.Runs == nil {
-		return false, nil
-	}
-	runs, err := a.Runs.RunsOf(ctx, info.HeadSHA)
+	ok, checked, err := a.Trust.Run(ctx, info)
 	if err != nil {
 		return false, fmt.Errorf("check who wrote the state artifact %d: %w", info.ID, err)
 	}
-	for _, r := range runs {
-		a.trusted[r.ID] = a.Trusted(r)
-	}
-	if !a.trusted[info.RunID] && a.Warn != nil {
+	if !ok && checked && a.Warn != nil {
 		a.Warn("Ignored the state artifact %d: its run %d is not a push, workflow_dispatch or schedule run of %s on %s (a pull request's artifact is never trusted as state).",
-			info.ID, info.RunID, a.Repo, a.DefaultBranch)
+			info.ID, info.RunID, a.Trust.Repo, a.Trust.DefaultBranch)
 	}
-	return a.trusted[info.RunID], nil
+	return ok, nil
 }
 
 func (a *Artifact) onDefaultBranch(ctx context.Context, info *artifacts.Info) (bool, error) {
-	if a.History == nil {
-		return true, nil
-	}
-	if ok, seen := a.onBranch[info.HeadSHA]; seen {
-		return ok, nil
-	}
-	ok, err := a.History.OnBranch(ctx, info.HeadSHA, a.DefaultBranch)
+	ok, checked, err := a.Trust.OnDefaultBranch(ctx, info.HeadSHA)
 	if err != nil {
 		return false, fmt.Errorf("check the commit of the state artifact %d: %w", info.ID, err)
 	}
-	if a.onBranch == nil {
-		a.onBranch = map[string]bool{}
-	}
-	a.onBranch[info.HeadSHA] = ok
-	if !ok && a.Warn != nil {
+	if !ok && checked && a.Warn != nil {
 		a.Warn("Ignored the state artifact %d: the commit %s of its run %d is not in %s's history (a tag or another ref named %s runs its own workflow).",
-			info.ID, short(info.HeadSHA), info.RunID, a.DefaultBranch, a.DefaultBranch)
+			info.ID, short(info.HeadSHA), info.RunID, a.Trust.DefaultBranch, a.Trust.DefaultBranch)
 	}
 	return ok, nil
 }
@@ -330,7 +231,7 @@ func (a *Artifact) forked(ctx context.Context, live []artifacts.Info, newest *ar
 		return fmt.Errorf("%w: %s: artifacts %d (run %d) and %d (run %d) were both written from the same state (artifact %d) by runs that raced without the deploy lock; "+
 			"one of them failed state-conflict. Keep the state that matches what is deployed: delete the other artifact "+
 			"(gh api -X DELETE repos/%s/actions/artifacts/<id>), then re-run. The deploy lock on the state branch (a token that may push to it) prevents this",
-			ErrConflict, a.Name, newest.ID, newest.RunID, o.ID, o.RunID, *rec.BaseArtifact, a.Repo)
+			ErrConflict, a.Name, newest.ID, newest.RunID, o.ID, o.RunID, *rec.BaseArtifact, a.Trust.Repo)
 	}
 	return nil
 }

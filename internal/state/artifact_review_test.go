@@ -18,8 +18,9 @@ func artifactBackend(t *testing.T, s *ghemu.Server, sha string) *Artifact {
 		t.Fatal(err)
 	}
 	gh := s.GitHubClient(ghemu.DefaultToken)
-	return &Artifact{Finder: artifacts.NewFinder(gh, ghemu.DefaultOwner, ghemu.DefaultRepo, s.Client()), Runs: &GitHubRuns{GH: gh, Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo},
-		Uploader: up, Name: "arena-state-prod", Env: "prod", DefaultBranch: "main", Repo: ghemu.DefaultOwner + "/" + ghemu.DefaultRepo, Now: s.Now}
+	return &Artifact{Finder: artifacts.NewFinder(gh, ghemu.DefaultOwner, ghemu.DefaultRepo, s.Client()),
+		Trust:    &Trust{Runs: &GitHubRuns{GH: gh, Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo}, DefaultBranch: "main", Repo: ghemu.DefaultOwner + "/" + ghemu.DefaultRepo},
+		Uploader: up, Name: "arena-state-prod", Env: "prod", Now: s.Now}
 }
 
 // TestArtifactLoserIsNotTheNextState: two runs save from the same state
