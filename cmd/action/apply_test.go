@@ -193,6 +193,7 @@ func TestStalePlans(t *testing.T) {
 		st.State = base64.StdEncoding.EncodeToString(pretty)
 		b, _ := json.MarshalIndent(st, "", "  ")
 		h.setStateOf(".", "default", b)
+		h.adopt(nil, "the adapter's state, reformatted")
 		h.merge(pr, "merge222", "Merge pull request #2")
 		r := h.run(nil)
 		if r.code != 0 || r.outputs["updated"] != "1" {
@@ -404,9 +405,20 @@ func TestApplyAPICalls(t *testing.T) {
 		t.Errorf("%d calls for the lock and the state, want 5 (lock, record, tree, commit, ref)", state)
 	}
 	// Today's other calls: commit→PR, artifact list, run list, download,
-	// the token's identity, comment list, comment edit ×2.
-	if others := len(calls) - state; others != 8 {
-		t.Errorf("%d other calls, want 8", others)
+	// the token's identity, comment list, comment edit ×2; and the state's
+	// provenance: its witnesses' listing and the run list of the newest
+	// (its commit is the push's before: no compare).
+	if others := len(calls) - state; others != 10 {
+		t.Errorf("%d other calls, want 10", others)
+	}
+	witness := 0
+	for _, r := range h.gh.Requests() {
+		if r.Route == "GET /repos/{owner}/{repo}/actions/artifacts" && strings.Contains(r.Query, "arena-witness-") {
+			witness++
+		}
+	}
+	if witness != 1 {
+		t.Errorf("%d listings of the witnesses, want 1", witness)
 	}
 }
 

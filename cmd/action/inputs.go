@@ -47,7 +47,7 @@ var inputDefaults = map[string]string{
 var inputNames = []string{
 	"command", "environment", "config", "pack", "working-directory", "github-token", "adapter", "comment",
 	"fail-on", "retention-days", "state-backend", "state-path", "on-missing-plan", "on-stale-plan",
-	"confirm-destroy", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout", "adapter-timeout", "create-deployment",
+	"confirm-destroy", "confirm-adopt", "adopt-reason", "drift-issue", "fail-on-drift", "allow-adapter-change", "lock-timeout", "adapter-timeout", "create-deployment",
 	"adapter-install", "adapter-repo", "adapter-sha256", "adapter-allow-unverified", "allow-pull-request-target",
 	"mask-env", "adapter-oidc",
 	"state-branch",
@@ -120,7 +120,7 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		Command: in.get("command"), Environment: in.get("environment"), ConfigPath: in.get("config"),
 		PackPath: in.get("pack"), AdapterPath: in.get("adapter"), StateBackend: in.get("state-backend"),
 		StatePath: in.get("state-path"), OnMissingPlan: in.get("on-missing-plan"), OnStalePlan: in.get("on-stale-plan"),
-		Confirm: in.get("confirm-destroy"), ConfirmUnlock: in.get("confirm-unlock"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), RunnerTemp: getenv("RUNNER_TEMP"), Version: actionVersion(),
+		Confirm: in.get("confirm-destroy"), ConfirmUnlock: in.get("confirm-unlock"), ConfirmAdopt: in.get("confirm-adopt"), AdoptReason: in.get("adopt-reason"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), RunnerTemp: getenv("RUNNER_TEMP"), Version: actionVersion(),
 		AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
 		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH, Surface: on,
 	}
@@ -190,7 +190,7 @@ func capRetention(days int, repoMax string) (int, string) {
 
 func checkChoice(o *run.Options) error {
 	choices := []struct{ name, val, allowed string }{
-		{"command", o.Command, "auto plan apply status refresh destroy targets preview unlock"},
+		{"command", o.Command, "auto plan apply status refresh destroy adopt targets preview unlock"},
 		{"state-backend", o.StateBackend, "git artifact file"},
 		{"on-missing-plan", o.OnMissingPlan, "fail plan-and-apply"},
 		{"on-stale-plan", o.OnStalePlan, "fail replan"},

@@ -34,6 +34,22 @@ func (h *harness) dispatch(inputs map[string]string) result {
 	return h.run(inputs)
 }
 
+// adopt adopts the state of the default environment after a person checked
+// it (a workflow_dispatch of command adopt), and fails the test if it did
+// not.
+func (h *harness) adopt(inputs map[string]string, why string) result {
+	h.t.Helper()
+	in := map[string]string{"command": "adopt", "confirm-adopt": "default", "adopt-reason": why}
+	for k, v := range inputs {
+		in[k] = v
+	}
+	r := h.dispatch(in)
+	if r.code != 0 || r.outputs["adopted"] != "true" {
+		h.t.Fatalf("adopt: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	return r
+}
+
 func TestStatusAndRefreshWithDriftIssue(t *testing.T) {
 	h := deployed(t, nil)
 	r := h.dispatch(map[string]string{"command": "status"})

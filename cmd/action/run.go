@@ -334,6 +334,8 @@ func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 		return err
 	case run.CommandDestroy:
 		return run.Destroy(ctx, o, d)
+	case run.CommandAdopt:
+		return run.Adopt(ctx, o, d)
 	case run.CommandTargets:
 		_, err := run.Targets(ctx, o, d)
 		return err

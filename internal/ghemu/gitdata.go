@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // gitStore is a repository's Git objects and branch heads, as the Git Data
@@ -28,6 +29,7 @@ type gitCommit struct {
 	Tree    string
 	Parents []string
 	Message string
+	Author  string // login; "" is the github-actions bot
 }
 
 func (r *Repo) gitdb() *gitStore {
@@ -208,6 +210,79 @@ func (s *Server) gitRoutes(handle func(pattern, scope, level string, h handlerFu
 	handle("POST "+repo+"/git/commits", "contents", Write, s.createCommit)
 	handle("GET "+repo+"/git/commits/{commit_sha}", "contents", Read, s.getCommit)
 	handle("GET "+repo+"/compare/{basehead}", "contents", Read, s.compare)
+	handle("GET "+repo+"/commits", "contents", Read, s.listCommits)
+}
+
+// gitUser is a commit's author or committer as git records it.
+func gitUser(login string, at time.Time) map[string]any {
+	if login == "" {
+		login = BotLogin
+	}
+	return map[string]any{"name": login, "email": login + "@users.noreply.github.com", "date": ts(at)}
+}
+
+// listCommits lists the commits of a branch (or from a commit), newest
+// first along first parents, only those that changed path when it is
+// given: "the commit that last wrote this file".
+func (s *Server) listCommits(c *call) (int, any) {
+	q := c.r.URL.Query()
+	ref, p := q.Get("sha"), q.Get("path")
+	per, _ := strconv.Atoi(q.Get("per_page"))
+	if per <= 0 {
+		per = 30
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := c.repo.gitdb()
+	if ref == "" {
+		ref = c.repo.DefaultBranch
+	}
+	cur := g.heads[ref]
+	if cur == "" && g.commits[ref] != nil {
+		cur = ref
+	}
+	if cur == "" {
+		return c.fail(404, "No commit found for SHA: "+ref)
+	}
+	out := []any{}
+	for cur != "" && len(out) < per {
+		gc := g.commits[cur]
+		if gc == nil {
+			break
+		}
+		before := ""
+		if len(gc.Parents) > 0 {
+			if pc := g.commits[gc.Parents[0]]; pc != nil {
+				before = g.trees[pc.Tree][p]
+			}
+		}
+		if p == "" || g.trees[gc.Tree][p] != before {
+			out = append(out, c.restCommitJSON(gc))
+		}
+		cur = ""
+		if len(gc.Parents) > 0 {
+			cur = gc.Parents[0]
+		}
+	}
+	return 200, out
+}
+
+// restCommitJSON is a commit as the commits API lists it.
+func (c *call) restCommitJSON(gc *gitCommit) map[string]any {
+	parents := []any{}
+	for _, p := range gc.Parents {
+		parents = append(parents, map[string]any{"sha": p, "url": c.base() + "/commits/" + p, "html_url": "https://github.com/" + c.repo.FullName() + "/commit/" + p})
+	}
+	login := gc.Author
+	if login == "" {
+		login = BotLogin
+	}
+	who := gitUser(login, c.s.now)
+	return map[string]any{"sha": gc.SHA, "node_id": "C_" + gc.SHA[:8], "url": c.base() + "/commits/" + gc.SHA,
+		"html_url": "https://github.com/" + c.repo.FullName() + "/commit/" + gc.SHA, "comments_url": c.base() + "/commits/" + gc.SHA + "/comments",
+		"commit": map[string]any{"url": c.base() + "/git/commits/" + gc.SHA, "author": who, "committer": who, "comment_count": 0,
+			"message": strings.SplitN(gc.Message, "\x00", 2)[0], "tree": map[string]any{"sha": gc.Tree, "url": c.base() + "/git/trees/" + gc.Tree}},
+		"author": c.s.user(login), "committer": c.s.user(login), "parents": parents}
 }
 
 func (c *call) refJSON(name, sha string) map[string]any {
@@ -220,7 +295,7 @@ func (c *call) commitJSON(gc *gitCommit) map[string]any {
 	for _, p := range gc.Parents {
 		parents = append(parents, map[string]any{"sha": p, "url": c.base() + "/git/commits/" + p, "html_url": "https://github.com/" + c.repo.FullName() + "/commit/" + p})
 	}
-	who := map[string]any{"name": "github-actions[bot]", "email": "41898282+github-actions[bot]@users.noreply.github.com", "date": ts(c.s.now)}
+	who := gitUser(gc.Author, c.s.now)
 	return map[string]any{"sha": gc.SHA, "node_id": "C_" + gc.SHA[:8], "url": c.base() + "/git/commits/" + gc.SHA,
 		"html_url": "https://github.com/" + c.repo.FullName() + "/commit/" + gc.SHA, "author": who, "committer": who,
 		"message": strings.SplitN(gc.Message, "\x00", 2)[0], "tree": map[string]any{"sha": gc.Tree, "url": c.base() + "/git/trees/" + gc.Tree},
@@ -475,7 +550,11 @@ func (s *Server) createCommit(c *call) (int, any) {
 			return c.fail(422, "Parent SHA does not exist or is not a commit object")
 		}
 	}
-	return 201, c.commitJSON(g.putCommit(in.Tree, in.Parents, in.Message))
+	gc := g.putCommit(in.Tree, in.Parents, in.Message)
+	if c.token.Login != BotLogin {
+		gc.Author = c.token.Login
+	}
+	return 201, c.commitJSON(gc)
 }
 
 func (s *Server) getCommit(c *call) (int, any) {

@@ -248,6 +248,17 @@ func (s *Server) SetFile(branch, path string, content []byte) {
 	s.commitFiles(s.repo(), branch, "seed "+path)
 }
 
+// SetFileAs is SetFile by someone else than the bot: a collaborator
+// pushing to the branch (the commit names author).
+func (s *Server) SetFileAs(branch, path string, content []byte, author string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setFile(s.repo(), branch, path, content)
+	sha := s.commitFiles(s.repo(), branch, "edit "+path)
+	s.repo().gitdb().commits[sha].Author = author
+	return sha
+}
+
 func (s *Server) setFile(r *Repo, branch, path string, content []byte) *File {
 	if r.files[branch] == nil {
 		r.files[branch] = map[string]*File{}
@@ -364,4 +375,24 @@ func (s *Server) Runs() []*Run {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]*Run(nil), s.repo().runs...)
+}
+
+// DeleteArtifact deletes an artifact of the default repo, as someone with
+// actions: write could.
+func (s *Server) DeleteArtifact(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.repo().artifacts {
+		if a.ID == id {
+			a.Deleted = true
+		}
+	}
+}
+
+// DeleteFile removes a file from a branch of the default repo, as a commit.
+func (s *Server) DeleteFile(branch, path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.repo().files[branch], path)
+	s.commitFiles(s.repo(), branch, "delete "+path)
 }

@@ -261,6 +261,9 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 		}
 		return ref, nil
 	}
+	if errors.Is(err, state.ErrUnwitnessed) {
+		return ref, s.unwitnessed(err)
+	}
 	kept := s.keepState(ctx, st, sha)
 	if errors.Is(err, state.ErrNotWritable) {
 		return "", fail(ReasonStateNotWritable, "The deploy happened; its state was not written to "+s.backend.Describe()+" but "+kept+
@@ -528,7 +531,7 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 			// commit), and the first release's file (the state alone) read
 			// until a write adds the record.
 			return &state.Branch{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, StatePath: file, Env: s.env, Lock: lockOpts,
-				Legacy: &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env}}
+				Legacy: &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env}, Witness: s.witness(write)}
 		}
 		// The state of earlier versions, carried over once: writers read it
 		// from the branch, plans from the checkout.
@@ -537,6 +540,6 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 			legacy = &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env}
 		}
 		return &state.Branch{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: s.o.StateBranch, Dir: s.target.StateDir(), Env: s.env,
-			Legacy: legacy, Lock: lockOpts}
+			Legacy: legacy, Lock: lockOpts, Witness: s.witness(write)}
 	}
 }

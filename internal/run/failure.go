@@ -58,14 +58,20 @@ const (
 	ReasonDriftDetected    = "drift-detected"
 	ReasonDestroyRefused   = "destroy-not-confirmed"
 	ReasonUnlockRefused    = "unlock-not-confirmed"
-	ReasonInternal         = "internal-error"
-	ReasonAdapterInstall   = "adapter-install-failed"
-	ReasonAdapterChecksum  = "adapter-checksum-mismatch"
-	ReasonAdapterUnverif   = "adapter-unverified"
-	ReasonStateOtherEnv    = "state-other-environment"
-	ReasonStateExpired     = "state-expired"
-	ReasonPackTooLarge     = "pack-too-large"
-	ReasonPackInvalid      = "pack-invalid"
+	// ReasonStateUntrusted: the stored state is not proven to come from a
+	// trusted run (a witness; internal/state), so it is not used.
+	ReasonStateUntrusted = "state-untrusted"
+	// ReasonAdoptRefused: adopt without confirm-adopt naming the
+	// environment, or without adopt-reason.
+	ReasonAdoptRefused    = "adopt-not-confirmed"
+	ReasonInternal        = "internal-error"
+	ReasonAdapterInstall  = "adapter-install-failed"
+	ReasonAdapterChecksum = "adapter-checksum-mismatch"
+	ReasonAdapterUnverif  = "adapter-unverified"
+	ReasonStateOtherEnv   = "state-other-environment"
+	ReasonStateExpired    = "state-expired"
+	ReasonPackTooLarge    = "pack-too-large"
+	ReasonPackInvalid     = "pack-invalid"
 	// ReasonMethodNotSupported: the adapter does not offer the command
 	// (it answered -32601): Vertex has neither status nor destroy.
 	ReasonMethodNotSupported = "method-not-supported"
@@ -267,6 +273,8 @@ var reasonHints = map[string]string{
 	ReasonPackInvalid:     "Commit the pack as packc compile writes it: one JSON object, UTF-8.",
 	ReasonGitHubAPI:       "Check the token's permissions (arena-deploy-action's docs/permissions.md) and GitHub's status, then re-run.",
 	ReasonInternal:        "This is a bug in arena-deploy-action if it persists; please report it with the log.",
+	ReasonStateUntrusted:  "Nothing was deployed. Check the state the message names; if it is what is deployed, run command: adopt with confirm-adopt: <environment> and adopt-reason (docs/security.md).",
+	ReasonAdoptRefused:    "Check the state, then set confirm-adopt to the environment's name and adopt-reason to why it is right.",
 	ReasonMethodNotSupported: "The adapter does not offer this command (it answered -32601, method not found); use the provider's own tools for it. " +
 		"Nothing was changed.",
 	ReasonEvalMissing: "Run the evaluation (promptarena's test action, or promptarena run --ci --format json,junit --out <folder>) in an earlier step of this job, " +
@@ -338,6 +346,10 @@ func classify(err error, on surface.Surface) (reason, hint string) {
 		return ReasonSuperseded, ""
 	case errors.Is(err, state.ErrExpired):
 		return ReasonStateExpired, ""
+	case errors.Is(err, state.ErrUntrusted):
+		return ReasonStateUntrusted, ""
+	case errors.Is(err, state.ErrWitnessUnreadable):
+		return ReasonGitHubAPI, "Nothing was deployed. Give the job actions: read: every command but plan proves where the state came from by its witness artifacts (docs/permissions.md)."
 	case errors.Is(err, deploy.ErrNotAdapter):
 		return ReasonAdapterFailed, hintNotAdapter(on)
 	case errors.Is(err, evalresults.ErrNotFound):

@@ -110,6 +110,20 @@ func (s *session) loadPlanState(ctx context.Context) error {
 	err := s.loadState(ctx)
 	var er *github.ErrorResponse
 	b, onBranch := s.backend.(*state.Branch)
+	if err == nil && onBranch && b.Witness != nil {
+		// The pack the pull request's is shown against must be the one
+		// the proven record names (read once: the pack diff reuses it).
+		if _, perr := b.LoadDeployedPack(ctx); errors.Is(perr, state.ErrUntrusted) {
+			return s.untrusted(perr)
+		}
+	}
+	if onBranch && errors.Is(err, state.ErrWitnessUnreadable) {
+		// A plan is for review: apply proves the state under its lock.
+		s.d.Report.Infof("Where the deploy state came from was not checked: this token may not list artifacts (%s). "+
+			"The apply of this plan checks it and refuses a state no trusted run wrote; grant the plan job actions: read to see that here.", er0(err))
+		b.Witness = nil
+		return s.loadState(ctx)
+	}
 	if err == nil || !onBranch || !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusForbidden {
 		return err
 	}
@@ -117,6 +131,14 @@ func (s *session) loadPlanState(ctx context.Context) error {
 		b.Branch, er.Message, b.Legacy.Describe())
 	s.backend = b.Legacy
 	return s.loadState(ctx)
+}
+
+func er0(err error) string {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) {
+		return er.Message
+	}
+	return err.Error()
 }
 
 func (s *session) holder() state.Holder {

@@ -67,6 +67,7 @@ func Status(ctx context.Context, o *Options, d *Deps) (*StatusResult, error) {
 		return res, err
 	}
 	s.keepStateArtifact(ctx, "status")
+	s.keepWitness(ctx)
 	return res, nil
 }
 
@@ -173,6 +174,7 @@ func (s *session) refresh(ctx context.Context) (*StatusResult, error) {
 	}
 	if !written {
 		s.keepStateArtifact(ctx, "refresh")
+		s.keepWitness(ctx)
 	}
 	if s.o.DriftIssue && s.d.GitHub != nil {
 		n, err := s.syncDriftIssue(ctx, res)
@@ -228,7 +230,7 @@ func (s *session) recordRefresh(ctx context.Context, res *StatusResult) (bool, e
 	defer release()
 	cur, err := s.backend.Load(ctx)
 	if err != nil {
-		return false, err
+		return false, s.untrusted(err)
 	}
 	if cur.Version != s.prior.Version {
 		s.d.Report.Warningf("A deploy wrote the state while this refresh ran; its state is newer, so the refresh result was not recorded.")
@@ -240,6 +242,9 @@ func (s *session) recordRefresh(ctx context.Context, res *StatusResult) (bool, e
 	if _, err := s.backend.Save(ctx, &state.Write{State: &st, Message: "arena-deploy: refresh " + s.env, Now: s.now()}, cur); err != nil {
 		if errors.Is(err, state.ErrNotWritable) {
 			return false, fail(ReasonStateNotWritable, notWritableHint, err)
+		}
+		if errors.Is(err, state.ErrUnwitnessed) {
+			return true, s.unwitnessed(err)
 		}
 		return false, fail(ReasonGitHubAPI, "The refresh result was not recorded; re-run it.", err)
 	}
@@ -340,7 +345,9 @@ func (s *session) teardown(ctx context.Context) (bool, error) {
 	// What was destroyed is recorded even if the run is being cancelled.
 	gctx, cancel := grace.Context(ctx, s.d.Grace)
 	defer cancel()
-	if err := s.backend.Delete(gctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
+	if err := s.backend.Delete(gctx, s.prior, "arena-deploy: destroy "+s.env); errors.Is(err, state.ErrUnwitnessed) {
+		return true, s.unwitnessed(err)
+	} else if err != nil {
 		return false, fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)
 	}
 	s.d.Report.AddStepSummary(comment.RenderDestroy(s.env, results, s.statusFooter()))

@@ -25,6 +25,7 @@ const (
 	CommandStatus  = "status"
 	CommandRefresh = "refresh"
 	CommandDestroy = "destroy"
+	CommandAdopt   = "adopt"
 	CommandTargets = "targets"
 	CommandPreview = "preview"
 	CommandUnlock  = "unlock"
@@ -64,10 +65,14 @@ type Options struct {
 	ConfirmUnlock string
 	ForceUnlock   bool
 	// Notify says where and when to notify people (notify-webhook).
-	Notify             NotifyOptions
-	DriftIssue         bool
-	FailOnDrift        bool
-	AllowAdapterChange bool
+	Notify NotifyOptions
+	// ConfirmAdopt (confirm-adopt) and AdoptReason (adopt-reason): adopt
+	// runs only when the first names the environment, and records the
+	// second.
+	ConfirmAdopt, AdoptReason string
+	DriftIssue                bool
+	FailOnDrift               bool
+	AllowAdapterChange        bool
 	// CreateDeployment records each apply as a GitHub Deployment with
 	// statuses (create-deployment).
 	CreateDeployment bool

@@ -377,11 +377,12 @@ func (s *session) close() {
 	}
 }
 
-// loadState reads the prior state from the backend.
+// loadState reads the prior state from the backend: only a state proven
+// to come from a trusted run (provenance.go).
 func (s *session) loadState(ctx context.Context) error {
 	snap, err := s.backend.Load(ctx)
 	if err != nil {
-		return err
+		return s.untrusted(err)
 	}
 	s.prior = snap
 	return nil

@@ -51,8 +51,12 @@ type Branch struct {
 	// on the default branch), read once when the folder has no record yet.
 	Legacy Backend
 	Lock   LockOptions
+	// Witness proves where the record came from (nil: it is not asked).
+	Witness *Witness
 
-	held *heldLock
+	held   *heldLock
+	loaded *Snapshot // the last proven load
+	pack   *packRead
 }
 
 // Describe implements Backend.
@@ -195,15 +199,30 @@ func readBlob(ctx context.Context, gh *github.Client, owner, repo, sha string) (
 
 // Load implements Backend. It reads record.json alone (it carries the
 // state's bytes); a folder without one is new, and the state of earlier
-// versions is carried over from Legacy.
+// versions is carried over from Legacy. With a Witness, the record is
+// used only once proven (see Witness): before it is even parsed.
 func (b *Branch) Load(ctx context.Context) (*Snapshot, error) {
 	raw, sha, err := b.readFile(ctx, RecordFile)
 	if err != nil {
 		return nil, err
 	}
+	var snap *Snapshot
 	if raw == nil {
-		return b.migrate(ctx)
+		snap, err = b.migrate(ctx)
+	} else {
+		snap, err = b.parse(raw, sha)
 	}
+	if perr := b.prove(ctx, snap, sha); perr != nil {
+		return nil, perr
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.loaded = snap
+	return snap, nil
+}
+
+func (b *Branch) parse(raw []byte, sha string) (*Snapshot, error) {
 	var rec Record
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return nil, fmt.Errorf("load state %s: %w: %s is not JSON (%v)", b.Describe(), deploy.ErrCorrupt, RecordFile, err)
@@ -218,6 +237,59 @@ func (b *Branch) Load(ctx context.Context) (*Snapshot, error) {
 	}
 	snap.State, snap.Raw = st, []byte(rec.State)
 	return snap, nil
+}
+
+// prove checks the record (blob sha record, "" for none) by its witness,
+// and keeps the proof in snap. A state carried over from an earlier
+// version's file has no witness: it is proven by nobody.
+func (b *Branch) prove(ctx context.Context, snap *Snapshot, record string) error {
+	if b.Witness == nil {
+		return nil
+	}
+	proof, err := b.Witness.Check(ctx, b.Describe(), record)
+	var untrusted *UntrustedError
+	if err == nil && proof == nil && snap != nil && snap.Migrated != "" {
+		untrusted = &UntrustedError{Store: b.Describe(), Legacy: true,
+			Reason: "the state is " + snap.Migrated + ", written by a version of arena-deploy-action before witnesses (or by hand), and no run has proven it since"}
+		untrusted.Commit, untrusted.Author = b.lastCommit(ctx, b.Legacy)
+		err = untrusted
+	} else if errors.As(err, &untrusted) && record != "" {
+		untrusted.Commit, untrusted.Author = b.lastCommit(ctx, nil)
+	}
+	if untrusted != nil {
+		untrusted.Snapshot = snap
+		return untrusted
+	}
+	if err != nil {
+		return fmt.Errorf("load state %s: %w", b.Describe(), err)
+	}
+	if snap != nil {
+		snap.Proof = proof
+	}
+	return nil
+}
+
+// lastCommit is the commit that last changed the record (or the file of
+// the earlier version), and the author it names, for a message: anyone
+// can write any author into a commit, so it is never trusted.
+func (b *Branch) lastCommit(ctx context.Context, legacy Backend) (string, string) {
+	if g, ok := legacy.(*Git); ok {
+		return b.lastCommitOf(ctx, g.Path, g.Branch)
+	}
+	return b.lastCommitOf(ctx, b.file(RecordFile), b.Branch)
+}
+
+func (b *Branch) lastCommitOf(ctx context.Context, p, branch string) (string, string) {
+	commits, _, err := b.GH.Repositories.ListCommits(ctx, b.Owner, b.Repo, &github.CommitsListOptions{SHA: branch, Path: p, ListOptions: github.ListOptions{PerPage: 1}})
+	if err != nil || len(commits) == 0 {
+		return "", ""
+	}
+	c := commits[0]
+	who := c.GetAuthor().GetLogin()
+	if who == "" {
+		who = c.GetCommit().GetAuthor().GetName()
+	}
+	return c.GetSHA(), who
 }
 
 // migrate reads the state of earlier versions, once: the first save on the
@@ -276,11 +348,36 @@ func (b *Branch) Save(ctx context.Context, w *Write, base *Snapshot) (string, er
 			deletes = append(deletes, DeployedPackFile)
 		}
 	}
+	// The witness goes first: a record that lands always has one (a write
+	// that never lands leaves a witness naming it, and the next run stops,
+	// rightly: what this run deployed is not what the store says). If the
+	// witness cannot be uploaded, the state is written all the same (it
+	// says what is deployed) and the run fails ErrUnwitnessed.
+	var vouchErr error
+	if b.Witness != nil {
+		vouchErr = b.Witness.Vouch(ctx, b.Describe(), BlobSHA(recRaw))
+	}
 	sha, err := b.commit(ctx, files, deletes, base, w.Message)
 	if err != nil {
 		return "", err
 	}
+	b.loaded = nil
+	if vouchErr != nil {
+		return sha, fmt.Errorf("%w (commit %s): %v", ErrUnwitnessed, short(sha), vouchErr)
+	}
 	return sha, nil
+}
+
+// Renew uploads this run's witness of the record loaded (and proven) last,
+// when it expires soon: the listing keeps an expired witness's run and
+// digest, but GitHub may drop it in time. The caller holds the lock, so no
+// write lands in between; false: nothing was due.
+func (b *Branch) Renew(ctx context.Context, now time.Time) (bool, error) {
+	snap := b.loaded
+	if b.Witness == nil || snap == nil || snap.Version == "" || !snap.Proof.Due(now) {
+		return false, nil
+	}
+	return true, b.Witness.Vouch(ctx, b.Describe(), snap.Version)
 }
 
 // Delete implements Backend: the state and the pack go, the record stays
@@ -460,10 +557,42 @@ func serialOf(raw []byte) string {
 }
 
 // LoadFile is a file kept beside the state (Write.Files), as the branch
-// holds it now; nil when there is none.
+// holds it now; nil when there is none. With a Witness, only the file the
+// proven record names.
 func (b *Branch) LoadFile(ctx context.Context, name string) ([]byte, error) {
-	raw, _, err := b.readFile(ctx, name)
-	return raw, err
+	return b.pinned(ctx, name, func(r *Record) string { return r.Files[name] })
+}
+
+// pinned reads a file kept beside the state and, with a Witness, checks it
+// is the one the proven record names (pin gives its blob sha): another is
+// ErrUntrusted; one the record does not name is ignored.
+func (b *Branch) pinned(ctx context.Context, name string, pin func(*Record) string) ([]byte, error) {
+	raw, sha, err := b.readFile(ctx, name)
+	if err != nil || raw == nil || b.Witness == nil {
+		return raw, err
+	}
+	snap := b.loaded
+	if snap == nil {
+		if snap, err = b.Load(ctx); err != nil {
+			return nil, err
+		}
+	}
+	want := ""
+	if snap.Record != nil {
+		want = pin(snap.Record)
+	}
+	switch {
+	case want == "":
+		if b.Lock.Warn != nil {
+			b.Lock.Warn("Ignored %s in %s: the state's record does not name it, so no trusted run wrote it.", name, b.Describe())
+		}
+		return nil, nil
+	case sha != want:
+		commit, author := b.lastCommitOf(ctx, b.file(name), b.Branch)
+		return nil, &UntrustedError{Store: b.Describe(), Snapshot: snap, Commit: commit, Author: author,
+			Reason: name + " is not the one the state's record names: it was changed after the run that wrote the record"}
+	}
+	return raw, nil
 }
 
 // LoadDeployedPack is the exact pack bytes last applied to the target (nil
@@ -472,6 +601,17 @@ func (b *Branch) LoadDeployedPack(ctx context.Context) ([]byte, error) {
 	if b.file(DeployedPackFile) == "" {
 		return nil, nil
 	}
-	raw, _, err := b.readFile(ctx, DeployedPackFile)
+	if b.pack != nil {
+		return b.pack.raw, b.pack.err
+	}
+	raw, err := b.pinned(ctx, DeployedPackFile, func(r *Record) string { return r.PackSHA })
+	b.pack = &packRead{raw, err}
 	return raw, err
+}
+
+// packRead is the deployed pack as read once: a plan checks it, then diffs
+// against it.
+type packRead struct {
+	raw []byte
+	err error
 }

@@ -41,6 +41,9 @@ type Snapshot struct {
 	Files map[string][]byte
 	// Migrated names the old place the state was carried over from.
 	Migrated string
+	// Proof is the witness that proved where the state came from (nil:
+	// not checked, or no state).
+	Proof *Proof
 }
 
 // Record is the sidecar kept next to deploy.state, which stays PromptKit's
@@ -65,6 +68,24 @@ type Record struct {
 	// State is deploy.state's exact bytes: one read loads record and
 	// state, which keeps a state-branch apply within its API budget.
 	State string `json:"state,omitempty"`
+	// Files are the git blob shas of the other files kept beside the
+	// state (Write.Files), by name: the record, proven by its witness,
+	// vouches for them.
+	Files map[string]string `json:"files,omitempty"`
+	// Adopted says who adopted this state without its provenance proven,
+	// and why (command adopt); only on the write that adopted it.
+	Adopted *Adoption `json:"adopted,omitempty"`
+}
+
+// Adoption is a state adopted by a person after checking it.
+type Adoption struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+	RunID  int64  `json:"run_id,omitempty"`
+	// Commit is the commit that had written the adopted record, and Was
+	// why it was not proven.
+	Commit string `json:"commit,omitempty"`
+	Was    string `json:"was,omitempty"`
 }
 
 // Write is what a save stores.
@@ -83,6 +104,8 @@ type Write struct {
 	// alone and ignores them.
 	Files map[string][]byte
 	Now   time.Time
+	// Adopted records an adoption (command adopt).
+	Adopted *Adoption
 }
 
 // Serial is the record's serial (0 without one).
@@ -102,6 +125,17 @@ func nextRecord(base *Snapshot, w *Write, stateRaw []byte) *Record {
 		rec.Version = 1
 	}
 	rec.Serial++
+	rec.Adopted = w.Adopted
+	if len(w.Files) > 0 {
+		files := make(map[string]string, len(rec.Files)+len(w.Files))
+		for name, sha := range rec.Files {
+			files[name] = sha
+		}
+		for name, b := range w.Files {
+			files[name] = BlobSHA(b)
+		}
+		rec.Files = files
+	}
 	if w.Commit != "" {
 		rec.Commit, rec.PlanID = w.Commit, w.PlanID
 	}

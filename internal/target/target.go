@@ -83,6 +83,12 @@ func (k Key) KeptStateArtifact(sha string) string {
 	return k.StateArtifact() + "-" + sha
 }
 
+// WitnessArtifact names the artifacts that prove where the target's state
+// came from (internal/state: Witness): arena-witness-<env>-<id>.
+func (k Key) WitnessArtifact() string {
+	return "arena-witness-" + Safe(k.Env) + "-" + k.ID()
+}
+
 // StateDir is the target's folder on the state branch: <env>-<id>.
 func (k Key) StateDir() string {
 	return Safe(k.Env) + "-" + k.ID()
