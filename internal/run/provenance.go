@@ -66,6 +66,12 @@ func (s *session) witness(write bool) *state.Witness {
 	if s.d.GitHub == nil || g == nil {
 		return nil
 	}
+	if s.o.Command == CommandPreview {
+		// A preview is the pull request's own environment, deployed by its
+		// runs: no trusted run ever writes its state, and the pull
+		// request's workflow holds what it deploys with anyway.
+		return nil
+	}
 	if s.d.Uploader == nil {
 		s.d.Report.Warningf("No artifact service (%v): where the deploy state came from is neither recorded nor checked (docs/security.md: The state's provenance).", s.d.NoArtifactService)
 		return nil
