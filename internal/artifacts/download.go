@@ -202,30 +202,40 @@ func (f *Finder) runAlternates(ctx context.Context, runs map[int64]bool, name st
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	var out []Info
 	for _, id := range ids {
-		for page := 1; ; page++ {
-			u := fmt.Sprintf("repos/%s/%s/actions/runs/%d/artifacts?per_page=100&page=%d", f.owner, f.repo, id, page)
-			req, err := f.gh.NewRequest("GET", u, nil)
-			if err != nil {
-				return nil, err
-			}
-			var list struct {
-				Artifacts []restArtifact `json:"artifacts"`
-			}
-			resp, err := f.gh.Do(ctx, req, &list)
-			if err != nil {
-				return nil, fmt.Errorf("list the artifacts of run %d: %w", id, err)
-			}
-			for _, a := range list.Artifacts {
-				if IsAlternate(name, a.Name) {
-					out = append(out, a.info())
-				}
-			}
-			if resp.NextPage == 0 {
-				break
-			}
+		l, err := f.OfRun(ctx, id, func(n string) bool { return IsAlternate(name, n) })
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, l...)
 	}
 	return out, nil
+}
+
+// OfRun lists the artifacts of one run whose names keep accepts.
+func (f *Finder) OfRun(ctx context.Context, id int64, keep func(name string) bool) ([]Info, error) {
+	var out []Info
+	for page := 1; ; page++ {
+		u := fmt.Sprintf("repos/%s/%s/actions/runs/%d/artifacts?per_page=100&page=%d", f.owner, f.repo, id, page)
+		req, err := f.gh.NewRequest("GET", u, nil)
+		if err != nil {
+			return nil, err
+		}
+		var list struct {
+			Artifacts []restArtifact `json:"artifacts"`
+		}
+		resp, err := f.gh.Do(ctx, req, &list)
+		if err != nil {
+			return nil, fmt.Errorf("list the artifacts of run %d: %w", id, err)
+		}
+		for _, a := range list.Artifacts {
+			if keep(a.Name) {
+				out = append(out, a.info())
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+	}
 }
 
 // Download fetches an artifact's zip: the API answers 302 with a short-lived

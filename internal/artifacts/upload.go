@@ -305,6 +305,13 @@ func (u *Uploader) find(ctx context.Context, name string) ([]runArtifact, error)
 // artifact's own run and job ids (an earlier attempt ran as another job).
 // The service can list two of one name (a finalize answered twice). It
 // returns how many it deleted.
+// Delete deletes this run's artifacts named name (none: nothing to do), as
+// the toolkit does: an upload made for a write that did not happen.
+func (u *Uploader) Delete(ctx context.Context, name string) error {
+	_, err := u.deleteExisting(ctx, name, 0)
+	return err
+}
+
 func (u *Uploader) deleteExisting(ctx context.Context, name string, keep int64) (int, error) {
 	found, err := u.find(ctx, name)
 	if err != nil {

@@ -261,9 +261,6 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 		}
 		return ref, nil
 	}
-	if errors.Is(err, state.ErrUnwitnessed) {
-		return ref, s.unwitnessed(err)
-	}
 	kept := s.keepState(ctx, st, sha)
 	if errors.Is(err, state.ErrNotWritable) {
 		return "", fail(ReasonStateNotWritable, "The deploy happened; its state was not written to "+s.backend.Describe()+" but "+kept+

@@ -243,9 +243,6 @@ func (s *session) recordRefresh(ctx context.Context, res *StatusResult) (bool, e
 		if errors.Is(err, state.ErrNotWritable) {
 			return false, fail(ReasonStateNotWritable, notWritableHint, err)
 		}
-		if errors.Is(err, state.ErrUnwitnessed) {
-			return true, s.unwitnessed(err)
-		}
 		return false, fail(ReasonGitHubAPI, "The refresh result was not recorded; re-run it.", err)
 	}
 	return true, nil
@@ -345,9 +342,7 @@ func (s *session) teardown(ctx context.Context) (bool, error) {
 	// What was destroyed is recorded even if the run is being cancelled.
 	gctx, cancel := grace.Context(ctx, s.d.Grace)
 	defer cancel()
-	if err := s.backend.Delete(gctx, s.prior, "arena-deploy: destroy "+s.env); errors.Is(err, state.ErrUnwitnessed) {
-		return true, s.unwitnessed(err)
-	} else if err != nil {
+	if err := s.backend.Delete(gctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
 		return false, fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)
 	}
 	s.d.Report.AddStepSummary(comment.RenderDestroy(s.env, results, s.statusFooter()))

@@ -24,6 +24,9 @@ import (
 // artifactUploader uploads artifacts of the current run.
 type artifactUploader interface {
 	UploadAs(ctx context.Context, r artifacts.Request) (artifacts.Uploaded, error)
+	// Delete deletes this run's artifact of a name (a state's witness
+	// made for a write that did not land).
+	Delete(ctx context.Context, name string) error
 }
 
 // planNames is how many names a plan artifact may take: its own, then

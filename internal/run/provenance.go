@@ -76,8 +76,8 @@ func (s *session) witness(write bool) *state.Witness {
 		s.d.Report.Warningf("No artifact service (%v): where the deploy state came from is neither recorded nor checked (docs/security.md: The state's provenance).", s.d.NoArtifactService)
 		return nil
 	}
-	w := &state.Witness{Finder: artifacts.NewFinder(s.d.GitHub, g.Owner, g.Repo, s.d.BlobClient), Trust: s.stateTrust(), Name: s.target.WitnessArtifact(),
-		Now: s.now, Warn: s.d.Report.Warningf}
+	w := &state.Witness{Finder: artifacts.NewFinder(s.stateGitHub(), g.Owner, g.Repo, s.d.BlobClient), Trust: s.stateTrust(), Name: s.target.WitnessArtifact(),
+		Attempt: g.RunAttempt, Now: s.now, Warn: s.d.Report.Warningf}
 	if write {
 		w.Uploader = s.d.Uploader
 	}
@@ -235,13 +235,4 @@ func (s *session) keepWitness(ctx context.Context) {
 	if _, err := b.Renew(ctx, s.now()); err != nil {
 		s.d.Report.Warningf("The state's witness was not uploaded again: %s", err)
 	}
-}
-
-// unwitnessed is the failure of a write that landed without its witness:
-// the state says what is deployed, and the next run stops until a person
-// adopts it.
-func (s *session) unwitnessed(err error) error {
-	return fail(ReasonGitHubAPI, "The state was written, so it says what is deployed, but the artifact that proves this run wrote it was not uploaded: "+
-		"the next run stops with state-untrusted. Once GitHub's artifact service answers again, adopt the state: command: adopt with "+
-		s.o.Surface.Setting("confirm-adopt", s.env)+" and adopt-reason (docs/security.md).", err)
 }

@@ -246,7 +246,11 @@ func (b *Branch) prove(ctx context.Context, snap *Snapshot, record string) error
 	if b.Witness == nil {
 		return nil
 	}
-	proof, err := b.Witness.Check(ctx, b.Describe(), record)
+	var run int64
+	if snap != nil && snap.Record != nil {
+		run = snap.Record.RunID
+	}
+	proof, err := b.Witness.Check(ctx, b.Describe(), record, run)
 	var untrusted *UntrustedError
 	if err == nil && proof == nil && snap != nil && snap.Migrated != "" {
 		untrusted = &UntrustedError{Store: b.Describe(), Legacy: true,
@@ -348,24 +352,37 @@ func (b *Branch) Save(ctx context.Context, w *Write, base *Snapshot) (string, er
 			deletes = append(deletes, DeployedPackFile)
 		}
 	}
-	// The witness goes first: a record that lands always has one (a write
-	// that never lands leaves a witness naming it, and the next run stops,
-	// rightly: what this run deployed is not what the store says). If the
-	// witness cannot be uploaded, the state is written all the same (it
-	// says what is deployed) and the run fails ErrUnwitnessed.
-	var vouchErr error
+	// The witness goes first, so a record that lands always has one. A
+	// record without it is never committed: the write fails like any
+	// other (the caller keeps the state aside). A witness whose write
+	// then did not land is withdrawn; left, it would name a record the
+	// store never held, and the next run would stop.
+	witness := ""
 	if b.Witness != nil {
-		vouchErr = b.Witness.Vouch(ctx, b.Describe(), BlobSHA(recRaw))
+		want := BlobSHA(recRaw)
+		var err error
+		if witness, err = b.Witness.Vouch(ctx, b.Describe(), want); err != nil {
+			b.Witness.Withdraw(ctx, witness)
+			return "", fmt.Errorf("save state %s: %w: %v", b.Describe(), ErrUnwitnessed, err)
+		}
 	}
 	sha, err := b.commit(ctx, files, deletes, base, w.Message)
 	if err != nil {
+		if witness != "" && !b.mayHaveLanded(ctx, BlobSHA(recRaw)) {
+			b.Witness.Withdraw(ctx, witness)
+		}
 		return "", err
 	}
 	b.loaded = nil
-	if vouchErr != nil {
-		return sha, fmt.Errorf("%w (commit %s): %v", ErrUnwitnessed, short(sha), vouchErr)
-	}
 	return sha, nil
+}
+
+// mayHaveLanded says whether a record (its blob sha) may be the branch's
+// after a write that failed: unless the branch is read and holds another,
+// it may.
+func (b *Branch) mayHaveLanded(ctx context.Context, record string) bool {
+	_, sha, err := b.readAt(ctx, RecordFile, b.Branch)
+	return err != nil || sha == record
 }
 
 // Renew uploads this run's witness of the record loaded (and proven) last,
@@ -377,7 +394,8 @@ func (b *Branch) Renew(ctx context.Context, now time.Time) (bool, error) {
 	if b.Witness == nil || snap == nil || snap.Version == "" || !snap.Proof.Due(now) {
 		return false, nil
 	}
-	return true, b.Witness.Vouch(ctx, b.Describe(), snap.Version)
+	_, err := b.Witness.Vouch(ctx, b.Describe(), snap.Version)
+	return true, err
 }
 
 // Delete implements Backend: the state and the pack go, the record stays

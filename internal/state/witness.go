@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,9 +21,10 @@ import (
 // a trusted run of this repository (see Witness).
 var ErrUntrusted = errors.New("the deploy state is not proven to come from a trusted run")
 
-// ErrUnwitnessed is matched when a state was written but its witness could
-// not be uploaded: the next run refuses it until it is adopted.
-var ErrUnwitnessed = errors.New("the state was written, but its witness could not be uploaded")
+// ErrUnwitnessed is matched when a state was not written because its
+// witness could not be uploaded: a record no run can prove is never
+// committed.
+var ErrUnwitnessed = errors.New("the state's witness could not be uploaded, so the state was not written")
 
 // ErrWitnessUnreadable is matched when the token may not list artifacts
 // (a job without actions: read), so no state can be proven by this run.
@@ -31,10 +33,13 @@ var ErrWitnessUnreadable = errors.New("the token may not list the state's witnes
 // WitnessFile is the one file of a witness artifact.
 const WitnessFile = "witness.json"
 
-// witnessNames is how many names a witness may take: its own, and <name>-2
-// for a run whose upload used the name up (read only when the first name
-// does not prove the record: see Check).
-const witnessNames = 2
+// witnessNames is how many names one run attempt's witness may take: its
+// own, then <name>-2 … when an upload that never finished used it up.
+// GitHub keeps a used-up name for the rest of the run, re-runs included, so
+// a re-run's witnesses take names of their own (<name>-a<attempt>, …). Reads
+// list <name> alone; the others are found among the artifacts of the run
+// the record names (see Check).
+const witnessNames = 5
 
 // maxUntrustedWitnesses bounds the run lists spent on witness artifacts of
 // runs that are not trusted, newer than any trusted one: past it, someone
@@ -60,15 +65,25 @@ const maxUntrustedWitnesses = 8
 // and digest; status and refresh upload it again before it expires.
 type Witness struct {
 	Finder   *artifacts.Finder
-	Uploader uploader // nil: checks only (pull request runs)
+	Uploader WitnessUploader // nil: checks only (pull request runs)
 	Trust    *Trust
 	Name     string // the target's witness artifact
+	// Attempt is this run's attempt (a re-run's witnesses take names of
+	// their own).
+	Attempt int
 	// RetentionDays is how long a new witness is kept (0: the repository's).
 	RetentionDays int
 	Now           func() time.Time
 	Warn          func(format string, args ...any)
 
 	warned map[int64]bool
+}
+
+// WitnessUploader uploads this run's witnesses, and withdraws one made for
+// a write that did not happen.
+type WitnessUploader interface {
+	UploadAs(ctx context.Context, r artifacts.Request) (artifacts.Uploaded, error)
+	Delete(ctx context.Context, name string) error
 }
 
 // witnessDoc is a witness's content: the record it vouches for.
@@ -139,9 +154,11 @@ func (e *UntrustedError) Error() string {
 func (e *UntrustedError) Unwrap() error { return ErrUntrusted }
 
 // Check proves the record of store (its blob sha; "" when the store has
-// none) by the target's witnesses. No record and no trusted witness is a
+// none) by the target's witnesses; run is the run the record says wrote it
+// (0: none), where a witness under another of the target's names is looked
+// for when <name> proves nothing. No record and no trusted witness is a
 // target never deployed: nil, nil.
-func (w *Witness) Check(ctx context.Context, store, record string) (*Proof, error) {
+func (w *Witness) Check(ctx context.Context, store, record string, run int64) (*Proof, error) {
 	want := ""
 	if record != "" {
 		var err error
@@ -149,22 +166,22 @@ func (w *Witness) Check(ctx context.Context, store, record string) (*Proof, erro
 			return nil, err
 		}
 	}
-	// The witness's own name first; its alternate only when that does not
-	// prove the record (a run whose upload used the name up takes it).
-	var newest *artifacts.Info
-	for _, name := range artifacts.Names(w.Name, witnessNames) {
-		found, match, err := w.newestTrusted(ctx, name, want)
-		if err != nil {
+	newest, match, err := w.newestTrusted(ctx, w.Name, want)
+	if err != nil {
+		return nil, err
+	}
+	if match != nil {
+		return w.proof(match), nil
+	}
+	if record != "" && run != 0 {
+		// A run whose upload used a name up (or a re-run) wrote its
+		// witness under another of the target's names: among that run's
+		// artifacts (GitHub binds them to it whatever the record says).
+		if match, err = w.ofRun(ctx, run, want); err != nil {
 			return nil, err
 		}
 		if match != nil && (newest == nil || match.ID > newest.ID) {
 			return w.proof(match), nil
-		}
-		if found != nil && (newest == nil || found.ID > newest.ID) {
-			newest = found
-		}
-		if newest != nil && record == "" {
-			break // a trusted witness and no record: that is the answer
 		}
 	}
 	switch {
@@ -179,6 +196,54 @@ func (w *Witness) Check(ctx context.Context, store, record string) (*Proof, erro
 	}
 	return nil, &UntrustedError{Store: store, Reason: fmt.Sprintf("the newest trusted witness (artifact %d of run %d, commit %s) names another record: "+
 		"the state was changed after that run wrote it, or that run's write never landed", newest.ID, newest.RunID, short(newest.HeadSHA))}
+}
+
+// ofRun finds, among the artifacts of run named like the target's
+// witnesses, the newest proving want, if that run is trusted.
+func (w *Witness) ofRun(ctx context.Context, run int64, want string) (*artifacts.Info, error) {
+	list, err := w.Finder.OfRun(ctx, run, w.isWitness)
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
+		return nil, nil // no such run (the record says what it likes)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the state's witnesses of run %d: %w", run, err)
+	}
+	newestFirst(list)
+	for i := range list {
+		info := &list[i]
+		if !w.proves(ctx, info, want) {
+			continue
+		}
+		ok, _, err := w.Trust.Run(ctx, info)
+		if err == nil && ok {
+			ok, _, err = w.Trust.OnDefaultBranch(ctx, info.HeadSHA)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("check who wrote the state's witness %d: %w", info.ID, err)
+		}
+		if ok {
+			return info, nil
+		}
+		w.warnIgnored(info)
+	}
+	return nil, nil
+}
+
+// isWitness says whether an artifact name is one of the target's witness
+// names: <name>, <name>-<k>, <name>-a<attempt>[-<k>].
+func (w *Witness) isWitness(name string) bool {
+	rest, ok := strings.CutPrefix(name, w.Name)
+	return ok && (rest == "" || strings.HasPrefix(rest, "-"))
+}
+
+// names are the names this run attempt's witness may take.
+func (w *Witness) names() []string {
+	base := w.Name
+	if w.Attempt > 1 {
+		base += "-a" + strconv.Itoa(w.Attempt)
+	}
+	return artifacts.Names(base, witnessNames)
 }
 
 // newestTrusted lists the witnesses named name and returns the newest of
@@ -258,23 +323,36 @@ func (w *Witness) proof(info *artifacts.Info) *Proof {
 }
 
 // Vouch uploads this run's witness for a record about to be written (or
-// proven again).
-func (w *Witness) Vouch(ctx context.Context, store, record string) error {
+// proven again), and returns the name it took.
+func (w *Witness) Vouch(ctx context.Context, store, record string) (string, error) {
 	if w.Uploader == nil {
-		return errors.New("no artifact service to upload the state's witness")
+		return "", errors.New("no artifact service to upload the state's witness")
 	}
 	files, err := witnessFiles(store, record)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var expires time.Time
 	if w.RetentionDays > 0 && w.Now != nil {
 		expires = w.Now().Add(time.Duration(w.RetentionDays) * 24 * time.Hour)
 	}
-	_, err = w.Uploader.UploadAs(ctx, artifacts.Request{Names: artifacts.Names(w.Name, witnessNames),
+	up, err := w.Uploader.UploadAs(ctx, artifacts.Request{Names: w.names(),
 		Files: files, ExpiresAt: expires})
 	if err != nil {
-		return fmt.Errorf("upload the state's witness %s: %w", w.Name, err)
+		return up.Name, fmt.Errorf("upload the state's witness %s: %w", w.Name, err)
 	}
-	return nil
+	return up.Name, nil
+}
+
+// Withdraw deletes this run's witness named name, made for a write that
+// did not land (or whose upload failed, and may have been finalized all the
+// same): left in place, it would name a record the store never held, and
+// the next run would stop. Best effort: a failure is a warning.
+func (w *Witness) Withdraw(ctx context.Context, name string) {
+	if w.Uploader == nil || name == "" {
+		return
+	}
+	if err := w.Uploader.Delete(ctx, name); err != nil && w.Warn != nil {
+		w.Warn("The witness %s of a state write that did not happen could not be deleted (%s): the next run stops with state-untrusted until the state is adopted.", name, err)
+	}
 }

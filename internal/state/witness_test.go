@@ -120,7 +120,7 @@ func TestWitnessRefusesPlantedStates(t *testing.T) {
 			planted := s.SetFileAs(stateBranch, dir+"/record.json", raw, "mallory")
 			if tc.run != nil {
 				w := witnessOf(s, runOf(t, s, *tc.run))
-				if err := w.Vouch(ctx, newBranch(s, dir).Describe(), BlobSHA(raw)); err != nil {
+				if _, err := w.Vouch(ctx, newBranch(s, dir).Describe(), BlobSHA(raw)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -256,7 +256,7 @@ func TestWitnessFloodIsBounded(t *testing.T) {
 	raw, _ := s.GetFile(stateBranch, dir+"/record.json")
 	for i := 0; i < 3; i++ {
 		w := witnessOf(s, runOf(t, s, ghemu.Run{Event: "pull_request", HeadSHA: "pr" + string(rune('a'+i)), HeadBranch: "main"}))
-		if err := w.Vouch(ctx, "elsewhere", BlobSHA(raw)); err != nil {
+		if _, err := w.Vouch(ctx, "elsewhere", BlobSHA(raw)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -265,7 +265,7 @@ func TestWitnessFloodIsBounded(t *testing.T) {
 	}
 	for i := 0; i < maxUntrustedWitnesses+1; i++ {
 		w := witnessOf(s, runOf(t, s, ghemu.Run{Event: "pull_request", HeadSHA: "flood" + string(rune('a'+i)), HeadBranch: "main"}))
-		if err := w.Vouch(ctx, "elsewhere", BlobSHA(raw)); err != nil {
+		if _, err := w.Vouch(ctx, "elsewhere", BlobSHA(raw)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -275,4 +275,86 @@ func TestWitnessFloodIsBounded(t *testing.T) {
 	if n := s.CountRequests("GET /repos/octo-org/app/actions/runs"); n > maxUntrustedWitnesses+1 {
 		t.Errorf("%d run lists", n)
 	}
+}
+
+// TestWitnessOfAWriteThatDidNotLand: a write whose witness cannot be
+// uploaded is not committed (a record no run can prove never lands); a
+// witness whose write then failed is withdrawn. Either way the state
+// before stays proven, so the run's re-run deploys again.
+func TestWitnessOfAWriteThatDidNotLand(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		route string
+		fault ghemu.Fault
+		want  error
+	}{
+		{"the witness upload fails", "POST " + ghemu.TwirpPrefix + "FinalizeArtifact", ghemu.Fault{Status: 502, Times: 99}, ErrUnwitnessed},
+		{"the commit fails", "POST /repos/{owner}/{repo}/git/commits", ghemu.Fault{Status: 503, Times: 99}, nil},
+		{"the ref update is refused", "PATCH /repos/{owner}/{repo}/git/refs/{ref...}", ghemu.Fault{Status: 422, Message: "Update is not a fast forward", Times: 99}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ghemu.New(t)
+			apply(t, trusted(t, s, "sha1"), 1, "s1", nil)
+			b := trusted(t, s, "sha2")
+			if _, err := b.LockTarget(ctx, holder(2), 0); err != nil {
+				t.Fatal(err)
+			}
+			snap, err := b.Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Inject(tc.route, tc.fault)
+			_, err = b.Save(ctx, &Write{State: st("prod", "s2"), Message: "apply"}, snap)
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) {
+				t.Fatalf("save: %v", err)
+			}
+			s.ClearFaults()
+			got, err := trusted(t, s, "sha3").Load(ctx)
+			if err != nil || got.State.State != "s1" {
+				t.Fatalf("the state before: %+v %v", got, err)
+			}
+		})
+	}
+}
+
+// TestWitnessOfARerun: GitHub keeps an artifact name for the rest of the
+// run, re-runs included, so a re-run's witness takes a name of its own; the
+// next run finds it among the artifacts of the run the record names (one
+// more call), and a record naming a run that holds no witness for it is
+// refused all the same.
+func TestWitnessOfARerun(t *testing.T) {
+	s := ghemu.New(t)
+	apply(t, trusted(t, s, "sha1"), 1, "s1", nil)
+	s.Mainline("sha2")
+	run := s.AddRun(ghemu.Run{Event: "push", HeadSHA: "sha2", HeadBranch: "main"})
+	up, err := artifacts.NewUploader(s.ResultsURL(), s.RuntimeToken(run), s.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBranch(s, dir)
+	b.Witness = witnessOf(s, up)
+	b.Witness.Attempt = 2
+	if _, err := b.LockTarget(ctx, holder(2), 0); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := b.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Save(ctx, &Write{State: st("prod", "s2"), Message: "apply", RunID: run.ID}, snap); err != nil {
+		t.Fatal(err)
+	}
+	got, err := trusted(t, s, "sha3").Load(ctx)
+	if err != nil || got.State.State != "s2" || got.Proof.Name != witnessName+"-a2" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	// A planted record claiming that run: the run holds no witness of it.
+	raw, _ := s.GetFile(stateBranch, dir+"/record.json")
+	var rec Record
+	_ = json.Unmarshal(raw, &rec)
+	rec.State = `{"version":1,"provider":"local","environment":"prod","state":"ghost"}`
+	forged, _ := json.Marshal(rec)
+	s.SetFileAs(stateBranch, dir+"/record.json", forged, "mallory")
+	_, err = trusted(t, s, "sha4").Load(ctx)
+	mustUntrusted(t, err, "a record claiming a trusted run")
 }
