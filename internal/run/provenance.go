@@ -77,7 +77,7 @@ func (s *session) witness(write bool) *state.Witness {
 		return nil
 	}
 	w := &state.Witness{Finder: artifacts.NewFinder(s.stateGitHub(), g.Owner, g.Repo, s.d.BlobClient), Trust: s.stateTrust(), Name: s.target.WitnessArtifact(),
-		Attempt: g.RunAttempt, Now: s.now, Warn: s.d.Report.Warningf}
+		Run: g.RunID, Attempt: g.RunAttempt, Now: s.now, Warn: s.d.Report.Warningf}
 	if write {
 		w.Uploader = s.d.Uploader
 	}

@@ -68,8 +68,10 @@ type Witness struct {
 	Uploader WitnessUploader // nil: checks only (pull request runs)
 	Trust    *Trust
 	Name     string // the target's witness artifact
-	// Attempt is this run's attempt (a re-run's witnesses take names of
-	// their own).
+	// Run and Attempt are this run's id and attempt: a re-run's witnesses
+	// take names of their own, and an earlier attempt's witness of a write
+	// that never landed does not stop the re-run that retries it.
+	Run     int64
 	Attempt int
 	// RetentionDays is how long a new witness is kept (0: the repository's).
 	RetentionDays int
@@ -195,7 +197,7 @@ func (w *Witness) Check(ctx context.Context, store, record string, run int64) (*
 		return nil, &UntrustedError{Store: store, Reason: fmt.Sprintf("the record was removed after run %d (commit %s) wrote it", newest.RunID, short(newest.HeadSHA))}
 	}
 	return nil, &UntrustedError{Store: store, Reason: fmt.Sprintf("the newest trusted witness (artifact %d of run %d, commit %s) names another record: "+
-		"the state was changed after that run wrote it, or that run's write never landed", newest.ID, newest.RunID, short(newest.HeadSHA))}
+		"the state was changed after that run wrote it, or that run's write never landed (a re-run of that run then goes on from the state before)", newest.ID, newest.RunID, short(newest.HeadSHA))}
 }
 
 // ofRun finds, among the artifacts of run named like the target's
@@ -281,8 +283,16 @@ func (w *Witness) newestTrusted(ctx context.Context, name, want string) (*artifa
 			}
 			continue
 		}
-		if want != "" && w.proves(ctx, info, want) {
+		proves := want != "" && w.proves(ctx, info, want)
+		if proves {
 			return info, info, nil
+		}
+		if w.Run != 0 && info.RunID == w.Run {
+			// An earlier attempt of this run vouched for a write that
+			// never landed (its failure kept the state aside): this
+			// attempt retries it from the state before, which must be
+			// proven by the witnesses before it.
+			continue
 		}
 		return info, nil, nil
 	}

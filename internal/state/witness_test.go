@@ -358,3 +358,30 @@ func TestWitnessOfARerun(t *testing.T) {
 	_, err = trusted(t, s, "sha4").Load(ctx)
 	mustUntrusted(t, err, "a record claiming a trusted run")
 }
+
+// TestWitnessOfAnEarlierAttempt: an attempt vouched for a write that never
+// landed and could not withdraw it (GitHub refused everything for a
+// while); its re-run goes on from the state before, proven as before,
+// while any other run stops.
+func TestWitnessOfAnEarlierAttempt(t *testing.T) {
+	s := ghemu.New(t)
+	apply(t, trusted(t, s, "sha1"), 1, "s1", nil)
+	s.Mainline("sha2")
+	run := s.AddRun(ghemu.Run{Event: "push", HeadSHA: "sha2", HeadBranch: "main"})
+	up, err := artifacts.NewUploader(s.ResultsURL(), s.RuntimeToken(run), s.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := witnessOf(s, up)
+	if _, err := w.Vouch(ctx, newBranch(s, dir).Describe(), BlobSHA([]byte(`{"never":"landed"}`))); err != nil {
+		t.Fatal(err)
+	}
+	_, err = trusted(t, s, "sha3").Load(ctx)
+	mustUntrusted(t, err, "another run")
+	rerun := newBranch(s, dir)
+	rerun.Witness = witnessOf(s, nil, "sha2")
+	rerun.Witness.Run, rerun.Witness.Attempt = run.ID, 2
+	if got, err := rerun.Load(ctx); err != nil || got.State.State != "s1" {
+		t.Fatalf("the re-run: %+v %v", got, err)
+	}
+}
