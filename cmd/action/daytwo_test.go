@@ -290,3 +290,45 @@ func TestUnlockWhenTheRunsAPICannotAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestNotificationAddressNeverLogged: a webhook that asks to slow down
+// (429) is tried again, and its address, whose path holds the token, is
+// in no log line, whatever its query says (Discord's Slack-compatible
+// address ends in /slack?wait=true).
+func TestNotificationAddressNeverLogged(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			rw.Header().Set("Retry-After", "1")
+			http.Error(rw, "rate limited", http.StatusTooManyRequests)
+			return
+		}
+		fmt.Fprint(rw, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/api/webhooks/1234/t0k3n-5ecr3t-path/slack?wait=true"
+	in := map[string]string{"notify-webhook": url}
+	h := newHarness(t)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, in)
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, filepath.Join(h.workspace, "support-bot.pack.json")),
+		"five bullet points", "six bullet points", 1))
+	h.merge(pr, "merge111", "Merge pull request #1")
+	r := h.run(in)
+	if r.code != 1 || r.outputs["failure-reason"] != "pack-mismatch" {
+		t.Fatalf("apply: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 2 {
+		t.Errorf("%d calls, want 2 (the 429, then the message)", calls)
+	}
+	if shown := shownLog(r.log); strings.Contains(shown, "t0k3n-5ecr3t-path") {
+		t.Errorf("the webhook's token reached the log:\n%s", shown)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/events"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
+	"github.com/arena-deploy/arena-deploy-action/internal/notify"
 	"github.com/arena-deploy/arena-deploy-action/internal/preview"
 	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/run"
@@ -95,6 +96,11 @@ func runMain(ctx context.Context, hk hooks, args, environ []string, stdout, stde
 	// The webhook's address carries its token.
 	if u := in.get("notify-webhook"); u != "" {
 		rep.AddMask(u)
+		// And its parts a log line may name alone (a retry names the
+		// address without its query).
+		for _, part := range notify.Secrets(u) {
+			rep.AddMask(part)
+		}
 	}
 	// Without a token an apply would deploy and keep the state only in
 	// the runner's throwaway workspace: refuse before anything else.

@@ -92,6 +92,43 @@ func Check(raw string) error {
 	return fmt.Errorf("%w: it must be https (the address carries the webhook's secret)", ErrBadURL)
 }
 
+// Secrets are the parts of a webhook address a log line may show on their
+// own, each to be masked besides the whole address: the address without
+// its query (as a retry's log line names a request), its path (Slack's and
+// Discord's token), its user info and every query value long enough to be
+// a key (Zulip's api_key). Short parts ("true", "/x") are left: masking
+// them would blot out ordinary words.
+func Secrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	const long = 8
+	var out []string
+	add := func(s string) {
+		if len(s) >= long {
+			out = append(out, s)
+		}
+	}
+	bare := *u
+	bare.RawQuery, bare.Fragment, bare.RawFragment = "", "", ""
+	add(bare.String())
+	bare.User = nil
+	add(bare.String())
+	add(u.EscapedPath())
+	add(u.Path)
+	if p, ok := u.User.Password(); ok {
+		add(p)
+	}
+	add(u.User.Username())
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			add(v)
+		}
+	}
+	return out
+}
+
 // Send posts m as {"text": ...}. A notification is a courtesy: the caller
 // warns on an error and carries on. It is sent once: a webhook POST is
 // not idempotent, and a message posted twice is worse than a warning.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,5 +59,20 @@ func TestSendErrorsNeverNameTheAddress(t *testing.T) {
 	}
 	if err := Check("https://hooks.slack.com/services/T/B/x"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSecrets: every part of an address that holds its token is masked on
+// its own; short words are not.
+func TestSecrets(t *testing.T) {
+	got := Secrets("https://user:pa55word-x@chat.example.com/api/v1/external/slack_incoming?api_key=k3y-0f-zul1p&stream=ops#frag")
+	for _, want := range []string{"https://user:pa55word-x@chat.example.com/api/v1/external/slack_incoming",
+		"https://chat.example.com/api/v1/external/slack_incoming", "/api/v1/external/slack_incoming", "pa55word-x", "k3y-0f-zul1p"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Secrets lacks %q: %q", want, got)
+		}
+	}
+	if slices.Contains(got, "ops") || slices.Contains(got, "user") {
+		t.Errorf("short parts masked: %q", got)
 	}
 }
