@@ -44,12 +44,19 @@ type Message struct {
 	Link, LinkLabel string
 }
 
-// Escape makes untrusted text inert in Slack's mrkdwn: <, > and & are the
-// only characters Slack asks to escape; without < no link, mention or
-// <!channel> can be written.
-func Escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// Escape makes untrusted text inert in every service that takes Slack's
+// JSON. Slack: <, > and & are the only characters it asks to escape;
+// without < no link, mention or <!channel> can be written. Mattermost and
+// Rocket.Chat read the text as Markdown and ping on @channel, @here, @all
+// and @name: a zero-width space after every @ and between ] and ( leaves
+// no mention and no [text](address) link, and one in :// no address a
+// service links by itself (a bare domain may still be, as in any text).
+func Escape(s string) string { return escaper.Replace(s) }
+
+const zwsp = "\u200b"
+
+var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"@", "@"+zwsp, "](", "]"+zwsp+"(", "://", ":"+zwsp+"//")
 
 // Text is the message as Slack's mrkdwn.
 func (m Message) Text() string {
@@ -133,6 +140,16 @@ func Secrets(raw string) []string {
 // warns on an error and carries on. It is sent once: a webhook POST is
 // not idempotent, and a message posted twice is worse than a warning.
 func (w *Webhook) Send(ctx context.Context, m Message) error {
+	if w.Mask != nil {
+		// Each untrusted line before it is escaped, too: escaping changes
+		// a secret holding &, <, @ or :// into text the masker does not
+		// know.
+		lines := make([]string, len(m.Lines))
+		for i, l := range m.Lines {
+			lines[i] = w.Mask(l)
+		}
+		m.Lines, m.LinkLabel = lines, w.Mask(m.LinkLabel)
+	}
 	text := m.Text()
 	if w.Mask != nil {
 		text = w.Mask(text)

@@ -76,3 +76,43 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("short parts masked: %q", got)
 	}
 }
+
+// TestMentionsAndLinksInertEverywhere: the services that take Slack's JSON
+// read the text their own way: Mattermost and Rocket.Chat ping on @channel,
+// @here, @all and @name and render Markdown links; Slack and they link
+// bare addresses. None of it works from untrusted text.
+func TestMentionsAndLinksInertEverywhere(t *testing.T) {
+	got := Message{Title: "t", Lines: []string{"@channel @here @all @alice [docs](https://evil.example/x) see https://evil.example\n[1]: https://evil.example"}}.Text()
+	for _, bad := range []string{"@channel", "@here", "@all", "@alice", "](", "https://evil", "://"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("%q reached the message: %q", bad, got)
+		}
+	}
+	if !strings.Contains(got, "channel") || !strings.Contains(got, "evil.example") {
+		t.Errorf("the text itself is gone: %q", got)
+	}
+}
+
+// TestSecretsMaskedBeforeEscaping: a secret holding a character escaping
+// changes (&, <, @, ://) is masked before it is escaped: escaped first, it
+// no longer matches the masker and arrives, spelled a little differently.
+func TestSecretsMaskedBeforeEscaping(t *testing.T) {
+	m := mask.NewMasker()
+	m.Add("pa&ss<w0rd@db-5ecr3t")
+	m.Add("postgres://admin:hunter2-5ecr3t@db")
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Text string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		got = body.Text
+	}))
+	defer srv.Close()
+	hook := &Webhook{URL: srv.URL, Client: srv.Client(), Mask: m.String}
+	msg := Message{Title: "Arena drift", Lines: []string{"connect with pa&ss<w0rd@db-5ecr3t failed", "dsn postgres://admin:hunter2-5ecr3t@db"}}
+	if err := hook.Send(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got, "5ecr3t") {
+		t.Errorf("a secret reached the webhook: %q", got)
+	}
+}
