@@ -174,7 +174,7 @@ func TestPlannedIsNotApplied(t *testing.T) {
 func TestDestroyIsCounted(t *testing.T) {
 	for _, tc := range []struct{ gen, deleted, line string }{
 		{"promptarena", "3", "🗑️ **Destroyed**: 3 deleted."},
-		{"head", "", "🗑️ **Destroyed**: the adapter reported no per-resource results."},
+		{"head", "", "🗑️ **Destroyed**: the adapter reported no per-resource results.\n\nWhat it said:\n\n- destroyed\n"},
 	} {
 		t.Run(tc.gen, func(t *testing.T) {
 			h, _ := deployWith(t, tc.gen)

@@ -270,12 +270,23 @@ func changedAny(results []deploy.ResourceResult) bool {
 }
 
 // RenderDestroy is the job summary of a destroy: what the adapter deleted,
-// counted, or that it reported no per-resource results.
-func RenderDestroy(env string, results []deploy.ResourceResult, footer string) string {
+// counted; or, when it reported no per-resource results, that it did not,
+// and what it said instead (its progress messages, at most 50).
+func RenderDestroy(env string, results []deploy.ResourceResult, messages []string, footer string) string {
 	var b strings.Builder
 	b.WriteString("### 🗑️ Arena destroy of **" + Escape(env) + "**: destroyed\n\n")
 	if len(results) == 0 {
 		b.WriteString("🗑️ **Destroyed**: the adapter reported no per-resource results.\n")
+		if len(messages) > 0 {
+			b.WriteString("\nWhat it said:\n\n")
+			for i, m := range messages {
+				if i == 50 {
+					fmt.Fprintf(&b, "- … and %d more\n", len(messages)-i)
+					break
+				}
+				b.WriteString("- " + EscapeMax(m, 300) + "\n")
+			}
+		}
 	} else {
 		b.WriteString("🗑️ **Destroyed**: " + resultCounts(results) + ".\n\n| | Result | Type | Name | Detail | Links |\n|---|---|---|---|---|---|\n")
 		for i, r := range results {

@@ -324,11 +324,14 @@ func (s *session) teardown(ctx context.Context) (bool, error) {
 	}
 	s.d.Report.Group("Destroy " + s.env)
 	var results []deploy.ResourceResult
+	var messages []string
 	err := s.client.Destroy(ctx, &deploy.DestroyRequest{DeployConfig: s.configJSON, Environment: s.env, PriorState: s.prior.State.State},
 		func(e *deploy.DestroyEvent) error {
 			s.logEvent((*deploy.ApplyEvent)(e)) // masks it
 			if e.Resource != nil {
 				results = append(results, *e.Resource)
+			} else if e.Message != "" {
+				messages = append(messages, e.Message)
 			}
 			return nil
 		})
@@ -345,7 +348,7 @@ func (s *session) teardown(ctx context.Context) (bool, error) {
 	if err := s.backend.Delete(gctx, s.prior, "arena-deploy: destroy "+s.env); err != nil {
 		return false, fail(ReasonGitHubAPI, "Everything was destroyed but the state remains; delete "+s.backend.Describe()+" by hand.", err)
 	}
-	s.d.Report.AddStepSummary(comment.RenderDestroy(s.env, results, s.statusFooter()))
+	s.d.Report.AddStepSummary(comment.RenderDestroy(s.env, results, messages, s.statusFooter()))
 	// How many were deleted, when the adapter says (promptarena's SDK sends
 	// destroy events; older ones send none, and no count is made up).
 	if len(results) > 0 {
