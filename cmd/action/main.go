@@ -19,10 +19,13 @@ import (
 
 func main() {
 	leanGC(os.LookupEnv)
+	stopProfile := startProfile()
 	// Invoked under the reference adapter's name (a link to this binary, as
 	// the demo makes), it is that adapter.
 	if filepath.Base(os.Args[0]) == localadapter.BinaryName {
-		if err := localadapter.Serve(actionVersion()); err != nil {
+		err := localadapter.Serve(actionVersion())
+		stopProfile()
+		if err != nil {
 			os.Exit(1)
 		}
 		return
@@ -30,6 +33,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := realMain(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
 	stop()
+	stopProfile()
 	os.Exit(code)
 }
 
