@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -90,5 +91,56 @@ func TestLineReader(t *testing.T) {
 	}
 	if _, _, err := lr.next(); err != io.EOF {
 		t.Fatalf("after the last line: %v", err)
+	}
+}
+
+// TestBigLinesDecodeAsEncodingJSON: lines of several MiB (read into the
+// region whose pages are given back while the pack is decoded, on Linux)
+// reach the provider exactly as encoding/json decodes them, one after the
+// other on one stream, whichever decoder takes them: the fast one (pack
+// with escapes and non-ASCII text, or none at all) and encoding/json's
+// (params before the method).
+func TestBigLinesDecodeAsEncodingJSON(t *testing.T) {
+	var sb strings.Builder
+	for i := 0; sb.Len() < 5<<20; i++ {
+		fmt.Fprintf(&sb, "line %d: \"quoted\" \\ back, tab\t, café <&> 😀\n", i)
+	}
+	escaped := sb.String()
+	plain := strings.Repeat("abcdefgh", 3<<20/8)
+	mk := func(id int, pack string, paramsFirst bool) string {
+		params, _ := json.Marshal(deploy.PlanRequest{PackJSON: pack, DeployConfig: `{"target_dir":"out"}`, Environment: "prod"})
+		if paramsFirst {
+			return fmt.Sprintf(`{"params":%s,"jsonrpc":"2.0","id":%d,"method":"plan"}`, params, id)
+		}
+		return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"plan","params":%s}`, id, params)
+	}
+	lines := []string{
+		mk(1, escaped, false),
+		`{"jsonrpc":"2.0","id":2,"method":"get_provider_info"}`,
+		mk(3, plain, false),
+		mk(4, escaped, true),
+		mk(5, escaped[:lineChunk+5], false),
+		mk(6, escaped, false),
+	}
+	resps := serve(t, echo{}, strings.Join(lines, "\n")+"\n")
+	if len(resps) != len(lines) {
+		t.Fatalf("%d answers to %d lines", len(resps), len(lines))
+	}
+	for i, line := range lines {
+		if i == 1 {
+			continue
+		}
+		var want struct {
+			ID     json.RawMessage     `json:"id"`
+			Params *deploy.PlanRequest `json:"params"`
+		}
+		if err := json.Unmarshal([]byte(line), &want); err != nil {
+			t.Fatal(err)
+		}
+		wantSummary, _ := json.Marshal(want.Params)
+		var res deploy.PlanResponse
+		if err := json.Unmarshal(resps[i].Result, &res); err != nil || res.Summary != string(wantSummary) || !bytes.Equal(resps[i].ID, want.ID) {
+			t.Errorf("line %d (%d bytes): answer %s differs from what encoding/json decodes (%v)", i, len(line), resps[i].ID, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package adaptersdk
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -130,4 +131,42 @@ func BenchmarkServePlan10MB(b *testing.B) {
 func mustJSON(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestWriteResponseAsMarshal: a result encoded straight into its response
+// is json.Marshal's response with the result marshalled into it, byte for
+// byte; a result that cannot be encoded is an internal error.
+func TestWriteResponseAsMarshal(t *testing.T) {
+	results := []any{
+		&deploy.PlanResponse{Summary: "<b>&</b> \u2028 é", Changes: []deploy.ResourceChange{{Type: "prompt", Name: "a<b", Action: deploy.ActionCreate}}},
+		(*deploy.PlanResponse)(nil),
+		map[string]any{"z": 1, "a": []int{1, 2}},
+		"plain",
+	}
+	for _, id := range []json.RawMessage{json.RawMessage(`1`), json.RawMessage(`"<id>"`), nil, json.RawMessage(`{ "a" : 1 }`)} {
+		for _, result := range results {
+			raw, _ := json.Marshal(result)
+			want, _ := json.Marshal(&deploy.RPCResponse{JSONRPC: "2.0", ID: id, Result: raw})
+			var got bytes.Buffer
+			bw := bufio.NewWriter(&got)
+			if err := writeResponse(bw, &deploy.RPCResponse{JSONRPC: "2.0", ID: id}, result); err != nil {
+				t.Fatal(err)
+			}
+			bw.Flush()
+			if got.String() != string(want)+"\n" {
+				t.Errorf("id %s, result %v:\n got %s\nwant %s", id, result, got.Bytes(), want)
+			}
+		}
+	}
+	var got bytes.Buffer
+	bw := bufio.NewWriter(&got)
+	if err := writeResponse(bw, &deploy.RPCResponse{JSONRPC: "2.0", ID: json.RawMessage(`7`)}, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	bw.Flush()
+	var resp deploy.RPCResponse
+	if err := json.Unmarshal(got.Bytes(), &resp); err != nil || resp.Error == nil || resp.Error.Code != deploy.CodeInternalError ||
+		!strings.HasPrefix(resp.Error.Message, "encode result: ") || string(resp.ID) != "7" || strings.Count(got.String(), "\n") != 1 {
+		t.Errorf("unencodable result answered %q (%v)", got.String(), err)
+	}
 }
