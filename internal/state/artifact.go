@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/artifacts"
@@ -299,6 +300,9 @@ func (a *Artifact) Save(ctx context.Context, w *Write, base *Snapshot) (string, 
 	}
 	id := up.ID
 	a.savedAs = up.Name
+	if len(up.UsedUp) > 0 && a.Warn != nil {
+		a.Warn("The state artifact name %s is used up in this run (an upload of it never finished, and GitHub keeps the name until the run ends): the state was written as %s, which every run reads too.", strings.Join(up.UsedUp, ", "), up.Name)
+	}
 	// Racing writers: any other state artifact since the one we read.
 	live, err := a.candidatesNamed(ctx, a.Name)
 	if err != nil {
