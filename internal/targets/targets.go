@@ -6,6 +6,7 @@
 package targets
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/bmatcuk/doublestar/v4"
 
@@ -130,6 +132,11 @@ func Discover(ws *workspace.Root, o Options) (*Found, error) {
 	sort.Strings(files)
 	found := &Found{}
 	for _, rel := range files {
+		dir, config := path.Split(rel)
+		if why := cmp.Or(unsafeName(rel), unsafeName(path.Clean(dir)), unsafeName(config)); why != "" {
+			found.Skipped = append(found.Skipped, Skipped{Path: rel, Why: "its path " + why})
+			continue
+		}
 		ts, skipped, err := load(ws, rel, o)
 		if err != nil {
 			return nil, err
@@ -201,6 +208,10 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, []Skipped, error
 	if arena != nil {
 		deployed := envs[:0:0]
 		for _, env := range envs {
+			if why := unsafeName(env); why != "" {
+				skipped = append(skipped, Skipped{Path: rel + " (" + env + ")", Why: "the environment's name " + why})
+				continue
+			}
 			if preview.IsTemplate(arena.Deploy, env) {
 				skipped = append(skipped, Skipped{Path: rel + " (" + env + ")",
 					Why: "its config names the pull request (" + preview.Placeholder + "): a preview template, which command preview deploys per pull request, never a merge"})
@@ -247,6 +258,23 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, []Skipped, error
 		return out[i].Environment < out[j].Environment
 	})
 	return out, skipped, nil
+}
+
+// unsafeName says why a name cannot be a matrix value ("" if it can): a
+// control character (a line break ends a log line, a workflow command or
+// a shell word where a workflow pastes the value), or white space at an
+// end, which an action's input loses (another directory, another
+// environment).
+func unsafeName(s string) string {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("holds a control character (%U): a workflow cannot pass it on safely", r)
+		}
+	}
+	if strings.TrimSpace(s) != s {
+		return "has white space at an end, which an action's input loses"
+	}
+	return ""
 }
 
 // keep is the environments input applied to one arena file: a name it

@@ -381,3 +381,39 @@ func TestPreviewTemplateIsNotATarget(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsafeNamesAreNotTargets: the matrix's values come from the
+// repository's files, a pull request's own: a folder or environment name
+// with a line break or another control character, or white space at
+// either end (which an action's input loses), is no target; the summary
+// says why.
+func TestUnsafeNamesAreNotTargets(t *testing.T) {
+	dir := repo(t)
+	writeFiles(t, dir, map[string]string{
+		"services/evil\n::error::x/arena.yaml": arena(nil, ""),
+		"services/billing /arena.yaml":         arena(nil, ""),
+		"services/tabbed/arena.yaml":           strings.Replace(arena([]string{"staging"}, ""), "      staging:\n", "      \"staging\\t\":\n", 1),
+		"services/fine one/arena.yaml":         arena(nil, ""),
+	})
+	found, err := Discover(open(t, dir), Options{Patterns: []string{"services/*/arena.yaml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range found.Targets {
+		got = append(got, tg.WorkingDirectory+"|"+tg.Environment)
+	}
+	want := []string{"services/billing|production", "services/billing|staging", "services/fine one|default",
+		"services/support|staging", "services/support|production"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("targets %q, want %q", got, want)
+	}
+	if len(found.Skipped) != 3 {
+		t.Errorf("skipped %+v, want the three unsafe names", found.Skipped)
+	}
+	for _, sk := range found.Skipped {
+		if !strings.Contains(sk.Why, "control character") && !strings.Contains(sk.Why, "white space") {
+			t.Errorf("%q: why %q", sk.Path, sk.Why)
+		}
+	}
+}
