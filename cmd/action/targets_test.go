@@ -367,3 +367,28 @@ func TestTargetsOnForcePush(t *testing.T) {
 		t.Errorf("outside GitHub's description: %v", v)
 	}
 }
+
+// TestTargetsPackInput: the pack input names each project's pack relative
+// to its folder (a pack built into dist/, not beside the arena file): a
+// change to it changes the target, as the plan that reads it would.
+func TestTargetsPackInput(t *testing.T) {
+	h := newHarness(t)
+	files := monorepo(3)
+	for i := 0; i < 3; i++ {
+		dir := fmt.Sprintf("services/svc-%03d/", i)
+		files[dir+"dist/bot.pack.json"] = files[dir+"bot.pack.json"]
+		delete(files, dir+"bot.pack.json")
+	}
+	base := h.gh.CommitTree("main", files, "the monorepo")
+	edit := map[string][]byte{"services/svc-001/dist/bot.pack.json": []byte(`{"id":"svc-001","prompts":{"x":{}}}`)}
+	head := h.gh.CommitTree("edit-pack", edit, "rebuild a pack")
+	for p, b := range edit {
+		files[p] = b
+	}
+	h.checkoutFiles(files)
+	h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: head, BaseSHA: base, HeadRef: "edit-pack"}))
+	res := h.run(map[string]string{"command": "targets", "pack": "dist/bot.pack.json", "environments": "staging"})
+	if got := entryNames(parseMatrix(t, res.outputs["matrix"])); !reflect.DeepEqual(got, []string{"services/svc-001 staging"}) {
+		t.Errorf("matrix %q, want svc-001's staging (its pack changed)\n%s", got, res.log)
+	}
+}

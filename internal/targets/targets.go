@@ -53,6 +53,9 @@ type Options struct {
 	// a project's own annotation adds to it and wins where both name an
 	// environment.
 	Follows Follows
+	// Pack is the pack input: each project's pack, relative to its folder
+	// (or to the workspace when absolute), an input of every target.
+	Pack string
 }
 
 // Target is one deploy target: the matrix entry a workflow fans out.
@@ -225,6 +228,14 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, []Skipped, error
 	// pack input picks one) and the project's adapters, which pin what
 	// runs.
 	packs, _ := filepath.Glob(filepath.Join(filepath.Dir(abs), "*.pack.json"))
+	if o.Pack != "" {
+		// Named by the pack input, as deploy.ResolvePack finds it.
+		p := o.Pack
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(abs), p)
+		}
+		packs = []string{p}
+	}
 	for _, p := range packs {
 		rec.add(p)
 	}
