@@ -332,3 +332,26 @@ func TestNotificationAddressNeverLogged(t *testing.T) {
 		t.Errorf("the webhook's token reached the log:\n%s", shown)
 	}
 }
+
+// TestLockOfANewerAttemptThanTheRunsAPIKnows: the runs API answers for an
+// earlier attempt than the one holding the lock (an answer from before
+// the re-run started: a replica behind): "completed" is that attempt's,
+// not the holder's, and the lock is respected.
+func TestLockOfANewerAttemptThanTheRunsAPIKnows(t *testing.T) {
+	h := newHarness(t)
+	holder := h.gh.AddRun(ghemu.Run{Event: "push", HeadSHA: "merge000", HeadBranch: "main"})
+	h.gh.CompleteRun(holder.ID, "failure") // attempt 1, as the API still tells it
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+	h.planPR(pr, nil)
+	h.merge(pr, "merge111", "Merge pull request #1")
+	rerun := *holder
+	rerun.Attempt = 2 // the re-run that holds the lock, which the API does not show yet
+	h.plantLock(&rerun)
+	r := h.run(nil)
+	if r.code != 1 || r.outputs["failure-reason"] != "lock-held" {
+		t.Errorf("exit %d %v, want lock-held: attempt 2 may be deploying\n%s", r.code, r.outputs, r.log)
+	}
+	if _, err := os.Stat(filepath.Join(h.workspace, ".deployed")); err == nil {
+		t.Error("deployed while attempt 2 held the lock")
+	}
+}

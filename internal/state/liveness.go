@@ -43,15 +43,21 @@ func (l *contentsLock) holderGone(ctx context.Context, cur, self *Holder) (bool,
 	return runEnded(run, cur)
 }
 
-// runEnded reads a run's answer for the attempt that holds a lock.
+// runEnded reads a run's answer for the attempt that holds a lock; when
+// the answer does not show it ended, why says what it shows.
 func runEnded(run *github.WorkflowRun, holder *Holder) (bool, string) {
+	if a := run.GetRunAttempt(); a > 0 && a < holder.Attempt {
+		// An answer from before the holder's attempt started (a replica
+		// behind): its "completed" is an earlier attempt's.
+		return false, fmt.Sprintf("the runs API still tells of attempt %d, and attempt %d holds it", a, holder.Attempt)
+	}
 	if run.GetStatus() == "completed" {
 		return true, "its run has completed (" + orUnknown(run.GetConclusion()) + ")"
 	}
 	if a := run.GetRunAttempt(); a > holder.Attempt && holder.Attempt > 0 {
 		return true, fmt.Sprintf("its run is on attempt %d now, so attempt %d has ended", a, holder.Attempt)
 	}
-	return false, run.GetStatus()
+	return false, "its run is " + orUnknown(run.GetStatus())
 }
 
 func orUnknown(s string) string {
@@ -91,7 +97,6 @@ func (l *contentsLock) unlock(ctx context.Context, by Holder, force bool) (*Hold
 			gone, why := runEnded(run, cur)
 			status = why
 			if !gone {
-				status = "its run is " + orUnknown(run.GetStatus())
 				if !force {
 					return cur, fmt.Errorf("%w: %s holds %s (%s)", ErrHolderRunning, cur.describe(), l.path, status)
 				}
