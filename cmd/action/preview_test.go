@@ -244,3 +244,36 @@ func TestPreviewRunOutOfDate(t *testing.T) {
 		t.Errorf("outside GitHub's description: %v", v)
 	}
 }
+
+// TestPreviewAfterAForcePush: the run of a push that a force push
+// replaced, ending late, deploys nothing: the pull request's head is the
+// forced commit, which the late run's does not lead to (the state's
+// ordering sees two diverged commits and cannot tell which is newer).
+func TestPreviewAfterAForcePush(t *testing.T) {
+	h := newHarness(t)
+	h.withPreviewTemplate()
+	base := h.gh.CommitTree("main", map[string][]byte{"README.md": []byte("x")}, "base")
+	h1 := h.gh.CommitTree("feature", map[string][]byte{"a.txt": []byte("1")}, "first")
+	h2 := h.gh.CommitMerge("feature", map[string][]byte{"README.md": []byte("x"), "a.txt": []byte("2")}, []string{base}, "forced")
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: h2, BaseSHA: base, HeadRef: "feature"})
+	packPath := filepath.Join(h.workspace, "support-bot.pack.json")
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, packPath), "friendly", "cheerful", 1))
+	h.must(h.runner.PullRequestActivity(pr, "synchronize", h1))
+	if res := h.run(map[string]string{"command": "preview"}); res.code != 0 || res.outputs["applied"] != "true" {
+		t.Fatalf("forced push's run: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	// The replaced push's run, late: its event names h1; the pull
+	// request's head is h2.
+	pr.HeadSHA = h1
+	h.must(h.runner.PullRequestActivity(pr, "synchronize", ""))
+	pr.HeadSHA = h2
+	h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, packPath), "cheerful", "friendly", 1))
+	res := h.run(map[string]string{"command": "preview"})
+	if res.code != 0 || res.outputs["applied"] == "true" {
+		t.Errorf("late replaced run: exit %d %v, want 0 and nothing deployed\n%s", res.code, res.outputs, res.log)
+	}
+	deployed := mustRead(t, filepath.Join(h.workspace, ".deployed/previews/pr-1", "prompts", "greeting.json"))
+	if !strings.Contains(deployed, "cheerful") {
+		t.Errorf("the late run of a replaced push rolled the preview back:\n%s", deployed)
+	}
+}

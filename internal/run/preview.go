@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/go-github/v60/github"
+
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/grace"
@@ -177,6 +179,24 @@ func (s *session) stillAsTheEventSays(ctx context.Context, closing bool) error {
 		return fmt.Errorf("%w: pull request #%d is open again, so this run of its close destroys nothing (its preview stays, and is destroyed when it closes again)", errOutOfDate, n)
 	case !closing && !open:
 		return fmt.Errorf("%w: pull request #%d is closed, so this run deploys nothing (a preview deployed now would outlive the pull request; its close destroyed it)", errOutOfDate, n)
+	case closing:
+		return nil
+	}
+	// Pushed to since: the newer push's run deploys. The state's order
+	// cannot tell a force push's commit from an older one (they have
+	// diverged), the pull request's head can. A head behind this run's
+	// is an answer that lags: this run is the newest.
+	head := pr.GetHead().GetSHA()
+	if head == "" || head == g.HeadSHA {
+		return nil
+	}
+	cmp, _, err := s.d.GitHub.Repositories.CompareCommits(ctx, g.Owner, g.Repo, g.HeadSHA, head, &github.ListOptions{PerPage: 1})
+	if err != nil {
+		s.d.Report.Warningf("Could not order this run's head %s with pull request #%d's head %s (%s); deploying.", short(g.HeadSHA, 7), n, short(head, 7), err)
+		return nil
+	}
+	if st := cmp.GetStatus(); st == "ahead" || st == "diverged" {
+		return fmt.Errorf("%w: pull request #%d's head is %s now, pushed after this run's %s, so this run deploys nothing: that push's run deploys the preview", errOutOfDate, n, short(head, 7), short(g.HeadSHA, 7))
 	}
 	return nil
 }
