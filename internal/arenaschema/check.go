@@ -3,6 +3,7 @@ package arenaschema
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -122,11 +123,18 @@ func Check(files Files, path, rel string) (warnings []string, err error) {
 			if !filepath.IsAbs(full) {
 				full = filepath.Join(filepath.Dir(path), full)
 			}
+			name := filepath.ToSlash(filepath.Join(filepath.Dir(rel), f.Value))
 			b, err := files.ReadFile(full)
-			if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				// tts_providers and the like are not read by internal/arenacfg:
+				// promptarena cannot load a missing one either.
+				all = append(all, Problem{File: rel, Line: f.Line, Column: f.Column, Path: ref.list,
+					Message: fmt.Sprintf("%s does not exist; promptarena cannot load it", name)})
+				continue
+			}
+			if err != nil { // outside the workspace, unreadable: the caller's reason
 				return warnings, fmt.Errorf("%s: %s %s: %w", rel, ref.list, f.Value, err)
 			}
-			name := filepath.ToSlash(filepath.Join(filepath.Dir(rel), f.Value))
 			problems, err := Validate(ref.kind, name, b)
 			if err != nil {
 				return warnings, err

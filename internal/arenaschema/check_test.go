@@ -78,6 +78,9 @@ func TestCheckRefusesWhatPromptarenaRefuses(t *testing.T) {
 		{"wrong type in a provider", func(m mapFiles) {
 			m["/p/providers/mock.yaml"] = strings.Replace(m["/p/providers/mock.yaml"], "model: m}", "model: m, defaults: {max_tokens: lots}}", 1)
 		}, []string{"app/providers/mock.yaml:4:53: spec.defaults.max_tokens: invalid type: expected integer, given string"}},
+		{"missing tts provider", func(m mapFiles) {
+			m["/p/arena.yaml"] = strings.Replace(validArena, "  defaults:", "  tts_providers:\n    - file: providers/voice.yaml\n  defaults:", 1)
+		}, []string{"app/arena.yaml:9:13: tts_providers: app/providers/voice.yaml does not exist; promptarena cannot load it"}},
 		{"key that is not a string", func(m mapFiles) {
 			m["/p/arena.yaml"] = strings.Replace(validArena, "    provider: omnia\n", "    provider: omnia\n    config: {1: one}\n", 1)
 		}, []string{"app/arena.yaml:19:14: spec.deploy.config: the key \"1\" is not a string"}},
