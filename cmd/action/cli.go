@@ -27,6 +27,7 @@ var commands = [][2]string{
 	{"destroy", "tear the environment down (needs --confirm-destroy <environment>)"},
 	{"targets", "list the repository's deploy targets (arena files and their environments)"},
 	{"unlock", "free a target's deploy lock (needs --confirm-unlock <environment>)"},
+	{"rollback", "re-deploy the pack an earlier apply deployed (needs --confirm-rollback <environment>)"},
 	{"demo", "run the whole journey on the bundled example, with a GitHub emulator"},
 }
 

@@ -160,7 +160,7 @@ func TestCLITable(t *testing.T) {
 		{name: "an environment arena.yaml does not list is said first", args: []string{"plan", "--working-directory", "app", "--environment", "prodution"},
 			first:  `warning: Environment "prodution" is not listed under deploy.environments in arena.yaml (it lists production, staging), so it deploys with the base deploy.config`,
 			stderr: []string{"fix --environment or add deploy.environments.prodution"},
-			stdout: []string{"### ⚠️ Arena plan for prodution (not in arena.yaml): +4 to create\n\n> prodution is not an environment of arena.yaml (its deploy.environments: production, staging)", "to-create=4"},
+			stdout: []string{"### ⚠️ Arena plan for prodution in app (not in arena.yaml): +4 to create\n\n> prodution is not an environment of arena.yaml (its deploy.environments: production, staging)", "to-create=4"},
 			absent: []string{"[!WARNING]"}},
 
 		// No panic: a runner's variables without the runner's files.

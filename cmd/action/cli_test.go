@@ -37,7 +37,7 @@ func TestCLIUsage(t *testing.T) {
 		{args: []string{"--version"}, code: 0, stdout: []string{"arena-deploy ", "go1."}},
 		{args: []string{"version"}, code: 0, stdout: []string{"arena-deploy "}},
 		{args: nil, code: 2, stderr: []string{"no command given", "--help"}},
-		{args: []string{"deploy"}, code: 2, stderr: []string{`unknown command "deploy"`, "plan, apply, status, refresh, destroy, targets, unlock, demo"}},
+		{args: []string{"deploy"}, code: 2, stderr: []string{`unknown command "deploy"`, "plan, apply, status, refresh, destroy, targets, unlock, rollback, demo"}},
 		{args: []string{"plan", "app"}, code: 2, stderr: []string{`unexpected argument "app"`, "--working-directory"}},
 		{args: []string{"plan", "--no-such-flag"}, code: 2, stderr: []string{"unknown flag --no-such-flag", "--help"}},
 	} {

@@ -39,7 +39,7 @@ var inputDefaults = map[string]string{
 	"allow-adapter-change": "false", "lock-timeout": "0s", "allow-pull-request-target": "false", "create-deployment": "false", "adapter-oidc": "false",
 	"state-branch": "arena-deploy-state",
 	"configs":      "**/arena.yaml", "shared-files": ".github/workflows/**", "all-targets": "false",
-	"preview-environment": "preview", "force-unlock": "false", "notify-on": "apply-failed, drift, rollback",
+	"preview-environment": "preview", "force-unlock": "false", "notify-on": "apply-failed, drift, rollback", "rollback-to": "previous",
 	"evaluation-policy": "no-failures",
 }
 
@@ -52,7 +52,7 @@ var inputNames = []string{
 	"mask-env", "adapter-oidc",
 	"state-branch",
 	"configs", "environments", "follows", "shared-files", "all-targets",
-	"preview-environment", "confirm-unlock", "force-unlock", "notify-webhook", "notify-on",
+	"preview-environment", "confirm-unlock", "force-unlock", "notify-webhook", "notify-on", "confirm-rollback", "rollback-to", "rollback-reason",
 	"evaluations", "evaluation-policy", "evaluation-override",
 }
 
@@ -137,6 +137,7 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 	if o.Command == run.CommandPreview {
 		o.Preview = &run.PreviewOptions{Template: in.get("preview-environment")}
 	}
+	o.Rollback = run.RollbackOptions{Confirm: in.get("confirm-rollback"), To: in.get("rollback-to"), Reason: in.get("rollback-reason")}
 	if o.Notify, err = notifyOptions(in); err != nil {
 		return nil, err
 	}
@@ -190,7 +191,7 @@ func capRetention(days int, repoMax string) (int, string) {
 
 func checkChoice(o *run.Options) error {
 	choices := []struct{ name, val, allowed string }{
-		{"command", o.Command, "auto plan apply status refresh destroy adopt targets preview unlock"},
+		{"command", o.Command, "auto plan apply status refresh destroy adopt targets preview unlock rollback"},
 		{"state-backend", o.StateBackend, "git artifact file"},
 		{"on-missing-plan", o.OnMissingPlan, "fail plan-and-apply"},
 		{"on-stale-plan", o.OnStalePlan, "fail replan"},

@@ -1,6 +1,6 @@
 // Command action is arena-deploy-action: in GitHub Actions it reads its
 // inputs and event from the runner; elsewhere it is a CLI with the same
-// options as flags (plan, apply, status, refresh, destroy, targets, preview, unlock, demo).
+// options as flags (plan, apply, status, refresh, destroy, targets, preview, unlock, rollback, demo).
 package main
 
 import (

@@ -350,6 +350,9 @@ func dispatch(ctx context.Context, o *run.Options, d *run.Deps) error {
 		return err
 	case run.CommandUnlock:
 		return run.Unlock(ctx, o, d)
+	case run.CommandRollback:
+		_, err := run.Rollback(ctx, o, d)
+		return err
 	}
 	return fmt.Errorf("%w: command %q is not available yet", errUsage, cmd)
 }

@@ -37,6 +37,31 @@ type Apply struct {
 	Links []deploy.Link
 	// PreviewOf is the pull request whose preview this is (0: an apply).
 	PreviewOf int
+	// Rollback is set for a rollback's report.
+	Rollback *Rollback
+}
+
+// Rollback is what a rollback restores and who asked.
+type Rollback struct {
+	ToCommit string // the commit whose applied pack is restored
+	ToSerial int64
+	PR       int    // the pull request that commit merged (0: none found)
+	By       string // who asked
+	Reason   string
+}
+
+// RollbackMarker is the hidden line of a target's rollback comment on the
+// pull request whose pack a rollback restored: its own, so the pull
+// request's plan and apply report stays as it was.
+func RollbackMarker(t Target) string {
+	return strings.Replace(t.Marker(), "arena-deploy-action target=", "arena-deploy-action rollback target=", 1)
+}
+
+func (a *Apply) marker() string {
+	if a.Rollback != nil {
+		return RollbackMarker(a.Target)
+	}
+	return a.Target.Marker()
 }
 
 // FromPlanNote is how a report marks results made from the reviewed plan.
@@ -150,6 +175,29 @@ func RenderApply(a *Apply, budget int) string {
 		}
 	}
 	v.Title, v.PlanLabel = "Arena apply to "+env+": "+headline, "Reviewed plan"
+	if rb := a.Rollback; rb != nil {
+		to := commitLink(a.RepoURL, rb.ToCommit) + fmt.Sprintf(" (serial %d", rb.ToSerial)
+		if rb.PR != 0 {
+			to += fmt.Sprintf(", pull request #%d", rb.PR)
+		}
+		to += ")"
+		v.PlanLabel = "Rollback plan"
+		v.Title = "Rollback of " + env + ": " + strings.Replace(headline, "applied", "rolled back", 1)
+		if v.Icon == "✅" || v.Icon == "⏳" {
+			v.Icon = "⏪"
+		}
+		switch a.Status {
+		case StatusApplying:
+			v.StatusLine = "⏪ Rolling back to the pack applied at " + to + "…"
+		case StatusApplied:
+			v.StatusLine = "⏪ **Rolled back** to the pack applied at " + to + ": " + resultCounts(a.Results) + "."
+		}
+		v.StatusLine += "\n\nAsked by " + EscapeMax(rb.By, 60)
+		if rb.Reason != "" {
+			v.StatusLine += ": “" + EscapeMax(rb.Reason, 300) + "”"
+		}
+		v.StatusLine += ". The pack is the one taken from that commit on the default branch, checked against the checksum its apply recorded; the next merge deploys as usual."
+	}
 	if a.PreviewOf != 0 {
 		v.PlanLabel = "Plan"
 		v.Title = fmt.Sprintf("Preview of #%d (%s): %s", a.PreviewOf, env, strings.Replace(headline, "applied", "deployed", 1))
@@ -188,14 +236,14 @@ func RenderApply(a *Apply, budget int) string {
 	if a.ReviewedDiff != "" {
 		reserve = min(len(a.ReviewedDiff)+200, budget/4)
 	}
-	room := rowBudget(budget - len(renderApply(v, a.Target.Marker())) - 600 - reserve)
+	room := rowBudget(budget - len(renderApply(v, a.marker())) - 600 - reserve)
 	v.Rows, v.Omitted = room.take(rows)
 	v.PlanRows, v.PlanOmitted = room.take(plan)
 	if a.ReviewedDiff != "" {
-		left := budget - len(renderApply(v, a.Target.Marker())) - 400
+		left := budget - len(renderApply(v, a.marker())) - 400
 		v.ReviewedDiff = reviewedDiff(a.ReviewedDiff, left)
 	}
-	return renderApply(v, a.Target.Marker())
+	return renderApply(v, a.marker())
 }
 
 // reviewedDiff is the plan's pack diff, folded, cut to fit in room bytes.

@@ -47,25 +47,30 @@ func (e *Entry) Deployed() bool {
 }
 
 // Pick chooses the entry to restore from entries (newest first), given the
-// record deployed now: spec "" or "previous" is the newest complete apply
-// of another commit than the one deployed; "serial:N" the write of that
-// serial; anything else a commit (a prefix of 7 or more hex digits) an
-// apply recorded, its newest complete apply.
-func Pick(entries []Entry, current *state.Record, spec string) (*Entry, error) {
+// pack deployed now (its checksum): spec "" or "previous" is the newest
+// complete apply of another pack; "serial:N" the write of that serial;
+// anything else a commit (a prefix of 7 or more hex digits) an apply
+// recorded, its newest complete apply. An entry whose pack is the one
+// deployed now is nothing to roll back to.
+func Pick(entries []Entry, deployedNow, spec string) (*Entry, error) {
 	spec = strings.TrimSpace(spec)
-	deployedNow := ""
-	if current != nil {
-		deployedNow = current.Commit
+	e, err := pick(entries, deployedNow, spec)
+	if err == nil && e.State.PackChecksum == deployedNow {
+		return nil, fmt.Errorf("%w: the apply %s names (serial %d) deployed the pack deployed now (%s)", ErrNothingToRestore, spec, e.Record.Serial, deployedNow)
 	}
+	return e, err
+}
+
+func pick(entries []Entry, deployedNow, spec string) (*Entry, error) {
 	switch {
 	case spec == "" || spec == "previous":
 		for i := range entries {
 			e := &entries[i]
-			if e.Deployed() && e.Record.Commit != deployedNow {
+			if e.Deployed() && e.State.PackChecksum != deployedNow {
 				return e, nil
 			}
 		}
-		return nil, fmt.Errorf("%w: the state's history holds no complete apply of a commit before %s", ErrNothingToRestore, short(deployedNow))
+		return nil, fmt.Errorf("%w: the state's history holds no complete apply of another pack than the one deployed now (%s)", ErrNothingToRestore, deployedNow)
 	case strings.HasPrefix(spec, "serial:"):
 		n, err := strconv.ParseInt(strings.TrimPrefix(spec, "serial:"), 10, 64)
 		if err != nil || n < 1 {

@@ -28,7 +28,7 @@ var history = []Entry{
 }
 
 func TestPick(t *testing.T) {
-	current := history[0].Record
+	current := history[0].State.PackChecksum
 	cases := []struct {
 		spec   string
 		serial int64
@@ -37,7 +37,8 @@ func TestPick(t *testing.T) {
 		{"", 2, nil},
 		{"previous", 2, nil},
 		{"serial:1", 1, nil},
-		{"serial:3", 0, ErrNoSuchApply}, // partial: no plan recorded
+		{"serial:4", 0, ErrNothingToRestore}, // what is deployed now
+		{"serial:3", 0, ErrNoSuchApply},      // partial: no plan recorded
 		{"serial:9", 0, ErrNoSuchApply},
 		{"serial:x", 0, ErrBadSpec},
 		{"aaa0000", 1, nil},

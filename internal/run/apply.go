@@ -289,6 +289,16 @@ func (s *session) stateWrite(st *deploy.State, msg string, res *ApplyResult) *st
 	if g := s.d.GH; g != nil {
 		w.Commit, w.RunID, w.RunAttempt = g.SHA, g.RunID, g.RunAttempt
 	}
+	if r := s.restored; r != nil {
+		// A rollback keeps the applied commit (so an older merge is still
+		// superseded, and the next merge goes on), records what it restored,
+		// and brings back the files kept beside that state (its baseline).
+		w.Commit, w.RolledBack = "", s.rollbackRecord()
+		w.Message = fmt.Sprintf("arena-deploy: roll %s back to %s (serial %d) by %s", s.env, short(r.entry.Record.Commit, 7), r.entry.Record.Serial, w.RolledBack.By)
+		if len(r.files) > 0 {
+			w.Files = r.files
+		}
+	}
 	// The plan id is what makes a re-run "already applied": a partial
 	// state (the adapter failed part-way) records the commit, so nothing
 	// older is applied after it, but not the plan, so the re-run deploys

@@ -23,6 +23,7 @@ func (s *session) applyView(res *ApplyResult, status string, err error) *comment
 	if s.o.Preview != nil {
 		a.PreviewOf = s.o.Preview.Number
 	}
+	a.Rollback = s.rollbackView()
 	if res.Saved != nil {
 		a.Changes = res.Saved.Plan.Changes
 		a.Warnings = append(a.Warnings, res.Saved.Plan.Warnings...)

@@ -58,6 +58,15 @@ const (
 	ReasonDriftDetected    = "drift-detected"
 	ReasonDestroyRefused   = "destroy-not-confirmed"
 	ReasonUnlockRefused    = "unlock-not-confirmed"
+	// ReasonRollbackRefused: rollback without confirm-rollback naming the
+	// environment.
+	ReasonRollbackRefused = "rollback-not-confirmed"
+	// ReasonRollbackNotFound: no earlier apply to restore, or not the one
+	// rollback-to names.
+	ReasonRollbackNotFound = "rollback-not-found"
+	// ReasonRollbackUnproven: the pack a rollback would restore is not
+	// proven to be the one that apply deployed.
+	ReasonRollbackUnproven = "rollback-unproven"
 	// ReasonStateUntrusted: the stored state is not proven to come from a
 	// trusted run (a witness; internal/state), so it is not used.
 	ReasonStateUntrusted = "state-untrusted"

@@ -180,6 +180,11 @@ func (s *session) checkOrder(ctx context.Context, res *ApplyResult) (bool, error
 		res.Notes = append(res.Notes, fmt.Sprintf("Already applied: the state records plan %s applied from %s (serial %d), so nothing was deployed again.", planID, short(rec.Commit, 7), rec.Serial))
 		s.d.Report.Infof("Already applied: %s records plan %s from %s", s.backend.Describe(), planID, short(rec.Commit, 7))
 		return true, nil
+	case state.RolledBack:
+		rb := rec.RolledBack
+		return true, failf(ReasonSuperseded, "Nothing was deployed: the rollback stays. To deploy this change again, merge it anew (a new pull request).",
+			"%w: %s's apply to %s was rolled back to %s (serial %d) by %s since; applying it again would undo the rollback",
+			state.ErrSuperseded, short(g.SHA, 7), s.env, short(rb.ToCommit, 7), rb.ToSerial, rb.By)
 	case state.Superseded:
 		return true, failf(ReasonSuperseded, "Nothing was deployed: the newer commit stays. To deploy this change again, merge it anew (a revert of the newer change, or a new pull request).",
 			"%w: %s is applied to %s and comes after this commit %s; applying this one would roll it back", state.ErrSuperseded, short(rec.Commit, 7), s.env, short(g.SHA, 7))

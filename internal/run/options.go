@@ -19,16 +19,17 @@ import (
 
 // Commands.
 const (
-	CommandAuto    = "auto"
-	CommandPlan    = "plan"
-	CommandApply   = "apply"
-	CommandStatus  = "status"
-	CommandRefresh = "refresh"
-	CommandDestroy = "destroy"
-	CommandAdopt   = "adopt"
-	CommandTargets = "targets"
-	CommandPreview = "preview"
-	CommandUnlock  = "unlock"
+	CommandAuto     = "auto"
+	CommandPlan     = "plan"
+	CommandApply    = "apply"
+	CommandStatus   = "status"
+	CommandRefresh  = "refresh"
+	CommandDestroy  = "destroy"
+	CommandAdopt    = "adopt"
+	CommandTargets  = "targets"
+	CommandPreview  = "preview"
+	CommandUnlock   = "unlock"
+	CommandRollback = "rollback"
 )
 
 // Options are the resolved inputs of one run. The zero value of each field
@@ -64,6 +65,8 @@ type Options struct {
 	// frees a lock whose run is still in progress.
 	ConfirmUnlock string
 	ForceUnlock   bool
+	// Rollback are command rollback's inputs.
+	Rollback RollbackOptions
 	// Notify says where and when to notify people (notify-webhook).
 	Notify NotifyOptions
 	// ConfirmAdopt (confirm-adopt) and AdoptReason (adopt-reason): adopt

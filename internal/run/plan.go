@@ -371,7 +371,7 @@ func (s *session) upsertComment(ctx context.Context, body string) int64 {
 		if s.commentID != 0 { // found earlier in this run: no need to list again
 			return sticky.Update(ctx, s.commentID, body)
 		}
-		return sticky.Upsert(ctx, g.PRNumber, s.target.Marker(), body)
+		return sticky.Upsert(ctx, g.PRNumber, s.commentMarker(), body)
 	}
 	// Lists and edits are retried by the client (internal/ghclient); a
 	// create is not, since it may have happened without an answer. One more

@@ -79,6 +79,7 @@ type session struct {
 	started         time.Time
 	deployment      *environment.Deployment // create-deployment's, once made
 	eval            *evaluation             // the evaluations input's results, once read
+	restored        *restoration            // a rollback's: what it restores
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -22,6 +22,7 @@ const (
 	Proceed        Verdict = iota
 	AlreadyApplied         // the record holds this commit and plan
 	Superseded             // the record holds a commit after this one
+	RolledBack             // this commit's apply was rolled back since
 )
 
 // Order compares an apply of commit (with plan planID; before is the
@@ -34,6 +35,9 @@ func Order(ctx context.Context, gh *github.Client, owner, repo string, rec *Reco
 		return Proceed, "", nil
 	}
 	if rec.Commit == commit {
+		if rec.RolledBack != nil {
+			return RolledBack, "", nil
+		}
 		if planID != "" && rec.PlanID == planID {
 			return AlreadyApplied, "", nil
 		}

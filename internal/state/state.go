@@ -75,6 +75,22 @@ type Record struct {
 	// Adopted says who adopted this state without its provenance proven,
 	// and why (command adopt); only on the write that adopted it.
 	Adopted *Adoption `json:"adopted,omitempty"`
+	// RolledBack says what a rollback restored, who asked and why; it
+	// stays until the next apply. The applied commit stays the one rolled
+	// back (Commit), so an older merge is still superseded and the next
+	// merge goes on; a re-run of the rolled-back commit's apply does not
+	// deploy it again.
+	RolledBack *Rollback `json:"rolled_back,omitempty"`
+}
+
+// Rollback is a rollback's account in the record.
+type Rollback struct {
+	// ToCommit and ToSerial name the apply whose pack was restored.
+	ToCommit string `json:"to_commit"`
+	ToSerial int64  `json:"to_serial"`
+	By       string `json:"by"`
+	Reason   string `json:"reason,omitempty"`
+	RunID    int64  `json:"run_id,omitempty"`
 }
 
 // Adoption is a state adopted by a person after checking it.
@@ -106,6 +122,9 @@ type Write struct {
 	Now   time.Time
 	// Adopted records an adoption (command adopt).
 	Adopted *Adoption
+	// RolledBack records a rollback (command rollback); the write keeps
+	// the record's applied commit (Commit empty).
+	RolledBack *Rollback
 }
 
 // Serial is the record's serial (0 without one).
@@ -126,6 +145,12 @@ func nextRecord(base *Snapshot, w *Write, stateRaw []byte) *Record {
 	}
 	rec.Serial++
 	rec.Adopted = w.Adopted
+	switch {
+	case w.RolledBack != nil:
+		rec.RolledBack = w.RolledBack
+	case w.Commit != "" || w.State == nil:
+		rec.RolledBack = nil // a new apply, or a destroy, ends it
+	}
 	if len(w.Files) > 0 {
 		files := make(map[string]string, len(rec.Files)+len(w.Files))
 		for name, sha := range rec.Files {

@@ -79,6 +79,7 @@ type Witness struct {
 	Warn          func(format string, args ...any)
 
 	warned map[int64]bool
+	listed []artifacts.Info // the target's witnesses, once listed (Vouched)
 }
 
 // WitnessUploader uploads this run's witnesses, and withdraws one made for
