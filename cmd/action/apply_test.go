@@ -405,11 +405,12 @@ func TestApplyAPICalls(t *testing.T) {
 		t.Errorf("%d calls for the lock and the state, want 5 (lock, record, tree, commit, ref)", state)
 	}
 	// Today's other calls: commit→PR, artifact list, run list, download,
-	// the token's identity, comment list, comment edit ×2; and the state's
+	// the token's identity, comment list, comment edit ×2; the state's
 	// provenance: its witnesses' listing and the run list of the newest
-	// (its commit is the push's before: no compare).
-	if others := len(calls) - state; others != 10 {
-		t.Errorf("%d other calls, want 10", others)
+	// (its commit is the push's before: no compare); and the state
+	// branch's rules (who may write it, for the summary).
+	if others := len(calls) - state; others != 11 {
+		t.Errorf("%d other calls, want 11", others)
 	}
 	witness := 0
 	for _, r := range h.gh.Requests() {

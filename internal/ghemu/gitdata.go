@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,107 @@ type gitStore struct {
 	heads    map[string]string // branch → commit sha
 	mainline []string          // the default branch's history, oldest first (compare)
 	rules    map[string]int    // branch → the status a write to it gets
+	rulesets []Ruleset
+}
+
+// Ruleset is a repository ruleset: Rules (types: update, creation,
+// deletion, non_fast_forward, pull_request, ...) apply to the branches
+// matching Branches (path.Match patterns), and refuse writes by anyone but
+// the Bypass logins (update and pull_request: any write; creation: a new
+// branch).
+type Ruleset struct {
+	ID       int64
+	Name     string
+	Branches []string
+	Rules    []string
+	Bypass   []string
+}
+
+func (rs *Ruleset) applies(branch string) bool {
+	for _, p := range rs.Branches {
+		if ok, _ := path.Match(p, branch); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (rs *Ruleset) has(rule string) bool {
+	for _, r := range rs.Rules {
+		if r == rule {
+			return true
+		}
+	}
+	return false
+}
+
+func (rs *Ruleset) bypasses(login string) bool {
+	for _, b := range rs.Bypass {
+		if b == login {
+			return true
+		}
+	}
+	return false
+}
+
+// AddRuleset adds a ruleset to the default repo.
+func (s *Server) AddRuleset(rs Ruleset) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.repo().gitdb()
+	if rs.ID == 0 {
+		rs.ID = s.id()
+	}
+	g.rulesets = append(g.rulesets, rs)
+}
+
+// ruleRefusal is the answer rulesets give a write to branch by tok (0:
+// allowed); creating says the write creates the branch.
+func (r *Repo) ruleRefusal(branch string, tok *Token, creating bool) (int, string) {
+	if r.git == nil || tok == nil {
+		return 0, ""
+	}
+	for _, rs := range r.git.rulesets {
+		if !rs.applies(branch) || rs.bypasses(tok.Login) {
+			continue
+		}
+		switch {
+		case creating && rs.has("creation"):
+			return 409, "Repository rule violations found\n\nCannot create ref due to creations being restricted.\n\n"
+		case !creating && rs.has("update"):
+			return 409, "Repository rule violations found\n\nCannot update this protected ref.\n\n"
+		case rs.has("pull_request"):
+			return 409, "Repository rule violations found\n\nChanges must be made through a pull request.\n\n"
+		}
+	}
+	return 0, ""
+}
+
+// getBranchRules answers GET rules/branches/{branch}: the rules of every
+// ruleset matching it.
+func (s *Server) getBranchRules(c *call) (int, any) {
+	branch := c.r.PathValue("branch")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []any{}
+	g := c.repo.gitdb()
+	for _, rs := range g.rulesets {
+		if !rs.applies(branch) {
+			continue
+		}
+		for _, rule := range rs.Rules {
+			m := map[string]any{"type": rule, "ruleset_source_type": "Repository", "ruleset_source": c.repo.FullName(), "ruleset_id": rs.ID}
+			switch rule {
+			case "update":
+				m["parameters"] = map[string]any{"update_allows_fetch_and_merge": false}
+			case "pull_request":
+				m["parameters"] = map[string]any{"dismiss_stale_reviews_on_push": false, "require_code_owner_review": false,
+					"require_last_push_approval": false, "required_approving_review_count": 1, "required_review_thread_resolution": false}
+			}
+			out = append(out, m)
+		}
+	}
+	return 200, out
 }
 
 type gitCommit struct {
@@ -121,9 +223,12 @@ func (r *Repo) filesAt(ref string) map[string]*File {
 // refused is the answer a write to branch gets from its rules: a ruleset
 // (409), classic branch protection (422) or a token that may not push
 // (403). 0: allowed.
-func (r *Repo) refused(branch string, _ *Token) (int, string) {
+func (r *Repo) refused(branch string, tok *Token) (int, string) {
 	if r.git == nil {
 		return 0, ""
+	}
+	if st, msg := r.ruleRefusal(branch, tok, r.git.heads[branch] == ""); st != 0 {
+		return st, msg
 	}
 	switch st := r.git.rules[branch]; st {
 	case 409:
@@ -211,6 +316,7 @@ func (s *Server) gitRoutes(handle func(pattern, scope, level string, h handlerFu
 	handle("GET "+repo+"/git/commits/{commit_sha}", "contents", Read, s.getCommit)
 	handle("GET "+repo+"/compare/{basehead}", "contents", Read, s.compare)
 	handle("GET "+repo+"/commits", "contents", Read, s.listCommits)
+	handle("GET "+repo+"/rules/branches/{branch}", "metadata", Read, s.getBranchRules)
 }
 
 // gitUser is a commit's author or committer as git records it.

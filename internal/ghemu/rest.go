@@ -608,6 +608,9 @@ func (s *Server) putContents(c *call) (int, any) {
 	}
 	f := s.setFile(c.repo, branch, path, content)
 	commit := Commit{SHA: s.commitFiles(c.repo, branch, in.Message), Message: in.Message, Path: path}
+	if c.token.Login != BotLogin { // the commit names the token's identity
+		c.repo.gitdb().commits[commit.SHA].Author = c.token.Login
+	}
 	c.repo.commits[branch] = append(c.repo.commits[branch], commit)
 	status := 201
 	if old != nil {

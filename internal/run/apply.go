@@ -65,6 +65,7 @@ func Apply(ctx context.Context, o *Options, d *Deps) (*ApplyResult, error) {
 	rctx, cancel := grace.Context(ctx, s.d.Grace)
 	defer cancel()
 	s.reportApply(rctx, res, err)
+	s.reportProtection()
 	if err != nil {
 		s.notifyApplyFailed(rctx, res, err)
 	}
@@ -98,6 +99,7 @@ func (s *session) runApply(ctx context.Context, res *ApplyResult) error {
 		return err
 	}
 	defer release()
+	s.storeProtection(ctx)
 	if err := s.loadState(ctx); err != nil {
 		return err
 	}

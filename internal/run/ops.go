@@ -116,6 +116,8 @@ func (s *session) status(ctx context.Context, kind string, lock bool) (*StatusRe
 		view.Baseline = s.recordedBaseline(ctx)
 	}
 	s.d.Report.AddStepSummary(comment.RenderStatus(view, comment.SummaryBudget))
+	s.storeProtection(ctx)
+	s.reportProtection()
 	st := "not_deployed"
 	if res.Response != nil {
 		st = res.Response.Status

@@ -19,6 +19,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/adapterinstall"
 	"github.com/arena-deploy/arena-deploy-action/internal/arenacfg"
 	"github.com/arena-deploy/arena-deploy-action/internal/arenaschema"
+	"github.com/arena-deploy/arena-deploy-action/internal/branchrules"
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/environment"
@@ -64,8 +65,10 @@ type session struct {
 
 	backend state.Backend
 	trust   *state.Trust // who may have written state (provenance.go)
-	prior   *state.Snapshot
-	unlock  func() // frees the deploy lock an op took, when the session closes
+	// protection is what the state branch's rules say (protection.go).
+	protection *branchrules.Protection
+	prior      *state.Snapshot
+	unlock     func() // frees the deploy lock an op took, when the session closes
 	// underLock, when set, is asked right after an op took the lock: an
 	// error stops the op before it starts the adapter.
 	underLock func(ctx context.Context) error

@@ -55,6 +55,7 @@ type Branch struct {
 	Witness *Witness
 
 	held   *heldLock
+	author string    // the author of the orphan commit this run made
 	loaded *Snapshot // the last proven load
 	pack   *packRead
 }
@@ -117,7 +118,16 @@ func (b *Branch) createBranch(ctx context.Context, lock []byte) (*github.Reposit
 		return nil, err
 	}
 	return &github.RepositoryContentResponse{Content: &github.RepositoryContent{SHA: github.String(BlobSHA(lock))},
-		Commit: github.Commit{SHA: github.String(commit), Tree: &github.Tree{SHA: github.String(tree)}}}, nil
+		Commit: github.Commit{SHA: github.String(commit), Tree: &github.Tree{SHA: github.String(tree)}, Author: &github.CommitAuthor{Name: github.String(b.author)}}}, nil
+}
+
+// Writer is who this run writes the state as (the author GitHub gave the
+// commit of our lock); "" before the lock is held.
+func (b *Branch) Writer() string {
+	if b.held == nil {
+		return ""
+	}
+	return b.held.writer
 }
 
 // orphan creates the branch with entries as its first commit.
@@ -138,6 +148,7 @@ func (b *Branch) orphan(ctx context.Context, entries []*github.TreeEntry) (strin
 	if err != nil {
 		return fail(resp, err)
 	}
+	b.author = commit.GetAuthor().GetName()
 	_, resp, err = b.GH.Git.CreateRef(ctx, b.Owner, b.Repo, &github.Reference{Ref: github.String("refs/heads/" + b.Branch), Object: &github.GitObject{SHA: commit.SHA}})
 	if err != nil {
 		return fail(resp, err)

@@ -126,6 +126,9 @@ type heldLock struct {
 	sha    string
 	commit string
 	tree   string
+	// writer is who the lock's commit names as its author: the identity
+	// of the token that writes the state (GitHub sets it).
+	writer string
 	done   bool
 }
 
@@ -275,7 +278,7 @@ func expired(h *Holder, now time.Time) bool {
 }
 
 func (l *contentsLock) held(res *github.RepositoryContentResponse) *heldLock {
-	h := &heldLock{l: l, sha: res.GetContent().GetSHA(), commit: res.Commit.GetSHA()}
+	h := &heldLock{l: l, sha: res.GetContent().GetSHA(), commit: res.Commit.GetSHA(), writer: res.Commit.GetAuthor().GetName()}
 	if res.Commit.Tree != nil {
 		h.tree = res.Commit.Tree.GetSHA()
 	}
