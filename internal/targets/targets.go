@@ -56,6 +56,8 @@ type Options struct {
 	// Pack is the pack input: each project's pack, relative to its folder
 	// (or to the workspace when absolute), an input of every target.
 	Pack string
+
+	links links // what Discover found on the way to each input
 }
 
 // Target is one deploy target: the matrix entry a workflow fans out.
@@ -104,6 +106,7 @@ func Discover(ws *workspace.Root, o Options) (*Found, error) {
 	if err := CheckPatterns(patterns); err != nil {
 		return nil, err
 	}
+	o.links = links{}
 	root := ws.Dir()
 	var files []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -176,7 +179,7 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, []Skipped, error
 	abs := filepath.Join(ws.Dir(), filepath.FromSlash(rel))
 	dir, config := path.Split(rel)
 	dir = path.Clean(dir)
-	rec := &recorder{ws: ws, read: map[string]bool{}}
+	rec := &recorder{ws: ws, read: map[string]bool{}, links: o.links}
 	rec.add(abs)
 	problem := ""
 	var envs []string
@@ -243,7 +246,7 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, []Skipped, error
 	// link on its way leads to.
 	adapters := path.Join(dir, deploy.DirName, "adapters")
 	folders := []string{adapters + "/"}
-	if via := resolved(ws.Dir(), adapters); len(via) > 0 {
+	if via := rec.links.resolved(ws.Dir(), adapters); len(via) > 0 {
 		for _, link := range via[:len(via)-1] {
 			rec.read[link] = true
 		}
@@ -303,8 +306,9 @@ func keep(listed, wanted []string, arena *deploy.Arena) []string {
 
 // recorder reads files through the workspace and remembers which.
 type recorder struct {
-	ws   *workspace.Root
-	read map[string]bool
+	ws    *workspace.Root
+	read  map[string]bool
+	links links
 }
 
 func (r *recorder) ReadFile(name string) ([]byte, error) {
@@ -320,9 +324,39 @@ func (r *recorder) add(name string) {
 	}
 	rel = filepath.ToSlash(rel)
 	r.read[rel] = true
-	for _, p := range resolved(r.ws.Dir(), rel) {
+	for _, p := range r.links.resolved(r.ws.Dir(), rel) {
 		r.read[p] = true
 	}
+}
+
+// links remembers what each path of the workspace is (missing, a link
+// and where to, or anything else), for one Discover: the targets of a
+// monorepo share most folders on their paths.
+type links map[string]linkEntry
+
+type linkEntry struct {
+	missing, link bool
+	target        string // a link's, as written; "" if it cannot be read
+}
+
+func (c links) lstat(root, rel string) linkEntry {
+	if e, ok := c[rel]; ok {
+		return e
+	}
+	var e linkEntry
+	abs := filepath.Join(root, filepath.FromSlash(rel))
+	fi, err := os.Lstat(abs)
+	switch {
+	case err != nil:
+		e.missing = true
+	case fi.Mode()&fs.ModeSymlink != 0:
+		e.link = true
+		e.target, _ = os.Readlink(abs)
+	}
+	if c != nil {
+		c[rel] = e
+	}
+	return e
 }
 
 // maxLinks is how many symlinks one path may follow (Linux's limit).
@@ -334,7 +368,7 @@ const maxLinks = 40
 // compare lists). Only link metadata is read; a link leading outside the
 // workspace ends the walk (the fence refuses that read anyway), as does
 // a missing file (the rest is read as named). Without links it is rel.
-func resolved(root, rel string) []string {
+func (c links) resolved(root, rel string) []string {
 	var out []string
 	todo := strings.Split(rel, "/")
 	cur := "" // resolved so far, relative to root
@@ -354,17 +388,17 @@ func resolved(root, rel string) []string {
 			continue
 		}
 		next := path.Join(cur, part)
-		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(next)))
-		if err != nil {
+		e := c.lstat(root, next)
+		if e.missing {
 			return append(out, path.Join(append([]string{next}, todo...)...))
 		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
+		if !e.link {
 			cur = next
 			continue
 		}
 		out = append(out, next)
-		target, err := os.Readlink(filepath.Join(root, filepath.FromSlash(next)))
-		if hops++; err != nil || hops > maxLinks || filepath.IsAbs(target) {
+		target := e.target
+		if hops++; target == "" || hops > maxLinks || filepath.IsAbs(target) {
 			return out
 		}
 		todo = append(strings.Split(filepath.ToSlash(target), "/"), todo...)
