@@ -392,3 +392,25 @@ func TestTargetsPackInput(t *testing.T) {
 		t.Errorf("matrix %q, want svc-001's staging (its pack changed)\n%s", got, res.log)
 	}
 }
+
+// TestTargetsAdapterInput: a relative adapter input (a binary committed
+// in each project) is each target's input, as the plan runs it.
+func TestTargetsAdapterInput(t *testing.T) {
+	h := newHarness(t)
+	files := monorepo(3)
+	for i := 0; i < 3; i++ {
+		files[fmt.Sprintf("services/svc-%03d/bin/adapter", i)] = []byte("#!/bin/sh\n")
+	}
+	base := h.gh.CommitTree("main", files, "the monorepo")
+	edit := map[string][]byte{"services/svc-002/bin/adapter": []byte("#!/bin/sh\n# v2\n")}
+	head := h.gh.CommitTree("edit-adapter", edit, "a new adapter")
+	for p, b := range edit {
+		files[p] = b
+	}
+	h.checkoutFiles(files)
+	h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: head, BaseSHA: base, HeadRef: "edit-adapter"}))
+	res := h.run(map[string]string{"command": "targets", "adapter": "bin/adapter", "environments": "staging"})
+	if got := entryNames(parseMatrix(t, res.outputs["matrix"])); !reflect.DeepEqual(got, []string{"services/svc-002 staging"}) {
+		t.Errorf("matrix %q, want svc-002's staging (its adapter changed)\n%s", got, res.log)
+	}
+}

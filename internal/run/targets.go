@@ -43,7 +43,7 @@ func Targets(ctx context.Context, o *Options, d *Deps) (*TargetsResult, error) {
 	}
 	defer ws.Close()
 	to := o.Targets
-	found, err := targets.Discover(ws, targets.Options{Patterns: to.Patterns, Environments: to.Environments, Follows: to.Follows, Pack: o.PackPath})
+	found, err := targets.Discover(ws, targets.Options{Patterns: to.Patterns, Environments: to.Environments, Follows: to.Follows, Pack: o.PackPath, Adapter: o.AdapterPath})
 	if err != nil {
 		return nil, targetsFailure(err)
 	}

@@ -56,6 +56,10 @@ type Options struct {
 	// Pack is the pack input: each project's pack, relative to its folder
 	// (or to the workspace when absolute), an input of every target.
 	Pack string
+	// Adapter is the adapter input: a binary relative to each project's
+	// folder is an input of its targets (an absolute one is the runner's,
+	// not the repository's).
+	Adapter string
 
 	links links // what Discover found on the way to each input
 }
@@ -241,6 +245,9 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, []Skipped, error
 	}
 	for _, p := range packs {
 		rec.add(p)
+	}
+	if o.Adapter != "" && !filepath.IsAbs(o.Adapter) {
+		rec.add(filepath.Join(filepath.Dir(abs), o.Adapter))
 	}
 	// The adapters folder: everything under it, and under the folder a
 	// link on its way leads to.
