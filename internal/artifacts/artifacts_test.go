@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand"
 	"strings"
 	"testing"
 	"time"
@@ -243,5 +245,72 @@ func TestUploadPassesOverUsedUpNames(t *testing.T) {
 	_, err = uploader(t, s, rerun).UploadAs(ctx, Request{Names: names[:1], Files: files})
 	if err == nil || !strings.Contains(err.Error(), "used up") {
 		t.Fatalf("all used up: %v", err)
+	}
+}
+
+// TestUploadStreamsBlocks: the archive is made while it is uploaded, a
+// block at a time, and the artifact is Zip's archive byte for byte (the
+// emulator checks the finalized size and hash against what it stored). A
+// block refused once is sent again as it was, by the transport; a block
+// refused on every try makes the archive again, on the same artifact (each
+// streamed file opened once more), and the artifact is still the same.
+func TestUploadStreamsBlocks(t *testing.T) {
+	defer func(n int) { blockSize = n }(blockSize)
+	blockSize = 4 << 10
+	r := rand.New(rand.NewSource(1))
+	var big bytes.Buffer
+	for big.Len() < 200<<10 {
+		fmt.Fprintf(&big, "%d %x\n", r.Intn(1000), r.Int63())
+	}
+	opens := 0
+	mk := func() []File {
+		return []File{
+			{Name: "deploy.plan", Open: func() io.Reader { opens++; return bytes.NewReader(big.Bytes()) }},
+			{Name: "plan.md", Data: []byte("# plan")},
+		}
+	}
+	want, err := Zip(mk())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := (len(want) + blockSize - 1) / blockSize
+	if blocks < 10 {
+		t.Fatalf("the archive is %d blocks: the test needs more", blocks)
+	}
+	const put = "PUT /_blob/upload/{key}"
+	for _, tc := range []struct {
+		name      string
+		fault     *ghemu.Fault
+		opens     int
+		blockPuts int
+	}{
+		{"no fault", nil, 1, blocks + 1},
+		{"block 4 refused once", &ghemu.Fault{Status: 500, Skip: 3}, 1, blocks + 2},
+		{"block 4 refused on every try", &ghemu.Fault{Status: 500, Skip: 3, Times: ghclient.DefaultTries}, 2, 3 + ghclient.DefaultTries + blocks + 1},
+		{"block list refused on every try", &ghemu.Fault{Status: 503, Skip: blocks, Times: ghclient.DefaultTries}, 2, blocks + ghclient.DefaultTries + blocks + 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ghemu.New(t)
+			run := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "h"})
+			if tc.fault != nil {
+				s.Inject(put, *tc.fault)
+			}
+			opens = 0
+			up, err := uploader(t, s, run).UploadAs(ctx, Request{Names: Names("arena-plan-default-h", 2), Files: mk()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if up.Name != "arena-plan-default-h" || up.Size != int64(len(want)) || opens != tc.opens {
+				t.Errorf("uploaded %+v, opened %d times; want the first name, %d bytes, %d opens", up, opens, len(want), tc.opens)
+			}
+			if n := s.CountRequests("PUT /_blob/upload/"); n != tc.blockPuts {
+				t.Errorf("%d block and block list PUTs, want %d", n, tc.blockPuts)
+			}
+			f := NewFinder(s.GitHubClient(ghemu.DefaultToken), ghemu.DefaultOwner, ghemu.DefaultRepo, s.Client())
+			got, err := f.Download(ctx, up.ID)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("downloaded %d bytes (%v), want Zip's %d", len(got), err, len(want))
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -26,9 +27,12 @@ import (
 
 const servicePath = "/twirp/github.actions.results.api.v1.ArtifactService/"
 
-// blockSize is the size of one uploaded block; plans are small, so most
-// uploads are one block, but large ones are split as Azure expects.
-const blockSize = 4 << 20
+// blockSize is the size of one uploaded block. The archive is made while it
+// is uploaded, a block at a time, and a block is kept only until it is
+// stored, so that the transport can send it again as it was: the archive
+// is never held whole (a first deploy's plan artifact of a 9 MB pack is
+// about 5 MB). Tests make it small.
+var blockSize = 1 << 20
 
 // Errors callers branch on.
 var (
@@ -159,16 +163,13 @@ func IsAlternate(name, candidate string) bool {
 // finalize refused) leaves an artifact no listing shows and no delete
 // finds: that name is used up, and the next one is tried.
 func (u *Uploader) UploadAs(ctx context.Context, r Request) (Uploaded, error) {
-	data, err := Zip(r.Files)
-	if err != nil {
-		return Uploaded{}, err
-	}
-	up := Uploaded{Size: int64(len(data))}
+	var up Uploaded
+	var err error
 	ours := 0 // names this upload used up itself
 	for _, name := range r.Names {
 		up.Name = name
 		var self bool
-		up.ID, self, err = u.uploadName(ctx, name, data, r.ExpiresAt, r.Keep)
+		up.ID, up.Size, self, err = u.uploadName(ctx, name, r.Files, r.ExpiresAt, r.Keep)
 		if !errors.Is(err, errUsedUp) {
 			break
 		}
@@ -195,8 +196,9 @@ var errUsedUp = errors.New("the name is used up in this run by an upload that ne
 // errKept: the name holds the artifact the upload must not delete.
 var errKept = errors.New("it holds the artifact this upload replaces, which is kept until the new one is in place")
 
-// uploadName uploads data as artifact name: create, blob, finalize.
-func (u *Uploader) uploadName(ctx context.Context, name string, data []byte, expiresAt time.Time, keep int64) (id int64, self bool, err error) {
+// uploadName uploads the archive of files as artifact name: create, blob,
+// finalize. It returns the artifact's id and the archive's size.
+func (u *Uploader) uploadName(ctx context.Context, name string, files []File, expiresAt time.Time, keep int64) (id, size int64, self bool, err error) {
 	var tries int
 	signed, err := u.create(ghclient.CountTries(ctx, &tries), name, expiresAt)
 	if errors.Is(err, errConflictName) {
@@ -204,53 +206,54 @@ func (u *Uploader) uploadName(ctx context.Context, name string, data []byte, exp
 		// finalized (unlisted: the name is used up).
 		n, derr := u.deleteExisting(ctx, name, keep)
 		if errors.Is(derr, errKept) {
-			return 0, false, fmt.Errorf("%w: %w", errUsedUp, derr)
+			return 0, 0, false, fmt.Errorf("%w: %w", errUsedUp, derr)
 		}
 		if derr != nil {
-			return 0, false, fmt.Errorf("replace artifact %s from an earlier attempt: %w", name, derr)
+			return 0, 0, false, fmt.Errorf("replace artifact %s from an earlier attempt: %w", name, derr)
 		}
 		if n == 0 {
 			// Unlisted: never finished. "Already exists" after a try
 			// without a proper answer: that try made it.
-			return 0, tries > 1, fmt.Errorf("%w: %w", errUsedUp, err)
+			return 0, 0, tries > 1, fmt.Errorf("%w: %w", errUsedUp, err)
 		}
 		signed, err = u.create(ctx, name, expiresAt)
 		// The name can stay taken for a moment after the delete.
 		for try := 1; errors.Is(err, errConflictName) && try < u.ConflictTries; try++ {
 			if serr := u.Policy.Wait(ctx, try); serr != nil {
-				return 0, false, serr
+				return 0, 0, false, serr
 			}
 			signed, err = u.create(ctx, name, expiresAt)
 		}
 		if errors.Is(err, errConflictName) {
-			return 0, false, fmt.Errorf("%w: %w", errUsedUp, err)
+			return 0, 0, false, fmt.Errorf("%w: %w", errUsedUp, err)
 		}
 	}
 	if err != nil {
-		return 0, false, err
+		return 0, 0, false, err
 	}
 	// From here the artifact exists: if it is not finalized, the name
 	// stays taken for the run. A refused block or finalize is tried once
-	// more on the same artifact (its URL is ours): a passing refusal costs
-	// no name, and a lasting one uses up this name alone, leaving the
-	// next ones to the re-run.
+	// more on the same artifact (its URL is ours), the archive made again:
+	// a passing refusal costs no name, and a lasting one uses up this name
+	// alone, leaving the next ones to the re-run.
 	for try := 1; ; try++ {
-		if err = u.putBlob(ctx, signed, data); err == nil {
+		var sum [sha256.Size]byte
+		if size, sum, err = u.putBlob(ctx, signed, files); err == nil {
 			var id int64
-			if id, err = u.finalize(ctx, name, data); err == nil {
-				return id, false, nil
+			if id, err = u.finalize(ctx, name, size, sum); err == nil {
+				return id, size, false, nil
 			}
 			// Finalized although the answer said otherwise: it is listed.
 			if found, ferr := u.find(ctx, name); ferr == nil && len(found) > 0 {
 				_, _, id := found[0].ids()
-				return id, false, nil
+				return id, size, false, nil
 			}
 		}
 		if try == 2 || ctx.Err() != nil {
-			return 0, false, fmt.Errorf("%s is left unfinished, which uses the name up for this run (a re-run uploads under the next one): %w", name, err)
+			return 0, 0, false, fmt.Errorf("%s is left unfinished, which uses the name up for this run (a re-run uploads under the next one): %w", name, err)
 		}
 		if serr := u.Policy.Wait(ctx, try); serr != nil {
-			return 0, false, serr
+			return 0, 0, false, serr
 		}
 	}
 }
@@ -372,15 +375,14 @@ func (u *Uploader) create(ctx context.Context, name string, expiresAt time.Time)
 
 // finalize finalizes the uploaded artifact and returns its id. Sent again
 // (its answer lost), GitHub answers it ok, with a second record of it.
-func (u *Uploader) finalize(ctx context.Context, name string, data []byte) (int64, error) {
-	sum := sha256.Sum256(data)
+func (u *Uploader) finalize(ctx context.Context, name string, size int64, sum [sha256.Size]byte) (int64, error) {
 	var fin struct {
 		OK         bool            `json:"ok"`
 		ArtifactID json.RawMessage `json:"artifact_id"`
 		CamelID    json.RawMessage `json:"artifactId"`
 	}
 	if err := u.call(ctx, "FinalizeArtifact", u.ids(map[string]any{
-		"name": name, "size": strconv.Itoa(len(data)), "hash": "sha256:" + hex.EncodeToString(sum[:]),
+		"name": name, "size": strconv.FormatInt(size, 10), "hash": "sha256:" + hex.EncodeToString(sum[:]),
 	}), &fin); err != nil {
 		return 0, err
 	}
@@ -395,24 +397,71 @@ func (u *Uploader) finalize(ctx context.Context, name string, data []byte) (int6
 	return id, nil
 }
 
-// putBlob uploads data as an Azure block blob: blocks in order, then the
-// block list. The signed URL already carries a query: parameters are added.
-func (u *Uploader) putBlob(ctx context.Context, signed string, data []byte) error {
-	var list bytes.Buffer
-	list.WriteString(`<?xml version="1.0" encoding="utf-8"?><BlockList>`)
-	for i, off := 0, 0; off < len(data) || i == 0; i++ {
-		end := min(off+blockSize, len(data))
-		id := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("block-%08d", i))) // all ids the same length
-		if err := u.put(ctx, signed, url.Values{"comp": {"block"}, "blockid": {id}}, data[off:end], nil); err != nil {
-			return fmt.Errorf("upload block %d: %w", i, err)
+// putBlob makes the archive of files and uploads it as an Azure block
+// blob while it is made: blocks in order, then the block list. The signed
+// URL already carries a query: parameters are added. It returns the
+// archive's size and sha256.
+func (u *Uploader) putBlob(ctx context.Context, signed string, files []File) (int64, [sha256.Size]byte, error) {
+	bw := &blockWriter{ctx: ctx, u: u, signed: signed, h: sha256.New()}
+	bw.list.WriteString(`<?xml version="1.0" encoding="utf-8"?><BlockList>`)
+	err := WriteZip(bw, files)
+	if err == nil && (len(bw.buf) > 0 || bw.n == 0) {
+		err = bw.put() // the last block (the only one of a small archive)
+	}
+	var sum [sha256.Size]byte
+	if err != nil {
+		return 0, sum, err
+	}
+	bw.list.WriteString("</BlockList>")
+	if err := u.put(ctx, signed, url.Values{"comp": {"blocklist"}}, bw.list.Bytes(), map[string]string{"x-ms-blob-content-type": "application/zip"}); err != nil {
+		return 0, sum, fmt.Errorf("commit block list: %w", err)
+	}
+	bw.h.Sum(sum[:0])
+	return bw.size, sum, nil
+}
+
+// blockWriter uploads what is written to it a block at a time.
+type blockWriter struct {
+	ctx    context.Context
+	u      *Uploader
+	signed string
+	h      hash.Hash
+	buf    []byte
+	n      int   // blocks stored
+	size   int64 // bytes written
+	list   bytes.Buffer
+}
+
+func (w *blockWriter) Write(p []byte) (int, error) {
+	w.h.Write(p)
+	w.size += int64(len(p))
+	n := len(p)
+	for len(p) > 0 {
+		if w.buf == nil {
+			w.buf = make([]byte, 0, blockSize)
 		}
-		list.WriteString("<Latest>" + id + "</Latest>")
-		off = end
+		k := copy(w.buf[len(w.buf):cap(w.buf)], p)
+		w.buf, p = w.buf[:len(w.buf)+k], p[k:]
+		if len(w.buf) == cap(w.buf) {
+			if err := w.put(); err != nil {
+				return 0, &sinkError{err}
+			}
+		}
 	}
-	list.WriteString("</BlockList>")
-	if err := u.put(ctx, signed, url.Values{"comp": {"blocklist"}}, list.Bytes(), map[string]string{"x-ms-blob-content-type": "application/zip"}); err != nil {
-		return fmt.Errorf("commit block list: %w", err)
+	return n, nil
+}
+
+// put stores the block in buf. The transport sends it again as it is if
+// an attempt fails; once it is stored, its buffer holds the next block.
+func (w *blockWriter) put() error {
+	id := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("block-%08d", w.n))) // all ids the same length
+	if err := w.u.put(w.ctx, w.signed, url.Values{"comp": {"block"}, "blockid": {id}}, w.buf, nil); err != nil {
+		w.buf = nil // an attempt may still be reading it: never written again
+		return fmt.Errorf("upload block %d: %w", w.n, err)
 	}
+	w.list.WriteString("<Latest>" + id + "</Latest>")
+	w.n++
+	w.buf = w.buf[:0]
 	return nil
 }
 

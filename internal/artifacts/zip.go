@@ -14,14 +14,17 @@ import (
 	"time"
 )
 
-// File is one file of an artifact: its bytes, or a reader of them.
+// File is one file of an artifact: its bytes, or a way to read them.
 type File struct {
 	Name string
 	Data []byte
-	// Reader, when set, is read to its end instead of Data: a big file
-	// (a saved plan that embeds the pack, a pack diff) is compressed as it
-	// is produced instead of being held whole first. It is read once.
-	Reader io.Reader
+	// Open, when set, is called for a reader of the file, read to its end
+	// instead of Data: a big file (a saved plan that embeds the pack, a
+	// pack diff) is compressed as it is produced, never held whole. Each
+	// call must give a new reader of the same bytes: an upload that has to
+	// start over (a refused block list, another name) makes the archive
+	// again instead of keeping it.
+	Open func() io.Reader
 }
 
 // zipTime is every entry's time, so the same files make the same zip.
@@ -29,10 +32,19 @@ var zipTime = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Zip archives files deterministically (sorted names, fixed times).
 func Zip(files []File) ([]byte, error) {
+	var buf chunks
+	if err := WriteZip(&buf, files); err != nil {
+		return nil, err
+	}
+	return buf.bytes(), nil
+}
+
+// WriteZip writes Zip's archive of files to w as it is made: the same
+// bytes every time. An error of w's is returned as it is.
+func WriteZip(w io.Writer, files []File) error {
 	sorted := append([]File(nil), files...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	var buf chunks
-	zw := zip.NewWriter(&buf)
+	zw := zip.NewWriter(w)
 	// Fastest deflate: a 12 MB saved plan compresses in a third of the
 	// time of the default level, and JSON still shrinks many times over
 	// (upload-artifact's compression-level allows the same choice). One
@@ -48,23 +60,41 @@ func Zip(files []File) ([]byte, error) {
 		return fw, nil
 	})
 	for _, f := range sorted {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: zipTime})
+		fwr, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: zipTime})
 		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", f.Name, err)
+			return zipError(f.Name, err)
 		}
-		if f.Reader != nil {
-			_, err = io.Copy(w, f.Reader)
+		if f.Open != nil {
+			_, err = io.Copy(fwr, f.Open())
 		} else {
-			_, err = w.Write(f.Data)
+			_, err = fwr.Write(f.Data)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("zip %s: %w", f.Name, err)
+			return zipError(f.Name, err)
 		}
 	}
 	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("zip: %w", err)
+		return zipError("", err)
 	}
-	return buf.bytes(), nil
+	return nil
+}
+
+// sinkError is an error of the writer an archive is written to (an
+// upload's), passed through WriteZip unwrapped.
+type sinkError struct{ err error }
+
+func (e *sinkError) Error() string { return e.err.Error() }
+func (e *sinkError) Unwrap() error { return e.err }
+
+func zipError(name string, err error) error {
+	var se *sinkError
+	if errors.As(err, &se) {
+		return se.err
+	}
+	if name == "" {
+		return fmt.Errorf("zip: %w", err)
+	}
+	return fmt.Errorf("zip %s: %w", name, err)
 }
 
 // chunks collects an archive in pieces, then in one buffer of its exact

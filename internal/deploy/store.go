@@ -147,9 +147,20 @@ func savedPlanParts(p *SavedPlan) (head, tail []byte, err error) {
 // it is produced: the pack is escaped a chunk at a time as it is read, so
 // an upload holds no copy of it.
 func SavedPlanReader(p *SavedPlan) (io.Reader, error) {
+	open, err := SavedPlanOpener(p)
+	if err != nil {
+		return nil, err
+	}
+	return open(), nil
+}
+
+// SavedPlanOpener returns a function that gives a new SavedPlanReader of
+// p each time it is called; the plan around the pack is indented once.
+func SavedPlanOpener(p *SavedPlan) (func() io.Reader, error) {
+	whole := func(b []byte) func() io.Reader { return func() io.Reader { return bytes.NewReader(b) } }
 	if p.Request == nil || len(p.Request.PackJSON) <= 64<<10 {
 		b, err := MarshalFile(p)
-		return bytes.NewReader(b), err
+		return whole(b), err
 	}
 	head, tail, err := savedPlanParts(p)
 	if err != nil {
@@ -157,9 +168,12 @@ func SavedPlanReader(p *SavedPlan) (io.Reader, error) {
 	}
 	if head == nil {
 		b, err := json.MarshalIndent(p, "", "  ")
-		return bytes.NewReader(b), err
+		return whole(b), err
 	}
-	return io.MultiReader(bytes.NewReader(head), jsonwire.NewQuotedReader(p.Request.PackJSON, true), bytes.NewReader(tail)), nil
+	pack := p.Request.PackJSON
+	return func() io.Reader {
+		return io.MultiReader(bytes.NewReader(head), jsonwire.NewQuotedReader(pack, true), bytes.NewReader(tail))
+	}, nil
 }
 
 // DecodeState parses state file bytes, refusing corrupt or newer files.

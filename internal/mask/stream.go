@@ -126,6 +126,13 @@ func (m *Masker) Detect(r io.Reader) *Detector {
 // Found reports whether a secret was in what was read.
 func (d *Detector) Found() bool { return d.found }
 
+// Reading makes d read r from now on (the same text made again, say):
+// what it found so far stays found.
+func (d *Detector) Reading(r io.Reader) *Detector {
+	d.src, d.tail = r, d.tail[:0]
+	return d
+}
+
 func (d *Detector) Read(p []byte) (int, error) {
 	n, err := d.src.Read(p)
 	if n > 0 && !d.found && d.longest > 0 {

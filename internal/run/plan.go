@@ -323,20 +323,22 @@ func (s *session) publishPlan(ctx context.Context, res *PlanResult) error {
 
 // planFiles are the plan artifact's files. The saved plan (which embeds
 // the pack) and pack.diff (as long as the pack on a first deploy) are read
-// while they are compressed, never held whole: the saved plan through a
-// detector of secrets (the warning above), pack.diff masked as it streams.
+// while they are compressed and uploaded, never held whole (made again if
+// the upload starts over): the saved plan through a detector of secrets
+// (the warning above), pack.diff masked as it streams.
 func (s *session) planFiles(res *PlanResult, provJSON []byte) ([]artifacts.File, *mask.Detector, error) {
-	plan, err := deploy.SavedPlanReader(res.Saved)
+	plan, err := deploy.SavedPlanOpener(res.Saved)
 	if err != nil {
 		return nil, nil, err
 	}
-	planSecret := s.masker.Detect(plan)
+	planSecret := s.masker.Detect(nil)
 	files := []artifacts.File{
-		{Name: PlanFileName, Reader: planSecret}, {Name: PlanMarkdownName, Data: s.masker.Bytes([]byte(res.Markdown))}, {Name: ProvenanceFileName, Data: s.masker.Bytes(provJSON)},
+		{Name: PlanFileName, Open: func() io.Reader { return planSecret.Reading(plan()) }},
+		{Name: PlanMarkdownName, Data: s.masker.Bytes([]byte(res.Markdown))}, {Name: ProvenanceFileName, Data: s.masker.Bytes(provJSON)},
 		{Name: PlanCommentName, Data: s.masker.Bytes([]byte(res.commentBody))},
 	}
 	if res.packDiff != nil {
-		files = append(files, artifacts.File{Name: PackDiffName, Reader: res.packDiff()})
+		files = append(files, artifacts.File{Name: PackDiffName, Open: res.packDiff})
 	}
 	ev, err := s.evalSummaryFile()
 	if err != nil {

@@ -69,7 +69,7 @@ func TestStreamedPlanArtifactIsByteIdentical(t *testing.T) {
 			}
 			for _, f := range files {
 				if f.Name == PlanFileName || f.Name == PackDiffName {
-					if f.Reader == nil || f.Data != nil {
+					if f.Open == nil || f.Data != nil {
 						t.Errorf("%s is not streamed", f.Name)
 					}
 				}
