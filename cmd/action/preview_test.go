@@ -277,3 +277,17 @@ func TestPreviewAfterAForcePush(t *testing.T) {
 		t.Errorf("the late run of a replaced push rolled the preview back:\n%s", deployed)
 	}
 }
+
+// TestPreviewTemplateIsNeverDeployedAsItIs: planning the template
+// environment itself (its config names {pr}) is refused: its names would
+// hold "{pr}" literally, the same for every run.
+func TestPreviewTemplateIsNeverDeployedAsItIs(t *testing.T) {
+	h := newHarness(t)
+	h.withPreviewTemplate()
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "tmplhead"})
+	h.pullRequest(pr)
+	res := h.run(map[string]string{"environment": "preview"})
+	if res.code != 1 || res.outputs["failure-reason"] != "invalid-arena-config" || !strings.Contains(res.log, "preview template") {
+		t.Fatalf("plan of the template: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/environment"
 	"github.com/arena-deploy/arena-deploy-action/internal/mask"
 	"github.com/arena-deploy/arena-deploy-action/internal/pack"
+	"github.com/arena-deploy/arena-deploy-action/internal/preview"
 	"github.com/arena-deploy/arena-deploy-action/internal/report"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
@@ -137,6 +138,11 @@ func (s *session) load() error {
 		if merged, err = s.previewConfig(arena); err != nil {
 			return err
 		}
+	} else if preview.IsTemplate(arena.Deploy, s.env) {
+		// Deployed as it is, its names would hold "{pr}" literally, the
+		// same for every run: only command preview deploys it, filled in.
+		return failf(ReasonArenaConfig, "Deploy a pull request's preview with command: preview; give the environments that merges deploy a config without "+preview.Placeholder+".",
+			"the config of environment %q in %s names the pull request (%s): it is a preview template, which only command preview deploys", s.env, s.o.ConfigPath, preview.Placeholder)
 	}
 	raw, err := json.Marshal(merged)
 	if err != nil {
