@@ -8,6 +8,7 @@ import (
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
+	"github.com/arena-deploy/arena-deploy-action/internal/packdiff/packdifftest"
 )
 
 // BenchmarkPlanInProcess10MB is the adapter's own share of a 10 MB plan.
@@ -35,6 +36,55 @@ func TestCompactDigestMatchesCompact(t *testing.T) {
 		}
 		if compactDigest([]byte(in)) != digest(buf.Bytes()) {
 			t.Errorf("digest differs from json.Compact for %s", in)
+		}
+	}
+}
+
+// TestSplitPackAsEncodingJSON: whenever splitPack takes a pack, it reads
+// what json.Unmarshal reads into pack (each prompt's bytes as given to
+// UnmarshalJSON); every shape it leaves is one encoding/json decides.
+func TestSplitPackAsEncodingJSON(t *testing.T) {
+	big, _ := packdifftest.Make(packdifftest.Shape{Bytes: 1 << 20, Prompts: 200})
+	for _, tc := range []struct {
+		in   string
+		fast bool
+	}{
+		{string(big), true},
+		{`{"id":"p","name":"N","version":"1","prompts":{"a":{"x":1},"b":[1, 2] ,"c":"s","d":null}}`, true},
+		{` { "id" : "p" , "prompts" : { "a" : { "t" : "q\"}{" } , "a" : 2 } , "extra" : [ {"prompts":1} ] } `, true},
+		{`{"id":"\u0070\"q","name":null,"prompts":{"\u00e9t\u00e9":{}}}`, true},
+		{`{"id":"p","prompts":null}`, true},
+		{`{"id":"p","prompts":{}}`, true},
+		{`{"ID":"p","prompts":{}}`, false},
+		{`{"id":"p","Prompts":{"a":1}}`, false},
+		{`{"id":"p","prompts":{"a":1},"prompts":{"b":2}}`, false},
+		{`{"id":"p","id":"q"}`, false},
+		{`{"id":1}`, false},
+		{`{"id":"p","prompts":[1]}`, false},
+		{`{"id":"p","ſd":"x"}`, false},
+		{`[1]`, false},
+		{`{"id":"p",}`, false},
+		{`{"id":"p"} {}`, false},
+		{"{\"id\":\"p\xff\",\"prompts\":{\"k\xfe\":{}}}", true},
+	} {
+		got, ok := splitPack([]byte(tc.in))
+		var want pack
+		err := json.Unmarshal([]byte(tc.in), &want)
+		if ok != tc.fast {
+			t.Errorf("%.60q: split %v, want %v", tc.in, ok, tc.fast)
+		}
+		if !ok {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%.60q: split, but encoding/json says %v", tc.in, err)
+		}
+		same := got.ID == want.ID && got.Name == want.Name && got.Version == want.Version && (got.Prompts == nil) == (want.Prompts == nil) && len(got.Prompts) == len(want.Prompts)
+		for k, v := range want.Prompts {
+			same = same && bytes.Equal(got.Prompts[k], v)
+		}
+		if !same {
+			t.Errorf("%.60q: split %+v, encoding/json %+v", tc.in, got, want)
 		}
 	}
 }

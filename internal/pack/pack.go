@@ -241,89 +241,18 @@ func plainLiteral(lit []byte) bool {
 }
 
 // unquote decodes a validated string literal as encoding/json does.
-func unquote(b []byte) string {
-	if s, _, ok := jsonwire.Unquote(b); ok {
-		return s
-	}
-	var s string
-	_ = json.Unmarshal(b[:skipValue(b, 0)], &s)
-	return s
-}
+func unquote(b []byte) string { return jsonwire.UnquoteValid(b) }
 
 // members calls f for each member of the validated object starting at
 // b[i] == '{', with the value's bytes.
 func members(b []byte, i int, f func(key string, val []byte)) error {
-	j := skipSpace(b, i+1)
-	for b[j] != '}' {
-		kend := skipValue(b, j)
-		key := unquote(b[j:kend])
-		j = skipSpace(b, kend)
-		j = skipSpace(b, j+1) // ':'
-		vend := skipValue(b, j)
-		f(key, b[j:vend])
-		j = skipSpace(b, vend)
-		if b[j] == ',' {
-			j = skipSpace(b, j+1)
-		}
-	}
+	jsonwire.Members(b, i, f)
 	return nil
 }
 
-// skipValue returns the end of the validated JSON value starting at b[i].
-// Strings are skipped with IndexByte, at memory speed.
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				j = skipString(b, j) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1
-				}
-			}
-		}
-		return len(b)
-	default:
-		j := i
-		for j < len(b) {
-			switch b[j] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return j
-			}
-			j++
-		}
-		return j
-	}
-}
+func skipValue(b []byte, i int) int { return jsonwire.SkipValue(b, i) }
 
-// skipString returns the index after the closing quote of the string at b[i].
-func skipString(b []byte, i int) int {
-	j := i + 1
-	for {
-		k := bytes.IndexByte(b[j:], '"')
-		if k < 0 {
-			return len(b)
-		}
-		j += k
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for p := j - 1; p > i && b[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1
-		}
-		j++
-	}
-}
+func skipString(b []byte, i int) int { return jsonwire.SkipValue(b, i) }
 
 func skipSpace(b []byte, i int) int { return jsonwire.SkipSpace(b, i) }
 
