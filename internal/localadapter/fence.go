@@ -75,9 +75,21 @@ func (p *Provider) fence(cfg config, prior *state, want []desired) error {
 	if prior.TargetDir != "" && len(prior.Resources) > 0 && !inside(p.abs(cfg.TargetDir), p.abs(prior.TargetDir)) && p.abs(cfg.TargetDir) != p.abs(prior.TargetDir) {
 		return fmt.Errorf("prior_state is for target_dir %s, not %s: %w", prior.TargetDir, cfg.TargetDir, errOutside)
 	}
+	// A file named plainly in a directory found inside is inside: each
+	// directory is checked once, with its first file (50,000 prompts in
+	// one directory were 50,000 checks).
+	inDir := map[string]bool{}
 	for _, w := range want {
+		dir, base := filepath.Split(w.Path)
+		plain := base != "" && base != "." && base != ".."
+		if plain && inDir[dir] {
+			continue
+		}
 		if _, err := p.withinResolved(cfg.TargetDir, w.Path, eval); err != nil {
 			return fmt.Errorf("the pack names a resource the adapter will not write: %w", err)
+		}
+		if plain {
+			inDir[dir] = true
 		}
 	}
 	return nil

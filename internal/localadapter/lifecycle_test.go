@@ -279,3 +279,57 @@ func TestPromptsReadInPlace(t *testing.T) {
 		t.Errorf("prompts %s, %s", want[0].raw, want[1].raw)
 	}
 }
+
+// TestFirstPlanOverFilesAlreadyThere: a first plan (no state) reads the
+// prompts directory once; a prompt whose file is not listed is written, and
+// one whose name is there is looked at as before: adopted when it holds
+// what the pack renders, replaced otherwise (a file, a directory, a
+// symbolic link). A pack naming one prompt twice deploys the last.
+func TestFirstPlanOverFilesAlreadyThere(t *testing.T) {
+	base := t.TempDir()
+	p := &Provider{BaseDir: base}
+	pk := `{"id":"p","prompts":{"same":{"t":"x"},"other":{"t":"y"},"dir":{"t":"z"},"link":{"t":"w"},"new":{"t":"v"},"twice":{"t":1},"twice":{"t":2}}}`
+	dir := filepath.Join(base, "out", "prompts")
+	if err := os.MkdirAll(filepath.Join(dir, "dir.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	same, _ := indent(json.RawMessage(`{"t":"x"}`))
+	for name, data := range map[string][]byte{"same.json": same, "other.json": []byte("{}\n"), "target": same} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("target", filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := p.Plan(context.Background(), &deploy.PlanRequest{PackJSON: pk, DeployConfig: `{"target_dir":"out"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range resp.Changes {
+		got[c.Name] = string(c.Action) + ": " + c.Detail
+	}
+	rel := func(n string) string { return filepath.Join("out", "prompts", n+".json") }
+	want := map[string]string{
+		"same":  "NO_CHANGE: " + rel("same") + " already has this content; it will be adopted",
+		"other": "CREATE: write " + rel("other") + ", replacing a file this adapter did not deploy",
+		"dir":   "CREATE: write " + rel("dir") + ", replacing a file this adapter did not deploy",
+		"link":  "CREATE: write " + rel("link") + ", replacing a file this adapter did not deploy",
+		"new":   "CREATE: write " + rel("new"),
+		"twice": "CREATE: write " + rel("twice"),
+		"p":     "CREATE: write " + filepath.Join("out", "pack.json"),
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("changes %v", got)
+	}
+	want2, err := desiredResources(pk, config{TargetDir: "out"})
+	if err != nil || string(want2[len(want2)-2].raw) != `{"t":2}` || want2[len(want2)-2].Name != "twice" {
+		t.Errorf("the prompt named twice: %+v %v", want2, err)
+	}
+}

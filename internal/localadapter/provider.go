@@ -13,10 +13,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -218,86 +220,111 @@ func desiredResources(packJSON string, cfg config) ([]desired, error) {
 	// Read in place: the pack is never written, and a copy of it was a
 	// third of the adapter's peak.
 	raw := unsafe.Slice(unsafe.StringData(packJSON), len(packJSON))
-	pk, ok := splitPack(raw)
+	pk, prompts, ok := splitPack(raw)
 	if !ok {
 		// Any other shape, or not JSON: encoding/json decides, and its
 		// error is the answer.
-		pk = pack{}
+		pk, prompts = pack{}, nil
 		if err := json.Unmarshal(raw, &pk); err != nil {
 			return nil, fmt.Errorf("pack_json is not a compiled pack: %w", err)
+		}
+		for k, v := range pk.Prompts {
+			prompts = append(prompts, rawPrompt{k, v})
 		}
 	}
 	if pk.ID == "" {
 		return nil, errors.New("pack has no id")
 	}
-	keys := make([]string, 0, len(pk.Prompts))
-	for k := range pk.Prompts {
-		if k == "" || k != filepath.Base(k) || strings.HasPrefix(k, ".") || strings.ContainsAny(k, `/\`) {
+	// By name; of one name written twice, the last (as a decoded map).
+	slices.SortStableFunc(prompts, func(a, b rawPrompt) int { return strings.Compare(a.name, b.name) })
+	n := 0
+	for i := range prompts {
+		if i+1 < len(prompts) && prompts[i+1].name == prompts[i].name {
+			continue
+		}
+		prompts[n] = prompts[i]
+		n++
+	}
+	prompts = prompts[:n]
+	keys := make([]string, 0, len(prompts))
+	for _, pr := range prompts {
+		if k := pr.name; k == "" || k != filepath.Base(k) || strings.HasPrefix(k, ".") || strings.ContainsAny(k, `/\`) {
 			return nil, fmt.Errorf("prompt key %q cannot be a file name", k)
 		}
-		keys = append(keys, k)
+		keys = append(keys, pr.name)
 	}
-	sort.Strings(keys)
+	// filepath.Join(dir, "prompts", k+".json"), joined once: k is a plain
+	// file name (checked above), which Join would leave as it is.
+	dir := filepath.Join(cfg.TargetDir, "prompts") + string(filepath.Separator)
+	h := sha256.New()
 	out := make([]desired, 0, len(keys)+1)
-	for _, k := range keys {
-		out = append(out, newDesired(typePrompt, k, filepath.Join(cfg.TargetDir, "prompts", k+".json"), []byte(pk.Prompts[k])))
+	for _, pr := range prompts {
+		out = append(out, newDesired(typePrompt, pr.name, dir+pr.name+".json", pr.raw, h))
 	}
 	manifest, _ := json.Marshal(map[string]any{"id": pk.ID, "name": pk.Name, "version": pk.Version, "prompts": keys})
-	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), manifest))
+	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), manifest, h))
 	return out, nil
+}
+
+// rawPrompt is a prompt of the pack: its key and its JSON as written.
+type rawPrompt struct {
+	name string
+	raw  []byte
 }
 
 // splitPack decodes a pack as json.Unmarshal into pack would, in one
 // validating pass (json.Valid) and one split of the bytes at memory speed
 // (encoding/json validates, then decodes byte by byte: two thirds of the
-// adapter's plan of a 9 MB pack). ok is false for whatever it leaves to
-// encoding/json: invalid JSON, a member it would match another way (a key
-// differing in case, a duplicate), a value that is not what pack holds.
-func splitPack(raw []byte) (pk pack, ok bool) {
+// adapter's plan of a 9 MB pack). The prompts are listed as written. ok is
+// false for whatever it leaves to encoding/json: invalid JSON, a member it
+// would match another way (a key differing in case, a duplicate), a value
+// that is not what pack holds.
+func splitPack(raw []byte) (pk pack, prompts []rawPrompt, ok bool) {
 	if !json.Valid(raw) {
-		return pk, false
+		return pk, nil, false
 	}
 	i := jsonwire.SkipSpace(raw, 0)
 	if raw[i] != '{' {
-		return pk, false
+		return pk, nil, false
 	}
-	seen := map[string]bool{}
+	var seen [4]bool
 	ok = true
 	jsonwire.Members(raw, i, func(key string, val []byte) {
 		var dst *string
+		k := 3
 		switch key {
 		case "id":
-			dst = &pk.ID
+			dst, k = &pk.ID, 0
 		case "name":
-			dst = &pk.Name
+			dst, k = &pk.Name, 1
 		case "version":
-			dst = &pk.Version
+			dst, k = &pk.Version, 2
 		case "prompts":
 		default:
-			for _, k := range []string{"id", "name", "version", "prompts"} {
-				if strings.EqualFold(k, key) || !isASCII(key) {
+			for _, f := range []string{"id", "name", "version", "prompts"} {
+				if strings.EqualFold(f, key) || !isASCII(key) {
 					ok = false // encoding/json folds keys: its rules
 				}
 			}
 			return
 		}
-		if seen[key] {
+		if seen[k] {
 			ok = false
 			return
 		}
-		seen[key] = true
+		seen[k] = true
 		switch {
 		case string(val) == "null":
 		case dst != nil && val[0] == '"':
 			*dst = jsonwire.UnquoteValid(val)
 		case dst == nil && val[0] == '{':
-			pk.Prompts = map[string]inPack{}
-			jsonwire.Members(val, 0, func(name string, p []byte) { pk.Prompts[name] = p })
+			prompts = []rawPrompt{}
+			jsonwire.Members(val, 0, func(name string, p []byte) { prompts = append(prompts, rawPrompt{name, p}) })
 		default:
 			ok = false
 		}
 	})
-	return pk, ok
+	return pk, prompts, ok
 }
 
 func isASCII(s string) bool {
@@ -309,15 +336,16 @@ func isASCII(s string) bool {
 	return true
 }
 
-func newDesired(typ, name, path string, raw []byte) desired {
-	return desired{resourceState: resourceState{Type: typ, Name: name, Path: path, Source: compactDigest(raw)}, raw: raw}
+func newDesired(typ, name, path string, raw []byte, h hash.Hash) desired {
+	return desired{resourceState: resourceState{Type: typ, Name: name, Path: path, Source: compactDigest(raw, h)}, raw: raw}
 }
 
 // compactDigest is the digest of raw as json.Compact would write it: it
 // skips whitespace outside strings in one pass over valid JSON, without
-// json.Compact's second validation (a third of a 10 MB plan's time).
-func compactDigest(raw []byte) string {
-	h := sha256.New()
+// json.Compact's second validation (a third of a 10 MB plan's time). h is
+// reset and used.
+func compactDigest(raw []byte, h hash.Hash) string {
+	h.Reset()
 	inString, escaped, start := false, false, 0
 	for i, c := range raw {
 		switch {
@@ -338,7 +366,8 @@ func compactDigest(raw []byte) string {
 		}
 	}
 	h.Write(raw[start:])
-	return hex.EncodeToString(h.Sum(nil))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }
 
 // indent formats a prompt as it is written to disk. json.Indent works on the

@@ -78,6 +78,9 @@ func writeResponse(bw *bufio.Writer, resp *deploy.RPCResponse, result any) error
 			JSONRPC string          `json:"jsonrpc"`
 			ID      json.RawMessage `json:"id"`
 		}{resp.JSONRPC, resp.ID})
+		if plan, ok := result.(*deploy.PlanResponse); ok && err == nil && plan != nil {
+			return writePlanResult(bw, head[:len(head)-1], plan)
+		}
 		if err == nil {
 			w := &resultWriter{bw: bw, head: head[:len(head)-1]}
 			if err = json.NewEncoder(w).Encode(result); err == nil || w.err != nil {
@@ -94,6 +97,57 @@ func writeResponse(bw *bufio.Writer, resp *deploy.RPCResponse, result any) error
 		return err
 	}
 	return bw.WriteByte('\n')
+}
+
+// writePlanResult writes a plan's response as writeResponse does, a change
+// at a time: json.Marshal's bytes (TestPlanResultAsMarshal), without
+// holding the encoding of 50,000 changes at once.
+func writePlanResult(bw *bufio.Writer, head []byte, r *deploy.PlanResponse) error {
+	buf := append(head, `,"result":{"changes":`...)
+	if r.Changes == nil {
+		buf = append(buf, "null"...)
+	} else {
+		buf = append(buf, '[')
+		for i := range r.Changes {
+			c := &r.Changes[i]
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, `{"type":`...)
+			buf = jsonwire.AppendQuotedHTML(buf, c.Type)
+			buf = append(buf, `,"name":`...)
+			buf = jsonwire.AppendQuotedHTML(buf, c.Name)
+			buf = append(buf, `,"action":`...)
+			buf = jsonwire.AppendQuotedHTML(buf, string(c.Action))
+			if c.Detail != "" {
+				buf = append(buf, `,"detail":`...)
+				buf = jsonwire.AppendQuotedHTML(buf, c.Detail)
+			}
+			buf = append(buf, '}')
+			if len(buf) > 32<<10 {
+				if _, err := bw.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
+			}
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, `,"summary":`...)
+	buf = jsonwire.AppendQuotedHTML(buf, r.Summary)
+	if len(r.Warnings) > 0 {
+		buf = append(buf, `,"warnings":[`...)
+		for i, w := range r.Warnings {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = jsonwire.AppendQuotedHTML(buf, w)
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, "}}\n"...)
+	_, err := bw.Write(buf)
+	return err
 }
 
 // resultWriter takes the result's encoding (json.Encoder writes it once,

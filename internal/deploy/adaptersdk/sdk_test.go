@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -168,5 +169,61 @@ func TestWriteResponseAsMarshal(t *testing.T) {
 	if err := json.Unmarshal(got.Bytes(), &resp); err != nil || resp.Error == nil || resp.Error.Code != deploy.CodeInternalError ||
 		!strings.HasPrefix(resp.Error.Message, "encode result: ") || string(resp.ID) != "7" || strings.Count(got.String(), "\n") != 1 {
 		t.Errorf("unencodable result answered %q (%v)", got.String(), err)
+	}
+}
+
+// TestPlanResultAsMarshal: a plan's response, written a change at a time,
+// is json.Marshal's, for every field the wire types have (filled by
+// reflection: a field added to them fails this test until the writer
+// writes it), empty ones left out as omitempty says, and text that JSON
+// and HTML escape.
+func TestPlanResultAsMarshal(t *testing.T) {
+	texts := []string{"", "plain", `"q" \ <a href=x>&amp;</a>`, "é \u2028 \u2029 \x01 \t\n", "bad \xff utf-8"}
+	fill := func(v reflect.Value, k int) {
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Field(i); f.Kind() == reflect.String {
+				f.SetString(texts[(k+i)%len(texts)])
+			}
+		}
+	}
+	var plans []*deploy.PlanResponse
+	for k := range 3 * len(texts) {
+		p := &deploy.PlanResponse{}
+		fill(reflect.ValueOf(p).Elem(), k)
+		if k%3 != 0 {
+			for j := range k {
+				var c deploy.ResourceChange
+				fill(reflect.ValueOf(&c).Elem(), k+j)
+				p.Changes = append(p.Changes, c)
+			}
+		}
+		if k%2 == 1 {
+			p.Warnings = texts[:k%len(texts)]
+		}
+		if k == 4 {
+			p.Changes = []deploy.ResourceChange{}
+		}
+		plans = append(plans, p)
+	}
+	big := &deploy.PlanResponse{Summary: "s"}
+	for i := range 5000 {
+		big.Changes = append(big.Changes, deploy.ResourceChange{Type: "prompt", Name: fmt.Sprint("p", i), Action: deploy.ActionCreate, Detail: "write <x>"})
+	}
+	plans = append(plans, big)
+	if n := reflect.TypeOf(deploy.PlanResponse{}).NumField() + reflect.TypeOf(deploy.ResourceChange{}).NumField(); n != 7 {
+		t.Fatalf("the wire types have %d fields: writePlanResult writes 7", n)
+	}
+	for _, p := range plans {
+		raw, _ := json.Marshal(p)
+		want, _ := json.Marshal(&deploy.RPCResponse{JSONRPC: "2.0", ID: json.RawMessage(`"id"`), Result: raw})
+		var got bytes.Buffer
+		bw := bufio.NewWriter(&got)
+		if err := writeResponse(bw, &deploy.RPCResponse{JSONRPC: "2.0", ID: json.RawMessage(`"id"`)}, p); err != nil {
+			t.Fatal(err)
+		}
+		bw.Flush()
+		if got.String() != string(want)+"\n" {
+			t.Fatalf("plan %+.200v:\n got %.300s\nwant %.300s", p, got.Bytes(), want)
+		}
 	}
 }
