@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -83,7 +84,11 @@ func (r *reader) junit(p string) (*Results, error) {
 				if n++; n > MaxRuns {
 					return fmt.Errorf("%w: %s holds more than %d test cases", ErrInvalid, name, MaxRuns)
 				}
-				cs.add(junitToCase(s.Name, tc))
+				c, err := junitToCase(name, s.Name, tc)
+				if err != nil {
+					return err
+				}
+				cs.add(c)
 			}
 			if err := walk(s.Suites); err != nil {
 				return err
@@ -122,7 +127,7 @@ func rootElement(raw []byte) (string, error) {
 // says "Run ID:", "Provider:", "Region:") are named by scenario (the
 // class), provider and region, as its JSON results are; others by suite
 // or class and test name.
-func junitToCase(suite string, tc junitCase) Case {
+func junitToCase(file, suite string, tc junitCase) (Case, error) {
 	meta := systemOut(tc.SystemOut)
 	c := Case{Scenario: tc.Classname, Runs: 1, RunsPassed: 1, Measured: 1, Status: Passed}
 	if c.Scenario == "" {
@@ -130,9 +135,31 @@ func junitToCase(suite string, tc junitCase) Case {
 	}
 	if id, ok := meta["Run ID"]; ok && meta["Provider"] != "" {
 		c.Provider, c.Region, c.RunIDs = meta["Provider"], meta["Region"], []string{id}
-		c.CostUSD, _ = strconv.ParseFloat(strings.TrimPrefix(meta["Cost"], "$"), 64)
-		c.InputTokens, _ = strconv.Atoi(meta["Input Tokens"])
-		c.OutputTokens, _ = strconv.Atoi(meta["Output Tokens"])
+		// promptarena writes these lines only for a run that cost
+		// something ("Cost: $%.6f"); a line there that is no number is
+		// damaged, not zero.
+		bad := func(what, v string) error {
+			return fmt.Errorf("%w: %s: the run %s has the %s %q, which is not a number", ErrInvalid, file, id, what, v)
+		}
+		var err error
+		if v, ok := meta["Cost"]; ok {
+			if c.CostUSD, err = strconv.ParseFloat(strings.TrimPrefix(v, "$"), 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+				return c, bad("cost", v)
+			}
+		}
+		if v, ok := meta["Input Tokens"]; ok {
+			if c.InputTokens, err = strconv.Atoi(v); err != nil {
+				return c, bad("input tokens", v)
+			}
+		}
+		if v, ok := meta["Output Tokens"]; ok {
+			if c.OutputTokens, err = strconv.Atoi(v); err != nil {
+				return c, bad("output tokens", v)
+			}
+		}
+		if err := checkMeasures(file, id, c.CostUSD, c.InputTokens, c.OutputTokens, 0); err != nil {
+			return c, err
+		}
 	} else {
 		c.Name = tc.Name
 	}
@@ -153,7 +180,7 @@ func junitToCase(suite string, tc junitCase) Case {
 		c.Status, c.Runs, c.RunsPassed = Skipped, 0, 0
 		c.Message = firstLine(tc.Skipped.Message, 300)
 	}
-	return c
+	return c, nil
 }
 
 func detailText(d junitDetail) string {

@@ -168,6 +168,12 @@ func (r *reader) paRunFile(p, id string) (Case, Identity, error) {
 	case run.ScenarioID == "" || run.ProviderID == "":
 		return Case{}, Identity{}, fmt.Errorf("%w: the run %s in %s has no ScenarioID or ProviderID (promptarena writes both)", ErrInvalid, id, name)
 	}
+	if err := checkMeasures(name, id, run.Cost.TotalCost, run.Cost.InputTokens, run.Cost.OutputTokens, run.Duration); err != nil {
+		return Case{}, Identity{}, err
+	}
+	if tr := run.TrialResults; tr != nil && (tr.PassRate < 0 || tr.PassRate > 1 || tr.TrialCount < 0) {
+		return Case{}, Identity{}, fmt.Errorf("%w: %s: the run %s has the trial pass rate %v of %d trials; a pass rate is a fraction from 0 to 1", ErrInvalid, name, id, tr.PassRate, tr.TrialCount)
+	}
 	c := Case{Scenario: run.ScenarioID, Provider: run.ProviderID, Region: run.Region, RunIDs: []string{id}, Measured: 1,
 		CostUSD: run.Cost.TotalCost, InputTokens: run.Cost.InputTokens, OutputTokens: run.Cost.OutputTokens,
 		DurationMS: run.Duration / 1e6}

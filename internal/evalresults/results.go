@@ -191,7 +191,33 @@ const (
 	MaxFileBytes  = 64 << 20
 	MaxTotalBytes = 512 << 20
 	MaxRuns       = 100000
+	// MaxTokensPerRun bounds a run's input and output tokens, so that
+	// MaxRuns of them add up without overflowing.
+	MaxTokensPerRun = 1 << 40
 )
+
+// checkMeasures fails ErrInvalid, naming the file and the run, for a run
+// measured with numbers no run has: a cost that is not a finite,
+// non-negative number of dollars (a NaN compares false with every
+// threshold, so max-cost-growth would let it through, and JSON cannot
+// record it in the baseline), negative or absurd token counts, a
+// negative duration.
+func checkMeasures(file, run string, cost float64, in, out int, duration int64) error {
+	bad := func(what string, v any) error {
+		return fmt.Errorf("%w: %s: the run %s has the %s %v, which no run measures", ErrInvalid, file, run, what, v)
+	}
+	switch {
+	case math.IsNaN(cost) || math.IsInf(roundCost(cost), 0) || cost < 0:
+		return bad("cost", cost)
+	case in < 0 || in > MaxTokensPerRun:
+		return bad("input tokens", in)
+	case out < 0 || out > MaxTokensPerRun:
+		return bad("output tokens", out)
+	case duration < 0:
+		return bad("duration", duration)
+	}
+	return nil
+}
 
 // Load reads the results at path (absolute), which is a folder holding
 // index.json (promptarena's JSON results) or junit.xml, index.json itself,
@@ -225,6 +251,9 @@ func Load(fsys FS, path, root string) (*Results, error) {
 	res.Files = len(r.read)
 	res.Read = r.read
 	res.finish()
+	if c := res.Totals.CostUSD; math.IsInf(c, 0) || math.IsNaN(c) {
+		return nil, fmt.Errorf("%w: %s: the runs' costs add up to %v dollars", ErrInvalid, res.Source, c)
+	}
 	return res, nil
 }
 

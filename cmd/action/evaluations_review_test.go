@@ -1,0 +1,35 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+)
+
+// TestEvaluationCostThatIsNoNumber: the merge run's JUnit says a run cost
+// NaN dollars. It compared false with max-cost-growth, so the apply
+// deployed, printed evaluation-cost NaN and could not write the baseline
+// (JSON has no NaN), keeping the last one without a word. Now the
+// results are damaged, naming the file, and nothing is deployed.
+func TestEvaluationCostThatIsNoNumber(t *testing.T) {
+	h := deployWithBaseline(t)
+	h.renameEscalation()
+	h.writeResults(evalBase)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	h.planPR(pr, evalInputs("max-cost-growth: 10%"))
+	h.merge(pr, "merge222", "Rename (#2)")
+	h.writeFile("out/junit.xml", "<testsuites><testsuite name=\"greet\"><testcase classname=\"greet\" name=\"openai-mini.us.r1\">"+
+		"<system-out>Run ID: r1\nProvider: openai-mini\nRegion: us\nCost: $NaN\n</system-out></testcase></testsuite></testsuites>")
+	res := h.run(evalInputs("max-cost-growth: 10%", "evaluations", "out/junit.xml"))
+	if res.code == 0 || res.outputs["failure-reason"] != "evaluation-results-invalid" || !strings.Contains(res.log, "out/junit.xml: the run r1 has the cost NaN") {
+		t.Fatalf("apply: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if d := mustRead(t, filepath.Join(h.workspace, ".deployed/production/prompts/escalation.json")); strings.Contains(d, "Escalation v2") {
+		t.Error("deployed on a NaN cost")
+	}
+	if b := baselineOf(t, h); b.Commit != "merge111" {
+		t.Errorf("the baseline changed: %s", b.Commit)
+	}
+}
