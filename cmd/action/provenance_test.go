@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -302,5 +303,35 @@ func TestAdoptRunsOnlyWhereItIsTrusted(t *testing.T) {
 	r := h.run(map[string]string{"command": "adopt", "confirm-adopt": "default", "adopt-reason": "trust me"})
 	if r.code == 0 || r.outputs["adopted"] == "true" {
 		t.Fatalf("adopt from a pull request: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+}
+
+// TestStatusRenewsTheWitness: a witness expiring within a week is uploaded
+// again by status (under the lock), so a target deployed once and then only
+// watched stays proven; a fresh one is left alone.
+func TestStatusRenewsTheWitness(t *testing.T) {
+	h := deployed(t, nil)
+	witnesses := func() int {
+		n := 0
+		for _, a := range h.gh.Artifacts() {
+			if strings.HasPrefix(a.Name, "arena-witness-") && a.Finalized && !a.Deleted {
+				n++
+			}
+		}
+		return n
+	}
+	if r := h.dispatch(map[string]string{"command": "status"}); r.code != 0 || witnesses() != 1 {
+		t.Fatalf("fresh: exit %d, %d witnesses\n%s", r.code, witnesses(), r.log)
+	}
+	h.gh.Advance(85 * 24 * time.Hour)
+	if r := h.dispatch(map[string]string{"command": "status"}); r.code != 0 || witnesses() != 2 {
+		t.Fatalf("due: exit %d, %d witnesses\n%s", r.code, witnesses(), r.log)
+	}
+	h.gh.Advance(60 * 24 * time.Hour) // the first witness expired long ago
+	if r := h.dispatch(map[string]string{"command": "refresh"}); r.code != 0 || r.outputs["status"] != "deployed" {
+		t.Fatalf("after the first witness expired: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if _, ok := h.gh.GetFile(stateBranch, defaultDir+"/"+state.LockRecordFile); ok {
+		t.Error("the renewal left its lock")
 	}
 }
