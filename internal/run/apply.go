@@ -544,7 +544,7 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 		}
 		// The state of earlier versions, carried over once: writers read it
 		// from the branch, plans from the checkout.
-		var legacy state.Backend = local
+		var legacy state.Loader = local
 		if write {
 			legacy = &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env}
 		}

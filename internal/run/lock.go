@@ -127,9 +127,13 @@ func (s *session) loadPlanState(ctx context.Context) error {
 	if err == nil || !onBranch || !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusForbidden {
 		return err
 	}
+	checkout, ok := b.Legacy.(state.Backend) // a plan's: the checked-out file
+	if !ok {
+		return err
+	}
 	s.d.Report.Warningf("This token may not read the state branch %s (%s); planning against %s instead. Grant contents: read to plan against the deployed state.",
-		b.Branch, er.Message, b.Legacy.Describe())
-	s.backend = b.Legacy
+		b.Branch, er.Message, checkout.Describe())
+	s.backend = checkout
 	return s.loadState(ctx)
 }
 

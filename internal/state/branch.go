@@ -49,7 +49,7 @@ type Branch struct {
 	Env       string
 	// Legacy is the state file of earlier versions (.promptarena/deploy.state
 	// on the default branch), read once when the folder has no record yet.
-	Legacy Backend
+	Legacy Loader
 	Lock   LockOptions
 	// Witness proves where the record came from (nil: it is not asked).
 	Witness *Witness
@@ -58,6 +58,13 @@ type Branch struct {
 	author string    // the author of the orphan commit this run made
 	loaded *Snapshot // the last proven load
 	pack   *packRead
+}
+
+// Loader reads a state without writing it: the file of earlier versions a
+// Branch carries over.
+type Loader interface {
+	Load(ctx context.Context) (*Snapshot, error)
+	Describe() string
 }
 
 // Describe implements Backend.
@@ -287,7 +294,7 @@ func (b *Branch) prove(ctx context.Context, snap *Snapshot, record string) error
 // lastCommit is the commit that last changed the record (or the file of
 // the earlier version), and the author it names, for a message: anyone
 // can write any author into a commit, so it is never trusted.
-func (b *Branch) lastCommit(ctx context.Context, legacy Backend) (string, string) {
+func (b *Branch) lastCommit(ctx context.Context, legacy Loader) (string, string) {
 	if g, ok := legacy.(*Git); ok {
 		return b.lastCommitOf(ctx, g.Path, g.Branch)
 	}

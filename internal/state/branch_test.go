@@ -374,3 +374,20 @@ func TestCommittedFileDestroyOfTheFirstReleasesState(t *testing.T) {
 		t.Error("the state file outlived the destroy")
 	}
 }
+
+// TestCommittedFileOfTheFirstReleaseRefused: the first release's file is
+// checked as any state is: another environment's, a damaged one and a
+// newer version's are refused.
+func TestCommittedFileOfTheFirstReleaseRefused(t *testing.T) {
+	for content, want := range map[string]error{
+		`{"version":1,"environment":"staging"}`: ErrOtherEnvironment,
+		`{"version":`:                           deploy.ErrCorrupt,
+		`{"version":9}`:                         deploy.ErrNewerVersion,
+	} {
+		s := ghemu.New(t)
+		s.SetFile("main", "app/.promptarena/deploy.state", []byte(content))
+		if _, err := committed(s).Load(ctx); !errors.Is(err, want) {
+			t.Errorf("%s: %v, want %v", content, err, want)
+		}
+	}
+}

@@ -38,11 +38,6 @@ func backends(t *testing.T) map[string]func() (Backend, func(content string)) {
 				s.SetFile("arena-deploy-state", "prod-1234abcd/deploy.state", []byte(c))
 			}
 		},
-		"git": func() (Backend, func(string)) {
-			s := ghemu.New(t)
-			return &Git{GH: s.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "main", Path: "app/.promptarena/deploy.state", Env: "prod"},
-				func(c string) { s.SetFile("main", "app/.promptarena/deploy.state", []byte(c)) }
-		},
 		"committed": func() (Backend, func(string)) {
 			s := ghemu.New(t)
 			s.SetFile("main", "README.md", []byte("hello"))
@@ -156,13 +151,6 @@ func TestStateBytesArePromptKits(t *testing.T) {
 					rec, _ := json.Marshal(Record{Version: 1, Serial: 9, State: c})
 					s.SetFile("main", "app/.promptarena/deploy.state.record.json", rec)
 				}
-		},
-		"git": func() (Backend, func() []byte, func(string)) {
-			s := ghemu.New(t)
-			path := "app/.promptarena/deploy.state"
-			return &Git{GH: s.GitHubClient(ghemu.DefaultToken), Owner: ghemu.DefaultOwner, Repo: ghemu.DefaultRepo, Branch: "main", Path: path, Env: "prod"},
-				func() []byte { b, _ := s.GetFile("main", path); return b },
-				func(c string) { s.SetFile("main", path, []byte(c)) }
 		},
 	}
 	for name, mk := range stores {
