@@ -167,6 +167,8 @@ func (e *Evaluation) comparison() string {
 		parts = append(parts, "cost per run unchanged ("+Cost(d.CostUSD)+")")
 	case ok:
 		parts = append(parts, "cost per run "+signedPercent(g)+" ("+Cost(d.BaseCostUSD)+" → "+Cost(d.CostUSD)+")")
+	case d.CostUSD > 0:
+		parts = append(parts, "cost per run "+Cost(0)+" → "+Cost(d.CostUSD))
 	}
 	switch g, ok := evalgate.Growth(float64(d.DurationMS), float64(d.BaseDurationMS)); {
 	case ok && g == 0:

@@ -254,3 +254,24 @@ func TestRenderPromptArenaResultsGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluationCostFromNothing: against a baseline that cost nothing (a
+// local or unpriced model) the comparison says what the runs cost now,
+// and max-cost-growth blocks (growth from nothing has no percentage: it
+// was let through without a word).
+func TestEvaluationCostFromNothing(t *testing.T) {
+	base := evalSummary(evalCase("greet", "local", "us", "passed", 1, 1, 0, 1200, "", ""))
+	now := evalSummary(evalCase("greet", "openai-4o", "us", "passed", 1, 1, 0, 1200, "", ""), evalCase("greet", "local", "us", "passed", 1, 1, 0.0125, 1200, "", ""))
+	p, err := evalgate.ParsePolicy("max-cost-growth: 20%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := evalgate.Compare(now, base)
+	e := &Evaluation{Results: now, Delta: d, Policy: p.String(), Blocks: p.Evaluate(now, d), Baseline: &evalgate.Baseline{Results: *base}}
+	out := e.block(CommentBudget, false)
+	for _, want := range []string{"cost per run $0.0000 → $0.0125", "**max-cost-growth**: the cost per run of the cases both ran grew from nothing in the baseline to $0.012500, over any percentage: greet · local · us (+$0.0125)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the section lacks %q:\n%s", want, out)
+		}
+	}
+}

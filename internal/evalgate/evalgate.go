@@ -139,7 +139,8 @@ func Compare(now, base *evalresults.Summary) *Delta {
 	return d
 }
 
-// Growth is (now-base)/base; ok is false when base is 0.
+// Growth is (now-base)/base; ok is false when base is 0 (growth from
+// nothing has no percentage: max-cost-growth blocks any).
 func Growth(now, base float64) (float64, bool) {
 	if base <= 0 {
 		return 0, false
@@ -326,9 +327,15 @@ func (p Policy) Evaluate(now *evalresults.Summary, d *Delta) []Block {
 			Message: plural(len(cs), "case passed", "cases passed") + " in the baseline and fail" + map[bool]string{true: "s", false: ""}[len(cs) == 1] + " now"})
 	}
 	if p.MaxCostGrowth >= 0 && d != nil {
-		if g, ok := Growth(d.CostUSD, d.BaseCostUSD); ok && g > p.MaxCostGrowth+1e-9 {
+		switch g, ok := Growth(d.CostUSD, d.BaseCostUSD); {
+		case ok && g > p.MaxCostGrowth+1e-9:
 			out = append(out, Block{Rule: RuleMaxCostGrowth, Cases: costliest(d, 5),
 				Message: fmt.Sprintf("the cost per run of the cases both ran grew %s ($%.4f → $%.4f), over %s", Percent(g), d.BaseCostUSD, d.CostUSD, Percent(p.MaxCostGrowth))})
+		case !ok && d.CostUSD > 0:
+			// From a baseline that cost nothing (a local or unpriced
+			// model), any cost is growth past every percentage.
+			out = append(out, Block{Rule: RuleMaxCostGrowth, Cases: costliest(d, 5),
+				Message: fmt.Sprintf("the cost per run of the cases both ran grew from nothing in the baseline to $%.6f, over any percentage", d.CostUSD)})
 		}
 	}
 	return out

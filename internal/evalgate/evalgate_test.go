@@ -115,6 +115,7 @@ func TestEvaluateEachRule(t *testing.T) {
 	costly := summary(kase("greet", "mini", "passed", 0.030, 1000), kase("refund", "mini", "passed", 0.010, 1000), kase("escalate", "mini", "passed", 0.01, 1000))
 	knownFailure := summary(kase("greet", "mini", "passed", 0.010, 1000), kase("refund", "mini", "passed", 0.010, 1000), kase("escalate", "mini", "failed", 0.01, 1000))
 	skippedAll := summary(kase("greet", "mini", "skipped", 0, 0))
+	free := summary(kase("greet", "mini", "passed", 0, 1000), kase("refund", "mini", "passed", 0, 1000), kase("escalate", "mini", "passed", 0, 1000))
 	cases := []struct {
 		name, policy string
 		now          *evalresults.Summary
@@ -130,6 +131,10 @@ func TestEvaluateEachRule(t *testing.T) {
 		{"pass rate at the threshold", "min-pass-rate: 66.6%", knownFailure, nil, "", ""},
 		{"cost growth over", "max-cost-growth: 20%", costly, base, "max-cost-growth", "greet · mini · default (+$0.0200)"},
 		{"cost growth under", "max-cost-growth: 200%", costly, base, "", ""},
+		// From a baseline that cost nothing (a local or unpriced model)
+		// any cost is growth over every percentage.
+		{"cost growth from nothing", "max-cost-growth: 20%", costly, free, "max-cost-growth", "greet · mini · default (+$0.0300); refund · mini · default (+$0.0100); escalate · mini · default (+$0.0100)"},
+		{"nothing, as before", "max-cost-growth: 0%", free, free, "", ""},
 		{"several rules", "no-failures, no-regressions", regressed, base, "no-failures,no-regressions", ""},
 		{"nothing ran", "no-regressions", skippedAll, nil, "nothing-ran", ""},
 		{"none blocks nothing", "none", skippedAll, nil, "", ""},
