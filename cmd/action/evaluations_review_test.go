@@ -1,9 +1,11 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
 )
@@ -31,5 +33,27 @@ func TestEvaluationCostThatIsNoNumber(t *testing.T) {
 	}
 	if b := baselineOf(t, h); b.Commit != "merge111" {
 		t.Errorf("the baseline changed: %s", b.Commit)
+	}
+}
+
+// TestEvaluationResultsAsOldAsTheCheckout: without git, actions/checkout
+// downloads the commit's tarball, whose files all carry the commit's
+// time, so committed results are exactly as old as the arena file (the
+// checkout time then). They passed as written "not before" the checkout;
+// results must be newer than it, as the docs say.
+func TestEvaluationResultsAsOldAsTheCheckout(t *testing.T) {
+	h := newHarness(t)
+	h.writeResults(evalBase)
+	committed := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) // the commit's time, in every file of its tarball
+	files, _ := filepath.Glob(filepath.Join(h.workspace, "out", "*"))
+	for _, f := range append(files, filepath.Join(h.workspace, "arena.yaml")) {
+		if err := os.Chtimes(f, committed, committed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"}))
+	res := h.run(evalInputs("none"))
+	if res.code == 0 || res.outputs["failure-reason"] != "evaluation-results-untrusted" || !strings.Contains(res.log, "the time of arena.yaml") {
+		t.Fatalf("plan: exit %d %v\n%s", res.code, res.outputs, res.log)
 	}
 }

@@ -422,7 +422,7 @@ func TestEvaluationResultsUntrusted(t *testing.T) {
 		}
 		h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"}))
 		res := h.run(evalInputs("none"))
-		if res.code == 0 || res.outputs["failure-reason"] != "evaluation-results-untrusted" || !strings.Contains(res.log, "before this job's checkout") {
+		if res.code == 0 || res.outputs["failure-reason"] != "evaluation-results-untrusted" || !strings.Contains(res.log, "not after this job's checkout") {
 			t.Fatalf("plan: %v\n%s", res.outputs, res.log)
 		}
 	})

@@ -25,18 +25,21 @@ var ErrUnbound = errors.New("evaluation results were not written by this job")
 // ErrOtherPack is matched when results carry the identity of another pack.
 var ErrOtherPack = errors.New("evaluation results are of another pack")
 
-// CheckFresh fails ErrUnbound for a file written before the checkout
+// CheckFresh fails ErrUnbound for a file not written after the checkout
 // (checkout is its time, what names how it is known). A self-hosted
 // runner keeps the workspace between jobs: results an earlier job left
-// are older than this job's checkout.
+// are older than this job's checkout. A checkout without git (the
+// commit's tarball) gives every file the commit's time, the arena file
+// too: committed results are exactly as old as the checkout, so being
+// as old is not enough.
 func CheckFresh(files []File, checkout time.Time, what string) error {
 	if checkout.IsZero() {
 		return nil
 	}
 	for _, f := range files {
-		if f.ModTime.Before(checkout) {
-			return fmt.Errorf("%w: %s was written at %s, before this job's checkout (%s, %s): results an earlier job left behind are not evidence for this commit",
-				ErrUnbound, f.Rel, f.ModTime.UTC().Format(time.RFC3339), what, checkout.UTC().Format(time.RFC3339))
+		if !f.ModTime.After(checkout) {
+			return fmt.Errorf("%w: %s was written at %s, not after this job's checkout (%s, %s): results committed to the repository, or left behind by an earlier job, are not evidence for this commit",
+				ErrUnbound, f.Rel, f.ModTime.UTC().Format(time.RFC3339Nano), what, checkout.UTC().Format(time.RFC3339Nano))
 		}
 	}
 	return nil
