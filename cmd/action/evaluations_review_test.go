@@ -57,3 +57,94 @@ func TestEvaluationResultsAsOldAsTheCheckout(t *testing.T) {
 		t.Fatalf("plan: exit %d %v\n%s", res.code, res.outputs, res.log)
 	}
 }
+
+// mergeRealWithout merges pr as a real commit of main, the results folder
+// not committed (it is the job's, and .gitignore'd), and writes the
+// merge run's own results afterwards.
+func (h *harness) mergeRealWithout(pr *ghemu.Pull, message, results string) string {
+	h.t.Helper()
+	if err := os.RemoveAll(filepath.Join(h.workspace, "out")); err != nil {
+		h.t.Fatal(err)
+	}
+	sha := h.mergeReal(pr, message)
+	if results != "" {
+		h.writeResults(results)
+	}
+	return sha
+}
+
+// TestEvaluationBaselineAfterARollback: a rollback brings back the
+// baseline its restored apply recorded; when that apply recorded none,
+// the rolled-back pack's results are no baseline of what is deployed:
+// they were compared with (a regression against the very pack rolled
+// back) and called a pack "applied later without evaluations".
+func TestEvaluationBaselineAfterARollback(t *testing.T) {
+	in := func(more ...string) map[string]string { return evalInputs("no-regressions", more...) }
+	plain := map[string]string{"environment": "production"}
+	rollback := map[string]string{"command": "rollback", "environment": "production", "confirm-rollback": "production"}
+	for _, firstWithResults := range []bool{true, false} {
+		name := map[bool]string{true: "the restored apply recorded a baseline", false: "the restored apply recorded none"}[firstWithResults]
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			pr1 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"})
+			first := plain
+			if firstWithResults {
+				h.writeResults(evalBase)
+				first = in()
+			}
+			h.planPR(pr1, first)
+			results := ""
+			if firstWithResults {
+				results = evalBase
+			}
+			m1 := h.mergeRealWithout(pr1, "Merge pull request #1", results)
+			if r := h.run(first); r.code != 0 {
+				t.Fatalf("apply #1: %v\n%s", r.outputs, r.log)
+			}
+			var b1 string
+			if firstWithResults {
+				b1 = baselineOf(t, h).Results.Digest
+			}
+			// #2 regresses, and goes out by an override; it is rolled back.
+			h.renameEscalation()
+			h.writeResults(evalPR)
+			pr2 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+			h.planPR(pr2, in())
+			m2 := h.mergeRealWithout(pr2, "Merge pull request #2", evalPR)
+			if r := h.run(in("evaluation-override", "ship it")); r.code != 0 {
+				t.Fatalf("apply #2: %v\n%s", r.outputs, r.log)
+			}
+			if got := baselineOf(t, h); got.Commit != m2 {
+				t.Fatalf("#2's baseline is not recorded: %+v", got)
+			}
+			h.must(h.runner.Dispatch(m2))
+			if r := h.run(rollback); r.code != 0 || r.outputs["rolled-back-to"] != m1 {
+				t.Fatalf("rollback: %v\n%s", r.outputs, r.log)
+			}
+			// The next pull request, as good as #1.
+			h.checkout()
+			h.writeResults(evalBase)
+			pr3 := h.gh.AddPull(ghemu.Pull{HeadSHA: "head3"})
+			res := h.planPR(pr3, in())
+			body := h.gh.Comments(pr3.Number)[0].Body
+			if firstWithResults {
+				if got := baselineOf(t, h); got.Results.Digest != b1 || got.Commit != m1 {
+					t.Errorf("the rollback did not bring #1's baseline back: %s at %s", got.Results.Digest, got.Commit)
+				}
+				if !strings.Contains(body, "Compared with the results recorded when the deployed pack was applied (`"+m1[:7]+"`") {
+					t.Errorf("not compared with #1's results:\n%s", body)
+				}
+				return
+			}
+			if strings.Contains(body, "Compared with the results") || strings.Contains(body, "applied later without evaluations") || res.outputs["evaluation-newly-failing"] != "" {
+				t.Errorf("compared with the rolled-back pack's results: %v\n%s", res.outputs, body)
+			}
+			if !strings.Contains(body, "No baseline to compare with: the results recorded were the rolled-back pack's") {
+				t.Errorf("the comment does not say why there is no baseline:\n%s", body)
+			}
+			if r := h.dispatch(map[string]string{"command": "status", "environment": "production"}); strings.Contains(r.summary, "Evaluations at the last apply") {
+				t.Errorf("status shows the rolled-back pack's results as the deployed one's:\n%s", r.summary)
+			}
+		})
+	}
+}

@@ -180,12 +180,31 @@ func (s *session) compareEvaluations(ctx context.Context, must bool) error {
 		e.baseNote = "no results were recorded when " + s.env + "'s pack was applied (evaluations were not set then)"
 		return nil
 	}
+	if s.rolledBackFrom(e.baseline) {
+		e.baseNote = "the results recorded were the rolled-back pack's (" + short(e.baseline.Commit, 7) + "), and the apply " + s.env +
+			" was rolled back to recorded none"
+		e.baseline = nil
+		return nil
+	}
 	if st := s.prior.State; st != nil && e.baseline.PackChecksum != "" && st.PackChecksum != "" && e.baseline.PackChecksum != st.PackChecksum {
 		e.baseNote = "the baseline was recorded for the pack " + short(e.baseline.PackChecksum, 12) + "; the deployed pack " +
 			short(st.PackChecksum, 12) + " was applied later without evaluations"
 	}
 	e.delta = evalgate.Compare(&e.results.Summary, &e.baseline.Results)
 	return nil
+}
+
+// rolledBackFrom says the baseline is the results of the apply the
+// deployed state was rolled back from: a rollback restores the baseline
+// its restored apply recorded, and when that apply recorded none, the
+// rolled-back apply's stays beside the state (the record keeps its
+// commit). Those results are of a pack no longer deployed, the very one
+// taken back: no baseline of what is deployed.
+func (s *session) rolledBackFrom(b *evalgate.Baseline) bool {
+	if s.prior == nil || s.prior.Record == nil || s.prior.Record.RolledBack == nil || s.prior.State == nil {
+		return false
+	}
+	return b.Commit != "" && b.Commit == s.prior.Record.Commit && b.PackChecksum != s.prior.State.PackChecksum
 }
 
 // recordedBaseline is the evaluation the last apply recorded, for status
@@ -199,6 +218,9 @@ func (s *session) recordedBaseline(ctx context.Context) *evalgate.Baseline {
 	if err == nil {
 		var b *evalgate.Baseline
 		if b, err = evalgate.DecodeBaseline(raw); err == nil {
+			if b != nil && s.rolledBackFrom(b) {
+				return nil
+			}
 			return b
 		}
 	}
