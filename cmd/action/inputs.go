@@ -52,7 +52,7 @@ var inputNames = []string{
 	"mask-env", "adapter-oidc",
 	"state-branch",
 	"configs", "environments", "follows", "shared-files", "all-targets",
-	"preview-environment", "confirm-unlock", "force-unlock", "notify-webhook", "notify-on", "confirm-rollback", "rollback-to", "rollback-reason",
+	"preview-environment", "confirm-unlock", "force-unlock", "notify-webhook", "notify-on", "confirm-rollback", "rollback-to", "rollback-reason", "state-token",
 	"evaluations", "evaluation-policy", "evaluation-override",
 }
 

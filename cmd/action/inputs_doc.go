@@ -50,5 +50,6 @@ var inputDocs = map[string]string{
 	"state-backend":             "Where deploy state lives: git (the state-branch, one folder per target; with state-branch: '' a file committed at state-path), artifact (a workflow artifact per target) or file (a local file at state-path).",
 	"state-branch":              "Branch that holds each target's state and deploy lock (git backend; the artifact backend locks there when it may). Created on first use as an orphan branch. Empty: the checked-out branch, at state-path.",
 	"state-path":                "State file, relative to working-directory, with state-branch: '' and with the file backend (use one per environment there). With the state branch, where an earlier release's committed state is read from until a write carries it over.",
+	"state-token":               "Token for the deploy state (its branch, lock and witnesses) when it is not github-token's: a deploy GitHub App's, the one identity a hardened state branch lets write (docs/security.md). Empty: github-token.",
 	"working-directory":         "The arena project's directory, relative to the repository root.",
 }

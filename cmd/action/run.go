@@ -253,7 +253,14 @@ func deps(in inputs, getenv func(string) string, rep run.Reporter, log io.Writer
 		// deploy's state to be restored by hand.
 		statePolicy := policy
 		statePolicy.MaxWait = stateMaxWait
-		if d.StateGitHub, err = ghclient.GitHub(ghclient.Client(nil, statePolicy), getenv("GITHUB_API_URL"), token); err != nil {
+		// A token of its own for the state when state-token says so: a
+		// deploy App's, the one identity a hardened state branch lets write.
+		stateToken := token
+		if t := in.get("state-token"); t != "" {
+			stateToken = t
+			rep.AddMask(t)
+		}
+		if d.StateGitHub, err = ghclient.GitHub(ghclient.Client(nil, statePolicy), getenv("GITHUB_API_URL"), stateToken); err != nil {
 			return nil, err
 		}
 	}

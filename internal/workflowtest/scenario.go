@@ -25,14 +25,17 @@ type Scenario struct {
 	// .github/workflows/<their name>.
 	Workflows []string `yaml:"workflows"`
 	// Repository is the first commit's other files.
-	Repository   []RepoItem                   `yaml:"repository"`
-	Secrets      map[string]string            `yaml:"secrets"`
-	Vars         map[string]string            `yaml:"vars"`
-	Environments map[string]ScenarioEnv       `yaml:"environments"`
-	Omnia        []string                     `yaml:"omnia"` // versions of the Omnia stand-in released (default 1.4.0)
-	Permissive   bool                         `yaml:"permissive"`
-	Unused       map[string]map[string]string `yaml:"unused-permissions"` // job → "scope: level" → why
-	Events       []ScenarioEvent              `yaml:"events"`
+	Repository   []RepoItem             `yaml:"repository"`
+	Secrets      map[string]string      `yaml:"secrets"`
+	Vars         map[string]string      `yaml:"vars"`
+	Environments map[string]ScenarioEnv `yaml:"environments"`
+	Omnia        []string               `yaml:"omnia"` // versions of the Omnia stand-in released (default 1.4.0)
+	// Rulesets are the repository's branch rulesets (e.g. on the state
+	// branch, bypassed by the deploy App's bot alone).
+	Rulesets   []ghemu.Ruleset              `yaml:"rulesets"`
+	Permissive bool                         `yaml:"permissive"`
+	Unused     map[string]map[string]string `yaml:"unused-permissions"` // job → "scope: level" → why
+	Events     []ScenarioEvent              `yaml:"events"`
 
 	// workflowText replaces Workflows' files (the README's quickstart).
 	workflowText map[string]string
@@ -196,6 +199,9 @@ func (s *Scenario) Play(t *testing.T, root string, action *Action) *Harness {
 		h.Environments[name] = &Environment{Reviewers: e.Reviewers, Secrets: e.Secrets, Vars: e.Vars}
 	}
 	h.Permissive = s.Permissive
+	for _, rs := range s.Rulesets {
+		h.GH.AddRuleset(rs)
+	}
 	omnia := s.Omnia
 	if len(omnia) == 0 {
 		omnia = []string{"1.4.0"}

@@ -92,7 +92,7 @@ func (s StandIn) run(jr *jobRun, uses string, full *ghexpr.Env, with, stepEnv, r
 
 // DefaultStandIns are the stand-ins every harness has.
 func DefaultStandIns() map[string]StandIn {
-	return map[string]StandIn{"actions/checkout": Checkout, strings.ToLower(PromptArenaAction): PromptArena}
+	return map[string]StandIn{"actions/checkout": Checkout, strings.ToLower(PromptArenaAction): PromptArena, GitHubAppTokenAction: GitHubAppToken}
 }
 
 // Checkout stands in for actions/checkout: it fetches the commit with the
