@@ -86,21 +86,8 @@ func (w *Witness) Vouched(ctx context.Context, store, record string, run int64) 
 		}
 		w.listed = list
 	}
-	for i := range w.listed {
-		info := &w.listed[i]
-		if !w.proves(ctx, info, want) {
-			continue
-		}
-		ok, _, err := w.Trust.Run(ctx, info)
-		if err == nil && ok {
-			ok, _, err = w.Trust.OnDefaultBranch(ctx, info.HeadSHA)
-		}
-		if err != nil {
-			return false, fmt.Errorf("check who wrote the state's witness %d: %w", info.ID, err)
-		}
-		if ok {
-			return true, nil
-		}
+	if match, err := w.firstProving(ctx, w.listed, want); match != nil || err != nil {
+		return match != nil, err
 	}
 	if run == 0 {
 		return false, nil

@@ -213,6 +213,13 @@ func (w *Witness) ofRun(ctx context.Context, run int64, want string) (*artifacts
 		return nil, fmt.Errorf("list the state's witnesses of run %d: %w", run, err)
 	}
 	newestFirst(list)
+	return w.firstProving(ctx, list, want)
+}
+
+// firstProving is the first witness of list that proves want and that a
+// trusted run wrote (nil: none); the others that prove it are said
+// ignored.
+func (w *Witness) firstProving(ctx context.Context, list []artifacts.Info, want string) (*artifacts.Info, error) {
 	for i := range list {
 		info := &list[i]
 		if !w.proves(ctx, info, want) {
