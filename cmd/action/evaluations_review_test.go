@@ -148,3 +148,48 @@ func TestEvaluationBaselineAfterARollback(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluationOverrideOfAPartialApply: an override lets a blocked apply
+// go ahead and the adapter fails part way. The partial state is written
+// (no baseline: its results are not what is deployed), and it said
+// nothing of the override that let part of the pack out: the state
+// commit names who overrode the gate, as a whole apply's does.
+func TestEvaluationOverrideOfAPartialApply(t *testing.T) {
+	h := deployWithBaseline(t)
+	h.renameEscalation()
+	h.writeResults(evalPR)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	h.planPR(pr, evalInputs("no-regressions"))
+	h.merge(pr, "merge222", "Rename (#2)")
+	h.must(h.runner.Dispatch("merge222"))
+	h.env["GITHUB_TRIGGERING_ACTOR"] = "release-owner"
+	// Something occupies the escalation prompt's path: its write fails.
+	deployed := filepath.Join(h.workspace, ".deployed/production/prompts/escalation.json")
+	if err := os.RemoveAll(deployed); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(deployed, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := len(h.gh.Commits(stateBranch))
+	res := h.run(evalInputs("no-regressions", "command", "apply", "evaluation-override", "ship it"))
+	if res.code == 0 || res.outputs["failure-reason"] != "apply-failed" || res.outputs["evaluation-verdict"] != "overridden" {
+		t.Fatalf("apply: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	commits := h.gh.Commits(stateBranch)[before:]
+	var msg string
+	for _, c := range commits {
+		if strings.Contains(c.Message, "state after") {
+			msg = c.Message
+		}
+	}
+	if msg == "" {
+		t.Fatalf("no partial state was written: %v", commits)
+	}
+	if !strings.Contains(msg, "evaluation gate overridden by release-owner") {
+		t.Errorf("the partial state's commit does not say who overrode the gate: %q", msg)
+	}
+	if b := baselineOf(t, h); b.Commit != "merge111" {
+		t.Errorf("a partial apply recorded a baseline: %s", b.Commit)
+	}
+}

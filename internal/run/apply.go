@@ -239,7 +239,9 @@ func (s *session) saveState(ctx context.Context, adapterState string, res *Apply
 		sha = s.d.GH.SHA
 	}
 	msg := fmt.Sprintf("arena-deploy: %s state after %s", s.env, short(sha, 7))
-	if s.eval != nil && s.eval.override != nil && res.Applied {
+	if s.eval != nil && s.eval.override != nil {
+		// A partial state too: the override let that part of the pack
+		// out, and only a whole apply records a baseline to say so.
 		msg += " (evaluation gate overridden by " + s.eval.override.By + ")"
 	}
 	if s.masker.Contains(adapterState) {
