@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"weak"
 )
 
 // SchemaCommit is the promptarena commit the schemas come from.
@@ -52,10 +53,20 @@ var Kinds = []Kind{Arena, PromptConfig, Scenario, Eval, Provider, Tool}
 //go:embed bundle.json.gz
 var bundle []byte
 
+// loaded is the bundle parsed, with the subschemas compiled so far. It is
+// kept while something uses it (Check holds it for its files) and then
+// only weakly: a run checks its project once, and the parsed bundle and
+// compiled schemas (1.5 MB) stayed live under the pack diff and the
+// artifact, which set the run's peak memory. A later check parses again
+// (8 ms) if it was collected.
+type loaded struct {
+	mu    sync.Mutex // held while validating: subschemas compile on first use
+	roots map[Kind]*root
+}
+
 var (
-	loadOnce sync.Once
-	roots    map[Kind]*root
-	loadErr  error
+	loadMu sync.Mutex
+	cache  weak.Pointer[loaded]
 )
 
 // root is one schema document: its raw JSON and the subschemas compiled
@@ -66,29 +77,31 @@ type root struct {
 	compiled map[string]*schema
 }
 
-func schemas() (map[Kind]*root, error) {
-	loadOnce.Do(func() {
-		zr, err := gzip.NewReader(bytes.NewReader(bundle))
-		if err != nil {
-			loadErr = fmt.Errorf("arenaschema: bundle: %w", err)
-			return
-		}
-		raw, err := io.ReadAll(zr)
-		if err != nil {
-			loadErr = fmt.Errorf("arenaschema: bundle: %w", err)
-			return
-		}
-		var docs map[Kind]any
-		if err := json.Unmarshal(raw, &docs); err != nil {
-			loadErr = fmt.Errorf("arenaschema: bundle: %w", err)
-			return
-		}
-		roots = map[Kind]*root{}
-		for k, d := range docs {
-			roots[k] = &root{doc: d, compiled: map[string]*schema{}}
-		}
-	})
-	return roots, loadErr
+// load returns the parsed bundle: the one in use, or parsed again.
+func load() (*loaded, error) {
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	if l := cache.Value(); l != nil {
+		return l, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(bundle))
+	if err != nil {
+		return nil, fmt.Errorf("arenaschema: bundle: %w", err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("arenaschema: bundle: %w", err)
+	}
+	var docs map[Kind]any
+	if err := json.Unmarshal(raw, &docs); err != nil {
+		return nil, fmt.Errorf("arenaschema: bundle: %w", err)
+	}
+	l := &loaded{roots: map[Kind]*root{}}
+	for k, d := range docs {
+		l.roots[k] = &root{doc: d, compiled: map[string]*schema{}}
+	}
+	cache = weak.Make(l)
+	return l, nil
 }
 
 // schema is a compiled (sub)schema: only the keywords the v1alpha1

@@ -77,6 +77,10 @@ var references = []struct {
 // no apiVersion, kind or spec), which this action accepts and promptarena
 // refuses, is not validated but warned about.
 func Check(files Files, path, rel string) (warnings []string, err error) {
+	l, err := load() // held until every file is checked
+	if err != nil {
+		return nil, err
+	}
 	data, err := files.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", rel, err)
@@ -96,7 +100,7 @@ func Check(files Files, path, rel string) (warnings []string, err error) {
 			"Move the fields under spec: and add apiVersion: promptkit.altairalabs.ai/v1alpha1, kind: Arena and metadata.name.")
 		spec = top
 	} else {
-		problems, err := Validate(Arena, rel, data)
+		problems, err := l.validate(Arena, rel, data)
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +139,7 @@ func Check(files Files, path, rel string) (warnings []string, err error) {
 			if err != nil { // outside the workspace, unreadable: the caller's reason
 				return warnings, fmt.Errorf("%s: %s %s: %w", rel, ref.list, f.Value, err)
 			}
-			problems, err := Validate(ref.kind, name, b)
+			problems, err := l.validate(ref.kind, name, b)
 			if err != nil {
 				return warnings, err
 			}

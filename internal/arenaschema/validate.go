@@ -38,11 +38,17 @@ func (p Problem) String() string {
 // problem, as promptarena would refuse the file ("schema validation
 // failed"). Like promptarena, it reads the first YAML document only.
 func Validate(kind Kind, file string, data []byte) ([]Problem, error) {
-	rs, err := schemas()
+	l, err := load()
 	if err != nil {
 		return nil, err
 	}
-	r, ok := rs[kind]
+	return l.validate(kind, file, data)
+}
+
+func (l *loaded) validate(kind Kind, file string, data []byte) ([]Problem, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, ok := l.roots[kind]
 	if !ok {
 		return nil, fmt.Errorf("arenaschema: no schema for %q", kind)
 	}
