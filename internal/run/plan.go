@@ -334,7 +334,9 @@ func (s *session) planFiles(res *PlanResult, provJSON []byte) ([]artifacts.File,
 	planSecret := s.masker.Detect(nil)
 	files := []artifacts.File{
 		{Name: PlanFileName, Open: func() io.Reader { return planSecret.Reading(plan()) }},
-		{Name: PlanMarkdownName, Data: s.masker.Bytes([]byte(res.Markdown))}, {Name: ProvenanceFileName, Data: s.masker.Bytes(provJSON)},
+		// The summary (up to a megabyte) is masked as it is read, not copied.
+		{Name: PlanMarkdownName, Open: func() io.Reader { return s.masker.Reader(strings.NewReader(res.Markdown)) }},
+		{Name: ProvenanceFileName, Data: s.masker.Bytes(provJSON)},
 		{Name: PlanCommentName, Data: s.masker.Bytes([]byte(res.commentBody))},
 	}
 	if res.packDiff != nil {
