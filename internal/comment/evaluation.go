@@ -380,8 +380,13 @@ func (e *Evaluation) block(room int, summary bool) string {
 	}
 	if n := omitted + foldOmitted; n > 0 {
 		where := "the job summary"
-		if summary {
+		switch {
+		case summary && e.Gate == GatePreview:
 			where = "`" + evalgate.FileName + "` in the plan artifact"
+		case summary:
+			// An apply's results are its own run's: the plan artifact
+			// holds the pull request's.
+			where = "the results this job read (`" + Escape(strings.ReplaceAll(e.Results.Source, "`", "'")) + "`)"
 		}
 		fmt.Fprintf(&b, "\n_… and %d more cases not shown here: see %s._\n", n, where)
 	}

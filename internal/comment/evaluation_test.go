@@ -275,3 +275,26 @@ func TestEvaluationCostFromNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluationTooManyCasesSaysWhere: a job summary with more cases than
+// it holds points to where they all are: a plan's, to evaluations.json in
+// its plan artifact; an apply's results are not in the plan artifact
+// (that one holds the pull request's), so it names the results it read.
+func TestEvaluationTooManyCasesSaysWhere(t *testing.T) {
+	var cs []evalresults.Case
+	for i := 0; i < 4000; i++ {
+		cs = append(cs, evalCase(fmt.Sprintf("scenario-%04d-%s", i, strings.Repeat("x", 150)), "openai-mini", "us", "failed", 1, 0, 0.001, 1000, evalresults.WhyAssertions, strings.Repeat("m", 150)))
+	}
+	now := evalSummary(cs...)
+	plan := &Evaluation{Results: now, Policy: "no-failures", FromPullRequest: true}
+	if out := plan.block(SummaryBudget/4, true); !strings.Contains(out, "see `evaluations.json` in the plan artifact") {
+		t.Errorf("a plan's summary:\n%s", out[len(out)-300:])
+	}
+	for _, gate := range []string{GateBlocked, GatePassed, GateOverridden} {
+		apply := &Evaluation{Results: now, Policy: "no-failures", Gate: gate}
+		out := apply.block(SummaryBudget/4, true)
+		if strings.Contains(out, "plan artifact") || !strings.Contains(out, "more cases not shown here: see the results this job read (`out`)") {
+			t.Errorf("%s apply's summary:\n%s", gate, out[len(out)-300:])
+		}
+	}
+}
