@@ -245,7 +245,7 @@ func (c *AdapterClient) call(ctx context.Context, method string, params, result 
 	if err != nil {
 		return c.fail(method, err)
 	}
-	if c.maxRequest > 0 && req.size > c.maxRequest {
+	if c.maxRequest > 0 && req.upper > c.maxRequest && req.exactSize() > c.maxRequest {
 		// Sending it would only kill the adapter (PromptKit's SDK exits on a
 		// line over its limit) and show a broken pipe: say what happened.
 		return c.fail(method, &RequestTooLargeError{Method: method, Size: req.size, Limit: c.maxRequest})
@@ -291,7 +291,25 @@ type request struct {
 	small []byte       // the whole line, for every request but the big one
 	head  string       // the envelope up to "params":
 	plan  *PlanRequest // the big one: its strings are escaped while sent
-	size  int          // bytes on the wire, newline included
+	size  int          // bytes on the wire, newline included (0: not counted yet)
+	// upper bounds size: no byte is escaped to more than six, so a line
+	// under the adapter's limit at that is not counted (a pass over the
+	// pack).
+	upper int
+}
+
+// exactSize is the line's size, counted once.
+func (r *request) exactSize() int {
+	if r.size == 0 && r.plan != nil {
+		r.size = len(r.head) + len("{}}\n")
+		r.plan.fields(func(key, val string, first bool) {
+			if !first {
+				r.size++ // the comma
+			}
+			r.size += len(`"":`) + len(key) + jsonwire.QuotedLen(val)
+		})
+	}
+	return r.size
 }
 
 // encodeRequest prepares one request line. A PlanRequest (plan, apply) is
@@ -303,18 +321,15 @@ func encodeRequest(id int64, method string, params any) (*request, error) {
 	head := `{"jsonrpc":"2.0","id":` + strconv.FormatInt(id, 10) + `,"method":` + string(m)
 	if params == nil {
 		line := head + "}\n"
-		return &request{small: []byte(line), size: len(line)}, nil
+		return &request{small: []byte(line), size: len(line), upper: len(line)}, nil
 	}
 	head += `,"params":`
 	if r, ok := params.(*PlanRequest); ok {
-		size := len(head) + len("{}}\n")
+		upper := len(head) + len("{}}\n")
 		r.fields(func(key, val string, first bool) {
-			if !first {
-				size++ // the comma
-			}
-			size += len(`"":`) + len(key) + jsonwire.QuotedLen(val)
+			upper += len(`,"":`) + len(key) + 2 + 6*len(val)
 		})
-		return &request{head: head, plan: r, size: size}, nil
+		return &request{head: head, plan: r, upper: upper}, nil
 	}
 	var buf bytes.Buffer
 	buf.WriteString(head)
@@ -326,7 +341,7 @@ func encodeRequest(id int64, method string, params any) (*request, error) {
 	b := buf.Bytes()
 	b[len(b)-1] = '}'
 	b = append(b, '\n')
-	return &request{small: b, size: len(b)}, nil
+	return &request{small: b, size: len(b), upper: len(b)}, nil
 }
 
 // fields calls f for each field encoding/json would write, in its order.
