@@ -273,14 +273,15 @@ type rawPrompt struct {
 }
 
 // splitPack decodes a pack as json.Unmarshal into pack would, in one
-// validating pass (json.Valid) and one split of the bytes at memory speed
+// validating pass (jsonwire.Valid, json.Valid's answer) and one split of
+// the bytes at memory speed
 // (encoding/json validates, then decodes byte by byte: two thirds of the
 // adapter's plan of a 9 MB pack). The prompts are listed as written. ok is
 // false for whatever it leaves to encoding/json: invalid JSON, a member it
 // would match another way (a key differing in case, a duplicate), a value
 // that is not what pack holds.
 func splitPack(raw []byte) (pk pack, prompts []rawPrompt, ok bool) {
-	if !json.Valid(raw) {
+	if !jsonwire.Valid(raw) {
 		return pk, nil, false
 	}
 	i := jsonwire.SkipSpace(raw, 0)

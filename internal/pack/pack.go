@@ -81,7 +81,7 @@ func Parse(raw []byte) (*Pack, error) {
 // validate checks raw is exactly one JSON value, naming the place of the
 // first error as line:column.
 func validate(raw []byte) error {
-	if json.Valid(raw) {
+	if jsonwire.Valid(raw) {
 		return nil
 	}
 	var v json.RawMessage
@@ -216,7 +216,7 @@ func (c *canon) value(b []byte, depth int) {
 		c.byte(']')
 	case '"':
 		end := skipString(b, i)
-		if lit := b[i:end]; plainLiteral(lit) {
+		if lit := b[i:end]; canonical(lit) {
 			c.buf = append(c.buf, lit...) // already what encoding/json writes
 		} else {
 			c.buf = jsonwire.AppendQuotedHTML(c.buf, unquote(lit))
@@ -228,16 +228,66 @@ func (c *canon) value(b []byte, depth int) {
 	c.flush()
 }
 
-// plainLiteral reports whether a validated string literal is already in
-// encoding/json's form: no escape to undo, nothing it escapes (HTML's < > &,
-// U+2028 and U+2029, which start with 0xE2). Most of a pack's text is.
-func plainLiteral(lit []byte) bool {
-	for _, c := range []byte{'\\', '<', '>', '&', 0xE2} {
-		if bytes.IndexByte(lit, c) >= 0 {
+// canonical reports whether a string literal of a valid pack (JSON, valid
+// UTF-8) is already what encoding/json writes for the string it decodes
+// to, HTML escaping on: nothing it escapes is written raw ('<', '>', '&',
+// U+2028, U+2029), and every escape is the one it writes for that
+// character. packc writes packs with encoding/json, so nearly every
+// literal is, and is hashed as it is instead of decoded and encoded again
+// (a prompt's template has escapes on every line).
+func canonical(lit []byte) bool {
+	body := lit[1 : len(lit)-1]
+	for _, c := range [...]byte{'<', '>', '&'} {
+		if bytes.IndexByte(body, c) >= 0 {
 			return false
 		}
 	}
-	return true
+	for i := 0; ; i++ {
+		k := bytes.IndexByte(body[i:], 0xE2)
+		if k < 0 {
+			break
+		}
+		i += k
+		if i+2 < len(body) && body[i+1] == 0x80 && (body[i+2] == 0xA8 || body[i+2] == 0xA9) {
+			return false
+		}
+	}
+	for i := 0; ; {
+		k := bytes.IndexByte(body[i:], '\\')
+		if k < 0 {
+			return true
+		}
+		i += k
+		switch body[i+1] {
+		case '"', '\\', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			v, ok := lowerHex4(body[i+2 : i+6])
+			short := v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t'
+			if !ok || !(v < 0x20 && !short || v == '<' || v == '>' || v == '&' || v == 0x2028 || v == 0x2029) {
+				return false
+			}
+			i += 6
+		default: // '/', written raw
+			return false
+		}
+	}
+}
+
+// lowerHex4 reads four lower-case hex digits, as encoding/json writes them.
+func lowerHex4(h []byte) (rune, bool) {
+	var v rune
+	for _, c := range h {
+		switch {
+		case '0' <= c && c <= '9':
+			v = v<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			v = v<<4 | rune(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
 }
 
 // unquote decodes a validated string literal as encoding/json does.

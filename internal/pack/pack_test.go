@@ -32,7 +32,9 @@ func treeDigest(raw []byte) (string, error) {
 }
 
 func randomValue(r *rand.Rand, depth int) string {
-	strs := []string{`"a"`, `"<b>&"`, `"\u00e9\n\"q\""`, `"\ud83d\ude00"`, `"\ud800"`, `""`, `"日本"`, `"\\\\"`, `"x\/y"`}
+	strs := []string{`"a"`, `"<b>&"`, `"\u00e9\n\"q\""`, `"\ud83d\ude00"`, `"\ud800"`, `""`, `"日本"`, `"\\\\"`, `"x\/y"`,
+		// Escapes encoding/json writes as they are, and ones it does not.
+		`"\u003c\u003e\u0026 \u0001\u001f \b\f\r\t \u2028\u2029"`, `"\u003C"`, `"\u000a"`, `"\u0041"`, `"\ufffd"`, "\"\u2028 raw\"", "\"’ — …\"", `"\u00"`}
 	switch k := r.Intn(7); {
 	case depth > 3 || k == 0:
 		return strs[r.Intn(len(strs))]
