@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
+	"github.com/arena-deploy/arena-deploy-action/internal/target"
 )
 
 // TestEvaluationCostThatIsNoNumber: the merge run's JUnit says a run cost
@@ -191,5 +193,30 @@ func TestEvaluationOverrideOfAPartialApply(t *testing.T) {
 	}
 	if b := baselineOf(t, h); b.Commit != "merge111" {
 		t.Errorf("a partial apply recorded a baseline: %s", b.Commit)
+	}
+}
+
+// TestEvaluationBaselineRemoved: the baseline beside the state is removed
+// by someone who can write the state branch (a collaborator, a pull
+// request's workflow given contents: write). The record, untouched and
+// proven by its witness, still names it; the removal went unnoticed and
+// no-regressions, having nothing to compare with, let a regression
+// through. A file the proven record names and the branch lacks is a
+// changed state store, as a rewritten one is.
+func TestEvaluationBaselineRemoved(t *testing.T) {
+	h := deployWithBaseline(t)
+	h.gh.DeleteFile(stateBranch, target.New(".", "arena.yaml", "production").StateDir()+"/"+evalgate.FileName)
+	h.renameEscalation()
+	h.writeResults(evalPR)
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+	h.pullRequest(pr)
+	h.run(evalInputs("no-regressions"))
+	h.merge(pr, "merge222", "Rename (#2)")
+	res := h.run(evalInputs("no-regressions"))
+	if res.code == 0 || res.outputs["failure-reason"] != "state-untrusted" || !strings.Contains(res.log, evalgate.FileName) {
+		t.Fatalf("apply: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	if d := mustRead(t, filepath.Join(h.workspace, ".deployed/production/prompts/escalation.json")); strings.Contains(d, "Escalation v2") {
+		t.Error("a regression was deployed: the baseline's removal went unnoticed")
 	}
 }

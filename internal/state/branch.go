@@ -600,11 +600,13 @@ func (b *Branch) LoadFile(ctx context.Context, name string) ([]byte, error) {
 }
 
 // pinned reads a file kept beside the state and, with a Witness, checks it
-// is the one the proven record names (pin gives its blob sha): another is
-// ErrUntrusted; one the record does not name is ignored.
+// is the one the proven record names (pin gives its blob sha): another, or
+// none where the record names one (removed: the evaluations baseline a
+// gate compares with), is ErrUntrusted; one the record does not name is
+// ignored.
 func (b *Branch) pinned(ctx context.Context, name string, pin func(*Record) string) ([]byte, error) {
 	raw, sha, err := b.readFile(ctx, name)
-	if err != nil || raw == nil || b.Witness == nil {
+	if err != nil || b.Witness == nil {
 		return raw, err
 	}
 	snap := b.loaded
@@ -619,10 +621,14 @@ func (b *Branch) pinned(ctx context.Context, name string, pin func(*Record) stri
 	}
 	switch {
 	case want == "":
-		if b.Lock.Warn != nil {
+		if raw != nil && b.Lock.Warn != nil {
 			b.Lock.Warn("Ignored %s in %s: the state's record does not name it, so no trusted run wrote it.", name, b.Describe())
 		}
 		return nil, nil
+	case raw == nil:
+		commit, author := b.lastCommitOf(ctx, b.file(name), b.Branch)
+		return nil, &UntrustedError{Store: b.Describe(), Snapshot: snap, Commit: commit, Author: author,
+			Reason: name + " is missing, though the state's record names it: it was removed after the run that wrote the record"}
 	case sha != want:
 		commit, author := b.lastCommitOf(ctx, b.file(name), b.Branch)
 		return nil, &UntrustedError{Store: b.Describe(), Snapshot: snap, Commit: commit, Author: author,
