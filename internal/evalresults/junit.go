@@ -123,6 +123,10 @@ func rootElement(raw []byte) (string, error) {
 	}
 }
 
+// maxCaseSeconds bounds a test case's time (about 31 years), so that
+// MaxRuns of them add up in int64 milliseconds.
+const maxCaseSeconds = 1e9
+
 // junitToCase makes a case of a test case. promptarena's (its system-out
 // says "Run ID:", "Provider:", "Region:") are named by scenario (the
 // class), provider and region, as its JSON results are; others by suite
@@ -163,7 +167,12 @@ func junitToCase(file, suite string, tc junitCase) (Case, error) {
 	} else {
 		c.Name = tc.Name
 	}
-	if secs, err := strconv.ParseFloat(strings.TrimSpace(tc.Time), 64); err == nil && secs > 0 && !math.IsInf(secs, 0) {
+	if secs, err := strconv.ParseFloat(strings.TrimSpace(tc.Time), 64); err == nil && secs > 0 {
+		// Past int64 milliseconds the conversion is undefined (amd64
+		// gives the most negative duration): no test runs for decades.
+		if secs > maxCaseSeconds {
+			return c, fmt.Errorf("%w: %s: the test case %s has the time %s, which no run takes (seconds)", ErrInvalid, file, c.Label(), strings.TrimSpace(tc.Time))
+		}
 		c.DurationMS = int64(math.Round(secs * 1000))
 	}
 	switch {

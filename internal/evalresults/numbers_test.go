@@ -35,6 +35,7 @@ func TestBadNumbers(t *testing.T) {
 		{"JUnit cost not a number", "j.xml", junitRun("Cost: $lots\n"), "out/j.xml: the run r1 has the cost"},
 		{"JUnit negative tokens", "j.xml", junitRun("Cost: $0.01\nInput Tokens: -5\n"), "out/j.xml: the run r1 has the input tokens"},
 		{"JUnit tokens not a number", "j.xml", junitRun("Cost: $0.01\nOutput Tokens: many\n"), "out/j.xml: the run r1 has the output tokens"},
+		{"JUnit time past any run", "j.xml", `<testsuite name="pkg"><testcase name="TestA" classname="pkg" time="1e300"/></testsuite>`, "out/j.xml: the test case pkg · TestA has the time 1e300"},
 		{"JSON negative cost", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "Cost": {"total_cost_usd": -1}}`, "out/r1.json: the run r1 has the cost"},
 		{"JSON huge costs", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "Cost": {"total_cost_usd": 1e307}}`, "out/r1.json: the run r1 has the cost"},
 		{"JSON negative tokens", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "Cost": {"input_tokens": -3}}`, "out/r1.json: the run r1 has the input tokens"},
