@@ -2,8 +2,6 @@ package deploy
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,43 +102,20 @@ func MarshalFile(v any) ([]byte, error) {
 }
 
 // marshalSavedPlan writes what json.MarshalIndent would, without running
-// the indenter over the pack: see savedPlanParts.
+// the indenter over the pack: see savedPlanReader.
 func marshalSavedPlan(p *SavedPlan) ([]byte, error) {
-	head, tail, err := savedPlanParts(p)
-	if head == nil || err != nil {
-		return json.MarshalIndent(p, "", "  ") // cannot happen; never guess
-	}
-	out := make([]byte, 0, len(head)+len(tail)+jsonwire.QuotedLenHTML(p.Request.PackJSON))
-	out = append(out, head...)
-	out = jsonwire.AppendQuotedHTML(out, p.Request.PackJSON)
-	return append(out, tail...), nil
+	var buf bytes.Buffer
+	buf.Grow(jsonwire.QuotedLenHTML(p.Request.PackJSON) + 4<<10 + 256*len(p.planChanges()))
+	_, err := buf.ReadFrom(newSavedPlanReader(p))
+	return buf.Bytes(), err
 }
 
-// savedPlanParts indents the plan with a placeholder in pack_json and
-// returns what comes before and after the pack's quoted string. Indenting
-// never changes the inside of a string, so head, the pack escaped once and
-// tail are what json.MarshalIndent writes (TestSavedPlanBytes), and a
-// 10 MB pack is scanned once instead of three times. head is nil if the
-// placeholder cannot be found once (it cannot happen).
-func savedPlanParts(p *SavedPlan) (head, tail []byte, err error) {
-	var nonce [12]byte
-	if _, err := rand.Read(nonce[:]); err != nil {
-		return nil, nil, err
+// planChanges are the plan's changes, if any.
+func (p *SavedPlan) planChanges() []ResourceChange {
+	if p.Plan == nil {
+		return nil
 	}
-	placeholder := "arena-deploy-pack-" + hex.EncodeToString(nonce[:])
-	cp, req := *p, *p.Request
-	req.PackJSON = placeholder
-	cp.Request = &req
-	shell, err := json.MarshalIndent(&cp, "", "  ")
-	if err != nil {
-		return nil, nil, err
-	}
-	quoted := []byte(`"` + placeholder + `"`)
-	i := bytes.Index(shell, quoted)
-	if i < 0 || bytes.Count(shell, quoted) != 1 {
-		return nil, nil, nil
-	}
-	return shell[:i], shell[i+len(quoted):], nil
+	return p.Plan.Changes
 }
 
 // SavedPlanReader reads the saved plan's file (MarshalFile's bytes) while
@@ -155,25 +130,13 @@ func SavedPlanReader(p *SavedPlan) (io.Reader, error) {
 }
 
 // SavedPlanOpener returns a function that gives a new SavedPlanReader of
-// p each time it is called; the plan around the pack is indented once.
+// p each time it is called.
 func SavedPlanOpener(p *SavedPlan) (func() io.Reader, error) {
-	whole := func(b []byte) func() io.Reader { return func() io.Reader { return bytes.NewReader(b) } }
 	if p.Request == nil || len(p.Request.PackJSON) <= 64<<10 {
 		b, err := MarshalFile(p)
-		return whole(b), err
+		return func() io.Reader { return bytes.NewReader(b) }, err
 	}
-	head, tail, err := savedPlanParts(p)
-	if err != nil {
-		return nil, err
-	}
-	if head == nil {
-		b, err := json.MarshalIndent(p, "", "  ")
-		return whole(b), err
-	}
-	pack := p.Request.PackJSON
-	return func() io.Reader {
-		return io.MultiReader(bytes.NewReader(head), jsonwire.NewQuotedReader(pack, true), bytes.NewReader(tail))
-	}, nil
+	return func() io.Reader { return newSavedPlanReader(p) }, nil
 }
 
 // DecodeState parses state file bytes, refusing corrupt or newer files.

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -332,6 +334,75 @@ func TestStoreRoundTripsPromptKitFiles(t *testing.T) {
 			if got, _ := os.ReadFile(target); string(got) != string(raw) {
 				t.Errorf("%s: round trip gives\n%q\nwant\n%q", name, got, raw)
 			}
+		}
+	}
+}
+
+// TestSavedPlanReaderAsMarshalIndent: the saved plan made as it is read is
+// json.MarshalIndent's, byte for byte, for every field of the plan's types
+// (filled by reflection, so a field added to them fails this test until
+// the reader writes it), plans without a plan or a request, no changes,
+// an empty list, thousands of changes and warnings, read through buffers
+// of every size.
+func TestSavedPlanReaderAsMarshalIndent(t *testing.T) {
+	texts := []string{"", "plain", `"q" \ <a>&</a>`, "é \u2028 \x01 \t\n", "bad \xff", "{\"k\":[1,2]}"}
+	r := rand.New(rand.NewSource(9))
+	fill := func(v reflect.Value) {
+		for i := 0; i < v.NumField(); i++ {
+			switch f := v.Field(i); f.Kind() {
+			case reflect.String:
+				f.SetString(texts[r.Intn(len(texts))])
+			case reflect.Int:
+				f.SetInt(int64(r.Intn(3)))
+			}
+		}
+	}
+	if n := reflect.TypeOf(SavedPlan{}).NumField() + reflect.TypeOf(PlanResponse{}).NumField() + reflect.TypeOf(ResourceChange{}).NumField() + reflect.TypeOf(PlanRequest{}).NumField(); n != 19 {
+		t.Fatalf("the saved plan's types have %d fields: savedPlanReader writes 19", n)
+	}
+	for k := 0; k < 400; k++ {
+		p := &SavedPlan{}
+		fill(reflect.ValueOf(p).Elem())
+		if k%7 != 0 {
+			p.Plan = &PlanResponse{}
+			fill(reflect.ValueOf(p.Plan).Elem())
+			switch n := []int{0, 1, 2, 5, 3000}[k%5]; {
+			case k%3 == 0:
+				p.Plan.Changes = []ResourceChange{}
+			default:
+				for range n {
+					var c ResourceChange
+					fill(reflect.ValueOf(&c).Elem())
+					p.Plan.Changes = append(p.Plan.Changes, c)
+				}
+			}
+			for range k % 4 {
+				p.Plan.Warnings = append(p.Plan.Warnings, texts[r.Intn(len(texts))])
+			}
+		}
+		if k%5 != 0 {
+			p.Request = &PlanRequest{}
+			fill(reflect.ValueOf(p.Request).Elem())
+		}
+		want, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		sr := newSavedPlanReader(p)
+		buf := make([]byte, 1+r.Intn(5000))
+		for {
+			n, err := sr.Read(buf)
+			got.Write(buf[:n])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("plan %d: made as read (%d bytes) differs from json.MarshalIndent (%d bytes):\n%.400s\n%.400s", k, got.Len(), len(want), got.Bytes(), want)
 		}
 	}
 }
