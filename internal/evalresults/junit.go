@@ -53,6 +53,9 @@ func (r *reader) junit(p string) (*Results, error) {
 		return nil, err
 	}
 	name := r.rel(p)
+	if err := checkShape(name, raw, true); err != nil {
+		return nil, err
+	}
 	root, err := rootElement(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s is not XML (%v)", ErrInvalid, name, err)

@@ -92,6 +92,9 @@ func (r *reader) promptarena(dir, indexPath string) (*Results, error) {
 		return nil, err
 	}
 	name := r.rel(indexPath)
+	if err := checkShape(name, raw, false); err != nil {
+		return nil, err
+	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, fmt.Errorf("%w: %s is not JSON (%v)", ErrInvalid, name, err)
@@ -155,6 +158,9 @@ func (r *reader) paRunFile(p, id string) (Case, Identity, error) {
 		return Case{}, Identity{}, err
 	}
 	name := r.rel(p)
+	if err := checkShape(name, raw, false); err != nil {
+		return Case{}, Identity{}, err
+	}
 	var run paRun
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&run); err != nil {

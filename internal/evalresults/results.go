@@ -9,6 +9,7 @@
 package evalresults
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -194,7 +195,70 @@ const (
 	// MaxTokensPerRun bounds a run's input and output tokens, so that
 	// MaxRuns of them add up without overflowing.
 	MaxTokensPerRun = 1 << 40
+	// MaxValuesPerFile bounds the JSON values of a file (each object,
+	// array, member and element) and MaxElementsPerFile the XML elements:
+	// decoded, a value takes up to tens of times its bytes ("{}," is 3
+	// bytes, a message 64), so 64 MiB of them took gigabytes. promptarena
+	// writes a few hundred values a run and a few per JUnit test case.
+	MaxValuesPerFile   = 1 << 21
+	MaxElementsPerFile = 1 << 20
 )
+
+// checkShape fails ErrInvalid, naming the file, for JSON (xml false) or
+// XML holding more values or elements than MaxValuesPerFile or
+// MaxElementsPerFile: refused by one pass over the bytes, before decoding
+// allocates for them.
+func checkShape(name string, raw []byte, xml bool) error {
+	if xml {
+		if n := xmlElements(raw); n > MaxElementsPerFile {
+			return fmt.Errorf("%w: %s holds more than %d XML elements, more than results hold", ErrInvalid, name, MaxElementsPerFile)
+		}
+		return nil
+	}
+	if n := jsonValues(raw); n > MaxValuesPerFile {
+		return fmt.Errorf("%w: %s holds more than %d JSON values, more than results hold", ErrInvalid, name, MaxValuesPerFile)
+	}
+	return nil
+}
+
+// jsonValues counts a JSON document's values, from outside its strings:
+// one, and one more for each {, [ and , (a comma starts the next member
+// or element). For a document that is not JSON it is a bound all the
+// same.
+func jsonValues(b []byte) int {
+	n, in := 1, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case in && c == '\\':
+			i++
+		case in:
+			in = c != '"'
+		case c == '"':
+			in = true
+		case c == '{' || c == '[' || c == ',':
+			n++
+		}
+	}
+	return n
+}
+
+// xmlElements counts the elements a document opens (a < not starting a
+// closing tag, a comment, a declaration or an instruction), CDATA's text
+// included: an upper bound.
+func xmlElements(b []byte) int {
+	n := 0
+	for {
+		i := bytes.IndexByte(b, '<')
+		if i < 0 || i+1 >= len(b) {
+			return n
+		}
+		if c := b[i+1]; c != '/' && c != '!' && c != '?' {
+			n++
+		}
+		b = b[i+1:]
+	}
+}
 
 // checkMeasures fails ErrInvalid, naming the file and the run, for a run
 // measured with numbers no run has: a cost that is not a finite,
