@@ -216,6 +216,10 @@ func TestEvaluationBaselineRemoved(t *testing.T) {
 	if res.code == 0 || res.outputs["failure-reason"] != "state-untrusted" || !strings.Contains(res.log, evalgate.FileName) {
 		t.Fatalf("apply: exit %d %v\n%s", res.code, res.outputs, res.log)
 	}
+	// The way out is the file, not adopt (the record is proven: nothing to adopt).
+	if log := shown(res.log); !strings.Contains(log, "put back the evaluations.json the record names") || !strings.Contains(log, "Put back the baseline") || strings.Contains(log, "command: adopt") {
+		t.Errorf("the refusal does not say how to recover:\n%s", log)
+	}
 	if d := mustRead(t, filepath.Join(h.workspace, ".deployed/production/prompts/escalation.json")); strings.Contains(d, "Escalation v2") {
 		t.Error("a regression was deployed: the baseline's removal went unnoticed")
 	}

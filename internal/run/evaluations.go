@@ -15,6 +15,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
 	"github.com/arena-deploy/arena-deploy-action/internal/evalresults"
+	"github.com/arena-deploy/arena-deploy-action/internal/state"
 )
 
 // evaluation is what the run knows of the evaluation results an earlier
@@ -170,7 +171,13 @@ func (s *session) compareEvaluations(ctx context.Context, must bool) error {
 	if err != nil {
 		e.baseline = nil
 		if must && (s.o.EvaluationPolicy.NoRegressions || s.o.EvaluationPolicy.MaxCostGrowth >= 0) {
-			return fmt.Errorf("read the evaluation baseline %s in %s: %w", evalgate.FileName, s.backend.Describe(), err)
+			err = fmt.Errorf("read the evaluation baseline %s in %s: %w", evalgate.FileName, s.backend.Describe(), err)
+			if errors.Is(err, state.ErrUntrusted) {
+				// The record is proven: adopt has nothing to adopt.
+				return fail(ReasonStateUntrusted, "Nothing was deployed. Put back the baseline the message names, from the state branch's history; "+
+					"or, to deploy without comparing, run once with evaluation-policy without no-regressions and max-cost-growth: that apply records a new baseline.", err)
+			}
+			return err
 		}
 		s.warnf("The evaluation baseline could not be read, so the results are not compared with it: %s", s.masker.String(err.Error()))
 		e.baseNote = "it could not be read"

@@ -628,13 +628,28 @@ func (b *Branch) pinned(ctx context.Context, name string, pin func(*Record) stri
 	case raw == nil:
 		commit, author := b.lastCommitOf(ctx, b.file(name), b.Branch)
 		return nil, &UntrustedError{Store: b.Describe(), Snapshot: snap, Commit: commit, Author: author,
-			Reason: name + " is missing, though the state's record names it: it was removed after the run that wrote the record"}
+			Reason: name + " is missing, though the state's record names it: it was removed after the run that wrote the record" + putBack(name, want, commit, author)}
 	case sha != want:
 		commit, author := b.lastCommitOf(ctx, b.file(name), b.Branch)
 		return nil, &UntrustedError{Store: b.Describe(), Snapshot: snap, Commit: commit, Author: author,
-			Reason: name + " is not the one the state's record names: it was changed after the run that wrote the record"}
+			Reason: name + " is not the one the state's record names: it was changed after the run that wrote the record" + putBack(name, want, commit, author)}
 	}
 	return raw, nil
+}
+
+// putBack says how to recover a file beside the state that was changed or
+// removed: the record itself is proven, so adopt finds nothing to adopt;
+// the file the record names is in the branch's history.
+func putBack(name, want, commit, author string) string {
+	by := ""
+	if commit != "" {
+		by = " (commit " + short(commit)
+		if author != "" {
+			by += " by " + author
+		}
+		by += ")"
+	}
+	return by + "; put back the " + name + " the record names (blob " + short(want) + ", in the branch's history before that change): adopt does not apply, the record itself is proven"
 }
 
 // LoadDeployedPack is the exact pack bytes last applied to the target (nil
