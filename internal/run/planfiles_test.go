@@ -3,6 +3,7 @@ package run
 import (
 	"bytes"
 	"io"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -92,5 +93,27 @@ func TestStreamedPlanArtifactIsByteIdentical(t *testing.T) {
 				t.Error("the saved plan keeps the pack as it is, pack.diff masks the secret")
 			}
 		})
+	}
+}
+
+// TestEagerGCRestores: the pack diff's lower collector target is put back
+// after it, and a target already as low (or the collector off, GOGC=off)
+// is left as it is.
+func TestEagerGCRestores(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, before := range []int{25, 100, diffGCPercent, 5, -1} {
+		debug.SetGCPercent(before)
+		restore := eagerGC()
+		during := debug.SetGCPercent(-1)
+		debug.SetGCPercent(during)
+		restore()
+		after := debug.SetGCPercent(100)
+		want := min(before, diffGCPercent)
+		if before < 0 {
+			want = before
+		}
+		if during != want || after != before {
+			t.Errorf("GOGC %d: %d during the diff, %d after", before, during, after)
+		}
 	}
 }
