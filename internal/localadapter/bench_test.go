@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy"
@@ -30,6 +31,9 @@ func TestCompactDigestMatchesCompact(t *testing.T) {
 		"{\n  \"s\": \"quote \\\" and \\\\ and space \",\r\n  \"t\" : true }",
 		`"just a string with  spaces"`,
 		`[ ]`,
+		// Past the buffer: a string longer than it, and tokens filling it.
+		`{"long": "` + strings.Repeat(`a \" b `, 3000) + `", "n": [` + strings.Repeat(`1, 2, "x y",`, 2000) + ` 3]}`,
+		`[` + strings.Repeat(`"`+strings.Repeat("z ", 700)+`" , `, 30) + `0 ]`,
 	} {
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, []byte(in)); err != nil {
@@ -92,6 +96,25 @@ func TestSplitPackAsEncodingJSON(t *testing.T) {
 		}
 		if !same {
 			t.Errorf("%.60q: split %+v, encoding/json %+v", tc.in, got, want)
+		}
+	}
+}
+
+// TestCompactDigestOfPackPrompts: every prompt of a pack packc might
+// write digests as json.Compact writes it.
+func TestCompactDigestOfPackPrompts(t *testing.T) {
+	pk, _ := packdifftest.Make(packdifftest.Shape{Bytes: 2 << 20, Prompts: 300})
+	_, prompts, ok := splitPack(pk)
+	if !ok || len(prompts) != 300 {
+		t.Fatalf("split %v, %d prompts", ok, len(prompts))
+	}
+	for _, p := range prompts {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, p.raw); err != nil {
+			t.Fatal(err)
+		}
+		if compactDigest(p.raw, sha256.New()) != digest(buf.Bytes()) {
+			t.Fatalf("%s: digest differs from json.Compact", p.name)
 		}
 	}
 }
