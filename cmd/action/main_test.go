@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/x509roots/fallback/bundle"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/localadapter"
 )
@@ -99,4 +103,33 @@ func vmHWM() int {
 		}
 	}
 	return 0
+}
+
+// TestFallbackRoots: the action's fallback CA roots are the bundle's, the
+// ones a FROM-scratch image has to trust GitHub's certificates (the public
+// roots GitHub's chains end at among them).
+func TestFallbackRoots(t *testing.T) {
+	p := fallbackPool()
+	//lint:ignore SA1019 a pool made here, not the system's: Subjects lists it
+	subjects := p.Subjects()
+	n := 0
+	for range bundle.Roots() {
+		n++
+	}
+	if len(subjects) != n || n < 100 {
+		t.Fatalf("%d roots in the pool, %d in the bundle", len(subjects), n)
+	}
+	var names []string
+	for _, s := range subjects {
+		var name pkix.RDNSequence
+		if _, err := asn1.Unmarshal(s, &name); err == nil {
+			names = append(names, name.String())
+		}
+	}
+	all := strings.Join(names, "\n")
+	for _, want := range []string{"CN=USERTrust ECC Certification Authority", "CN=ISRG Root X1", "CN=DigiCert Global Root G2"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no %s among the fallback roots", want)
+		}
+	}
 }
