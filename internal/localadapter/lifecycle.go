@@ -29,18 +29,34 @@ type change struct {
 // silently.
 func (p *Provider) diff(prior *state, want []desired) ([]change, error) {
 	out := make([]change, 0, len(want))
-	seen := make(map[string]bool, len(want))
+	err := p.eachChange(prior, want, func(c change) { out = append(out, c) })
+	return out, err
+}
+
+// eachChange is diff, a change at a time: a plan makes each answer as it
+// comes instead of listing all changes first (48 bytes each, 50,000 in a
+// first plan of 50,000 prompts). An error stops it part way, so apply,
+// which acts on changes, lists them all first (diff).
+func (p *Provider) eachChange(prior *state, want []desired, f func(change)) error {
+	// Only the prior state's resources are looked up and remembered: a
+	// first plan of 50,000 prompts made and kept a key for each.
+	seen := make(map[string]bool, len(prior.Resources))
 	ls := listings{}
 	for i := range want {
 		w := &want[i]
-		k := key(w.Type, w.Name)
-		seen[k] = true
-		ps, had := prior.Resources[k]
+		var ps resourceState
+		had := false
+		if len(prior.Resources) > 0 {
+			k := key(w.Type, w.Name)
+			if ps, had = prior.Resources[k]; had {
+				seen[k] = true
+			}
+		}
 		c, err := p.diffOne(w, ps, had, ls)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, c)
+		f(c)
 	}
 	var gone []string
 	for k := range prior.Resources {
@@ -51,9 +67,9 @@ func (p *Provider) diff(prior *state, want []desired) ([]change, error) {
 	sort.Strings(gone)
 	for _, k := range gone {
 		ps := prior.Resources[k]
-		out = append(out, change{action: deploy.ActionDelete, prior: &ps, detail: "remove " + ps.Path + " (no longer in the pack)"})
+		f(change{action: deploy.ActionDelete, prior: &ps, detail: "remove " + ps.Path + " (no longer in the pack)"})
 	}
-	return out, nil
+	return nil
 }
 
 func (p *Provider) diffOne(w *desired, ps resourceState, had bool, ls listings) (change, error) {
@@ -87,8 +103,8 @@ func (p *Provider) diffOne(w *desired, ps resourceState, had bool, ls listings) 
 		case ps.Source == "" && ps.SHA256 == digest(w.content()):
 			// Imported: no source digest yet, but the file already matches.
 			c.action, c.detail = deploy.ActionNoChange, "up to date (imported)"
-		case ps.Source != w.Source:
-			c.action, c.detail = deploy.ActionUpdate, fmt.Sprintf("%s changes (source %s → %s)", w.Path, short(ps.Source), short(w.Source))
+		case ps.Source != w.source():
+			c.action, c.detail = deploy.ActionUpdate, fmt.Sprintf("%s changes (source %s → %s)", w.Path, short(ps.Source), short(w.source()))
 		default:
 			c.action, c.detail = deploy.ActionNoChange, "up to date"
 		}
@@ -102,12 +118,13 @@ func (p *Provider) diffOne(w *desired, ps resourceState, had bool, ls listings) 
 type listings map[string]map[string]bool // nil: not listed
 
 // onDiskListed is onDisk, answered from the listing of rel's directory
-// when the file is not there.
+// when the file is not there. rel is clean (filepath.Join made it), so its
+// directory is found without joining each path to BaseDir first.
 func (p *Provider) onDiskListed(rel string, ls listings) (string, error) {
-	dir, base := filepath.Split(p.abs(rel))
+	dir, base := filepath.Split(rel)
 	names, ok := ls[dir]
 	if !ok {
-		names = listDir(dir)
+		names = listDir(p.abs(dir))
 		ls[dir] = names
 	}
 	if names != nil && !names[base] {
@@ -167,13 +184,9 @@ func (p *Provider) Plan(_ context.Context, req *deploy.PlanRequest) (*deploy.Pla
 	if err != nil {
 		return nil, err
 	}
-	changes, err := p.diff(prior, want)
-	if err != nil {
-		return nil, err
-	}
-	resp := &deploy.PlanResponse{Changes: make([]deploy.ResourceChange, 0, len(changes))}
+	resp := &deploy.PlanResponse{Changes: make([]deploy.ResourceChange, 0, len(want))}
 	counts := map[deploy.Action]int{}
-	for _, c := range changes {
+	err = p.eachChange(prior, want, func(c change) {
 		r := c.want
 		typ, name := "", ""
 		if r != nil {
@@ -183,6 +196,9 @@ func (p *Provider) Plan(_ context.Context, req *deploy.PlanRequest) (*deploy.Pla
 		}
 		resp.Changes = append(resp.Changes, deploy.ResourceChange{Type: typ, Name: name, Action: c.action, Detail: c.detail})
 		counts[c.action]++
+	})
+	if err != nil {
+		return nil, err
 	}
 	resp.Summary = fmt.Sprintf("%d to create, %d to update, %d to delete, %d drifted, %d unchanged",
 		counts[deploy.ActionCreate], counts[deploy.ActionUpdate], counts[deploy.ActionDelete], counts[deploy.ActionDrift], counts[deploy.ActionNoChange])
@@ -244,6 +260,7 @@ func (p *Provider) applyOne(c change, next *state) (*deploy.ResourceResult, erro
 	abs := p.abs(w.Path)
 	res := &deploy.ResourceResult{Type: w.Type, Name: w.Name, Action: c.action, Status: status, Detail: w.Path,
 		Links: []deploy.Link{{Label: "file", URL: fileURL(abs)}}}
+	w.source()
 	rs := w.resourceState
 	if c.action == deploy.ActionNoChange {
 		rs.SHA256 = c.priorDigest(w)

@@ -79,9 +79,21 @@ type resourceState struct {
 
 // desired is one resource the pack asks for. Plans compare only the source
 // digest; the file content is rendered when it is needed (apply, adoption).
+// The source digest too is made when it is needed (source): a plan
+// compares it only with a resource the prior state holds, and a first plan
+// of 50,000 prompts hashed the whole pack and held 50,000 digests for
+// nothing.
 type desired struct {
 	resourceState
 	raw []byte
+}
+
+// source is the resource's source digest, made on first use.
+func (d *desired) source() string {
+	if d.Source == "" {
+		d.Source = compactDigest(d.raw, sha256.New())
+	}
+	return d.Source
 }
 
 // content is the file as it is written to disk.
@@ -256,13 +268,12 @@ func desiredResources(packJSON string, cfg config) ([]desired, error) {
 	// filepath.Join(dir, "prompts", k+".json"), joined once: k is a plain
 	// file name (checked above), which Join would leave as it is.
 	dir := filepath.Join(cfg.TargetDir, "prompts") + string(filepath.Separator)
-	h := sha256.New()
 	out := make([]desired, 0, len(keys)+1)
 	for _, pr := range prompts {
-		out = append(out, newDesired(typePrompt, pr.name, dir+pr.name+".json", pr.raw, h))
+		out = append(out, desired{resourceState: resourceState{Type: typePrompt, Name: pr.name, Path: dir + pr.name + ".json"}, raw: pr.raw})
 	}
 	manifest, _ := json.Marshal(map[string]any{"id": pk.ID, "name": pk.Name, "version": pk.Version, "prompts": keys})
-	out = append(out, newDesired(typePack, pk.ID, filepath.Join(cfg.TargetDir, "pack.json"), manifest, h))
+	out = append(out, desired{resourceState: resourceState{Type: typePack, Name: pk.ID, Path: filepath.Join(cfg.TargetDir, "pack.json")}, raw: manifest})
 	return out, nil
 }
 
@@ -335,10 +346,6 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-func newDesired(typ, name, path string, raw []byte, h hash.Hash) desired {
-	return desired{resourceState: resourceState{Type: typ, Name: name, Path: path, Source: compactDigest(raw, h)}, raw: raw}
 }
 
 // compactDigest is the digest of raw as json.Compact would write it: it
