@@ -42,6 +42,9 @@ func TestBadNumbers(t *testing.T) {
 		{"JSON tokens that overflow a sum", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "Cost": {"output_tokens": 9000000000000000000}}`, "out/r1.json: the run r1 has the output tokens"},
 		{"JSON negative duration", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "Duration": -5000000}`, "out/r1.json: the run r1 has the duration"},
 		{"JSON trial pass rate above 1", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "trial_results": {"trial_count": 3, "pass_rate": 7}}`, "out/r1.json: the run r1 has the trial pass rate"},
+		{"JSON trial count past any run", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "trial_results": {"trial_count": 4611686018427387904, "pass_rate": 1}}`, "out/r1.json: the run r1 has 4611686018427387904 trials"},
+		{"JSON trial count that overflows a pass count", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "trial_results": {"trial_count": 9223372036854775807, "pass_rate": 1}}`, "out/r1.json: the run r1 has 9223372036854775807 trials"},
+		{"JSON negative trial count", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "trial_results": {"trial_count": -3, "pass_rate": 1}}`, "out/r1.json: the run r1 has the trial pass rate 1 of -3 trials"},
 		{"JSON trial pass rate below 0", "run.json", `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", "trial_results": {"trial_count": 3, "pass_rate": -1}}`, "out/r1.json: the run r1 has the trial pass rate"},
 	}
 	for _, c := range cases {

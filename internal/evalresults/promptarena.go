@@ -180,6 +180,12 @@ func (r *reader) paRunFile(p, id string) (Case, Identity, error) {
 	if tr := run.TrialResults; tr != nil && (tr.PassRate < 0 || tr.PassRate > 1 || tr.TrialCount < 0) {
 		return Case{}, Identity{}, fmt.Errorf("%w: %s: the run %s has the trial pass rate %v of %d trials; a pass rate is a fraction from 0 to 1", ErrInvalid, name, id, tr.PassRate, tr.TrialCount)
 	}
+	if tr := run.TrialResults; tr != nil && tr.TrialCount > MaxTrials {
+		// The trials count in the pass rate: 2^62 of them outweighed any
+		// number of failing runs under min-pass-rate, and past 2^53 the
+		// pass count's conversion to int overflowed (negative on amd64).
+		return Case{}, Identity{}, fmt.Errorf("%w: %s: the run %s has %d trials, more than %d, which no evaluation runs", ErrInvalid, name, id, tr.TrialCount, MaxTrials)
+	}
 	c := Case{Scenario: run.ScenarioID, Provider: run.ProviderID, Region: run.Region, RunIDs: []string{id}, Measured: 1,
 		CostUSD: run.Cost.TotalCost, InputTokens: run.Cost.InputTokens, OutputTokens: run.Cost.OutputTokens,
 		DurationMS: run.Duration / 1e6}

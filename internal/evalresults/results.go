@@ -192,6 +192,10 @@ const (
 	MaxFileBytes  = 64 << 20
 	MaxTotalBytes = 512 << 20
 	MaxRuns       = 100000
+	// MaxTrials bounds a trial group's trial_count (promptarena runs each
+	// trial as a run of its own: no more than MaxRuns), so that the runs
+	// of MaxRuns cases add up in an int.
+	MaxTrials = MaxRuns
 	// MaxTokensPerRun bounds a run's input and output tokens, so that
 	// MaxRuns of them add up without overflowing.
 	MaxTokensPerRun = 1 << 40
