@@ -86,3 +86,41 @@ func TestBadNumbers(t *testing.T) {
 		t.Fatalf("costs adding up past a float: %v", got)
 	}
 }
+
+// TestTrialsOfAFailedRun: a trial group's file is its first trial, and
+// trial_results.pass_rate is promptarena's count (assertions and errors:
+// guardrail violations and turn assertions do not lower it). A first
+// trial that fails here is a failed run of the group, so no more than
+// all but one of its trials passed: the pass rate said 3 of 3 for a
+// failing case, and min-pass-rate: 100% let it through.
+func TestTrialsOfAFailedRun(t *testing.T) {
+	trials := `"trial_results": {"trial_count": 3, "pass_rate": %s}`
+	cases := []struct {
+		name, run          string
+		status             string
+		runs, passed       int
+		passRateOfTheTotal float64
+	}{
+		{"error, all trials passed by promptarena's count", `"Error": "provider timeout", ` + fmt.Sprintf(trials, "1"), Failed, 3, 2, 2.0 / 3},
+		{"violations no assertion expects", `"Violations": [{"type": "banned_word", "detail": "refund"}], ` + fmt.Sprintf(trials, "1"), Failed, 3, 2, 2.0 / 3},
+		{"a failed turn assertion", `"Messages": [{"role": "assistant", "content": "hi", "meta": {"assertions": {"passed": false, "results": [{"type": "content_includes", "passed": false, "message": "missing"}]}}}], ` + fmt.Sprintf(trials, "1"), Failed, 3, 2, 2.0 / 3},
+		{"error, one trial of three passed", `"Error": "provider timeout", ` + fmt.Sprintf(trials, "0.3333333333333333"), Failed, 3, 1, 1.0 / 3},
+		{"passed, all trials passed", fmt.Sprintf(trials, "1"), Passed, 3, 3, 1},
+		{"passed, two trials of three passed", fmt.Sprintf(trials, "0.6666666666666666"), Failed, 3, 2, 2.0 / 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			root, dir := copyFixture(t, "otherpack")
+			write(t, filepath.Join(dir, "index.json"), `{"total_runs": 1, "run_ids": ["r1"]}`)
+			write(t, filepath.Join(dir, "r1.json"), `{"RunID": "r1", "ScenarioID": "s", "ProviderID": "p", `+c.run+`}`)
+			res, err := Load(root, dir, root.Dir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Cases[0]
+			if got.Status != c.status || got.Runs != c.runs || got.RunsPassed != c.passed || res.Totals.PassRate() != c.passRateOfTheTotal {
+				t.Errorf("%s %d/%d (pass rate %v); want %s %d/%d (%v)", got.Status, got.RunsPassed, got.Runs, res.Totals.PassRate(), c.status, c.passed, c.runs, c.passRateOfTheTotal)
+			}
+		})
+	}
+}

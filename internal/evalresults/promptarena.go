@@ -200,6 +200,12 @@ func (r *reader) paRunFile(p, id string) (Case, Identity, error) {
 		if tr := run.TrialResults; tr != nil && tr.TrialCount > 1 {
 			c.Runs = tr.TrialCount
 			c.RunsPassed = int(math.Round(tr.PassRate * float64(tr.TrialCount)))
+			if c.Status == Failed {
+				// This file is the first trial, and it failed: promptarena's
+				// pass_rate does not count guardrail violations or turn
+				// assertions, so it can say every trial passed.
+				c.RunsPassed = min(c.RunsPassed, c.Runs-1)
+			}
 			if c.RunsPassed < c.Runs && c.Status == Passed {
 				c.Status, c.Why = Failed, WhyTrials
 				c.Message = fmt.Sprintf("%d of %d trials passed", c.RunsPassed, c.Runs)
