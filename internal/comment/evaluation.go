@@ -84,11 +84,21 @@ func (e *Evaluation) source() string {
 	if r.Format == evalresults.FormatJUnit {
 		kind = "JUnit XML"
 	}
-	s := fmt.Sprintf("From %s in `%s` (%d files, digest `%s`)", kind, Escape(strings.ReplaceAll(r.Source, "`", "'")), r.Files, Escape(short(strings.TrimPrefix(r.Digest, "sha256:"), 12)))
+	s := fmt.Sprintf("From %s in `%s` (%d files, digest `%s`)", kind, inlineCode(r.Source), r.Files, Escape(short(strings.TrimPrefix(r.Digest, "sha256:"), 12)))
 	if e.FromPullRequest {
 		s += ", written by this pull request's workflow run: evidence for the review. On merge, apply evaluates the results its own run writes"
 	}
 	return s + "."
+}
+
+// inlineCode is a path for inside a one-backtick code span on a line of
+// its own paragraph (never a table cell), shown as written: GitHub shows
+// a code span's backslashes and entities as they are, so Escape's would
+// name another path. Backticks and line breaks, which could end the span
+// or the line, are replaced; mentions, references and links are inert in
+// code; hidden characters are made visible.
+func inlineCode(s string) string {
+	return strings.NewReplacer("`", "'", "\r\n", " ", "\n", " ", "\r", " ").Replace(Visible(s))
 }
 
 // gate is the policy's verdict, as a callout.
@@ -386,7 +396,7 @@ func (e *Evaluation) block(room int, summary bool) string {
 		case summary:
 			// An apply's results are its own run's: the plan artifact
 			// holds the pull request's.
-			where = "the results this job read (`" + Escape(strings.ReplaceAll(e.Results.Source, "`", "'")) + "`)"
+			where = "the results this job read (`" + inlineCode(e.Results.Source) + "`)"
 		}
 		fmt.Fprintf(&b, "\n_… and %d more cases not shown here: see %s._\n", n, where)
 	}

@@ -298,3 +298,34 @@ func TestEvaluationTooManyCasesSaysWhere(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluationSourceAsWritten: the results' path is shown in a code span,
+// where GitHub shows backslashes and entities as they are written: escaped
+// for a table cell, test_results/junit.xml read test\_results/junit.xml,
+// a path that does not exist. Shown as written, it stays inert (no link,
+// mention or reference in code) and cannot end the span.
+func TestEvaluationSourceAsWritten(t *testing.T) {
+	for _, c := range []struct{ source, shown string }{
+		{"test_results/junit.xml", "test_results/junit.xml"},
+		{"out/*~[x]!/index.json", "out/*~[x]!/index.json"},
+		{"a&b <c>/index.json", "a&amp;b &lt;c&gt;/index.json"},
+		{"eval #1/@team/https://evil.test/out", "eval #1/@team/https://evil.test/out"},
+		{"a`b\\c/out", "a'b\\c/out"},
+	} {
+		t.Run(c.source, func(t *testing.T) {
+			now := evalSummary(evalCase("greet", "openai-mini", "us", "failed", 1, 0, 0.001, 1000, evalresults.WhyAssertions, "m"))
+			now.Source = c.source
+			for _, e := range []*Evaluation{{Results: now, Policy: "no-failures", FromPullRequest: true}, {Results: now, Policy: "no-failures", Gate: GateBlocked}} {
+				out := e.block(200, true) // too small for the table: the summary names the results
+				var html strings.Builder
+				if err := gfm.Convert([]byte(out), &html); err != nil {
+					t.Fatal(err)
+				}
+				want := "<code>" + c.shown + "</code>"
+				if n := strings.Count(html.String(), want); n != 1+map[bool]int{true: 0, false: 1}[e.FromPullRequest] {
+					t.Errorf("%s shown %d times in:\n%s", want, n, html.String())
+				}
+			}
+		})
+	}
+}
