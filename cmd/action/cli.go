@@ -26,9 +26,18 @@ var commands = [][2]string{
 	{"refresh", "check for drift and record the deployed state"},
 	{"destroy", "tear the environment down (needs --confirm-destroy <environment>)"},
 	{"targets", "list the repository's deploy targets (arena files and their environments)"},
-	{"unlock", "free a target's deploy lock (needs --confirm-unlock <environment>)"},
-	{"rollback", "re-deploy the pack an earlier apply deployed (needs --confirm-rollback <environment>)"},
 	{"demo", "run the whole journey on the bundled example, with a GitHub emulator"},
+}
+
+// actionCommands are the GitHub Action's commands the CLI cannot run, and
+// why: refused at once, before a confirmation is asked for that could not
+// be used.
+var actionCommands = map[string]string{
+	"auto":     "the CLI is told its command (arena-deploy plan)",
+	"rollback": "the pack it restores is taken from the repository's history on GitHub and proven by the state branch; run it by workflow_dispatch (examples/rollback.yml)",
+	"unlock":   "the CLI's lock (.promptarena/deploy.lock) is a file lock, freed when the process holding it exits; unlock frees the state branch's lock of a workflow run",
+	"adopt":    "the CLI's local state file has no provenance to adopt; adopt trusts a state branch's state that no trusted run proves",
+	"preview":  "a preview deploys a pull request's pack to an environment of its own on GitHub (examples/preview.yml)",
 }
 
 // errHelp is a request for help: printed, exit 0.
@@ -56,6 +65,15 @@ var workflowOnly = map[string]string{
 	"state-branch":              "the CLI keeps the state in a local file (--state-path)",
 	"allow-pull-request-target": "the CLI is not triggered by pull request events",
 	"adapter-oidc":              "the CLI's adapter gets your environment as it is",
+	"state-token":               "the CLI keeps the state in a local file (--state-path)",
+	"confirm-rollback":          "rollback is a command of the GitHub Action",
+	"rollback-to":               "rollback is a command of the GitHub Action",
+	"rollback-reason":           "rollback is a command of the GitHub Action",
+	"confirm-unlock":            "unlock is a command of the GitHub Action",
+	"force-unlock":              "unlock is a command of the GitHub Action",
+	"confirm-adopt":             "adopt is a command of the GitHub Action",
+	"adopt-reason":              "adopt is a command of the GitHub Action",
+	"preview-environment":       "preview is a command of the GitHub Action",
 }
 
 // boolInputs are the true/false inputs: flags without a value on the CLI
@@ -127,7 +145,7 @@ func cliInputs(args []string, stdout, stderr io.Writer) (inputs, cliOptions, err
 			command = arg
 		case isBoolValue(arg) && flags[strings.TrimLeft(before, "-")] != nil && flags[strings.TrimLeft(before, "-")].bool:
 			return usage("%s takes no value: write %s alone for true, or %s=%s.", before, before, before, arg)
-		case knownCommand(arg):
+		case knownCommand(arg) || actionCommands[arg] != "":
 			return usage("two commands, %s and %s: give one.", command, arg)
 		default:
 			return usage("unexpected argument %q: %s takes flags only; the project is --working-directory %s, the environment --environment %s.", arg, command, arg, arg)
@@ -143,6 +161,8 @@ func cliInputs(args []string, stdout, stderr io.Writer) (inputs, cliOptions, err
 		return nil, opt, errVersion
 	case command == "":
 		return usage("no command given: arena-deploy <%s> [flags]. Run arena-deploy --help for the commands and flags.", strings.ReplaceAll(commandList(), ", ", "|"))
+	case actionCommands[command] != "":
+		return usage("%s is a command of the GitHub Action, not of the CLI: %s.", command, actionCommands[command])
 	case !knownCommand(command):
 		return usage("unknown command %q; the commands are %s. Run arena-deploy --help.", command, commandList())
 	}

@@ -63,6 +63,20 @@ func TestCLITable(t *testing.T) {
 		{name: "no command", args: []string{"--environment", "production"}, code: 2, quiet: true, stderr: []string{"no command given", "arena-deploy <plan|apply"}},
 		{name: "workflow-only input", args: []string{"plan", "--comment=false"}, code: 2, quiet: true,
 			stderr: []string{"--comment is an input of the GitHub Action, not a flag of the CLI", "no pull request comment"}},
+		// The GitHub Action's own commands: said at once, with where to run
+		// them, never after a confirmation the CLI then cannot use.
+		{name: "rollback is the action's", args: []string{"rollback", "--working-directory", "app", "--environment", "production"}, code: 2, quiet: true,
+			stderr: []string{"rollback is a command of the GitHub Action, not of the CLI", "examples/rollback.yml"}, absent: []string{"confirm-rollback"}},
+		{name: "unlock is the action's", args: []string{"unlock", "--working-directory", "app"}, code: 2, quiet: true,
+			stderr: []string{"unlock is a command of the GitHub Action, not of the CLI", "freed when the process holding it exits"}},
+		{name: "adopt is the action's", args: []string{"adopt", "--working-directory", "app"}, code: 2, quiet: true,
+			stderr: []string{"adopt is a command of the GitHub Action, not of the CLI"}},
+		{name: "preview is the action's", args: []string{"preview", "--working-directory", "app"}, code: 2, quiet: true,
+			stderr: []string{"preview is a command of the GitHub Action, not of the CLI", "examples/preview.yml"}},
+		{name: "a flag of the action's commands", args: []string{"plan", "--confirm-rollback", "production"}, code: 2, quiet: true,
+			stderr: []string{"--confirm-rollback is an input of the GitHub Action, not a flag of the CLI"}},
+		{name: "state-token: the CLI writes no state on GitHub", args: []string{"plan", "--state-token", "x"}, code: 2, quiet: true,
+			stderr: []string{"--state-token is an input of the GitHub Action", "--state-path"}},
 		{name: "workflow-only state backend", args: []string{"plan", "--state-backend", "git"}, code: 2, quiet: true,
 			stderr: []string{"--state-backend is an input of the GitHub Action", "--state-path"}},
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -37,7 +38,7 @@ func TestCLIUsage(t *testing.T) {
 		{args: []string{"--version"}, code: 0, stdout: []string{"arena-deploy ", "go1."}},
 		{args: []string{"version"}, code: 0, stdout: []string{"arena-deploy "}},
 		{args: nil, code: 2, stderr: []string{"no command given", "--help"}},
-		{args: []string{"deploy"}, code: 2, stderr: []string{`unknown command "deploy"`, "plan, apply, status, refresh, destroy, targets, unlock, rollback, demo"}},
+		{args: []string{"deploy"}, code: 2, stderr: []string{`unknown command "deploy"`, "plan, apply, status, refresh, destroy, targets, demo"}},
 		{args: []string{"plan", "app"}, code: 2, stderr: []string{`unexpected argument "app"`, "--working-directory"}},
 		{args: []string{"plan", "--no-such-flag"}, code: 2, stderr: []string{"unknown flag --no-such-flag", "--help"}},
 	} {
@@ -67,6 +68,13 @@ func TestCLIUsage(t *testing.T) {
 			t.Errorf("help lists the workflow-only input --%s", n)
 		case !workflowOnly && (flagDoc(n) == "" || !strings.Contains(out, "--"+n) || !strings.Contains(out, flagDoc(n))):
 			t.Errorf("flag --%s has no help (%q)", n, flagDoc(n))
+		}
+	}
+	// Only the commands the CLI runs: the action's own (rollback, unlock,
+	// adopt, preview) would refuse after their confirmation was typed.
+	for _, c := range []string{"rollback", "unlock", "adopt", "preview"} {
+		if regexp.MustCompile(`(?m)^  ` + c + ` `).MatchString(out) {
+			t.Errorf("help lists the command %s, which the CLI cannot run", c)
 		}
 	}
 	if strings.Contains(out, "README's inputs table") {
