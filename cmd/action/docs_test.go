@@ -445,3 +445,44 @@ func TestDocsReferenceCoversEveryName(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsConfirmationsAreTypedAgain: a confirm-destroy, confirm-rollback,
+// confirm-unlock or confirm-adopt in a workflow the docs or examples/ show
+// is a value typed again (a dispatch input of its own), never the
+// environment input itself: `confirm-rollback: ${{ inputs.environment }}`
+// confirms every dispatch, and a copied snippet would keep it.
+func TestDocsConfirmationsAreTypedAgain(t *testing.T) {
+	root := deploytest.RepoRoot()
+	var sources []recommendedWorkflow
+	for _, doc := range docFiles(t) {
+		for i, b := range yamlBlocks(mustRead(t, filepath.Join(root, filepath.FromSlash(doc)))) {
+			sources = append(sources, recommendedWorkflow{where: doc + " (yaml block " + strconv.Itoa(i+1) + ")", text: b})
+		}
+	}
+	examples, _ := filepath.Glob(filepath.Join(root, "examples", "*.yml"))
+	for _, p := range examples {
+		sources = append(sources, recommendedWorkflow{where: "examples/" + filepath.Base(p), text: mustRead(t, p)})
+	}
+	setting := regexp.MustCompile(`(?m)^\s*(environment|confirm-[a-z]+):\s*(\$\{\{[^}]*\}\})`)
+	n := 0
+	for _, src := range sources {
+		envs := map[string]bool{}
+		for _, m := range setting.FindAllStringSubmatch(src.text, -1) {
+			if m[1] == "environment" {
+				envs[strings.Join(strings.Fields(m[2]), " ")] = true
+			}
+		}
+		for _, m := range setting.FindAllStringSubmatch(src.text, -1) {
+			if m[1] == "environment" {
+				continue
+			}
+			n++
+			if envs[strings.Join(strings.Fields(m[2]), " ")] {
+				t.Errorf("%s: %s: %s is the environment input itself: every run confirms itself (give the confirmation an input of its own, typed again)", src.where, m[1], m[2])
+			}
+		}
+	}
+	if n < 3 {
+		t.Fatalf("found only %d confirmations: the scan is broken", n)
+	}
+}
