@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -180,6 +181,16 @@ func (t Target) touched(files map[string]bool) []string {
 		if files[in] {
 			hits = append(hits, in)
 		}
+	}
+	if t.PacksIn != "" {
+		var packs []string
+		for f := range files {
+			if path.Dir(f) == t.PacksIn && strings.HasSuffix(f, ".pack.json") && !slices.Contains(t.Inputs, f) {
+				packs = append(packs, f)
+			}
+		}
+		sort.Strings(packs)
+		hits = append(hits, packs...)
 	}
 	return hits
 }

@@ -82,6 +82,11 @@ type Target struct {
 	// Problem is set when the arena file or a file it names does not load:
 	// the target is kept, so its plan job says what is wrong.
 	Problem string `json:"-"`
+	// PacksIn is the folder whose *.pack.json files are the target's packs
+	// (the pack input unset: the plan deploys the only one there), "" when
+	// the pack input names it. Any of them changing, a deleted one too (no
+	// file of the checkout, so no input), changes which pack the plan finds.
+	PacksIn string `json:"-"`
 }
 
 // Skipped is an arena file that matched but is not a deploy target.
@@ -269,8 +274,11 @@ func load(ws *workspace.Root, rel string, o Options) ([]Target, []Skipped, error
 		if w == 0 {
 			w = 1
 		}
-		out = append(out, Target{WorkingDirectory: dir, Config: config, Environment: env, Wave: w, Follows: follows[env],
-			Inputs: inputs, Problem: problem})
+		t := Target{WorkingDirectory: dir, Config: config, Environment: env, Wave: w, Follows: follows[env], Inputs: inputs, Problem: problem}
+		if o.Pack == "" {
+			t.PacksIn = dir
+		}
+		out = append(out, t)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Wave != out[j].Wave {

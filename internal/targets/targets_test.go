@@ -261,6 +261,14 @@ func TestSelect(t *testing.T) {
 			[]string{"services/billing/production", "services/billing/staging", "services/support/staging", "services/support/production"}, "shared/tone.yaml changed"},
 		{"the adapter pinned in the project", &Change{Files: map[string]bool{"services/support/.promptarena/adapters/promptarena-deploy-local": true}}, nil,
 			[]string{"services/support/staging", "services/support/production"}, "services/support/.promptarena/adapters/promptarena-deploy-local changed"},
+		// A pack the pull request deleted is no file of the checkout:
+		// the project's plan, which finds its pack by *.pack.json beside
+		// the arena file, now has none (or another one) to deploy.
+		{"the project's pack deleted", &Change{Files: map[string]bool{"services/billing/old.pack.json": true}}, nil,
+			[]string{"services/billing/production", "services/billing/staging"}, "services/billing/old.pack.json changed"},
+		{"the root project's pack deleted", &Change{Files: map[string]bool{"root.pack.json": true}}, nil,
+			[]string{"./default"}, "root.pack.json changed"},
+		{"a pack in no project's folder", &Change{Files: map[string]bool{"services/billing/build/x.pack.json": true, "services/x.pack.json": true, "services/billing/pack.json.bak": true}}, nil, nil, ""},
 		{"nothing of theirs", &Change{Files: map[string]bool{"README.md": true}}, nil, nil, ""},
 		{"the workflow", &Change{Files: map[string]bool{".github/workflows/deploy.yml": true}}, []string{".github/workflows/**"},
 			[]string{"./default", "services/billing/production", "services/billing/staging", "services/support/staging", "services/support/production"}, ".github/workflows/deploy.yml changed (shared by every target)"},
