@@ -224,3 +224,48 @@ func TestEvaluationBaselineRemoved(t *testing.T) {
 		t.Error("a regression was deployed: the baseline's removal went unnoticed")
 	}
 }
+
+// TestEvaluationResultsOutsideTheWorkspace: results named outside the
+// repository, or a run file a symlink leads out of it, are refused
+// (invalid-input, nothing read), and the hint names evaluations: it named
+// config, pack, working-directory and state-path, none of which was wrong.
+func TestEvaluationResultsOutsideTheWorkspace(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.json"), []byte(`{"RunID": "x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, evaluations string
+		setup             func(h *harness)
+	}{
+		{"a path out of the repository", "../../" + filepath.Base(outside), func(h *harness) {}},
+		{"an absolute path", outside, func(h *harness) {}},
+		{"a run file linked out of it", "out", func(h *harness) {
+			h.writeResults(evalBase)
+			files, _ := filepath.Glob(filepath.Join(h.workspace, "out", "*.json"))
+			for _, f := range files {
+				if filepath.Base(f) != "index.json" {
+					os.Remove(f)
+					if err := os.Symlink(filepath.Join(outside, "secret.json"), f); err != nil {
+						t.Fatal(err)
+					}
+					break
+				}
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			c.setup(h)
+			h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"}))
+			res := h.run(evalInputs("none", "evaluations", c.evaluations))
+			if res.code == 0 || res.outputs["failure-reason"] != "invalid-input" || !strings.Contains(res.log, "resolves outside the workspace") {
+				t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+			}
+			if !strings.Contains(shown(res.log), "Keep evaluations") {
+				t.Errorf("the hint does not name evaluations:\n%s", shown(res.log))
+			}
+		})
+	}
+}

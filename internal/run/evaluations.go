@@ -16,6 +16,7 @@ import (
 	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
 	"github.com/arena-deploy/arena-deploy-action/internal/evalresults"
 	"github.com/arena-deploy/arena-deploy-action/internal/state"
+	"github.com/arena-deploy/arena-deploy-action/internal/workspace"
 )
 
 // evaluation is what the run knows of the evaluation results an earlier
@@ -58,6 +59,11 @@ func (s *session) readEvaluations(ctx context.Context) error {
 		p = filepath.Join(s.o.WorkDir, p)
 	}
 	res, err := evalresults.Load(s.ws, p, s.ws.Dir())
+	if errors.Is(err, workspace.ErrOutside) {
+		return fail(ReasonInvalidInput, "Keep "+s.o.Surface.Name("evaluations")+" (relative to "+s.o.Surface.Name("working-directory")+
+			") and every results file in it inside the repository: let the evaluation write them into a folder of the checkout, with no symlink leading out of it.",
+			fmt.Errorf("evaluations: %w", err))
+	}
 	if err != nil {
 		return fmt.Errorf("evaluations: %w", err)
 	}
