@@ -100,11 +100,21 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 	readmeKinds := map[string]int{}
 	for _, wf := range recommendedWorkflows(t) {
 		var w struct {
+			On   any                    `yaml:"on"`
 			Jobs map[string]workflowJob `yaml:"jobs"`
 		}
 		if err := yaml.Unmarshal([]byte(wf.text), &w); err != nil {
 			t.Errorf("%s: %v", wf.where, err)
 			continue
+		}
+		// A workflow run only by hand or on a schedule is an ops run: in
+		// the apply group, a dispatch queued while a merge's apply waits
+		// cancels that apply (and a merge queued behind it, the dispatch).
+		manualOnly := w.On != nil
+		for _, e := range triggers(w.On) {
+			if e != "workflow_dispatch" && e != "schedule" {
+				manualOnly = false
+			}
 		}
 		for name, job := range w.Jobs {
 			where := wf.where + ", job " + name
@@ -164,6 +174,8 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 				if !strings.Contains(group, "pull_request.number") {
 					t.Errorf("%s: plan group %q is not per pull request (arena-plan-<number>-<environment>)", where, group)
 				}
+			case apply && manualOnly:
+				t.Errorf("%s: a workflow run by hand or on a schedule in the apply group %q: queued while an apply waits, it cancels that apply; use arena-ops-<working-directory>-<environment> and lock-timeout", where, group)
 			case apply:
 				kinds["apply"]++
 				perTarget("arena-apply-")
@@ -205,6 +217,27 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 	if readmeKinds["plan"] == 0 || readmeKinds["apply"] == 0 {
 		t.Errorf("the README's quickstart has %v jobs with groups, want a plan job and an apply job", readmeKinds)
 	}
+}
+
+// triggers are the events of a workflow's on: (a name, a list or a map).
+func triggers(on any) []string {
+	switch on := on.(type) {
+	case string:
+		return []string{on}
+	case []any:
+		var out []string
+		for _, e := range on {
+			out = append(out, toString(e))
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for e := range on {
+			out = append(out, e)
+		}
+		return out
+	}
+	return nil
 }
 
 func toString(v any) string {
