@@ -282,3 +282,27 @@ func plantedState(t *testing.T) (outside, state string) {
 	return outside, `{"version":1,"provider":"local","environment":"default","state":"` +
 		base64.StdEncoding.EncodeToString([]byte(adapterState)) + `"}`
 }
+
+// TestDestroyBeforeTheProjectIsDeleted: destroy reads the arena file (the
+// provider, the environment's config) and the pack, as every command
+// does. Once a merge deleted the project, a destroy on the default branch
+// fails config-not-found and what was deployed stays: docs/targets.md
+// says to destroy first, then merge the deletion.
+func TestDestroyBeforeTheProjectIsDeleted(t *testing.T) {
+	h := deployed(t, nil)
+	for _, f := range []string{"arena.yaml", "support-bot.pack.json"} {
+		if err := os.Remove(filepath.Join(h.workspace, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := h.dispatch(map[string]string{"command": "destroy", "confirm-destroy": "default"})
+	if r.code == 0 || r.outputs["failure-reason"] != "config-not-found" {
+		t.Fatalf("destroy after the deletion: exit %d %v\n%s", r.code, r.outputs, r.log)
+	}
+	if _, err := os.Stat(filepath.Join(h.workspace, ".deployed/default/pack.json")); err != nil {
+		t.Fatalf("a destroy that failed removed the deployment: %v", err)
+	}
+	if _, ok := h.stateOf(".", "default"); !ok {
+		t.Fatal("a destroy that failed deleted the state")
+	}
+}
