@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 	"github.com/arena-deploy/arena-deploy-action/internal/ghemu"
@@ -310,6 +311,37 @@ func TestUploadStreamsBlocks(t *testing.T) {
 			got, err := f.Download(ctx, up.ID)
 			if err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("downloaded %d bytes (%v), want Zip's %d", len(got), err, len(want))
+			}
+		})
+	}
+}
+
+// TestGarbledRefusalIsNotEchoed: a refusal whose body arrives garbled (a
+// proxy's gzip bytes under a JSON Content-Type) is named by its status and
+// size, not copied into the message: that message reaches the log, the
+// job summary and the pull request's comment, and a blob of control bytes
+// there says nothing. A readable body is still quoted.
+func TestGarbledRefusalIsNotEchoed(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault ghemu.Fault
+		want  string
+	}{
+		{"garbled 409", ghemu.Fault{Garble: true, Times: 1 << 20}, "HTTP 409 (a body of "},
+		{"readable 502", ghemu.Fault{Status: 502, Times: 1 << 20}, "HTTP 502"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ghemu.New(t)
+			run := s.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "h"})
+			s.Inject("POST "+ghemu.TwirpPrefix+"CreateArtifact", tc.fault)
+			_, err := uploader(t, s, run).UploadAs(ctx, Request{Names: Names("a", 2), Files: files})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want %q in: %v", tc.want, err)
+			}
+			for _, r := range err.Error() {
+				if r == utf8.RuneError || (r < ' ' && r != '\n') {
+					t.Fatalf("the message carries the garbled body (%q): %q", r, err)
+				}
 			}
 		})
 	}

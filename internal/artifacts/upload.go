@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/ghclient"
 )
@@ -549,8 +550,27 @@ func (e *statusError) Error() string {
 		return fmt.Sprintf("HTTP %d %s: %s", e.status, te.Code, te.Msg)
 	}
 	b := e.body
+	if !isText(b) {
+		// A body garbled on its way (a proxy's gzip bytes): quoted, it
+		// would fill the log, the summary and the comment with noise.
+		return fmt.Sprintf("HTTP %d (a body of %d bytes that is not text)", e.status, len(b))
+	}
 	if len(b) > 300 {
-		b = b[:300] + "…"
+		b = strings.ToValidUTF8(b[:300], "") + "…"
 	}
 	return fmt.Sprintf("HTTP %d: %s", e.status, strings.TrimSpace(b))
+}
+
+// isText says whether b is UTF-8 text without control characters other
+// than white space.
+func isText(b string) bool {
+	if !utf8.ValidString(b) {
+		return false
+	}
+	for _, r := range b {
+		if (r < ' ' && r != '\t' && r != '\n' && r != '\r') || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
