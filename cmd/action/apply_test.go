@@ -373,12 +373,13 @@ func TestStateWriteOutageLosesNothing(t *testing.T) {
 	}
 }
 
-// TestApplyAPICalls: the lock and the state branch cost at most three API
+// TestApplyAPICalls: the lock and the state branch cost at most four API
 // calls per apply beyond the ten of an apply that committed its state to
-// the checked-out branch (BENCHMARKS.md): lock record, record read, and
-// tree, commit and ref update for the state, in place of a state read and
-// a state write. The compare API is not asked when the push came right
-// after the applied commit.
+// the checked-out branch (BENCHMARKS.md): lock record, record read, the
+// folder's listing (deployed.pack.json must be the one the proven record
+// names: TestPlantedStateIsRefused), and tree, commit and ref update for
+// the state, in place of a state read and a state write. The compare API
+// is not asked when the push came right after the applied commit.
 func TestApplyAPICalls(t *testing.T) {
 	h := deployed(t, nil)
 	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
@@ -401,8 +402,8 @@ func TestApplyAPICalls(t *testing.T) {
 		}
 	}
 	t.Logf("%d REST calls, %d for the lock and the state:\n%s", len(calls), state, strings.Join(calls, "\n"))
-	if state != 5 {
-		t.Errorf("%d calls for the lock and the state, want 5 (lock, record, tree, commit, ref)", state)
+	if state != 6 {
+		t.Errorf("%d calls for the lock and the state, want 6 (lock, record, folder listing, tree, commit, ref)", state)
 	}
 	// Today's other calls: commit→PR, artifact list, run list, download,
 	// the token's identity, comment list, comment edit ×2; the state's

@@ -82,36 +82,56 @@ var planters = []planter{
 // TestPlantedStateIsRefused: a pull request's workflow, or a collaborator
 // pushing to the state branch, plants a state: a ghost resource (a file
 // outside the deploy, which destroy or the next apply's plan would
-// delete), or a record saying the reviewed plan is "already applied" (the
-// apply would deploy nothing, green). The next apply, destroy, refresh and
-// status all refuse with state-untrusted, name the commit that wrote it,
-// start no adapter and change nothing deployed.
+// delete), a record saying the reviewed plan is "already applied" (the
+// apply would deploy nothing, green), or a rewritten deployed.pack.json
+// beside a proven record (what the next plan would show the pull request
+// against). The next apply, destroy, refresh and status all refuse with
+// state-untrusted, name the commit that wrote it, start no adapter and
+// change nothing deployed; a planted record is adopted after a person
+// checked it, a planted pack is put back (the record is proven).
 func TestPlantedStateIsRefused(t *testing.T) {
 	outside, ghost := plantedState(t)
+	record := func(change func(rec *state.Record, planID string)) func(h *harness, planID string) (string, []byte) {
+		return func(h *harness, planID string) (string, []byte) {
+			raw, _ := h.gh.GetFile(stateBranch, defaultDir+"/"+state.RecordFile)
+			var rec state.Record
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				h.t.Fatal(err)
+			}
+			rec.Serial++
+			change(&rec, planID)
+			forged, _ := json.MarshalIndent(rec, "", "  ")
+			return defaultDir + "/" + state.RecordFile, forged
+		}
+	}
 	for _, p := range planters {
 		for _, plant := range []struct {
-			name   string
-			record func(rec *state.Record, planID string)
+			name  string
+			plant func(h *harness, planID string) (path string, content []byte)
+			// cure is what the refusal says to do.
+			cure []string
 		}{
-			{"a ghost resource", func(rec *state.Record, _ string) { rec.State = ghost }},
-			{"an already applied record", func(rec *state.Record, planID string) {
+			{"a ghost resource", record(func(rec *state.Record, _ string) { rec.State = ghost }),
+				[]string{"command: adopt", "confirm-adopt: default"}},
+			{"an already applied record", record(func(rec *state.Record, planID string) {
 				rec.Commit, rec.PlanID = "merge222", planID
-			}},
+			}), []string{"command: adopt", "confirm-adopt: default"}},
+			{"a rewritten deployed.pack.json", func(h *harness, _ string) (string, []byte) {
+				raw, ok := h.gh.GetFile(stateBranch, defaultDir+"/"+state.DeployedPackFile)
+				if !ok {
+					h.t.Fatal("no deployed.pack.json on the state branch")
+				}
+				return defaultDir + "/" + state.DeployedPackFile, []byte(strings.Replace(string(raw), "five bullet points", "three bullet points", 1))
+			}, []string{"deployed.pack.json is not the one the state's record names", "Put back the deployed.pack.json"}},
 		} {
 			t.Run(p.name+", "+plant.name, func(t *testing.T) {
 				h := deployed(t, nil)
 				pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 				h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
 				planned := h.planPR(pr, nil)
-				raw, _ := h.gh.GetFile(stateBranch, defaultDir+"/"+state.RecordFile)
-				var rec state.Record
-				if err := json.Unmarshal(raw, &rec); err != nil {
-					t.Fatal(err)
-				}
-				rec.Serial++
-				plant.record(&rec, planned.outputs["plan-id"])
-				forged, _ := json.MarshalIndent(rec, "", "  ")
-				commit := p.plant(h, defaultDir+"/"+state.RecordFile, forged)
+				path, content := plant.plant(h, planned.outputs["plan-id"])
+				original, _ := h.gh.GetFile(stateBranch, path)
+				commit := p.plant(h, path, content)
 
 				mark := h.startMark()
 				before := snapshotDir(t, filepath.Join(h.workspace, ".deployed"))
@@ -128,7 +148,7 @@ func TestPlantedStateIsRefused(t *testing.T) {
 					if r.code != 1 || r.outputs["failure-reason"] != "state-untrusted" || r.outputs["applied"] == "true" || r.outputs["destroyed"] == "true" {
 						t.Errorf("%s: exit %d %v\n%s", cmd, r.code, r.outputs, r.log)
 					}
-					for _, want := range []string{commit, "command: adopt", "confirm-adopt: default"} {
+					for _, want := range append([]string{commit}, plant.cure...) {
 						if !strings.Contains(r.log, want) {
 							t.Errorf("%s: the log does not say %q:\n%s", cmd, want, r.log)
 						}
@@ -152,6 +172,19 @@ func TestPlantedStateIsRefused(t *testing.T) {
 				if c := h.gh.Comments(pr.Number); strings.Contains(c[len(c)-1].Body, "Already applied") {
 					t.Errorf("the comment says already applied: %s", c[len(c)-1].Body)
 				}
+				if path != defaultDir+"/"+state.DeployedPackFile {
+					return
+				}
+				// The record is proven: adopt finds nothing to adopt and
+				// refuses; the pack put back, the state is proven again.
+				if r := h.dispatch(map[string]string{"command": "adopt", "confirm-adopt": "default", "adopt-reason": "looked"}); r.code != 1 ||
+					r.outputs["failure-reason"] != "state-untrusted" || r.outputs["adopted"] == "true" || !strings.Contains(r.log, "Put back the deployed.pack.json") {
+					t.Errorf("adopt of a rewritten pack: exit %d %v\n%s", r.code, r.outputs, r.log)
+				}
+				h.gh.SetFileAs(stateBranch, path, original, "a-maintainer")
+				if r := h.dispatch(map[string]string{"command": "status"}); r.code != 0 || r.outputs["status"] != "deployed" {
+					t.Errorf("status after the pack was put back: exit %d %v\n%s", r.code, r.outputs, r.log)
+				}
 			})
 		}
 	}
@@ -159,8 +192,8 @@ func TestPlantedStateIsRefused(t *testing.T) {
 
 // TestRewrittenDeployedPackIsRefused: deployed.pack.json is what a plan
 // shows the pull request's pack against; rewritten (to hide a change from
-// the review, say), the next plan refuses with state-untrusted. Apply,
-// destroy, refresh and status never read it: the next apply replaces it.
+// the review, say), the next plan refuses with state-untrusted (apply,
+// destroy, refresh and status too: TestPlantedStateIsRefused).
 func TestRewrittenDeployedPackIsRefused(t *testing.T) {
 	for _, p := range planters {
 		t.Run(p.name, func(t *testing.T) {

@@ -551,6 +551,6 @@ func (s *session) stateBackendFor(write bool) state.Backend {
 			legacy = &state.Git{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: checkedOut, Path: file, Env: s.env}
 		}
 		return &state.Branch{GH: gh, Owner: g.Owner, Repo: g.Repo, Branch: s.o.StateBranch, Dir: s.target.StateDir(), Env: s.env,
-			Legacy: legacy, Lock: lockOpts, Witness: s.witness(write)}
+			Legacy: legacy, Lock: lockOpts, Witness: s.witness(write), CheckPack: write}
 	}
 }

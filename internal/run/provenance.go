@@ -98,7 +98,19 @@ func (s *session) untrusted(err error) error {
 			written += fmt.Sprintf(" (which names %s as its author: anyone can)", u.Author)
 		}
 	}
-	return &Failure{Reason: ReasonStateUntrusted, Hint: s.adoptHint(u), Err: fmt.Errorf("%w%s. Nothing was deployed: the adapter was not started", err, written)}
+	hint := s.adoptHint(u)
+	if u.File != "" {
+		hint = putBackHint(u.File)
+	}
+	return &Failure{Reason: ReasonStateUntrusted, Hint: hint, Err: fmt.Errorf("%w%s. Nothing was deployed: the adapter was not started", err, written)}
+}
+
+// putBackHint is the way out of a file beside the state that is not the one
+// the proven record names: the record is proven, so adopt finds nothing to
+// adopt; the file the record names is in the store's history.
+func putBackHint(file string) string {
+	return "Nothing was deployed. Put back the " + file + " the message names (its blob, from the history before the commit that changed it: " +
+		"git show <blob> > " + file + ", committed to the same place); adopt does not apply, the record itself is proven (docs/security.md: A state that is not proven)."
 }
 
 func (s *session) adoptHint(u *state.UntrustedError) string {
@@ -171,6 +183,10 @@ func (s *session) adopt(ctx context.Context) (bool, error) {
 	var u *state.UntrustedError
 	if !errors.As(err, &u) || u.Snapshot == nil {
 		return false, err
+	}
+	if u.File != "" {
+		// The record is proven; a file beside it is not the one it names.
+		return false, s.untrusted(err)
 	}
 	snap = u.Snapshot
 	who := g.Actor

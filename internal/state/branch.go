@@ -53,6 +53,12 @@ type Branch struct {
 	Lock   LockOptions
 	// Witness proves where the record came from (nil: it is not asked).
 	Witness *Witness
+	// CheckPack makes Load check, with the record, that deployed.pack.json
+	// is the one the proven record names (one listing of the folder): the
+	// commands that deploy from the state or report on it (apply, destroy,
+	// refresh, status) refuse a pack rewritten or removed beside a proven
+	// record before anything runs, as a plan does when it reads the pack.
+	CheckPack bool
 
 	held   *heldLock
 	author string    // the author of the orphan commit this run made
@@ -236,8 +242,46 @@ func (b *Branch) Load(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := b.checkPack(ctx, snap); err != nil {
+		return nil, err
+	}
 	b.loaded = snap
 	return snap, nil
+}
+
+// checkPack checks (with CheckPack and a Witness) that the folder holds the
+// deployed.pack.json the proven record names: its blob sha from a listing
+// of the folder, not its bytes (a pack of megabytes is not read for it).
+func (b *Branch) checkPack(ctx context.Context, snap *Snapshot) error {
+	if !b.CheckPack || b.Witness == nil || snap == nil || snap.Record == nil || snap.Record.PackSHA == "" || b.file(DeployedPackFile) == "" {
+		return nil
+	}
+	_, entries, resp, err := b.GH.Repositories.GetContents(ctx, b.Owner, b.Repo, b.Dir, &github.RepositoryContentGetOptions{Ref: b.ref()})
+	if err != nil && (resp == nil || resp.StatusCode != http.StatusNotFound) {
+		return fmt.Errorf("load state %s: list the folder: %w", b.Describe(), err)
+	}
+	sha := ""
+	for _, e := range entries {
+		if e.GetName() == DeployedPackFile && e.GetType() == "file" {
+			sha = e.GetSHA()
+		}
+	}
+	if sha == snap.Record.PackSHA {
+		return nil
+	}
+	return b.besideChanged(ctx, snap, DeployedPackFile, snap.Record.PackSHA, sha == "")
+}
+
+// besideChanged is the refusal of a file kept beside the state that is not
+// the one the proven record names (want, its blob sha): changed, or gone.
+func (b *Branch) besideChanged(ctx context.Context, snap *Snapshot, name, want string, gone bool) error {
+	commit, author := b.lastCommitOf(ctx, b.file(name), b.Branch)
+	reason := name + " is not the one the state's record names: it was changed after the run that wrote the record"
+	if gone {
+		reason = name + " is missing, though the state's record names it: it was removed after the run that wrote the record"
+	}
+	return &UntrustedError{Store: b.Describe(), Snapshot: snap, Commit: commit, Author: author, File: name,
+		Reason: reason + putBack(name, want, commit, author)}
 }
 
 func (b *Branch) parse(raw []byte, sha string) (*Snapshot, error) {
@@ -625,14 +669,8 @@ func (b *Branch) pinned(ctx context.Context, name string, pin func(*Record) stri
 			b.Lock.Warn("Ignored %s in %s: the state's record does not name it, so no trusted run wrote it.", name, b.Describe())
 		}
 		return nil, nil
-	case raw == nil:
-		commit, author := b.lastCommitOf(ctx, b.file(name), b.Branch)
-		return nil, &UntrustedError{Store: b.Describe(), Snapshot: snap, Commit: commit, Author: author,
-			Reason: name + " is missing, though the state's record names it: it was removed after the run that wrote the record" + putBack(name, want, commit, author)}
-	case sha != want:
-		commit, author := b.lastCommitOf(ctx, b.file(name), b.Branch)
-		return nil, &UntrustedError{Store: b.Describe(), Snapshot: snap, Commit: commit, Author: author,
-			Reason: name + " is not the one the state's record names: it was changed after the run that wrote the record" + putBack(name, want, commit, author)}
+	case raw == nil || sha != want:
+		return nil, b.besideChanged(ctx, snap, name, want, raw == nil)
 	}
 	return raw, nil
 }

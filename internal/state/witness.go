@@ -147,6 +147,10 @@ type UntrustedError struct {
 	// Legacy: no witness of this target exists at all; a state written
 	// before witnesses (or carried over from an earlier version's file).
 	Legacy bool
+	// File names the file kept beside the state that is not the one the
+	// proven record names (the record itself is proven: there is nothing
+	// to adopt; the file is put back).
+	File string
 }
 
 func (e *UntrustedError) Error() string {
