@@ -346,3 +346,46 @@ func TestGarbledRefusalIsNotEchoed(t *testing.T) {
 		})
 	}
 }
+
+// TestLastingGarbleKeepsNamesForTheRerun: a create answered garbled once
+// uses its name up (the retry's "already exists" tells), and the next
+// name is taken; answered garbled for the rest of the attempt (the
+// retry's "already exists" garbled too), the next name would go the same
+// way, so it is kept: with two names (the state artifact's), the re-run,
+// the outage over, still has one to write under.
+func TestLastingGarbleKeepsNamesForTheRerun(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		times  int
+		usedUp int // names the first attempt uses up
+	}{
+		{"once", 1, 1},
+		{"lasting", 1 << 20, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ghemu.New(t)
+			run := s.AddRun(ghemu.Run{Event: "push", HeadSHA: "h"})
+			names := Names("arena-state-default", 2)
+			s.Inject("POST "+ghemu.TwirpPrefix+"CreateArtifact", ghemu.Fault{Garble: true, Times: tc.times})
+			up, err := uploader(t, s, run).UploadAs(ctx, Request{Names: names, Files: files})
+			s.ClearFaults()
+			if len(up.UsedUp) != tc.usedUp {
+				t.Fatalf("first attempt used up %v (want %d): %+v %v", up.UsedUp, tc.usedUp, up, err)
+			}
+			if tc.times == 1 {
+				if err != nil || up.Name != names[1] {
+					t.Fatalf("a single garbled answer failed the upload: %+v %v", up, err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("uploaded with every answer garbled: %+v", up)
+			}
+			rerun := s.Rerun(run.ID)
+			again, err := uploader(t, s, rerun).UploadAs(ctx, Request{Names: names, Files: files})
+			if err != nil || again.Name != names[1] {
+				t.Fatalf("re-run: %+v %v", again, err)
+			}
+		})
+	}
+}

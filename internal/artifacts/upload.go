@@ -178,8 +178,11 @@ func (u *Uploader) UploadAs(ctx context.Context, r Request) (Uploaded, error) {
 		if self {
 			// A create whose answer was lost, cut off or garbled used the
 			// name up: the next name is tried, but a second such loss is
-			// an outage, and the names left are kept for the re-run.
-			if ours++; ours == 2 {
+			// an outage, and the names left are kept for the re-run. So
+			// is a retry's "already exists" that came garbled too: the
+			// answers are still garbled, and the next name would go the
+			// same way (with two names, the re-run would have none).
+			if ours++; ours == 2 || errors.Is(err, errStillGarbled) {
 				break
 			}
 		}
@@ -193,6 +196,10 @@ func (u *Uploader) UploadAs(ctx context.Context, r Request) (Uploaded, error) {
 // errUsedUp: the name is held in this run by an artifact that was never
 // finalized.
 var errUsedUp = errors.New("the name is used up in this run by an upload that never finished (GitHub keeps it until the run ends)")
+
+// errStillGarbled: the "already exists" that told a name was used up by
+// a create whose answer was garbled came garbled itself.
+var errStillGarbled = errors.New("the answers are still garbled")
 
 // errKept: the name holds the artifact the upload must not delete.
 var errKept = errors.New("it holds the artifact this upload replaces, which is kept until the new one is in place")
@@ -215,6 +222,10 @@ func (u *Uploader) uploadName(ctx context.Context, name string, files []File, ex
 		if n == 0 {
 			// Unlisted: never finished. "Already exists" after a try
 			// without a proper answer: that try made it.
+			var se *statusError
+			if tries > 1 && errors.As(err, &se) && se.garbled() {
+				return 0, 0, true, fmt.Errorf("%w (%w): %w", errUsedUp, errStillGarbled, err)
+			}
 			return 0, 0, tries > 1, fmt.Errorf("%w: %w", errUsedUp, err)
 		}
 		signed, err = u.create(ctx, name, expiresAt)
@@ -559,6 +570,13 @@ func (e *statusError) Error() string {
 		b = strings.ToValidUTF8(b[:300], "") + "…"
 	}
 	return fmt.Sprintf("HTTP %d: %s", e.status, strings.TrimSpace(b))
+}
+
+// garbled says whether the answer's body is not what the service sends
+// (a Twirp error's JSON, or nothing): mangled on its way.
+func (e *statusError) garbled() bool {
+	b := strings.TrimSpace(e.body)
+	return b != "" && !json.Valid([]byte(b))
 }
 
 // isText says whether b is UTF-8 text without control characters other
