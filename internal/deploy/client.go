@@ -213,23 +213,54 @@ func readLines(r io.Reader, quit <-chan struct{}) <-chan lineResult {
 	return ch
 }
 
+// readLine reads one response line, without its line ending. A long line
+// (a plan of 50,000 changes is about 5 MB) is gathered in chunks and joined
+// once into a buffer of its size: appended to one buffer, it was copied at
+// every doubling and ended up to twice its size.
 func readLine(br *bufio.Reader) ([]byte, error) {
-	var buf []byte
+	var chunks [][]byte
+	var cur []byte
+	size := 0
 	for {
 		frag, err := br.ReadSlice('\n')
-		if len(buf)+len(frag) > MaxResponseBytes {
+		size += len(frag)
+		if size > MaxResponseBytes {
 			return nil, fmt.Errorf("%w: a response line is larger than %d bytes", ErrMalformedResponse, MaxResponseBytes)
 		}
-		buf = append(buf, frag...)
+		if cur == nil && err == nil {
+			return bytes.TrimRight(append(make([]byte, 0, len(frag)), frag...), "\r\n"), nil
+		}
+		for len(frag) > 0 {
+			if len(cur) == cap(cur) {
+				if cur != nil {
+					chunks = append(chunks, cur)
+				}
+				cur = make([]byte, 0, min(max(size, 64<<10), 1<<20))
+			}
+			n := copy(cur[len(cur):cap(cur)], frag)
+			cur, frag = cur[:len(cur)+n], frag[n:]
+		}
 		switch {
 		case err == nil:
-			return bytes.TrimRight(buf, "\r\n"), nil
+			return bytes.TrimRight(join(append(chunks, cur), size), "\r\n"), nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		default:
-			return buf, err
+			return join(append(chunks, cur), size), err
 		}
 	}
+}
+
+// join is the chunks in one buffer of size bytes.
+func join(chunks [][]byte, size int) []byte {
+	if len(chunks) == 1 {
+		return chunks[0]
+	}
+	b := make([]byte, 0, size)
+	for _, c := range chunks {
+		b = append(b, c...)
+	}
+	return b
 }
 
 // call sends one request and decodes the matching response into result.
@@ -402,9 +433,11 @@ func (c *AdapterClient) receive(ctx context.Context) (*RPCResponse, error) {
 			if len(bytes.TrimSpace(lr.line)) == 0 {
 				continue
 			}
-			var resp RPCResponse
-			if err := json.Unmarshal(lr.line, &resp); err != nil {
-				return nil, fmt.Errorf("%w: not JSON-RPC (%v): %q", ErrMalformedResponse, err, preview(lr.line))
+			resp, ok := decodeResponse(lr.line)
+			if !ok {
+				if err := json.Unmarshal(lr.line, &resp); err != nil {
+					return nil, fmt.Errorf("%w: not JSON-RPC (%v): %q", ErrMalformedResponse, err, preview(lr.line))
+				}
 			}
 			if resp.JSONRPC != "2.0" && resp.ID == nil {
 				return nil, fmt.Errorf("%w: not JSON-RPC 2.0: %q", ErrMalformedResponse, preview(lr.line))
