@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/arena-deploy/arena-deploy-action/internal/target"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,5 +150,44 @@ func TestMarkerPerTarget(t *testing.T) {
 	c := target.New("svc", "arena.yaml", "production").Marker()
 	if a == b || b == c || a != target.New(".", "arena.yaml", "staging").Marker() {
 		t.Fatal("markers must differ per target and be stable")
+	}
+}
+
+// TestRenderPlanInAnyOrder: the comment and the summary of a plan whose
+// changes come in any order are those of the same plan given already
+// sorted for display (SortChanges: by action, the adapter's order within
+// one), byte for byte: the rows are picked through indices, not a sorted
+// copy.
+func TestRenderPlanInAnyOrder(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	acts := []deploy.Action{deploy.ActionCreate, deploy.ActionUpdate, deploy.ActionNoChange, deploy.ActionDelete, deploy.ActionDrift, "REPLACE"}
+	for _, n := range []int{0, 1, 7, 300, 5000} {
+		p := &Plan{Target: Target{WorkingDir: ".", ConfigPath: "arena.yaml", Env: "production"}, Provider: "local", PackID: "p"}
+		for i := range n {
+			p.Changes = append(p.Changes, deploy.ResourceChange{Type: "prompt", Name: fmt.Sprintf("p-%05d", i), Action: acts[r.Intn(len(acts))], Detail: strings.Repeat("d|<", r.Intn(20))})
+		}
+		sorted := *p
+		sorted.Changes = SortChanges(p.Changes)
+		for _, budget := range []int{CommentBudget, SummaryBudget} {
+			got, want := RenderPlan(p, budget), RenderPlan(&sorted, budget)
+			if got != want {
+				t.Errorf("%d changes, budget %d: the rendering differs from the sorted plan's", n, budget)
+			}
+			// And the rows shown are the first of SortChanges' order.
+			var shown []string
+			for _, l := range strings.Split(got, "\n") {
+				if f := strings.Split(l, " | "); len(f) > 3 && strings.HasPrefix(f[3], "p-") {
+					shown = append(shown, f[3])
+				}
+			}
+			for i, name := range shown {
+				if name != sorted.Changes[i].Name {
+					t.Fatalf("%d changes, budget %d: row %d is %s, want %s", n, budget, i, name, sorted.Changes[i].Name)
+				}
+			}
+			if n > 0 && len(shown) == 0 {
+				t.Errorf("%d changes, budget %d: no rows", n, budget)
+			}
+		}
 	}
 }
