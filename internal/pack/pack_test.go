@@ -48,7 +48,9 @@ func randomValue(r *rand.Rand, depth int) string {
 		return "[" + strings.Join(parts, ", ") + "]"
 	default:
 		var parts []string
-		keys := []string{`"id"`, `"b"`, `"a"`, `"Z"`, `"é"`, `"a"`, `"<k>"`, `"compilation"`, `"\u0041"`}
+		// Keys with escapes encoding/json writes too, which sort apart
+		// from their literals ("\u003ck" is "<k", before "Z").
+		keys := []string{`"id"`, `"b"`, `"a"`, `"Z"`, `"é"`, `"a"`, `"<k>"`, `"compilation"`, `"\u0041"`, `"\u003ck"`, `"a\nb"`, `"a\"q"`}
 		for n := r.Intn(5); n > 0; n-- {
 			parts = append(parts, keys[r.Intn(len(keys))]+" :"+randomValue(r, depth+1))
 		}
@@ -69,7 +71,9 @@ func checkDigest(t testing.TB, raw []byte) {
 	want, werr := treeDigest(raw)
 	p, err := Parse(raw)
 	if werr != nil || err != nil {
-		if (werr == nil) != (err == nil) && json.Valid(raw) && !strings.Contains(fmt.Sprint(err), `no "id"`) {
+		// Parse refuses, as it should, a pack without an id or whose
+		// id, name or version is not a string; the tree digests those.
+		if (werr == nil) != (err == nil) && json.Valid(raw) && !strings.Contains(fmt.Sprint(err), `no "id"`) && !strings.Contains(fmt.Sprint(err), "not a string") {
 			t.Fatalf("%s: Parse %v, tree %v", raw, err, werr)
 		}
 		return
