@@ -241,6 +241,9 @@ func targetsOptions(in inputs) (run.TargetsOptions, error) {
 	if err := targets.CheckPatterns(to.Patterns); err != nil {
 		return to, fmt.Errorf("%w: input configs: %v", errUsage, strings.TrimPrefix(err.Error(), targets.ErrInvalid.Error()+": "))
 	}
+	if err := targets.CheckShared(to.Shared); err != nil {
+		return to, fmt.Errorf("%w: input shared-files: %v", errUsage, strings.TrimPrefix(err.Error(), targets.ErrInvalid.Error()+": "))
+	}
 	return to, nil
 }
 

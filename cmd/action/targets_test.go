@@ -238,6 +238,12 @@ func TestTargetsBadInputs(t *testing.T) {
 		{map[string]string{"follows": "production"}, "follows takes pairs"},
 		{map[string]string{"follows": "a: b, b: a"}, "cycle"},
 		{map[string]string{"configs": "../**/arena.yaml"}, "inside the repository"},
+		// A shared-files glob that cannot match (not a glob, or not of the
+		// compare's repository-relative paths) matched nothing, silently:
+		// a shared file's change then planned none of the targets.
+		{map[string]string{"shared-files": "shared/[prompts/**"}, "input shared-files: \"shared/[prompts/**\" is not a glob"},
+		{map[string]string{"shared-files": ".github/workflows/**, /shared/**"}, "input shared-files: \"/shared/**\" is not a glob"},
+		{map[string]string{"shared-files": "../shared/**"}, "input shared-files: \"../shared/**\" is not a glob"},
 		{map[string]string{"all-targets": "maybe"}, "all-targets must be true or false"},
 	} {
 		in := map[string]string{"command": "targets"}

@@ -165,9 +165,20 @@ func Discover(ws *workspace.Root, o Options) (*Found, error) {
 // CheckPatterns says whether every pattern is a glob of files inside the
 // repository.
 func CheckPatterns(patterns []string) error {
+	return checkGlobs(patterns, "**/arena.yaml, services/*/arena.yaml")
+}
+
+// CheckShared says the same of the shared-files globs, which are matched
+// against the compare's paths (relative to the repository root): one that
+// is not a glob, or names no such path, would match nothing, silently.
+func CheckShared(patterns []string) error {
+	return checkGlobs(patterns, ".github/workflows/**, shared/**")
+}
+
+func checkGlobs(patterns []string, examples string) error {
 	for _, p := range patterns {
 		if !doublestar.ValidatePattern(p) || strings.HasPrefix(p, "/") || hasDotDot(p) {
-			return fmt.Errorf("%w: %q is not a glob of files inside the repository (e.g. **/arena.yaml, services/*/arena.yaml)", ErrInvalid, p)
+			return fmt.Errorf("%w: %q is not a glob of files inside the repository (e.g. %s)", ErrInvalid, p, examples)
 		}
 	}
 	return nil
