@@ -135,7 +135,7 @@ func Select(ts []Target, change *Change, shared []string) []Target {
 	if change.All == "" {
 		for f := range change.Files {
 			for _, g := range shared {
-				if ok, _ := doublestar.Match(g, f); ok {
+				if ok, _ := doublestar.Match(fromRoot(g), f); ok {
 					sharedHit = append(sharedHit, f)
 					break
 				}

@@ -134,7 +134,7 @@ func Discover(ws *workspace.Root, o Options) (*Found, error) {
 			return nil
 		}
 		for _, pat := range patterns {
-			if ok, _ := doublestar.Match(pat, rel); ok {
+			if ok, _ := doublestar.Match(fromRoot(pat), rel); ok {
 				files = append(files, rel)
 				break
 			}
@@ -182,6 +182,16 @@ func checkGlobs(patterns []string, examples string) error {
 		}
 	}
 	return nil
+}
+
+// fromRoot is a glob without the "./" it may start with: the paths it is
+// matched with (the workspace walk's, the compare's) are relative to the
+// repository root with none, so "./services/*/arena.yaml" matched nothing.
+func fromRoot(glob string) string {
+	for strings.HasPrefix(glob, "./") {
+		glob = strings.TrimLeft(glob[2:], "/")
+	}
+	return glob
 }
 
 func hasDotDot(p string) bool {

@@ -130,16 +130,20 @@ func TestDiscoverOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	found, err := Discover(open(t, dir), Options{Patterns: []string{"services/**/arena.yaml"}, Environments: []string{"production"}, Follows: follows})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(found.Targets) != 2 {
-		t.Fatalf("targets = %+v, want billing and support production", found.Targets)
-	}
-	for _, tg := range found.Targets {
-		if tg.Environment != "production" || tg.Wave != 2 || tg.Follows != "staging" {
-			t.Errorf("%+v: want production, wave 2, following staging", tg)
+	// Written from the repository root with "./" (as a working-directory
+	// is), a glob found nothing: the walk's paths have no "./".
+	for _, pat := range []string{"services/**/arena.yaml", "./services/**/arena.yaml", "././services/*/arena.yaml"} {
+		found, err := Discover(open(t, dir), Options{Patterns: []string{pat}, Environments: []string{"production"}, Follows: follows})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found.Targets) != 2 {
+			t.Fatalf("%s: targets = %+v, want billing and support production", pat, found.Targets)
+		}
+		for _, tg := range found.Targets {
+			if tg.Environment != "production" || tg.Wave != 2 || tg.Follows != "staging" {
+				t.Errorf("%+v: want production, wave 2, following staging", tg)
+			}
 		}
 	}
 }
@@ -271,6 +275,8 @@ func TestSelect(t *testing.T) {
 		{"a pack in no project's folder", &Change{Files: map[string]bool{"services/billing/build/x.pack.json": true, "services/x.pack.json": true, "services/billing/pack.json.bak": true}}, nil, nil, ""},
 		{"nothing of theirs", &Change{Files: map[string]bool{"README.md": true}}, nil, nil, ""},
 		{"the workflow", &Change{Files: map[string]bool{".github/workflows/deploy.yml": true}}, []string{".github/workflows/**"},
+			[]string{"./default", "services/billing/production", "services/billing/staging", "services/support/staging", "services/support/production"}, ".github/workflows/deploy.yml changed (shared by every target)"},
+		{"the workflow, its glob written with ./", &Change{Files: map[string]bool{".github/workflows/deploy.yml": true}}, []string{"./.github/workflows/**"},
 			[]string{"./default", "services/billing/production", "services/billing/staging", "services/support/staging", "services/support/production"}, ".github/workflows/deploy.yml changed (shared by every target)"},
 		{"everything", &Change{All: "all-targets is true"}, nil,
 			[]string{"./default", "services/billing/production", "services/billing/staging", "services/support/staging", "services/support/production"}, "every target: all-targets is true"},
