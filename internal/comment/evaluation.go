@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/evalgate"
 	"github.com/arena-deploy/arena-deploy-action/internal/evalresults"
@@ -107,16 +108,16 @@ func (e *Evaluation) gate() string {
 	var b strings.Builder
 	blocks := func() {
 		for _, bl := range e.Blocks {
-			b.WriteString("> - **" + Escape(bl.Rule) + "**: " + Escape(bl.Message))
+			b.WriteString("> - **" + Escape(bl.Rule) + "**: " + escapeBytes(bl.Message, 400))
 			if len(bl.Cases) > 0 {
-				b.WriteString(": " + EscapeMax(listCases(bl.Cases, 8), 1200))
+				b.WriteString(": " + escapedCases(bl.Cases, 8, 1600))
 			}
 			b.WriteString("\n")
 		}
 	}
 	switch {
 	case e.Gate == GateOverridden && e.Override != nil:
-		b.WriteString("> [!WARNING]\n> **The evaluation gate was overridden** by " + EscapeMax(e.Override.By, 40) + ": “" + EscapeMax(e.Override.Reason, 300) + "”. evaluation-policy " + policy + " blocked:\n")
+		b.WriteString("> [!WARNING]\n> **The evaluation gate was overridden** by " + escapeBytes(Truncate(e.Override.By, 40), 200) + ": “" + escapeBytes(Truncate(e.Override.Reason, 300), 1200) + "”. evaluation-policy " + policy + " blocked:\n")
 		blocks()
 	case e.Gate == GateBlocked:
 		b.WriteString("> [!CAUTION]\n> **The evaluation gate refused this deploy; nothing was deployed.** evaluation-policy " + policy + " blocks:\n")
@@ -132,11 +133,57 @@ func (e *Evaluation) gate() string {
 	return b.String()
 }
 
-func listCases(cs []string, n int) string {
-	if len(cs) <= n {
-		return strings.Join(cs, "; ")
+// escapedCases lists up to n case labels, escaped, in at most about max
+// bytes, and says how many more there are. The bound is on the escaped
+// text: escaping grows a character up to 14 bytes (an invisible one is
+// shown as <U+200B>, then written &lt;U+200B&gt;), so a bound on the
+// labels' characters let a pull request's scenario ids fill the comment.
+func escapedCases(cs []string, n, max int) string {
+	var b strings.Builder
+	shown := 0
+	for _, c := range cs {
+		if shown == n {
+			break
+		}
+		e := EscapeMax(c, 300)
+		if shown > 0 && b.Len()+2+len(e) > max {
+			break
+		}
+		if shown > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(cutBytes(e, max))
+		shown++
 	}
-	return strings.Join(cs[:n], "; ") + fmt.Sprintf("; and %d more", len(cs)-n)
+	if rest := len(cs) - shown; rest > 0 {
+		fmt.Fprintf(&b, "; and %d more", rest)
+	}
+	return b.String()
+}
+
+// escapeBytes is Escape(s) in at most about max bytes.
+func escapeBytes(s string, max int) string { return cutBytes(Escape(s), max) }
+
+// cutBytes cuts escaped text to at most max bytes (and "…") at a
+// character's start, and never inside what Escape writes for one
+// character: an entity (&lt;), a <br> or a backslash escape (\*). Every
+// zero-width character Escape inserts follows what it breaks, so no cut
+// lets a mention, reference or link through.
+func cutBytes(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	i := max - len("…")
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	if j := strings.LastIndexAny(s[:i], "&<"); j >= 0 && i-j < len("&gt;U+FFFF") && !strings.ContainsAny(s[j:i], ";>") {
+		i = j
+	}
+	if n := len(s[:i]) - len(strings.TrimRight(s[:i], "\\")); n%2 == 1 {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // comparison is the line comparing with the baseline.
@@ -200,7 +247,7 @@ func (e *Evaluation) comparison() string {
 		s += " " + Escape(e.BaseNote) + "."
 	}
 	if b.Override != nil {
-		s += " That apply overrode its gate (" + EscapeMax(b.Override.By, 40) + ": “" + EscapeMax(b.Override.Reason, 200) + "”)."
+		s += " That apply overrode its gate (" + escapeBytes(Truncate(b.Override.By, 40), 200) + ": “" + escapeBytes(Truncate(b.Override.Reason, 200), 800) + "”)."
 	}
 	return s
 }

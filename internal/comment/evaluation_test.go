@@ -329,3 +329,62 @@ func TestEvaluationSourceAsWritten(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluationBudgetWithHostileNames: the gate's lists of cases were cut
+// to 1,200 characters before they were escaped, and escaping grows a
+// character up to 14 bytes (an invisible one is shown as <U+200B>, its <
+// and > then &lt; and &gt;): a pull request's scenario ids made its
+// evaluation section 2 to 4 times its quarter of the comment, and the
+// resource changes and the prompt diff that reviewers read were left out.
+func TestEvaluationBudgetWithHostileNames(t *testing.T) {
+	for _, name := range []string{strings.Repeat("\u200b", 150), strings.Repeat("<", 150), strings.Repeat("&@", 75)} {
+		var cs []evalresults.Case
+		var labels []string
+		for i := 0; i < 20; i++ {
+			c := evalCase(fmt.Sprintf("%s%02d", name, i), "openai-mini", "us", "failed", 1, 0, 0.01, 1000, "assertions", "m")
+			cs = append(cs, c)
+			labels = append(labels, c.Label())
+		}
+		var blocks []evalgate.Block
+		for _, rule := range []string{"no-failures", "min-pass-rate", "no-regressions", "max-cost-growth"} {
+			blocks = append(blocks, evalgate.Block{Rule: rule, Message: "fails", Cases: labels})
+		}
+		e := &Evaluation{Results: evalSummary(cs...), Policy: "no-failures", Blocks: blocks}
+		p := bigPlan(50)
+		p.Evaluation = e
+		out := RenderPlan(p, CommentBudget)
+		if len(out) > CommentBudget {
+			t.Errorf("%q: the comment is %d bytes, over %d", name[:3], len(out), CommentBudget)
+		}
+		if section := e.block(CommentBudget/4, false); len(section) > CommentBudget/4 {
+			t.Errorf("%q: the evaluation section is %d bytes, over its %d", name[:3], len(section), CommentBudget/4)
+		}
+		if !strings.Contains(out, "prompt-00049") {
+			t.Errorf("%q: the changes table was left out", name[:3])
+		}
+		checkGFM(t, out)
+	}
+}
+
+// TestCutBytes: escaped text cut to a size never ends inside what Escape
+// wrote for one character.
+func TestCutBytes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcdef", 5, "ab…"},
+		{"ab&lt;cd", 7, "ab…"},
+		{"ab&lt;cdef", 9, "ab&lt;…"},
+		{"ab<br>cd", 7, "ab…"},
+		{`ab\*cdef`, 6, "ab…"},
+		{`ab\\*cdef`, 7, `ab\\…`},
+		{"aébcd", 5, "a…"},
+	} {
+		if got := cutBytes(c.in, c.max); got != c.want {
+			t.Errorf("cutBytes(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+}
