@@ -486,3 +486,85 @@ func TestDocsConfirmationsAreTypedAgain(t *testing.T) {
 		t.Fatalf("found only %d confirmations: the scan is broken", n)
 	}
 }
+
+// omniaConfigKeys are the top-level keys Omnia's adapter (v1.4.0, the
+// version the docs install) accepts in its deploy config, and the ones it
+// requires: its config schema has additionalProperties false, so any other
+// key fails validate_config (invalid-config).
+var omniaConfigKeys, omniaRequired = map[string]bool{
+	"api_endpoint": true, "api_token": true, "dry_run": true, "evals": true, "externalAuth": true, "labels": true, "memory": true,
+	"providers": true, "runtime": true, "skills": true, "skillsConfig": true, "tool_registry_ref": true, "tools": true, "workspace": true,
+}, []string{"api_endpoint", "workspace", "providers"}
+
+// TestDocsOmniaConfigsAreOmnias: an arena.yaml deploy section the README
+// or docs/ show for provider omnia gives, for each environment (base config
+// merged key by key, {pr} a pull request's number), a config Omnia's
+// adapter accepts: its keys, the required ones, a workspace name it takes.
+// Copied as it is, a snippet must not fail invalid-config.
+func TestDocsOmniaConfigsAreOmnias(t *testing.T) {
+	root := deploytest.RepoRoot()
+	workspace := regexp.MustCompile(`^[a-z0-9][a-z0-9-]*[a-z0-9]$`)
+	n := 0
+	for _, doc := range docFiles(t) {
+		for i, b := range yamlBlocks(mustRead(t, filepath.Join(root, filepath.FromSlash(doc)))) {
+			if !strings.Contains(b, "provider: omnia") {
+				continue
+			}
+			where := doc + " (yaml block " + strconv.Itoa(i+1) + ")"
+			var top struct {
+				Spec   struct{ Deploy *deployBlock } `yaml:"spec"`
+				Deploy *deployBlock                  `yaml:"deploy"`
+			}
+			if err := yaml.Unmarshal([]byte(b), &top); err != nil {
+				t.Errorf("%s: %v", where, err)
+				continue
+			}
+			d := top.Spec.Deploy
+			if top.Deploy != nil {
+				d = top.Deploy
+			}
+			if d == nil || d.Provider != "omnia" {
+				continue
+			}
+			envs := map[string]map[string]any{"(base)": nil}
+			for name, e := range d.Environments {
+				envs[name] = e.Config
+			}
+			for env, over := range envs {
+				n++
+				merged := map[string]any{}
+				for k, v := range d.Config {
+					merged[k] = v
+				}
+				for k, v := range over {
+					merged[k] = v
+				}
+				for k := range merged {
+					if !omniaConfigKeys[k] {
+						t.Errorf("%s, environment %s: config key %s is not Omnia's: its adapter fails validate_config", where, env, k)
+					}
+				}
+				for _, k := range omniaRequired {
+					if merged[k] == nil {
+						t.Errorf("%s, environment %s: Omnia's adapter requires %s", where, env, k)
+					}
+				}
+				if w, _ := merged["workspace"].(string); merged["workspace"] != nil && !workspace.MatchString(strings.ReplaceAll(w, "{pr}", "42")) {
+					t.Errorf("%s, environment %s: workspace %q is not a name Omnia takes (%s)", where, env, w, workspace)
+				}
+			}
+		}
+	}
+	if n < 2 {
+		t.Fatalf("found only %d Omnia configs in the docs: the scan is broken", n)
+	}
+}
+
+// deployBlock is an arena file's deploy section as the docs show it.
+type deployBlock struct {
+	Provider     string         `yaml:"provider"`
+	Config       map[string]any `yaml:"config"`
+	Environments map[string]struct {
+		Config map[string]any `yaml:"config"`
+	} `yaml:"environments"`
+}
