@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
+	"github.com/arena-deploy/arena-deploy-action/internal/run"
 )
 
 // docFiles are the documentation the docs tests keep honest: README.md and
@@ -567,4 +568,24 @@ type deployBlock struct {
 	Environments map[string]struct {
 		Config map[string]any `yaml:"config"`
 	} `yaml:"environments"`
+}
+
+// TestDocsPermissionsNameEveryCommand: docs/permissions.md's table has a
+// row for every command the action runs (auto is plan or apply), so the
+// permissions of rollback, unlock, targets and preview are looked up, not
+// guessed from an example.
+func TestDocsPermissionsNameEveryCommand(t *testing.T) {
+	doc := mustRead(t, filepath.Join(deploytest.RepoRoot(), "docs", "permissions.md"))
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| ([a-z, ]+) \|`).FindAllStringSubmatch(doc, -1) {
+		for _, c := range strings.Split(m[1], ",") {
+			listed[strings.TrimSpace(c)] = true
+		}
+	}
+	for _, c := range []string{run.CommandPlan, run.CommandApply, run.CommandStatus, run.CommandRefresh, run.CommandDestroy, run.CommandAdopt,
+		run.CommandTargets, run.CommandPreview, run.CommandUnlock, run.CommandRollback} {
+		if !listed[c] {
+			t.Errorf("docs/permissions.md has no row for command %s", c)
+		}
+	}
 }
