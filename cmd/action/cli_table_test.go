@@ -35,6 +35,7 @@ type cliCase struct {
 var workflowWords = []string{
 	"Set confirm-destroy:", "confirm-destroy: ", "the config input", "the pack input", "the adapter input", "the environment input",
 	"check out the repository first", "set the ", " input to ", "README's inputs table", "adapter-install: ", "on-stale-plan: ",
+	"re-run this job", "Re-run this job",
 }
 
 // TestCLITable: every CLI finding of issue #20, one row each: flag forms,
@@ -110,6 +111,9 @@ func TestCLITable(t *testing.T) {
 			},
 			stderr: []string{"2 packs in", "other.pack.json, support-bot.pack.json", "Pick the one to deploy with --pack other.pack.json"},
 			absent: []string{"packc"}},
+		{name: "GitHub does not answer the release lookup", args: []string{"plan", "--working-directory", "app", "--adapter-install", "omnia@1.4.0"}, code: 1, reason: "github-api-error",
+			env:    map[string]string{"GITHUB_API_URL": "http://127.0.0.1:1"},
+			stderr: []string{"error: get release v1.4.0 of AltairaLabs/PromptArena-deploy-omnia", "Run the command again once GitHub answers", "HTTPS_PROXY"}},
 		{name: "adapter missing", args: []string{"plan", "--working-directory", "app", "--adapter", "bin/nope"}, code: 1, reason: "adapter-not-found",
 			stderr: []string{"app/bin/nope: no such file", "Fix --adapter (relative to --working-directory)"}},
 		{name: "adapter not found anywhere", args: []string{"plan", "--working-directory", "app"}, code: 1, reason: "adapter-not-found",

@@ -378,6 +378,9 @@ func classify(err error, on surface.Surface) (reason, hint string) {
 	case ghclient.Untrusted(err):
 		return ReasonGitHubAPI, "The server's TLS certificate is not trusted. Behind a private CA (GitHub Enterprise Server, a TLS-intercepting proxy) set SSL_CERT_FILE to a PEM file in the workspace (arena-deploy-action's docs/adapters.md: Private certificate authorities)."
 	case errors.Is(err, ghclient.ErrGarbled), ghclient.Transient(err):
+		if on == surface.CLI {
+			return ReasonGitHubAPI, hintGitHubFailedCLI
+		}
 		return ReasonGitHubAPI, hintGitHubFailed
 	case isGitHubError(err):
 		return ReasonGitHubAPI, "Check the token's permissions (arena-deploy-action's docs/permissions.md) and GitHub's status, then re-run."
@@ -390,6 +393,12 @@ func classify(err error, on surface.Surface) (reason, hint string) {
 const hintGitHubFailed = "GitHub did not answer, or answered with a server error or a garbled body, even after retries: " +
 	"GitHub's failure (or a proxy's), not the workflow's. Re-run this job once GitHub is healthy (githubstatus.com); " +
 	"on GitHub Enterprise Server, check that GITHUB_API_URL reaches it."
+
+// hintGitHubFailedCLI is hintGitHubFailed at a terminal: the CLI asks
+// GitHub only for an adapter's release, through the machine's network.
+const hintGitHubFailedCLI = "GitHub did not answer, or answered with a server error or a garbled body, even after retries. " +
+	"Run the command again once GitHub answers (githubstatus.com); behind a proxy, set HTTPS_PROXY; " +
+	"for GitHub Enterprise Server, set GITHUB_API_URL to its API."
 
 // githubFail is a failed GitHub call: the permission to check when GitHub
 // refused it, or that GitHub failed when it did not answer properly.
