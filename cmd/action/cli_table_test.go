@@ -163,6 +163,14 @@ func TestCLITable(t *testing.T) {
 			stdout: []string{"production: degraded, 1 resources not healthy", "1 resources of production are not as deployed (above)", "Run plan and apply to restore them", "drift=1"},
 			absent: []string{"Nothing changed"}},
 
+		{name: "a second environment beside the first's state", args: []string{"plan", "--working-directory", "app", "--environment", "staging"},
+			code: 1, reason: "state-other-environment",
+			setup: func(t *testing.T, dir string) []string {
+				cliStep(t, "plan", "--working-directory", "app", "--environment", "production")
+				cliStep(t, "apply", "--working-directory", "app", "--environment", "production")
+				return nil
+			},
+			stderr: []string{`is the state of "production", not "staging"`, "--state-path .promptarena/<environment>.state"}},
 		{name: "apply of a pack changed since the plan: refused in the CLI's words", args: []string{"apply", "--working-directory", "app", "--environment", "production"},
 			code: 1, reason: "pack-mismatch",
 			setup: func(t *testing.T, dir string) []string {

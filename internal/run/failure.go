@@ -268,6 +268,11 @@ var inputHints = map[string]func(on surface.Surface) string{
 }
 
 func hintStateOtherEnv(on surface.Surface) string {
+	if on == surface.CLI {
+		// The CLI keeps one state per project, as promptarena does: a
+		// second environment needs a file of its own.
+		return "Give each environment its own --state-path, e.g. --state-path .promptarena/<environment>.state (the default, .promptarena/deploy.state, is one per project, as promptarena keeps it)."
+	}
 	return "Give each environment its own " + on.Name("state-path") + "."
 }
 
