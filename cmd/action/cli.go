@@ -113,8 +113,16 @@ func (f *cliFlag) Set(v string) error {
 // stderr.
 func cliInputs(args []string, stdout, stderr io.Writer) (inputs, cliOptions, error) {
 	var opt cliOptions
+	var command string
 	usage := func(format string, a ...any) (inputs, cliOptions, error) {
-		fmt.Fprintf(stderr, "arena-deploy: "+format+"\n", a...)
+		msg := fmt.Sprintf(format, a...)
+		fmt.Fprintln(stderr, "arena-deploy: "+msg)
+		if wantsJSON(args) {
+			// A script asked for one object on stdout: it gets one, with
+			// the mistake, even when the flags did not parse.
+			c := &cliReporter{out: stdout, asJSON: true, errors: []string{msg}}
+			c.finish(command, exitUsage)
+		}
 		return nil, opt, errUsage
 	}
 	fs := flag.NewFlagSet("arena-deploy", flag.ContinueOnError)
@@ -131,7 +139,6 @@ func cliInputs(args []string, stdout, stderr io.Writer) (inputs, cliOptions, err
 	fs.BoolVar(&opt.json, "json", false, "")
 	// Flags stop at the first argument that is not one: parse again after
 	// it, so flags may come before and after the command.
-	var command string
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
 			return usage("%s. Run arena-deploy --help for the flags.", flagError(err))
@@ -181,6 +188,26 @@ func cliInputs(args []string, stdout, stderr io.Writer) (inputs, cliOptions, err
 		}
 	}
 	return in, opt, nil
+}
+
+// wantsJSON says whether args ask for --json (in any form Go's flags
+// take), for a usage error found before the flags are parsed.
+func wantsJSON(args []string) bool {
+	on := false
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "json" {
+			continue
+		}
+		on = true
+		if hasVal {
+			on, _ = strconv.ParseBool(val)
+		}
+	}
+	return on
 }
 
 // flagError is Go's flag error in the CLI's words.

@@ -129,6 +129,10 @@ func TestCLITable(t *testing.T) {
 				return nil
 			},
 			stderr: []string{"provider: <name>"}},
+		{name: "json: a usage error is one object on stdout too", args: []string{"plan", "--json", "--no-such-flag"}, code: 2,
+			stdout: []string{`"exit_code": 2`, `"command": "plan"`, `"unknown flag --no-such-flag`}, stderr: []string{"arena-deploy: unknown flag --no-such-flag"}},
+		{name: "json: an unknown command is one object on stdout too", args: []string{"--json", "deploy"}, code: 2,
+			stdout: []string{`"exit_code": 2`, `unknown command \"deploy\"`}, stderr: []string{`arena-deploy: unknown command "deploy"`}},
 		{name: "json: one object on stdout, the error on stderr", args: []string{"plan", "--working-directory", "app", "--config", "nope.yaml", "--json"}, code: 2,
 			stdout: []string{`"failure-reason": "config-not-found"`, `"exit_code": 2`}, stderr: []string{"error: arena config not found"}},
 
