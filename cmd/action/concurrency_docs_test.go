@@ -118,7 +118,7 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 		}
 		for name, job := range w.Jobs {
 			where := wf.where + ", job " + name
-			workDir := ""
+			workDir, lockTimeout := "", ""
 			for _, s := range job.Steps {
 				if s.With["command"] == "targets" {
 					continue // reads the checkout and lists targets: deploys nothing
@@ -127,6 +127,7 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 					continue // frees a lock: it must never queue behind the run it frees
 				}
 				if strings.Contains(s.Uses, "arena-deploy-action") || s.Uses == "./" {
+					lockTimeout = strings.TrimSpace(s.With["lock-timeout"])
 					workDir = s.With["working-directory"]
 					if workDir == "" {
 						workDir = "."
@@ -179,6 +180,13 @@ func TestRecommendedConcurrencyKeepsPlansAndAppliesApart(t *testing.T) {
 			case apply:
 				kinds["apply"]++
 				perTarget("arena-apply-")
+				// Refresh, destroy and rollback run in the ops group and hold
+				// the deploy lock while the adapter works: an apply that
+				// starts then must wait for it, not fail lock-held at once
+				// (lock-timeout's default, 0s) and leave the merge undeployed.
+				if lockTimeout == "" || strings.Trim(lockTimeout, "0smh") == "" {
+					t.Errorf("%s: an apply without lock-timeout fails lock-held at once when a refresh, destroy or rollback of its target holds the lock: set lock-timeout (e.g. 10m)", where)
+				}
 				if cancel != "false" {
 					t.Errorf("%s: apply group %q has cancel-in-progress %q: a running apply must never be cancelled", where, group, cancel)
 				}
