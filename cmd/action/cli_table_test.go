@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/deploy/deploytest"
 )
@@ -175,6 +177,53 @@ func TestCLITable(t *testing.T) {
 				return nil
 			},
 			stderr: []string{`is the state of "production", not "staging"`, "--state-path .promptarena/<environment>.state"}},
+		{name: "an evaluation that blocks: the hint names the CLI's flag", args: []string{"apply", "--working-directory", "app", "--environment", "production", "--evaluations", "out"},
+			code: 1, reason: "evaluation-blocked",
+			setup: func(t *testing.T, dir string) []string {
+				out := filepath.Join(dir, "app", "out")
+				if err := os.CopyFS(out, os.DirFS(filepath.Join(deploytest.RepoRoot(), "internal", "evalresults", "testdata", "promptarena", "pr"))); err != nil {
+					t.Fatal(err)
+				}
+				// The plain scenarios only: the fixture's hostile ones hold
+				// "&amp;" and "error:" as text, which every row's checks
+				// would take for ours.
+				keep := func(s string) bool {
+					for _, sc := range []string{"_greet_", "_refund-limit_", "_escalation-summary_"} {
+						if strings.Contains(s, sc) {
+							return true
+						}
+					}
+					return false
+				}
+				var index map[string]any
+				if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(out, "index.json"))), &index); err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range []string{"run_ids", "scenarios"} {
+					list, _ := index[k].([]any)
+					kept := []any{}
+					for _, v := range list {
+						if s, _ := v.(string); keep("_" + s + "_") || keep(s) {
+							kept = append(kept, v)
+						}
+					}
+					index[k] = kept
+				}
+				index["total_runs"] = len(index["run_ids"].([]any))
+				b, _ := json.Marshal(index)
+				write(t, out, "index.json", string(b))
+				later := time.Now().Add(time.Minute) // written after the checkout
+				filepath.WalkDir(out, func(p string, d os.DirEntry, _ error) error {
+					if !d.IsDir() && d.Name() != "index.json" && !keep(d.Name()) {
+						return os.Remove(p)
+					}
+					return os.Chtimes(p, later, later)
+				})
+				cliStep(t, "plan", "--working-directory", "app", "--environment", "production", "--evaluations", "out")
+				return nil
+			},
+			stderr: []string{"block the deploy of production", "pass --evaluation-override <the reason>"},
+			absent: []string{"merge the fix", "run the workflow", "on the pull request"}},
 		{name: "apply of a pack changed since the plan: refused in the CLI's words", args: []string{"apply", "--working-directory", "app", "--environment", "production"},
 			code: 1, reason: "pack-mismatch",
 			setup: func(t *testing.T, dir string) []string {

@@ -236,6 +236,12 @@ func reasonHint(reason string, on surface.Surface) string {
 // inputHints are the reason hints that name inputs: said in the words of
 // the surface (a workflow's input, the CLI's flag).
 var inputHints = map[string]func(on surface.Surface) string{
+	ReasonEvalBlocked: func(on surface.Surface) string {
+		if on == surface.CLI {
+			return "Fix the failing cases and evaluate again; or, when deploying anyway is right, pass --evaluation-override <the reason> (the report and the outputs say it)."
+		}
+		return reasonHints[ReasonEvalBlocked]
+	},
 	ReasonAdapterUnverif: func(on surface.Surface) string {
 		return "Pin the binary with " + on.Name("adapter-sha256") + " (its sha256 from a source you trust), or " + on.SetLower("adapter-allow-unverified", "true") + " to run it anyway."
 	},
