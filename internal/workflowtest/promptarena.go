@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/evalresults/evaltest"
 )
@@ -37,7 +38,8 @@ var PromptArena = StandIn{
 			return errors.New("Input required and not supplied: config-file")
 		}
 		wd := filepath.Join(s.Workspace, s.Inputs["working-directory"])
-		if _, err := os.Stat(filepath.Join(wd, cfg)); err != nil {
+		cfgInfo, err := os.Stat(filepath.Join(wd, cfg))
+		if err != nil {
 			return fmt.Errorf("failed to load config: %w", err)
 		}
 		packs, _ := filepath.Glob(filepath.Join(wd, "*.pack.json"))
@@ -54,6 +56,23 @@ var PromptArena = StandIn{
 		}
 		out := filepath.Join(wd, s.Inputs["output-dir"])
 		if err := evaltest.Write(out, fixture, evaltest.Options{Replace: replace}); err != nil {
+			return err
+		}
+		// A real run takes seconds; the stand-in writes within the same
+		// tick of the file system's clock as the checkout (a few ms), so a
+		// result could carry the checkout's very time, which the action
+		// rightly takes for a file that was already there. Written after
+		// it, as promptarena's would be.
+		after := cfgInfo.ModTime().Add(10 * time.Millisecond)
+		if err := filepath.WalkDir(out, func(p string, _ fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if fi, err := os.Stat(p); err == nil && !fi.ModTime().After(cfgInfo.ModTime()) {
+				return os.Chtimes(p, after, after)
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintf(s.Log, "Running: promptarena run --config %s --ci --format %s --out %s\n", cfg, s.Inputs["formats"], s.Inputs["output-dir"])
