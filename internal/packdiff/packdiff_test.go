@@ -224,10 +224,28 @@ func TestOrderAndText(t *testing.T) {
 	}
 }
 
+// manyMembers is an object of n members, every 7th key written again
+// further on with another value.
+func manyMembers(n int) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"k%d":%d`, i, i)
+		if i%7 == 3 && i > 10 {
+			fmt.Fprintf(&b, `,"k%d":"again %d"`, i-10, i)
+		}
+	}
+	return b.String() + "}"
+}
+
 func TestSplitObjectAgreesWithEncodingJSON(t *testing.T) {
 	for _, in := range []string{
 		`{}`, ` { "a" : 1 , "b":[1,{"c":"]}"}], "d\"e": "x\\\"y\\\\", "\u00e9": null, "f": {"g": [true, false]} } `,
 		`{"s": "a \\\\\" b", "n": -1.5e3}`,
+		manyMembers(3000), // more than a chunk of members, some written twice
 	} {
 		got, err := splitObject([]byte(in))
 		if err != nil {

@@ -21,10 +21,37 @@ func splitObject(data []byte) (map[string]json.RawMessage, error) {
 	if i >= len(data) || data[i] != '{' {
 		return nil, errors.New("expected a JSON object")
 	}
-	out := map[string]json.RawMessage{}
+	// The members are listed first and put in a map made for all of them:
+	// grown as they came, the map of 50,000 prompts was rebuilt at every
+	// doubling (a third of splitting the pack).
+	type member struct {
+		key string
+		val json.RawMessage
+	}
+	// In chunks, never copied: grown by append, the list of 50,000 was
+	// made again at every quarter it grew.
+	var chunks [][]member
+	n := 0
+	add := func(m member) {
+		if n%1024 == 0 {
+			chunks = append(chunks, make([]member, 0, min(1024, max(8, n))))
+		}
+		last := &chunks[len(chunks)-1]
+		*last = append(*last, m)
+		n++
+	}
+	toMap := func() map[string]json.RawMessage {
+		out := make(map[string]json.RawMessage, n)
+		for _, c := range chunks {
+			for _, m := range c {
+				out[m.key] = m.val
+			}
+		}
+		return out
+	}
 	i = skipWS(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		return out, checkEnd(data, i+1)
+		return toMap(), checkEnd(data, i+1)
 	}
 	for {
 		if i >= len(data) || data[i] != '"' {
@@ -51,7 +78,7 @@ func splitObject(data []byte) (map[string]json.RawMessage, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[key] = data[i:vend:vend]
+		add(member{key, data[i:vend:vend]})
 		i = skipWS(data, vend)
 		if i >= len(data) {
 			return nil, errors.New("unexpected end of JSON object")
@@ -60,7 +87,7 @@ func splitObject(data []byte) (map[string]json.RawMessage, error) {
 		case ',':
 			i = skipWS(data, i+1)
 		case '}':
-			return out, checkEnd(data, i+1)
+			return toMap(), checkEnd(data, i+1)
 		default:
 			return nil, fmt.Errorf("expected ',' or '}' at offset %d", i)
 		}
