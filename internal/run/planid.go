@@ -45,7 +45,15 @@ func PlanID(in PlanIDInput) string {
 	field(`,"`, "adapter_name", in.AdapterName)
 	field(`,"`, "adapter_version", in.AdapterVersion)
 	b = append(b, `,"changes":[`...)
-	for i, c := range SortedChanges(in.Changes) {
+	// Through indices in order, not a sorted copy: 4 bytes a change instead
+	// of 64 with pointers (3.2 MB for 50,000 changes).
+	order := make([]int32, len(in.Changes))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int { return compareChanges(&in.Changes[x], &in.Changes[y]) })
+	for i, k := range order {
+		c := &in.Changes[k]
 		sep := `{"`
 		if i > 0 {
 			sep = `,{"`
@@ -69,19 +77,22 @@ func PlanID(in PlanIDInput) string {
 // SortedChanges orders changes by type, name, action and detail.
 func SortedChanges(changes []deploy.ResourceChange) []deploy.ResourceChange {
 	out := append([]deploy.ResourceChange{}, changes...)
-	slices.SortFunc(out, func(a, b deploy.ResourceChange) int {
-		if c := strings.Compare(a.Type, b.Type); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		if c := strings.Compare(string(a.Action), string(b.Action)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Detail, b.Detail)
-	})
+	slices.SortFunc(out, func(a, b deploy.ResourceChange) int { return compareChanges(&a, &b) })
 	return out
+}
+
+// compareChanges orders changes by type, name, action and detail.
+func compareChanges(a, b *deploy.ResourceChange) int {
+	if c := strings.Compare(a.Type, b.Type); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(string(a.Action), string(b.Action)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Detail, b.Detail)
 }
 
 // Provenance travels next to deploy.plan in the plan artifact: where the

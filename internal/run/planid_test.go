@@ -171,4 +171,15 @@ func TestPlanIDMatchesMarshal(t *testing.T) {
 			t.Fatalf("%+v: plan id %s, digest of json.Marshal %x", in, got, sum)
 		}
 	}
+	// A plan of 5,000 changes in the adapter's order, some alike.
+	in := PlanIDInput{PackChecksum: "sha256:x"}
+	for i := range 5000 {
+		in.Changes = append(in.Changes, deploy.ResourceChange{Type: []string{"prompt", "pack"}[i%2], Name: fmt.Sprint(r.Intn(3000)), Action: deploy.Action(str()), Detail: str()})
+	}
+	want := in
+	want.Changes = SortedChanges(in.Changes)
+	b, _ := json.Marshal(want)
+	if sum := sha256.Sum256(b); PlanID(in) != hex.EncodeToString(sum[:]) {
+		t.Fatal("plan id of 5,000 changes: not the digest of json.Marshal")
+	}
 }
