@@ -3,6 +3,7 @@ package packdiff
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -237,51 +238,72 @@ func (r *textReader) fill() bool {
 	return true
 }
 
-// appendSection writes one prompt's part of Text.
+// appendSection writes one prompt's part of Text. Its pieces are appended
+// as they are, not joined into strings first: a first deploy of 50,000
+// prompts has 50,000 sections.
 func appendSection(b []byte, p *Prompt) []byte {
 	fields := p.FieldChanges()
-	b = append(b, "\n## "+p.What()+" "+p.Title()+": "+summary(p, len(fields))+"\n"...)
+	b = append(append(append(b, "\n## "...), p.What()...), ' ')
+	if p.Kind == Renamed {
+		b = append(append(append(b, p.Name...), " (renamed from "...), p.From...)
+	} else {
+		b = append(append(append(b, p.Name...), " ("...), p.Kind...)
+	}
+	b = append(append(b, "): "...), summary(p, len(fields))...)
+	b = append(b, '\n')
 	for _, f := range fields {
-		b = append(b, "# "+f.String()+"\n"...)
+		b = append(append(append(b, "# "...), f.String()...), '\n')
 	}
 	if p.Added+p.Removed == 0 && len(p.Lines) == 0 && !p.lazy() {
 		return b
 	}
-	var lines []string
-	var block []byte
-	if p.lazy() {
-		block = p.lazyBlock()
-	} else {
-		lines = p.Lines
-	}
-	if len(lines) == 0 && len(block) == 0 {
+	if !p.lazy() && len(p.Lines) == 0 {
 		return b
 	}
-	from, to := "a/prompts/"+p.Name+"/"+TemplateField, "b/prompts/"+p.Name+"/"+TemplateField
-	if p.Fragment {
-		from, to = "a/fragments/"+p.Name, "b/fragments/"+p.Name
+	path := func(b []byte, side string) []byte {
+		if p.Fragment {
+			return append(append(b, side+"/fragments/"...), p.Name...)
+		}
+		return append(append(append(b, side+"/prompts/"...), p.Name...), "/"+TemplateField...)
 	}
-	switch p.Kind {
-	case Added:
-		from = "/dev/null"
-	case Removed:
-		to = "/dev/null"
+	headerStart := len(b)
+	b = append(b, "--- "...)
+	if p.Kind == Added {
+		b = append(b, "/dev/null"...)
+	} else {
+		b = path(b, "a")
 	}
-	b = append(b, "--- "+from+"\n+++ "+to+"\n"...)
-	for _, l := range lines {
+	b = append(b, "\n+++ "...)
+	if p.Kind == Removed {
+		b = append(b, "/dev/null"...)
+	} else {
+		b = path(b, "b")
+	}
+	b = append(b, '\n')
+	if p.lazy() {
+		n := len(b)
+		if b = p.appendLazyBlock(b); len(b) == n {
+			return b[:headerStart] // no template text: no block, no file header
+		}
+		return b
+	}
+	for _, l := range p.Lines {
 		b = append(append(b, l...), '\n')
 	}
-	return append(b, block...)
+	return b
 }
 
 // lazyBlock is an added or removed prompt's diff lines, each followed by
 // a newline and masked as DiffLines masks them, written straight from its
 // text: the lines of a first deploy's thousands of prompts are never
 // strings of their own.
-func (p *Prompt) lazyBlock() []byte {
+func (p *Prompt) lazyBlock() []byte { return p.appendLazyBlock(nil) }
+
+// appendLazyBlock appends lazyBlock to b, without making it apart first.
+func (p *Prompt) appendLazyBlock(b []byte) []byte {
 	text, _ := p.template()
 	if text == "" {
-		return nil
+		return b
 	}
 	n := textLines(text)
 	op := byte('+')
@@ -289,26 +311,28 @@ func (p *Prompt) lazyBlock() []byte {
 	if p.Kind == Removed {
 		op, head = '-', "@@ -"+span(1, n)+" +0,0 @@"
 	}
-	block := make([]byte, 0, len(head)+len(text)+2*n+2)
-	block = append(append(block, head...), '\n')
+	start := len(b)
+	b = slices.Grow(b, len(head)+len(text)+2*n+2)
+	b = append(append(b, head...), '\n')
 	for rest := text; rest != ""; {
 		l, r, _ := strings.Cut(rest, "\n")
-		block = append(append(append(block, op), l...), '\n')
+		b = append(append(append(b, op), l...), '\n')
 		rest = r
 	}
 	if p.mask == nil {
-		return block
+		return b
 	}
 	// Each line is masked on its own, as DiffLines does; when the block as
 	// a whole holds no secret, neither does any of its lines.
-	if s := unsafe.String(&block[0], len(block)); p.mask(s) == s {
-		return block
+	if s := unsafe.String(&b[start], len(b)-start); p.mask(s) == s {
+		return b
 	}
-	var out []byte
-	for _, l := range strings.SplitAfter(string(block), "\n") {
+	block := string(b[start:])
+	b = b[:start]
+	for _, l := range strings.SplitAfter(block, "\n") {
 		if l != "" {
-			out = append(append(out, p.mask(strings.TrimSuffix(l, "\n"))...), '\n')
+			b = append(append(b, p.mask(strings.TrimSuffix(l, "\n"))...), '\n')
 		}
 	}
-	return out
+	return b
 }
