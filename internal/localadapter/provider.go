@@ -331,7 +331,14 @@ func splitPack(raw []byte) (pk pack, prompts []rawPrompt, ok bool) {
 			*dst = jsonwire.UnquoteValid(val)
 		case dst == nil && val[0] == '{':
 			prompts = []rawPrompt{}
-			jsonwire.Members(val, 0, func(name string, p []byte) { prompts = append(prompts, rawPrompt{name, p}) })
+			jsonwire.Members(val, 0, func(name string, p []byte) {
+				if len(prompts) == cap(prompts) {
+					// Doubled: append grows a long slice by a quarter,
+					// and 50,000 prompts' list was made about ten times.
+					prompts = slices.Grow(prompts, max(len(prompts), 8))
+				}
+				prompts = append(prompts, rawPrompt{name, p})
+			})
 		default:
 			ok = false
 		}
