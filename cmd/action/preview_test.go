@@ -291,3 +291,67 @@ func TestPreviewTemplateIsNeverDeployedAsItIs(t *testing.T) {
 		t.Fatalf("plan of the template: exit %d %v\n%s", res.code, res.outputs, res.log)
 	}
 }
+
+// TestPreviewClosedWithoutItsTemplate: a pull request whose last push took
+// the preview template out (or listed an environment named like its
+// preview) cannot destroy its preview on close: the destroy needs the
+// config it deployed with. Nothing is destroyed and the state stays, and
+// the hint is one that works: re-running the close checks out the same
+// head, so it says to reopen, put the template back, and close again.
+func TestPreviewClosedWithoutItsTemplate(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(h *harness, withTemplate string)
+	}{
+		{"the template taken out", func(h *harness, withTemplate string) {
+			h.writeFile("arena.yaml", strings.Replace(withTemplate, "      preview:\n        config:\n          target_dir: \".deployed/previews/pr-{pr}\"\n", "", 1))
+		}},
+		{"an environment named like the preview", func(h *harness, withTemplate string) {
+			h.writeFile("arena.yaml", strings.Replace(withTemplate, "    environments:\n", "    environments:\n      pr-1:\n        config:\n          target_dir: .deployed/x\n", 1))
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.withPreviewTemplate()
+			withTemplate := mustRead(t, filepath.Join(h.workspace, "arena.yaml"))
+			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "prevhead1"})
+			h.must(h.runner.PullRequestActivity(pr, "opened", ""))
+			if res := h.run(map[string]string{"command": "preview"}); res.code != 0 {
+				t.Fatalf("preview: %s", res.log)
+			}
+			c.change(h, withTemplate)
+			pr.HeadSHA = "prevhead2"
+			h.gh.ClosePull(pr.Number)
+			h.must(h.runner.PullRequestActivity(pr, "closed", ""))
+			res := h.run(map[string]string{"command": "preview"})
+			if res.code == 0 || res.outputs["failure-reason"] != "invalid-arena-config" || res.outputs["destroyed"] != "false" {
+				t.Fatalf("close: exit %d %v\n%s", res.code, res.outputs, res.log)
+			}
+			previewDir := target.New(".", "arena.yaml", "pr-1").StateDir()
+			if _, ok := h.gh.GetFile(stateBranch, previewDir+"/deploy.state"); !ok {
+				t.Fatal("the state of a preview that was not destroyed is gone")
+			}
+			hint := "Nothing was destroyed: pr-1 stays deployed, with its state, until a close of pull request #1 finds the config it was deployed with"
+			if !strings.Contains(shown(res.log), hint) || !strings.Contains(shown(res.log), "reopen the pull request") {
+				t.Errorf("the hint does not say what works:\n%s", shown(res.log))
+			}
+			if body, _ := h.previewComment(pr.Number); !strings.Contains(strings.ReplaceAll(body, "\u200d", ""), hint) { // #1 is escaped with a zero-width joiner
+				t.Errorf("the comment does not say the preview stays:\n%s", body)
+			}
+			// What the hint says works: reopened with the template back,
+			// deployed, closed, destroyed.
+			h.writeFile("arena.yaml", withTemplate)
+			pr.HeadSHA = "prevhead3"
+			h.gh.ReopenPull(pr.Number)
+			h.must(h.runner.PullRequestActivity(pr, "reopened", ""))
+			if res := h.run(map[string]string{"command": "preview"}); res.code != 0 {
+				t.Fatalf("reopened: %s", res.log)
+			}
+			h.gh.ClosePull(pr.Number)
+			h.must(h.runner.PullRequestActivity(pr, "closed", ""))
+			if res := h.run(map[string]string{"command": "preview"}); res.code != 0 || res.outputs["destroyed"] != "true" {
+				t.Fatalf("closed again: exit %d %v\n%s", res.code, res.outputs, res.log)
+			}
+		})
+	}
+}

@@ -117,13 +117,13 @@ func (s *session) previewConfig(arena *deploy.Arena) (map[string]any, error) {
 	if arena.Deploy.HasEnvironment(s.env) {
 		// Its target key (state, lock, comment) would be that
 		// environment's: the preview would deploy over it.
-		return nil, failf(ReasonArenaConfig, "Rename deploy.environments."+s.env+" in "+s.o.ConfigPath+": pr-<number> names pull requests' previews.",
+		return nil, failf(ReasonArenaConfig, s.whenClosing("Rename deploy.environments."+s.env+" in "+s.o.ConfigPath+": pr-<number> names pull requests' previews."),
 			"%s lists an environment named %s, the name of pull request #%d's preview, which would share its state, lock and comment", s.o.ConfigPath, s.env, p.Number)
 	}
 	cfg, named, err := preview.Config(arena.Deploy, p.Template, p.Number)
 	if err != nil {
-		return nil, fail(ReasonArenaConfig, "Add deploy.environments."+p.Template+" to "+s.o.ConfigPath+
-			" with the config a preview deploys with, naming the pull request by "+preview.Placeholder+".", err)
+		return nil, fail(ReasonArenaConfig, s.whenClosing("Add deploy.environments."+p.Template+" to "+s.o.ConfigPath+
+			" with the config a preview deploys with, naming the pull request by "+preview.Placeholder+"."), err)
 	}
 	if !named {
 		msg := "Nothing in deploy.environments." + p.Template + ".config names the pull request (" + preview.Placeholder + "): " +
@@ -132,6 +132,20 @@ func (s *session) previewConfig(arena *deploy.Arena) (map[string]any, error) {
 		s.warnings = append(s.warnings, msg)
 	}
 	return cfg, nil
+}
+
+// whenClosing is the hint for a preview's config that cannot be made: as
+// it is for a push (push the fix), or, for the close, what works. The
+// close's job checks out the head the pull request was closed at, so
+// re-running it fails the same way, and nothing destroys the preview.
+func (s *session) whenClosing(fix string) string {
+	g := s.d.GH
+	if g == nil || g.PRAction != "closed" {
+		return fix
+	}
+	return fmt.Sprintf("Nothing was destroyed: %s stays deployed, with its state, until a close of pull request #%d finds the config it was deployed with "+
+		"(re-running this job checks out the same head). To destroy it, reopen the pull request, push the fix (%s), let its preview deploy, and close it again.",
+		s.env, s.o.Preview.Number, strings.TrimSuffix(fix, "."))
 }
 
 // reportPreviewDestroyed says on the pull request and in the summary that
