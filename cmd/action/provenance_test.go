@@ -46,32 +46,62 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// planter writes a file of the default target's folder on the state branch
-// as someone who may push would.
+// plantStore is a git store of the default target a planter writes to.
+type plantStore struct {
+	name   string
+	in     map[string]string // the inputs that select it
+	branch string
+	// store is how the witness names it (state.Branch's Describe).
+	store string
+	// record and pack are the paths of record.json and deployed.pack.json
+	// ("": none kept).
+	record, pack string
+}
+
+var plantStores = []plantStore{
+	{"state branch", nil, stateBranch, defaultDir + "/ on branch " + stateBranch, defaultDir + "/" + state.RecordFile, defaultDir + "/" + state.DeployedPackFile},
+	{"committed file", map[string]string{"state-branch": ""}, "main", ".promptarena/deploy.state on main", ".promptarena/deploy.state" + state.RecordSuffix, ""},
+}
+
+// with is the inputs of st's runs, with in.
+func (st plantStore) with(in map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range st.in {
+		out[k] = v
+	}
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+// planter writes a file of the default target's store as someone who may
+// push would.
 type planter struct {
 	name  string
-	plant func(h *harness, path string, content []byte) string // the commit
+	plant func(h *harness, st plantStore, path string, content []byte) string // the commit
 }
 
 var planters = []planter{
-	// A collaborator pushes to the state branch.
-	{"a collaborator's direct push", func(h *harness, path string, content []byte) string {
-		return h.gh.SetFileAs(stateBranch, path, content, "mallory")
+	// A collaborator pushes to the state branch (or, the committed file,
+	// to the default branch).
+	{"a collaborator's direct push", func(h *harness, st plantStore, path string, content []byte) string {
+		return h.gh.SetFileAs(st.branch, path, content, "mallory")
 	}},
 	// A pull request's workflow, given contents: write, commits with its
 	// token and uploads a witness for what it wrote from its own run.
-	{"a pull request's workflow", func(h *harness, path string, content []byte) string {
+	{"a pull request's workflow", func(h *harness, st plantStore, path string, content []byte) string {
 		gh := h.gh.GitHubClient(ghemu.DefaultToken)
-		opts := &github.RepositoryContentFileOptions{Message: github.String("tidy"), Content: content, Branch: github.String(stateBranch)}
-		if old, ok := h.gh.GetFile(stateBranch, path); ok {
+		opts := &github.RepositoryContentFileOptions{Message: github.String("tidy"), Content: content, Branch: github.String(st.branch)}
+		if old, ok := h.gh.GetFile(st.branch, path); ok {
 			opts.SHA = github.String(state.BlobSHA(old))
 		}
 		res, _, err := gh.Repositories.CreateFile(context.Background(), ghemu.DefaultOwner, ghemu.DefaultRepo, path, opts)
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		if strings.HasSuffix(path, state.RecordFile) {
-			doc, _ := json.MarshalIndent(map[string]any{"version": 1, "store": defaultDir + "/ on branch " + stateBranch, "record": state.BlobSHA(content)}, "", "  ")
+		if path == st.record {
+			doc, _ := json.MarshalIndent(map[string]any{"version": 1, "store": st.store, "record": state.BlobSHA(content)}, "", "  ")
 			run := h.gh.AddRun(ghemu.Run{Event: "pull_request", HeadSHA: "evilhead", HeadBranch: "tidy-up"})
 			h.uploadAs(run, target.New(".", "arena.yaml", "default").WitnessArtifact(), map[string]string{state.WitnessFile: string(doc)})
 		}
@@ -88,12 +118,14 @@ var planters = []planter{
 // against). The next apply, destroy, refresh and status all refuse with
 // state-untrusted, name the commit that wrote it, start no adapter and
 // change nothing deployed; a planted record is adopted after a person
-// checked it, a planted pack is put back (the record is proven).
+// checked it, a planted pack is put back (the record is proven). The same
+// with the committed file (state-branch: ''), planted on the default
+// branch (it keeps no pack beside it: the pack is in the repository).
 func TestPlantedStateIsRefused(t *testing.T) {
 	outside, ghost := plantedState(t)
-	record := func(change func(rec *state.Record, planID string)) func(h *harness, planID string) (string, []byte) {
-		return func(h *harness, planID string) (string, []byte) {
-			raw, _ := h.gh.GetFile(stateBranch, defaultDir+"/"+state.RecordFile)
+	record := func(change func(rec *state.Record, planID string)) func(h *harness, st plantStore, planID string) (string, []byte) {
+		return func(h *harness, st plantStore, planID string) (string, []byte) {
+			raw, _ := h.gh.GetFile(st.branch, st.record)
 			var rec state.Record
 			if err := json.Unmarshal(raw, &rec); err != nil {
 				h.t.Fatal(err)
@@ -101,91 +133,96 @@ func TestPlantedStateIsRefused(t *testing.T) {
 			rec.Serial++
 			change(&rec, planID)
 			forged, _ := json.MarshalIndent(rec, "", "  ")
-			return defaultDir + "/" + state.RecordFile, forged
+			return st.record, forged
 		}
 	}
-	for _, p := range planters {
-		for _, plant := range []struct {
-			name  string
-			plant func(h *harness, planID string) (path string, content []byte)
-			// cure is what the refusal says to do.
-			cure []string
-		}{
-			{"a ghost resource", record(func(rec *state.Record, _ string) { rec.State = ghost }),
-				[]string{"command: adopt", "confirm-adopt: default"}},
-			{"an already applied record", record(func(rec *state.Record, planID string) {
-				rec.Commit, rec.PlanID = "merge222", planID
-			}), []string{"command: adopt", "confirm-adopt: default"}},
-			{"a rewritten deployed.pack.json", func(h *harness, _ string) (string, []byte) {
-				raw, ok := h.gh.GetFile(stateBranch, defaultDir+"/"+state.DeployedPackFile)
-				if !ok {
-					h.t.Fatal("no deployed.pack.json on the state branch")
+	for _, st := range plantStores {
+		for _, p := range planters {
+			for _, plant := range []struct {
+				name  string
+				plant func(h *harness, st plantStore, planID string) (path string, content []byte)
+				// cure is what the refusal says to do.
+				cure []string
+			}{
+				{"a ghost resource", record(func(rec *state.Record, _ string) { rec.State = ghost }),
+					[]string{"command: adopt", "confirm-adopt: default"}},
+				{"an already applied record", record(func(rec *state.Record, planID string) {
+					rec.Commit, rec.PlanID = "merge222", planID
+				}), []string{"command: adopt", "confirm-adopt: default"}},
+				{"a rewritten deployed.pack.json", func(h *harness, st plantStore, _ string) (string, []byte) {
+					raw, ok := h.gh.GetFile(st.branch, st.pack)
+					if !ok {
+						h.t.Fatal("no deployed.pack.json on the state branch")
+					}
+					return st.pack, []byte(strings.Replace(string(raw), "five bullet points", "three bullet points", 1))
+				}, []string{"deployed.pack.json is not the one the state's record names", "Put back the deployed.pack.json"}},
+			} {
+				if st.pack == "" && strings.Contains(plant.name, "deployed.pack.json") {
+					continue // the committed file keeps no pack: it is in the repository
 				}
-				return defaultDir + "/" + state.DeployedPackFile, []byte(strings.Replace(string(raw), "five bullet points", "three bullet points", 1))
-			}, []string{"deployed.pack.json is not the one the state's record names", "Put back the deployed.pack.json"}},
-		} {
-			t.Run(p.name+", "+plant.name, func(t *testing.T) {
-				h := deployed(t, nil)
-				pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
-				h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
-				planned := h.planPR(pr, nil)
-				path, content := plant.plant(h, planned.outputs["plan-id"])
-				original, _ := h.gh.GetFile(stateBranch, path)
-				commit := p.plant(h, path, content)
+				t.Run(st.name+", "+p.name+", "+plant.name, func(t *testing.T) {
+					h := deployed(t, st.in)
+					pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
+					h.writeFile("support-bot.pack.json", strings.Replace(mustRead(t, h.workspace+"/support-bot.pack.json"), "five bullet points", "three bullet points", 1))
+					planned := h.planPR(pr, st.in)
+					path, content := plant.plant(h, st, planned.outputs["plan-id"])
+					original, _ := h.gh.GetFile(st.branch, path)
+					commit := p.plant(h, st, path, content)
 
-				mark := h.startMark()
-				before := snapshotDir(t, filepath.Join(h.workspace, ".deployed"))
-				h.merge(pr, "merge222", "Merge pull request #2")
-				runs := map[string]result{"apply": h.run(nil)}
-				for _, cmd := range []map[string]string{
-					{"command": "destroy", "confirm-destroy": "default"},
-					{"command": "refresh"},
-					{"command": "status"},
-				} {
-					runs[cmd["command"]] = h.dispatch(cmd)
-				}
-				for cmd, r := range runs {
-					if r.code != 1 || r.outputs["failure-reason"] != "state-untrusted" || r.outputs["applied"] == "true" || r.outputs["destroyed"] == "true" {
-						t.Errorf("%s: exit %d %v\n%s", cmd, r.code, r.outputs, r.log)
+					mark := h.startMark()
+					before := snapshotDir(t, filepath.Join(h.workspace, ".deployed"))
+					h.merge(pr, "merge222", "Merge pull request #2")
+					runs := map[string]result{"apply": h.run(st.in)}
+					for _, cmd := range []map[string]string{
+						{"command": "destroy", "confirm-destroy": "default"},
+						{"command": "refresh"},
+						{"command": "status"},
+					} {
+						runs[cmd["command"]] = h.dispatch(st.with(cmd))
 					}
-					for _, want := range append([]string{commit}, plant.cure...) {
-						if !strings.Contains(r.log, want) {
-							t.Errorf("%s: the log does not say %q:\n%s", cmd, want, r.log)
+					for cmd, r := range runs {
+						if r.code != 1 || r.outputs["failure-reason"] != "state-untrusted" || r.outputs["applied"] == "true" || r.outputs["destroyed"] == "true" {
+							t.Errorf("%s: exit %d %v\n%s", cmd, r.code, r.outputs, r.log)
+						}
+						for _, want := range append([]string{commit}, plant.cure...) {
+							if !strings.Contains(r.log, want) {
+								t.Errorf("%s: the log does not say %q:\n%s", cmd, want, r.log)
+							}
 						}
 					}
-				}
-				if _, err := os.Stat(mark); err == nil {
-					t.Error("an adapter was started")
-				}
-				if after := snapshotDir(t, filepath.Join(h.workspace, ".deployed")); len(after) != len(before) {
-					t.Errorf("the deployment changed: %d files, then %d", len(before), len(after))
-				} else {
-					for f, c := range before {
-						if after[f] != c {
-							t.Errorf("%s changed", f)
+					if _, err := os.Stat(mark); err == nil {
+						t.Error("an adapter was started")
+					}
+					if after := snapshotDir(t, filepath.Join(h.workspace, ".deployed")); len(after) != len(before) {
+						t.Errorf("the deployment changed: %d files, then %d", len(before), len(after))
+					} else {
+						for f, c := range before {
+							if after[f] != c {
+								t.Errorf("%s changed", f)
+							}
 						}
 					}
-				}
-				if b, err := os.ReadFile(outside); err != nil || string(b) != "keep me" {
-					t.Errorf("the ghost's file was touched: %q %v", b, err)
-				}
-				if c := h.gh.Comments(pr.Number); strings.Contains(c[len(c)-1].Body, "Already applied") {
-					t.Errorf("the comment says already applied: %s", c[len(c)-1].Body)
-				}
-				if path != defaultDir+"/"+state.DeployedPackFile {
-					return
-				}
-				// The record is proven: adopt finds nothing to adopt and
-				// refuses; the pack put back, the state is proven again.
-				if r := h.dispatch(map[string]string{"command": "adopt", "confirm-adopt": "default", "adopt-reason": "looked"}); r.code != 1 ||
-					r.outputs["failure-reason"] != "state-untrusted" || r.outputs["adopted"] == "true" || !strings.Contains(r.log, "Put back the deployed.pack.json") {
-					t.Errorf("adopt of a rewritten pack: exit %d %v\n%s", r.code, r.outputs, r.log)
-				}
-				h.gh.SetFileAs(stateBranch, path, original, "a-maintainer")
-				if r := h.dispatch(map[string]string{"command": "status"}); r.code != 0 || r.outputs["status"] != "deployed" {
-					t.Errorf("status after the pack was put back: exit %d %v\n%s", r.code, r.outputs, r.log)
-				}
-			})
+					if b, err := os.ReadFile(outside); err != nil || string(b) != "keep me" {
+						t.Errorf("the ghost's file was touched: %q %v", b, err)
+					}
+					if c := h.gh.Comments(pr.Number); strings.Contains(c[len(c)-1].Body, "Already applied") {
+						t.Errorf("the comment says already applied: %s", c[len(c)-1].Body)
+					}
+					if path != st.pack {
+						return
+					}
+					// The record is proven: adopt finds nothing to adopt and
+					// refuses; the pack put back, the state is proven again.
+					if r := h.dispatch(st.with(map[string]string{"command": "adopt", "confirm-adopt": "default", "adopt-reason": "looked"})); r.code != 1 ||
+						r.outputs["failure-reason"] != "state-untrusted" || r.outputs["adopted"] == "true" || !strings.Contains(r.log, "Put back the deployed.pack.json") {
+						t.Errorf("adopt of a rewritten pack: exit %d %v\n%s", r.code, r.outputs, r.log)
+					}
+					h.gh.SetFileAs(st.branch, path, original, "a-maintainer")
+					if r := h.dispatch(st.with(map[string]string{"command": "status"})); r.code != 0 || r.outputs["status"] != "deployed" {
+						t.Errorf("status after the pack was put back: exit %d %v\n%s", r.code, r.outputs, r.log)
+					}
+				})
+			}
 		}
 	}
 }
@@ -199,7 +236,7 @@ func TestRewrittenDeployedPackIsRefused(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			h := deployed(t, nil)
 			pack := mustRead(t, h.workspace+"/support-bot.pack.json")
-			commit := p.plant(h, defaultDir+"/"+state.DeployedPackFile, []byte(strings.Replace(pack, "five bullet points", "three bullet points", 1)))
+			commit := p.plant(h, plantStores[0], defaultDir+"/"+state.DeployedPackFile, []byte(strings.Replace(pack, "five bullet points", "three bullet points", 1)))
 			pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "head2"})
 			h.writeFile("support-bot.pack.json", strings.Replace(pack, "five bullet points", "three bullet points", 1))
 			h.pullRequest(pr)
