@@ -300,7 +300,9 @@ func runCLICase(t *testing.T, tc cliCase) (int, string, string) {
 		args = append(append([]string{}, args...), tc.setup(t, dir)...)
 	}
 	var out, errb bytes.Buffer
-	code := realMain(context.Background(), args, environ, &out, &errb)
+	// Retries wait no time: a row of GitHub not answering takes its four
+	// retries at once, not 13 s.
+	code := runMain(context.Background(), hooks{now: time.Now, sleep: func(context.Context, time.Duration) error { return nil }}, args, environ, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
