@@ -203,7 +203,7 @@ func TestCLITable(t *testing.T) {
 					list, _ := index[k].([]any)
 					kept := []any{}
 					for _, v := range list {
-						if s, _ := v.(string); keep("_" + s + "_") || keep(s) {
+						if s, _ := v.(string); keep("_"+s+"_") || keep(s) {
 							kept = append(kept, v)
 						}
 					}
