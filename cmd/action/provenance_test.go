@@ -119,7 +119,7 @@ var planters = []planter{
 // state-untrusted, name the commit that wrote it, start no adapter and
 // change nothing deployed; a planted record is adopted after a person
 // checked it, a planted pack is put back (the record is proven). The same
-// with the committed file (state-branch: ''), planted on the default
+// with the committed file (an empty state-branch), planted on the default
 // branch (it keeps no pack beside it: the pack is in the repository).
 func TestPlantedStateIsRefused(t *testing.T) {
 	outside, ghost := plantedState(t)
