@@ -269,3 +269,24 @@ func TestEvaluationResultsOutsideTheWorkspace(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluationResultsDatedAhead: results whose time was set past the
+// run's clock (touch -d on a self-hosted runner's kept workspace, by an
+// earlier job) are evaluation-results-untrusted, as results older than
+// the checkout are.
+func TestEvaluationResultsDatedAhead(t *testing.T) {
+	h := newHarness(t)
+	h.writeResults(evalBase)
+	ahead := time.Now().Add(365 * 24 * time.Hour)
+	files, _ := filepath.Glob(filepath.Join(h.workspace, "out", "*"))
+	for _, f := range files {
+		if err := os.Chtimes(f, ahead, ahead); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.pullRequest(h.gh.AddPull(ghemu.Pull{HeadSHA: "head1"}))
+	res := h.run(evalInputs("none"))
+	if res.code == 0 || res.outputs["failure-reason"] != "evaluation-results-untrusted" || !strings.Contains(res.log, "after this run's clock") {
+		t.Fatalf("plan: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+}

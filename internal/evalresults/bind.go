@@ -26,13 +26,15 @@ var ErrUnbound = errors.New("evaluation results were not written by this job")
 var ErrOtherPack = errors.New("evaluation results are of another pack")
 
 // CheckFresh fails ErrUnbound for a file not written after the checkout
-// (checkout is its time, what names how it is known). A self-hosted
+// (checkout is its time, what names how it is known), or written after
+// now (the wall clock, whose time file systems give files). A self-hosted
 // runner keeps the workspace between jobs: results an earlier job left
-// are older than this job's checkout. A checkout without git (the
-// commit's tarball) gives every file the commit's time, the arena file
-// too: committed results are exactly as old as the checkout, so being
-// as old is not enough.
-func CheckFresh(files []File, checkout time.Time, what string) error {
+// are older than this job's checkout, unless their time was set ahead by
+// hand (touch -d), which only a time past now can tell. A checkout
+// without git (the commit's tarball) gives every file the commit's time,
+// the arena file too: committed results are exactly as old as the
+// checkout, so being as old is not enough.
+func CheckFresh(files []File, checkout time.Time, what string, now time.Time) error {
 	if checkout.IsZero() {
 		return nil
 	}
@@ -41,9 +43,17 @@ func CheckFresh(files []File, checkout time.Time, what string) error {
 			return fmt.Errorf("%w: %s was written at %s, not after this job's checkout (%s, %s): results committed to the repository, or left behind by an earlier job, are not evidence for this commit",
 				ErrUnbound, f.Rel, f.ModTime.UTC().Format(time.RFC3339Nano), what, checkout.UTC().Format(time.RFC3339Nano))
 		}
+		if !now.IsZero() && f.ModTime.After(now.Add(clockSkew)) {
+			return fmt.Errorf("%w: %s was written at %s, after this run's clock (%s): a time set ahead by hand, not the time this job's evaluation wrote it; results left by an earlier job are not evidence for this commit",
+				ErrUnbound, f.Rel, f.ModTime.UTC().Format(time.RFC3339Nano), now.UTC().Format(time.RFC3339Nano))
+		}
 	}
 	return nil
 }
+
+// clockSkew is how far past now a file's time may be: a network file
+// system's clock may run a little ahead of the runner's.
+const clockSkew = time.Minute
 
 // RepoFiles lists the files a folder holds in the commit being deployed:
 // name → git blob id (none: an empty map).

@@ -297,15 +297,41 @@ func write(t *testing.T, p, body string) {
 	}
 }
 
+// TestCheckFresh: results count when written after this job's checkout
+// and not after now. A time in the future is one set by hand (touch -d):
+// on a self-hosted runner that keeps the workspace, an earlier job (a pull
+// request's) could leave results dated past any later checkout, and they
+// passed as written by the merge's own evaluation.
 func TestCheckFresh(t *testing.T) {
-	res := load(t, "otherpack")
-	newest := res.Read[0].ModTime
-	if err := CheckFresh(res.Read, newest.Add(-time.Minute), "x"); err != nil {
-		t.Errorf("results written after the checkout: %v", err)
+	checkout := time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)
+	now := checkout.Add(10 * time.Minute)
+	cases := []struct {
+		name    string
+		written time.Time
+		says    string // "" when fresh
+	}{
+		{"after the checkout", checkout.Add(5 * time.Minute), ""},
+		{"a moment past now (a file system's clock)", now.Add(30 * time.Second), ""},
+		{"before the checkout", checkout.Add(-time.Hour), "not after this job's checkout (the time of .git/HEAD"},
+		{"as old as the checkout", checkout, "not after this job's checkout"},
+		{"in the future", now.Add(365 * 24 * time.Hour), "after this run's clock"},
+		{"an hour ahead", now.Add(time.Hour), "after this run's clock"},
 	}
-	err := CheckFresh(res.Read, newest.Add(time.Hour), "the time of .git/HEAD")
-	if !errors.Is(err, ErrUnbound) || !strings.Contains(err.Error(), "out/") || !strings.Contains(err.Error(), ".git/HEAD") {
-		t.Errorf("results older than the checkout: %v", err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			files := []File{{Rel: "out/index.json", ModTime: checkout.Add(time.Minute)}, {Rel: "out/r1.json", ModTime: c.written}}
+			err := CheckFresh(files, checkout, "the time of .git/HEAD", now)
+			switch {
+			case c.says == "" && err != nil:
+				t.Errorf("fresh results refused: %v", err)
+			case c.says != "" && (!errors.Is(err, ErrUnbound) || !strings.Contains(err.Error(), "out/r1.json") || !strings.Contains(err.Error(), c.says)):
+				t.Errorf("got %v; want %v naming out/r1.json and saying %q", err, ErrUnbound, c.says)
+			}
+		})
+	}
+	res := load(t, "otherpack")
+	if err := CheckFresh(res.Read, res.Read[0].ModTime.Add(-time.Minute), "x", time.Now()); err != nil {
+		t.Errorf("results just written: %v", err)
 	}
 }
 
