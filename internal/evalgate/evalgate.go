@@ -96,6 +96,11 @@ type Delta struct {
 	PassRate, BasePassRate     float64
 }
 
+// compared is how many cases are in both.
+func (d *Delta) compared() int {
+	return len(d.NewlyFailing) + len(d.Fixed) + len(d.StillFailing) + len(d.Same)
+}
+
 // Compare is how now differs from base.
 func Compare(now, base *evalresults.Summary) *Delta {
 	d := &Delta{PassRate: now.Totals.PassRate(), BasePassRate: base.Totals.PassRate()}
@@ -158,6 +163,11 @@ const (
 	// RuleNothingRan is the block of results where every case was
 	// skipped, under any policy but none.
 	RuleNothingRan = "nothing-ran"
+	// RuleNothingCompared is the block of results that share no case
+	// with the baseline, under no-regressions or max-cost-growth: every
+	// scenario, provider or region renamed, those rules compare nothing
+	// and would let any regression or cost through unseen.
+	RuleNothingCompared = "nothing-compared"
 )
 
 // DefaultPolicy is the evaluation-policy input's default.
@@ -317,6 +327,15 @@ func (p Policy) Evaluate(now *evalresults.Summary, d *Delta) []Block {
 	if p.MinPassRate > 0 && float64(t.RunsPassed) < p.MinPassRate*float64(t.Runs)-1e-9 {
 		out = append(out, Block{Rule: RuleMinPassRate, Cases: failed,
 			Message: fmt.Sprintf("the pass rate is %s (%d of %d runs), under %s", Percent(t.PassRate()), t.RunsPassed, t.Runs, Percent(p.MinPassRate))})
+	}
+	if (p.NoRegressions || p.MaxCostGrowth >= 0) && d != nil && d.compared() == 0 && len(d.Removed) > 0 {
+		var cs []string
+		for _, c := range d.Removed {
+			cs = append(cs, c.Label())
+		}
+		out = append(out, Block{Rule: RuleNothingCompared, Cases: cs,
+			Message: fmt.Sprintf("none of the baseline's %s ran now (%s new), so the rules that compare with it compared nothing; "+
+				"were scenarios, providers or regions renamed? The baseline's", plural(len(d.Removed), "case", "cases"), plural(len(d.Added), "case is", "cases are"))})
 	}
 	if p.NoRegressions && d != nil && len(d.NewlyFailing) > 0 {
 		var cs []string

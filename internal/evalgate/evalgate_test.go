@@ -115,6 +115,8 @@ func TestEvaluateEachRule(t *testing.T) {
 	costly := summary(kase("greet", "mini", "passed", 0.030, 1000), kase("refund", "mini", "passed", 0.010, 1000), kase("escalate", "mini", "passed", 0.01, 1000))
 	knownFailure := summary(kase("greet", "mini", "passed", 0.010, 1000), kase("refund", "mini", "passed", 0.010, 1000), kase("escalate", "mini", "failed", 0.01, 1000))
 	skippedAll := summary(kase("greet", "mini", "skipped", 0, 0))
+	renamed := summary(kase("greet", "mini-2", "passed", 0.010, 1000), kase("refund", "mini-2", "failed", 0.010, 1000))
+	partly := summary(kase("greet", "mini", "passed", 0.010, 1000), kase("refund", "mini-2", "failed", 0.010, 1000))
 	free := summary(kase("greet", "mini", "passed", 0, 1000), kase("refund", "mini", "passed", 0, 1000), kase("escalate", "mini", "passed", 0, 1000))
 	cases := []struct {
 		name, policy string
@@ -137,6 +139,13 @@ func TestEvaluateEachRule(t *testing.T) {
 		{"nothing, as before", "max-cost-growth: 0%", free, free, "", ""},
 		{"several rules", "no-failures, no-regressions", regressed, base, "no-failures,no-regressions", ""},
 		{"nothing ran", "no-regressions", skippedAll, nil, "nothing-ran", ""},
+		// Every case renamed (a provider id changed): a regression among
+		// them would pass a comparison of nothing.
+		{"nothing compared", "no-regressions", renamed, base, "nothing-compared", "greet · mini · default; refund · mini · default; escalate · mini · default"},
+		{"nothing compared, cost", "max-cost-growth: 20%", renamed, base, "nothing-compared", ""},
+		{"nothing compared, failures only", "no-failures", renamed, base, "no-failures", ""},
+		{"some compared", "no-regressions", partly, base, "", ""},
+		{"an empty baseline compares nothing, blocks nothing", "no-regressions", renamed, summary(), "", ""},
 		{"none blocks nothing", "none", skippedAll, nil, "", ""},
 	}
 	for _, c := range cases {
