@@ -355,3 +355,43 @@ func TestPreviewClosedWithoutItsTemplate(t *testing.T) {
 		})
 	}
 }
+
+// TestPreviewNotOperatedAsAnEnvironment: a preview's name given to the
+// other commands is refused before any adapter starts: they would take
+// the preview's state and lock with the base config, not its template's
+// (a refresh sees its resources drift, a destroy or an apply acts on the
+// base config's). Its lock can still be freed (unlock reads no config).
+func TestPreviewNotOperatedAsAnEnvironment(t *testing.T) {
+	h := newHarness(t)
+	h.withPreviewTemplate()
+	pr := h.gh.AddPull(ghemu.Pull{HeadSHA: "prevhead1"})
+	h.must(h.runner.PullRequestActivity(pr, "opened", ""))
+	if res := h.run(map[string]string{"command": "preview"}); res.code != 0 {
+		t.Fatalf("preview: exit %d\n%s", res.code, res.log)
+	}
+	deployed := filepath.Join(h.workspace, ".deployed/previews/pr-1/prompts")
+	h.must(h.runner.Dispatch("main1"))
+	for _, in := range []map[string]string{
+		{"command": "status", "environment": "pr-1"},
+		{"command": "refresh", "environment": "pr-1"},
+		{"command": "destroy", "environment": "pr-1", "confirm-destroy": "pr-1"},
+		{"command": "apply", "environment": "pr-1"},
+	} {
+		t.Run(in["command"], func(t *testing.T) {
+			res := h.run(in)
+			if res.code == 0 || res.outputs["failure-reason"] != "invalid-input" || !strings.Contains(res.log, "only command preview deploys") {
+				t.Fatalf("%s of pr-1: exit %d %v\n%s", in["command"], res.code, res.outputs, res.log)
+			}
+			if strings.Contains(res.log, "adapter") && strings.Contains(res.log, "started") {
+				t.Errorf("an adapter started:\n%s", res.log)
+			}
+			if _, err := os.Stat(deployed); err != nil {
+				t.Errorf("the preview's prompts are gone after %s: %v", in["command"], err)
+			}
+		})
+	}
+	res := h.run(map[string]string{"command": "unlock", "environment": "pr-1", "confirm-unlock": "pr-1"})
+	if res.code != 0 || res.outputs["unlocked"] != "false" {
+		t.Errorf("unlock of pr-1: exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+}

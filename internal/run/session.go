@@ -133,6 +133,14 @@ func (s *session) load() error {
 			s.env, s.o.ConfigPath, listed, s.o.Surface.Input("environment"), s.env)
 		s.d.Report.Warningf("%s", msg)
 	}
+	if s.o.Preview == nil && s.unlisted && preview.IsEnv(s.env) {
+		// A preview's target (state, lock, comment) with the base config,
+		// not the template's its resources were deployed with: a refresh
+		// would see them drift, a destroy or apply would act on others.
+		return failf(ReasonInvalidInput, "Previews are deployed, refreshed and destroyed only by command: preview (closing the pull request destroys its preview); "+
+			s.o.Surface.Input("environment")+" names an environment that merges deploy.",
+			"environment %q is the name of a pull request's preview, which only command preview deploys, with the config of its template", s.env)
+	}
 	merged := arena.Deploy.MergedConfig(s.env)
 	if s.o.Preview != nil {
 		if merged, err = s.previewConfig(arena); err != nil {
