@@ -226,6 +226,26 @@ func TestTargetsOnPushAndDispatch(t *testing.T) {
 	}
 }
 
+// TestTargetsNoArenaFileMatches: configs that match no file of the
+// repository say so, with the input and how its globs are read, instead
+// of an empty matrix that looks like a change touching nothing.
+func TestTargetsNoArenaFileMatches(t *testing.T) {
+	h := newHarness(t)
+	files := monorepo(2)
+	h.gh.CommitTree("main", files, "the monorepo")
+	h.checkoutFiles(files)
+	h.must(h.runner.Dispatch("main"))
+	res := h.run(map[string]string{"command": "targets", "configs": "svc-*/arena.yaml"})
+	if res.code != 0 || res.outputs["target-count"] != "0" || !strings.Contains(res.log, "::warning") ||
+		!strings.Contains(res.log, "No file of the repository matches") || !strings.Contains(res.log, "svc-*/arena.yaml") {
+		t.Fatalf("exit %d %v\n%s", res.code, res.outputs, res.log)
+	}
+	res = h.run(map[string]string{"command": "targets"})
+	if strings.Contains(res.log, "No file of the repository matches") {
+		t.Errorf("warned with targets found:\n%s", res.log)
+	}
+}
+
 // TestTargetsBadInputs: each mistake is invalid-input naming the input.
 func TestTargetsBadInputs(t *testing.T) {
 	h := newHarness(t)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"strconv"
+	"strings"
 
 	"github.com/arena-deploy/arena-deploy-action/internal/comment"
 	"github.com/arena-deploy/arena-deploy-action/internal/targets"
@@ -61,6 +62,13 @@ func Targets(ctx context.Context, o *Options, d *Deps) (*TargetsResult, error) {
 		return res, targetsFailure(err)
 	}
 	rep := d.Report
+	if len(found.Targets) == 0 && len(found.Skipped) == 0 {
+		// Most often a glob written from the working directory, not the
+		// repository's root: an empty matrix would look like "nothing
+		// changed" on every pull request.
+		rep.Warningf("No file of the repository matches %s (%s): there are no targets. Its globs are relative to the repository's root, e.g. services/*/arena.yaml.",
+			o.Surface.Input("configs"), strings.Join(to.Patterns, ", "))
+	}
 	for _, sk := range found.Skipped {
 		rep.Infof("Not a target: %s (%s)", sk.Path, sk.Why)
 	}
