@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,6 +124,7 @@ func options(in inputs, workspace string, getenv func(string) string, environ []
 		Confirm: in.get("confirm-destroy"), ConfirmUnlock: in.get("confirm-unlock"), ConfirmAdopt: in.get("confirm-adopt"), AdoptReason: in.get("adopt-reason"), HomeDir: getenv("HOME"), PathEnv: getenv("PATH"), RunnerTemp: getenv("RUNNER_TEMP"), Version: actionVersion(),
 		AdapterInstall: in.get("adapter-install"), AdapterRepo: in.get("adapter-repo"),
 		AdapterSHA256: in.get("adapter-sha256"), OS: runtime.GOOS, Arch: runtime.GOARCH, Surface: on,
+		LocalUser: cmp.Or(getenv("USER"), getenv("LOGNAME")),
 	}
 	var err error
 	for name, dst := range map[string]*bool{"comment": &o.Comment, "drift-issue": &o.DriftIssue, "fail-on-drift": &o.FailOnDrift, "allow-adapter-change": &o.AllowAdapterChange, "adapter-allow-unverified": &o.AdapterAllowUnverified, "create-deployment": &o.CreateDeployment, "force-unlock": &o.ForceUnlock, "adapter-oidc": &o.AdapterOIDC} {

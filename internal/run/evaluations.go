@@ -282,6 +282,9 @@ func (s *session) overrider() string {
 			return g.Actor
 		}
 	}
+	if s.o.LocalUser != "" {
+		return s.o.LocalUser + " (outside GitHub Actions)"
+	}
 	return "unknown (outside GitHub Actions)"
 }
 

@@ -106,6 +106,9 @@ type Options struct {
 	// Surface is where the inputs were set: hints name them as a
 	// workflow's inputs (the zero value) or as the CLI's flags.
 	Surface surface.Surface
+	// LocalUser is who runs the CLI (USER, else LOGNAME): named as the
+	// one who overrode an evaluation gate outside GitHub Actions.
+	LocalUser string
 	// Preview is set for command preview: the pull request whose preview
 	// environment (Environment, pr-<number>) the run deploys or destroys.
 	Preview *PreviewOptions
