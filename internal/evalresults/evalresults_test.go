@@ -191,6 +191,53 @@ func TestJUnitOfOtherTools(t *testing.T) {
 	}
 }
 
+// TestJUnitSuiteFailuresWithoutACase: failures or errors a suite (or the
+// root) reports beyond its test cases' are a failed case of that suite:
+// a suite whose setup failed, or a file that did not load, reports an
+// error and no test case for it, and read only by its cases it passed.
+// Counts that match, nested suites counted once, add nothing.
+func TestJUnitSuiteFailuresWithoutACase(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       string // the added case's label and why; "" for none
+	}{
+		{"setup error", `<testsuites><testsuite name="tests.test_bot" tests="1" errors="1" failures="0"><testcase classname="tests.test_bot" name="test_greets"/></testsuite></testsuites>`,
+			"tests.test_bot · (the suite itself) error"},
+		{"failures beyond the cases", `<testsuite name="bot" tests="2" failures="2"><testcase classname="bot" name="a"><failure message="x"/></testcase><testcase classname="bot" name="b"/></testsuite>`,
+			"bot · (the suite itself) assertions"},
+		{"the root's claim", `<testsuites failures="1"><testsuite name="bot"><testcase classname="bot" name="a"/></testsuite></testsuites>`,
+			"r.xml · (the suite itself) assertions"},
+		{"counts that match", `<testsuites failures="1" errors="1"><testsuite name="bot" failures="1" errors="1"><testcase classname="bot" name="a"><failure/></testcase><testcase classname="bot" name="b"><error/></testcase></testsuite></testsuites>`, ""},
+		{"nested suites counted once", `<testsuites failures="1"><testsuite name="outer" failures="1"><testsuite name="inner" failures="1"><testcase classname="inner" name="a"><failure/></testcase></testsuite></testsuite></testsuites>`, ""},
+		{"no claim", `<testsuite name="bot" failures="" errors="n/a"><testcase classname="bot" name="a"/></testsuite>`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := t.TempDir()
+			if err := os.WriteFile(filepath.Join(ws, "r.xml"), []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			root, _ := workspace.Open(ws)
+			defer root.Close()
+			res, err := Load(root, filepath.Join(ws, "r.xml"), ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			for _, c := range res.Cases {
+				if c.Name == "(the suite itself)" {
+					if c.Status != Failed || c.Message == "" {
+						t.Errorf("%+v", c)
+					}
+					got = c.Label() + " " + c.Why
+				}
+			}
+			if got != tc.want {
+				t.Errorf("added %q, want %q (%+v)", got, tc.want, res.Cases)
+			}
+		})
+	}
+}
+
 // TestBadResults: each kind of bad, empty or foreign results fails with
 // its own error, naming the file.
 func TestBadResults(t *testing.T) {

@@ -18,12 +18,35 @@ import (
 type junitSuites struct {
 	XMLName xml.Name     `xml:"testsuites"`
 	Suites  []junitSuite `xml:"testsuite"`
+	junitCounts
 }
 
 type junitSuite struct {
 	Name   string       `xml:"name,attr"`
 	Suites []junitSuite `xml:"testsuite"`
 	Cases  []junitCase  `xml:"testcase"`
+	junitCounts
+}
+
+// junitCounts are the failures and errors a suite (or all of them)
+// says it holds: attributes, so anything or nothing ("" is no claim).
+type junitCounts struct {
+	Failures string `xml:"failures,attr"`
+	Errors   string `xml:"errors,attr"`
+}
+
+// missing is how many failures and errors c claims beyond the test cases
+// that carry one (failed and errored: cases with a <failure>, with an
+// <error>): a suite that failed to run (its setup, a file that did not
+// load) may report an error and hold no test case for it.
+func (c junitCounts) missing(failed, errored int) (failures, errors int) {
+	if n, err := strconv.Atoi(strings.TrimSpace(c.Failures)); err == nil && n > failed {
+		failures = n - failed
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(c.Errors)); err == nil && n > errored {
+		errors = n - errored
+	}
+	return failures, errors
 }
 
 type junitCase struct {
@@ -61,13 +84,14 @@ func (r *reader) junit(p string) (*Results, error) {
 		return nil, fmt.Errorf("%w: %s is not XML (%v)", ErrInvalid, name, err)
 	}
 	var suites []junitSuite
+	var total junitCounts // the root's claim over every suite
 	switch root {
 	case "testsuites":
 		var all junitSuites
 		if err := xml.Unmarshal(raw, &all); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
 		}
-		suites = all.Suites
+		suites, total = all.Suites, all.junitCounts
 	case "testsuite":
 		var one junitSuite
 		if err := xml.Unmarshal(raw, &one); err != nil {
@@ -80,33 +104,68 @@ func (r *reader) junit(p string) (*Results, error) {
 	res := &Results{Summary: Summary{Format: FormatJUnit}}
 	var cs cases
 	n := 0
-	var walk func(s []junitSuite) error
-	walk = func(ss []junitSuite) error {
+	// walk adds the suites' cases, and a failed case of its own for each
+	// suite claiming failures or errors its test cases do not carry;
+	// failed and errored count the cases with a <failure>, an <error>,
+	// the suites' nested ones included (a claim may count them).
+	var walk func(s []junitSuite) (failed, errored int, err error)
+	walk = func(ss []junitSuite) (failed, errored int, err error) {
 		for _, s := range ss {
+			f, e := 0, 0
 			for _, tc := range s.Cases {
 				if n++; n > MaxRuns {
-					return fmt.Errorf("%w: %s holds more than %d test cases", ErrInvalid, name, MaxRuns)
+					return 0, 0, fmt.Errorf("%w: %s holds more than %d test cases", ErrInvalid, name, MaxRuns)
 				}
 				c, err := junitToCase(name, s.Name, tc)
 				if err != nil {
-					return err
+					return 0, 0, err
 				}
 				cs.add(c)
+				if len(tc.Failures) > 0 {
+					f++
+				}
+				if len(tc.Errors) > 0 {
+					e++
+				}
 			}
-			if err := walk(s.Suites); err != nil {
-				return err
+			nf, ne, err := walk(s.Suites)
+			if err != nil {
+				return 0, 0, err
 			}
+			f, e = f+nf, e+ne
+			if mf, me := s.missing(f, e); mf+me > 0 {
+				cs.add(unreportedCase(s.Name, mf, me))
+				f, e = f+mf, e+me
+			}
+			failed, errored = failed+f, errored+e
 		}
-		return nil
+		return failed, errored, nil
 	}
-	if err := walk(suites); err != nil {
+	failed, errored, err := walk(suites)
+	if err != nil {
 		return nil, err
+	}
+	if mf, me := total.missing(failed, errored); mf+me > 0 {
+		cs.add(unreportedCase(name, mf, me))
 	}
 	if n == 0 {
 		return nil, fmt.Errorf("%w: %s holds no test case", ErrEmpty, name)
 	}
 	res.Cases = cs.list
 	return res, nil
+}
+
+// unreportedCase is a failed case for the failures and errors a suite
+// (or the file, for its root) reports and no test case of it carries.
+// Left out, a suite that errored before its cases ran (its setup failed,
+// a file did not load) would read as passed.
+func unreportedCase(suite string, failures, errors int) Case {
+	why := WhyAssertions
+	if errors > 0 {
+		why = WhyError
+	}
+	return Case{Scenario: suite, Name: "(the suite itself)", Status: Failed, Why: why, Runs: 1,
+		Message: fmt.Sprintf("the suite reports %d failures and %d errors beyond its test cases'", failures, errors)}
 }
 
 // rootElement is the name of the document's first element.
