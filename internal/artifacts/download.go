@@ -82,10 +82,22 @@ func (a *restArtifact) info() Info {
 // List returns the repository's artifacts named name, newest first, all
 // pages. go-github v60 has no name filter, so the request is built here.
 func (f *Finder) List(ctx context.Context, name string) ([]Info, error) {
+	u := fmt.Sprintf("repos/%s/%s/actions/artifacts?name=%s&per_page=100", f.owner, f.repo, url.QueryEscape(name))
+	out, err := f.pages(ctx, u, "artifacts "+name, func(n string) bool { return n == name })
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
+}
+
+// pages lists, every page of u (a listing of artifacts with per_page
+// set), the artifacts whose names keep accepts; what names the listing in
+// its error.
+func (f *Finder) pages(ctx context.Context, u, what string, keep func(name string) bool) ([]Info, error) {
 	var out []Info
 	for page := 1; ; page++ {
-		u := fmt.Sprintf("repos/%s/%s/actions/artifacts?name=%s&per_page=100&page=%d", f.owner, f.repo, url.QueryEscape(name), page)
-		req, err := f.gh.NewRequest("GET", u, nil)
+		req, err := f.gh.NewRequest("GET", fmt.Sprintf("%s&page=%d", u, page), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -94,19 +106,17 @@ func (f *Finder) List(ctx context.Context, name string) ([]Info, error) {
 		}
 		resp, err := f.gh.Do(ctx, req, &list)
 		if err != nil {
-			return nil, fmt.Errorf("list artifacts %s: %w", name, err)
+			return nil, fmt.Errorf("list %s: %w", what, err)
 		}
 		for _, a := range list.Artifacts {
-			if a.Name == name {
+			if keep(a.Name) {
 				out = append(out, a.info())
 			}
 		}
 		if resp.NextPage == 0 {
-			break
+			return out, nil
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
-	return out, nil
 }
 
 // RunIDs returns the ids of the repository's runs of event for headSHA.
@@ -213,29 +223,8 @@ func (f *Finder) runAlternates(ctx context.Context, runs map[int64]bool, name st
 
 // OfRun lists the artifacts of one run whose names keep accepts.
 func (f *Finder) OfRun(ctx context.Context, id int64, keep func(name string) bool) ([]Info, error) {
-	var out []Info
-	for page := 1; ; page++ {
-		u := fmt.Sprintf("repos/%s/%s/actions/runs/%d/artifacts?per_page=100&page=%d", f.owner, f.repo, id, page)
-		req, err := f.gh.NewRequest("GET", u, nil)
-		if err != nil {
-			return nil, err
-		}
-		var list struct {
-			Artifacts []restArtifact `json:"artifacts"`
-		}
-		resp, err := f.gh.Do(ctx, req, &list)
-		if err != nil {
-			return nil, fmt.Errorf("list the artifacts of run %d: %w", id, err)
-		}
-		for _, a := range list.Artifacts {
-			if keep(a.Name) {
-				out = append(out, a.info())
-			}
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-	}
+	u := fmt.Sprintf("repos/%s/%s/actions/runs/%d/artifacts?per_page=100", f.owner, f.repo, id)
+	return f.pages(ctx, u, fmt.Sprintf("the artifacts of run %d", id), keep)
 }
 
 // Download fetches an artifact's zip: the API answers 302 with a short-lived

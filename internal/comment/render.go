@@ -185,20 +185,9 @@ func row(c deploy.ResourceChange) string {
 // within one action: one pass that counts the ranks and one that places
 // each change (a stable counting sort; ranks are few).
 func SortChanges(changes []deploy.ResourceChange) []deploy.ResourceChange {
-	var start [6]int
-	for _, c := range changes {
-		if r := actionRank(c.Action); r+1 < len(start) {
-			start[r+1]++
-		}
-	}
-	for r := 1; r < len(start); r++ {
-		start[r] += start[r-1]
-	}
 	out := make([]deploy.ResourceChange, len(changes))
-	for _, c := range changes {
-		r := actionRank(c.Action)
-		out[start[r]] = c
-		start[r]++
+	for i, j := range sortedOrder(changes) {
+		out[i] = changes[j]
 	}
 	return out
 }
