@@ -144,17 +144,26 @@ func (s *session) verifyOrPlan(ctx context.Context, res *ApplyResult) (string, e
 	if res.Saved != nil {
 		return prior, s.verify(ctx, res, prior)
 	}
-	resp, err := s.plan(ctx, prior)
-	if err != nil {
+	if err := s.planNow(ctx, res, prior); err != nil {
 		return "", err
 	}
-	pr := s.buildPlan(resp, prior)
-	res.Saved, res.Prov = pr.Saved, pr.Provenance
 	if err := s.refuseFailedFailOn(res); err != nil {
 		return "", err
 	}
 	res.Notes = append(res.Notes, "No reviewed plan exists for this push: it was planned and applied in this run (on-missing-plan: plan-and-apply).")
 	return prior, nil
+}
+
+// planNow makes the plan res applies against prior, where no reviewed
+// plan is applied (an apply without one, a preview, a rollback).
+func (s *session) planNow(ctx context.Context, res *ApplyResult, prior string) error {
+	resp, err := s.plan(ctx, prior)
+	if err != nil {
+		return err
+	}
+	pr := s.buildPlan(resp, prior)
+	res.Saved, res.Prov = pr.Saved, pr.Provenance
+	return nil
 }
 
 func (s *session) applyAndSave(ctx context.Context, res *ApplyResult, prior string) error {

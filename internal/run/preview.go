@@ -95,12 +95,9 @@ func (s *session) runPreview(ctx context.Context, res *ApplyResult) error {
 		return err
 	}
 	prior := s.refreshed(ctx)
-	resp, err := s.plan(ctx, prior)
-	if err != nil {
+	if err := s.planNow(ctx, res, prior); err != nil {
 		return err
 	}
-	pr := s.buildPlan(resp, prior)
-	res.Saved, res.Prov = pr.Saved, pr.Provenance
 	// The order is checked with the plan id known: a re-run of a push
 	// already deployed deploys nothing again.
 	if done, err := s.checkOrder(ctx, res); done || err != nil {

@@ -131,12 +131,9 @@ func (s *session) runRollback(ctx context.Context, res *ApplyResult) error {
 		return err
 	}
 	prior := s.refreshed(ctx)
-	resp, err := s.plan(ctx, prior)
-	if err != nil {
+	if err := s.planNow(ctx, res, prior); err != nil {
 		return err
 	}
-	pr := s.buildPlan(resp, prior)
-	res.Saved, res.Prov = pr.Saved, pr.Provenance
 	res.PRNumber = s.restored.pr
 	s.commentApply(ctx, res, comment.StatusApplying, nil)
 	return s.applyAndSave(ctx, res, prior)
